@@ -1,0 +1,225 @@
+"""Checking a ContentV-8B folder before loading it, and loading it component by component.
+
+The check reads only small files (configs, tokenizer files, safetensors headers), so it is fast enough to run
+the moment a user picks a folder. Every problem is collected and reported in one message.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import ModelFolderError
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+# component -> (the config file it needs, whether it holds weights)
+COMPONENTS: dict[str, tuple[str, bool]] = {
+    "transformer": ("config.json", True),
+    "vae": ("config.json", True),
+    "text_encoder": ("config.json", True),
+    "text_encoder_2": ("config.json", True),
+    "text_encoder_3": ("config.json", True),
+    "scheduler": ("scheduler_config.json", False),
+}
+TOKENIZER_FILES: dict[str, tuple[tuple[str, ...], ...]] = {
+    # each inner tuple: alternatives, one of which must exist
+    "tokenizer": (("vocab.json",), ("merges.txt",)),
+    "tokenizer_2": (("vocab.json",), ("merges.txt",)),
+    "tokenizer_3": (("spiece.model", "tokenizer.json"),),
+}
+COMPONENT_TITLES = {
+    "transformer": "transformer (3D MMDiT)",
+    "vae": "vae (Wan2.1 VAE)",
+    "text_encoder": "text_encoder (CLIP-L)",
+    "text_encoder_2": "text_encoder_2 (CLIP-G)",
+    "text_encoder_3": "text_encoder_3 (T5-XXL)",
+    "tokenizer": "tokenizer (CLIP-L)",
+    "tokenizer_2": "tokenizer_2 (CLIP-G)",
+    "tokenizer_3": "tokenizer_3 (T5)",
+    "scheduler": "scheduler",
+}
+
+
+@dataclass(frozen=True)
+class ModelFolderReport:
+    path: Path
+    problems: tuple[str, ...] = ()
+    weight_bytes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def total_weight_bytes(self) -> int:
+        return sum(self.weight_bytes.values())
+
+    def message(self) -> str:
+        if self.ok:
+            return f"{self.path} is a complete ContentV model folder."
+        listed = "; ".join(self.problems)
+        return f"{self.path} is not a usable ContentV model folder: {listed}."
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _safetensors_header_ok(path: Path) -> bool:
+    """A readable safetensors file starts with a little-endian u64 header length and a JSON header."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(8)
+            if len(raw) != 8:
+                return False
+            (length,) = struct.unpack("<Q", raw)
+            if length <= 0 or length > 100_000_000:
+                return False
+            header = json.loads(f.read(length))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(header, dict):
+        return False
+    size = path.stat().st_size
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            end = int(entry["data_offsets"][1])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return False
+        if 8 + length + end > size:
+            return False  # truncated download
+    return True
+
+
+def _weights(folder: Path) -> tuple[list[Path], str | None]:
+    """The weight files of a component, or the reason they are unusable."""
+    index_files = sorted(folder.glob("*.safetensors.index.json"))
+    if index_files:
+        index = _read_json(index_files[0])
+        if index is None or not isinstance(index.get("weight_map"), dict):
+            return [], f"its weight index {index_files[0].name} is unreadable"
+        shards = sorted({folder / name for name in index["weight_map"].values()})
+        missing = [s.name for s in shards if not s.is_file()]
+        if missing:
+            return [], f"weight shards are missing ({', '.join(missing[:3])})"
+        files = shards
+    else:
+        files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+        if not files:
+            return [], "has no weight file (*.safetensors)"
+    broken = [f.name for f in files if f.suffix == ".safetensors" and not _safetensors_header_ok(f)]
+    if broken:
+        return files, f"weight file {broken[0]} is truncated or corrupt"
+    return files, None
+
+
+def inspect_model_folder(path: str | Path) -> ModelFolderReport:
+    root = Path(path).expanduser()
+    if not root.exists():
+        return ModelFolderReport(root, ("the folder does not exist",))
+    if not root.is_dir():
+        return ModelFolderReport(root, ("it is a file, not a folder",))
+    problems: list[str] = []
+    sizes: dict[str, int] = {}
+    if not (root / "model_index.json").is_file():
+        problems.append("model_index.json is missing")
+    elif _read_json(root / "model_index.json") is None:
+        problems.append("model_index.json is unreadable")
+
+    for name, (config_name, has_weights) in COMPONENTS.items():
+        title = COMPONENT_TITLES[name]
+        folder = root / name
+        if not folder.is_dir():
+            problems.append(f"{title} is missing")
+            continue
+        config = folder / config_name
+        if not config.is_file():
+            problems.append(f"{title} has no {config_name}")
+        elif _read_json(config) is None:
+            problems.append(f"{title}'s {config_name} is unreadable")
+        if has_weights:
+            files, reason = _weights(folder)
+            if reason:
+                problems.append(f"{title} {reason}")
+            else:
+                sizes[name] = sum(f.stat().st_size for f in files)
+
+    for name, groups in TOKENIZER_FILES.items():
+        title = COMPONENT_TITLES[name]
+        folder = root / name
+        if not folder.is_dir():
+            problems.append(f"{title} is missing")
+            continue
+        for alternatives in groups:
+            if not any((folder / a).is_file() for a in alternatives):
+                problems.append(f"{title} has no {' or '.join(alternatives)}")
+
+    return ModelFolderReport(root, tuple(problems), sizes)
+
+
+def check_model_folder(path: str | Path) -> ModelFolderReport:
+    report = inspect_model_folder(path)
+    if not report.ok:
+        raise ModelFolderError(
+            report.message(),
+            "Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.",
+        )
+    return report
+
+
+@dataclass
+class LoadedComponents:
+    transformer: object
+    vae: object
+    text_encoder: object
+    text_encoder_2: object
+    text_encoder_3: object
+    tokenizer: object
+    tokenizer_2: object
+    tokenizer_3: object
+    scheduler: object
+
+
+def load_components(root: Path, dtype_name: str) -> LoadedComponents:
+    """Load each component with an explicit class (model_index.json names a transformer module that is not in
+    diffusers). Weights land on the CPU in the compute dtype; the VAE stays float32."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler
+    from transformers import CLIPTextModelWithProjection, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
+
+    from core.transformer import ContentVTransformer3DModel
+
+    dtype = getattr(torch, dtype_name)
+    try:
+        tokenizer_3 = T5TokenizerFast.from_pretrained(root / "tokenizer_3", local_files_only=True)
+        return LoadedComponents(
+            transformer=ContentVTransformer3DModel.from_pretrained(
+                root / "transformer", torch_dtype=dtype, local_files_only=True
+            ),
+            vae=AutoencoderKLWan.from_pretrained(root / "vae", torch_dtype=torch.float32, local_files_only=True),
+            text_encoder=CLIPTextModelWithProjection.from_pretrained(
+                root / "text_encoder", dtype=dtype, local_files_only=True
+            ),
+            text_encoder_2=CLIPTextModelWithProjection.from_pretrained(
+                root / "text_encoder_2", dtype=dtype, local_files_only=True
+            ),
+            text_encoder_3=T5EncoderModel.from_pretrained(root / "text_encoder_3", dtype=dtype, local_files_only=True),
+            tokenizer=CLIPTokenizer.from_pretrained(root / "tokenizer", local_files_only=True),
+            tokenizer_2=CLIPTokenizer.from_pretrained(root / "tokenizer_2", local_files_only=True),
+            tokenizer_3=tokenizer_3,
+            scheduler=FlowMatchEulerDiscreteScheduler.from_pretrained(root / "scheduler", local_files_only=True),
+        )
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelFolderError(
+            f"Loading the model from {root} failed: {exc}",
+            "The folder looked complete but a component could not be read; download it again.",
+        ) from exc

@@ -1,0 +1,323 @@
+"""The engine: one object that owns a loaded pipeline across jobs and turns a `GenerationRequest` into a
+finished clip, reporting each stage and step and stopping between steps when cancelled.
+
+It reloads only when something that is fixed at load time changes (model folder, device, dtype, placement,
+quantization); the other memory switches are applied per job.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.checkpoint import check_model_folder, load_components
+from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
+from core.errors import OutOfMemoryError
+from core.progress import CancelToken, ProgressSink, Stage, StepClock
+from core.request import (
+    GenerationRequest,
+    GenerationResult,
+    MemoryOptions,
+    OutputOptions,
+    Placement,
+    Quantization,
+    StageTimings,
+    random_seed,
+)
+from core.video import check_frames_dir, check_output_path, write_mp4, write_png_frames, write_sidecar
+
+logger = logging.getLogger(__name__)
+
+OOM_ADVICE = (
+    "Try, in this order: model CPU offload, VAE tiling, int8 or fp8 quantization, attention slicing, "
+    "streamed or sequential offload; or a smaller size, fewer frames."
+)
+
+
+@dataclass(frozen=True)
+class LoadKey:
+    model_dir: str
+    device: str
+    dtype: str
+    placement: Placement
+    quantization: Quantization
+
+
+@dataclass(frozen=True)
+class _PromptKey:
+    prompt: str
+    negative_prompt: str
+    do_cfg: bool
+    max_sequence_length: int
+
+
+def _quiet_libraries() -> None:
+    # The engine reports progress itself; the libraries' own bars would interleave with ours on stderr.
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    diffusers_logging.set_verbosity_error()
+    transformers_logging.set_verbosity_error()
+
+
+def activation_bytes_per_sample(request: GenerationRequest, hidden: int, elem: int) -> int:
+    """Rough peak activation size of one transformer pass for one sample (measured ~16 hidden-sized
+    buffers alive at once in a block with a fused attention kernel)."""
+    _, _, t, h, w = request.latent_shape
+    tokens = t * (h // 2) * (w // 2) + 77 + request.max_sequence_length
+    return tokens * hidden * 16 * elem
+
+
+class Engine:
+    def __init__(self, capabilities: Capabilities | None = None) -> None:
+        self._caps = capabilities
+        self._pipe: Any = None
+        self._key: LoadKey | None = None
+        self._prompt_cache: tuple[_PromptKey, Any] | None = None
+        self._encoders_on_cpu = False
+
+    # ---- state ----------------------------------------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        if self._caps is None:
+            self._caps = detect_capabilities()
+        return self._caps
+
+    @property
+    def loaded_key(self) -> LoadKey | None:
+        return self._key
+
+    @property
+    def pipeline(self) -> Any:
+        return self._pipe
+
+    def unload(self) -> None:
+        self._pipe = None
+        self._key = None
+        self._prompt_cache = None
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except ImportError:  # pragma: no cover
+            pass
+
+    # ---- checks -----------------------------------------------------------------------------------------------
+    def check(
+        self, model_dir: str | Path, request: GenerationRequest, output: OutputOptions | None = None
+    ) -> ResolvedDevice:
+        """Everything that can be refused without loading anything, in the order a user would fix it."""
+        request.validate()
+        resolved = resolve_device(request.memory, self.capabilities)
+        if output is not None:
+            check_output_path(output.video_path)
+            if output.frames_dir is not None:
+                check_frames_dir(output.frames_dir)
+        check_model_folder(model_dir)
+        return resolved
+
+    # ---- loading ----------------------------------------------------------------------------------------------
+    def load(self, model_dir: str | Path, memory: MemoryOptions) -> LoadKey:
+        import torch
+
+        from core.memory import apply_placement, move_text_encoders, quantize_pipeline, text_encoders_movable
+        from core.pipeline import ContentVPipeline
+
+        resolved = resolve_device(memory, self.capabilities)
+        root = Path(model_dir).expanduser().resolve()
+        key = LoadKey(str(root), resolved.device, resolved.dtype_name, memory.placement, memory.quantization)
+        if key == self._key and self._pipe is not None:
+            return key
+        self.unload()
+        check_model_folder(root)
+        _quiet_libraries()
+        components = load_components(root, resolved.dtype_name)
+        pipe = ContentVPipeline(**vars(components))
+        quantize_pipeline(pipe, memory.quantization, getattr(torch, resolved.dtype_name))
+        apply_placement(pipe, memory.placement, resolved.device)
+        self._encoders_on_cpu = False
+        if memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu":
+            move_text_encoders(pipe, "cpu")
+            self._encoders_on_cpu = True
+        self._pipe, self._key = pipe, key
+        return key
+
+    # ---- one job --------------------------------------------------------------------------------------------
+    def generate(
+        self,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        output: OutputOptions,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> GenerationResult:
+        import torch
+
+        progress = progress or ProgressSink()
+        cancel = cancel or CancelToken()
+        resolved = self.check(model_dir, request, output)
+        if request.seed is None:
+            request = request.with_seed(random_seed())
+        notes = tuple(n for n in (request.frames_note,) if n)
+        cuda = resolved.device == "cuda"
+        try:
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            with _stage(progress, Stage.LOADING) as t_load:
+                self.load(model_dir, request.memory)
+            cancel.raise_if_cancelled()
+            with _stage(progress, Stage.ENCODING) as t_enc:
+                embeds = self._encode(request, resolved)
+            cancel.raise_if_cancelled()
+            with _stage(progress, Stage.DENOISING) as t_den:
+                latents = self._denoise(request, resolved, embeds, progress, cancel)
+            cancel.raise_if_cancelled()
+            with _stage(progress, Stage.DECODING) as t_dec:
+                frames = self._pipe.decode(latents, torch.device(resolved.device))
+            cancel.raise_if_cancelled()
+            peak = int(torch.cuda.max_memory_allocated()) if cuda else None
+        except torch.OutOfMemoryError as exc:
+            self._after_oom()
+            raise OutOfMemoryError(
+                f"The GPU ran out of memory ({_first_line(exc)}).", OOM_ADVICE
+            ) from None
+
+        with _stage(progress, Stage.SAVING) as t_save:
+            metadata = self.clip_metadata(request, resolved, frames.shape[0])
+            video = write_mp4(frames, output.video_path, request.fps, metadata)
+            sidecar = write_sidecar(video, metadata) if output.write_sidecar else None
+            frames_dir = write_png_frames(frames, output.frames_dir) if output.frames_dir else None
+
+        timings = StageTimings(t_load(), t_enc(), t_den(), t_dec(), t_save())
+        return GenerationResult(
+            request=request,
+            video_path=video,
+            sidecar_path=sidecar,
+            frames_dir=frames_dir,
+            num_frames=int(frames.shape[0]),
+            timings=timings,
+            peak_vram_bytes=peak,
+            device=resolved.device,
+            notes=notes,
+        )
+
+    def clip_metadata(self, request: GenerationRequest, resolved: ResolvedDevice, frames: int) -> dict[str, Any]:
+        assert self._key is not None
+        return {
+            "app": "ContentV Studio",
+            "app_version": __version__,
+            "model": self._key.model_dir,
+            "request": request.to_dict(),
+            "frames_generated": frames,
+            "device": resolved.device,
+            "dtype": resolved.dtype_name,
+        }
+
+    # ---- stages ---------------------------------------------------------------------------------------------
+    def _encode(self, request: GenerationRequest, resolved: ResolvedDevice) -> Any:
+        import torch
+
+        from core.memory import move_text_encoders, text_encoders_movable
+
+        do_cfg = request.guidance > 1
+        key = _PromptKey(request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length)
+        # Re-runs and seed changes keep the prompt: skip the text encoders entirely.
+        if self._prompt_cache is not None and self._prompt_cache[0] == key:
+            return self._prompt_cache[1]
+        device = torch.device(resolved.device)
+        dtype = getattr(torch, resolved.dtype_name)
+        placement = request.memory.placement
+        movable = text_encoders_movable(placement) and resolved.device != "cpu"
+        want_off = request.memory.text_encoders_off_gpu and movable
+        if movable and self._encoders_on_cpu:
+            move_text_encoders(self._pipe, resolved.device)
+            self._encoders_on_cpu = False
+        embeds = self._pipe.encode_prompt(
+            request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length, device, dtype
+        )
+        if want_off:
+            move_text_encoders(self._pipe, "cpu")
+            self._encoders_on_cpu = True
+        self._prompt_cache = (key, embeds)
+        return embeds
+
+    def _batch_cfg(self, request: GenerationRequest, resolved: ResolvedDevice) -> bool:
+        """Both guidance branches in one batch when the GPU has room for twice the activations."""
+        import torch
+
+        if resolved.device != "cuda":
+            return True
+        transformer = self._pipe.transformer
+        elem = torch.finfo(getattr(torch, resolved.dtype_name)).bits // 8
+        needed = 2 * activation_bytes_per_sample(request, transformer.inner_dim, elem)
+        free, _ = torch.cuda.mem_get_info()
+        if request.memory.placement is Placement.MODEL:
+            # The transformer is not on the GPU yet; it will be when the first step runs.
+            weights = sum(p.numel() * p.element_size() for p in transformer.parameters())
+            free -= weights
+        return free > needed * 1.25
+
+    def _denoise(
+        self,
+        request: GenerationRequest,
+        resolved: ResolvedDevice,
+        embeds: Any,
+        progress: ProgressSink,
+        cancel: CancelToken,
+    ) -> Any:
+        import torch
+
+        device = torch.device(resolved.device)
+        dtype = getattr(torch, resolved.dtype_name)
+        shape = self._pipe.latent_shape(request.height, request.width, request.effective_frames)
+        latents = self._pipe.initial_noise(shape, request.seed, dtype, device)
+        clock = StepClock(request.steps)
+        result = self._pipe.denoise(
+            embeds,
+            latents,
+            request.steps,
+            request.guidance,
+            device,
+            batch_cfg=self._batch_cfg(request, resolved),
+            on_step=lambda _done: progress.step(clock.tick()),
+            should_stop=lambda: cancel.cancelled,
+        )
+        cancel.raise_if_cancelled()
+        return result
+
+    def _after_oom(self) -> None:
+        import torch
+
+        # Drop cached tensors so the app stays usable for a retry with lower-memory settings.
+        self._prompt_cache = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+@contextmanager
+def _stage(progress: ProgressSink, stage: Stage) -> Iterator[Any]:
+    progress.stage(stage)
+    start = time.perf_counter()
+    elapsed: list[float] = []
+    try:
+        yield lambda: elapsed[0] if elapsed else 0.0
+    finally:
+        elapsed.append(time.perf_counter() - start)
+

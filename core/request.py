@@ -1,0 +1,265 @@
+"""The job's typed boundary: what a caller asks for (`GenerationRequest`) and what it gets back
+(`GenerationResult`). Validation lives here so the CLI and the GUI explain bad input the same way,
+before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from core.errors import InvalidRequestError
+
+# The official demo's negative prompt (bytedance/ContentV demo.py).
+OFFICIAL_NEGATIVE_PROMPT = (
+    "overexposed, low quality, deformation, a poor composition, bad hands, bad teeth, bad eyes, bad limbs, distortion"
+)
+
+DEFAULT_WIDTH = 768
+DEFAULT_HEIGHT = 432
+DEFAULT_FRAMES = 125
+DEFAULT_FPS = 24
+DEFAULT_STEPS = 50
+DEFAULT_GUIDANCE = 6.0
+
+SIZE_MULTIPLE = 16  # VAE /8, then patch 2
+VAE_TEMPORAL_FACTOR = 4
+MAX_SEED = 2**63 - 1
+MAX_SIDE = 4096
+MAX_FRAMES = 1025
+
+
+class Placement(str, Enum):
+    """Where the weights live while a job runs; exactly one applies."""
+
+    GPU = "none"  # everything resident on the accelerator
+    MODEL = "model"  # whole components move to the GPU in turn (diffusers model CPU offload)
+    SEQUENTIAL = "sequential"  # every submodule moves in just before it runs (lowest VRAM, slowest)
+    STREAMED = "streamed"  # transformer blocks stream from pinned RAM on a side CUDA stream, prefetched
+
+
+class Quantization(str, Enum):
+    NONE = "none"
+    INT8 = "int8"  # int8 weight-only, per-output-channel scales
+    FP8 = "fp8"  # float8_e4m3fn storage, compute in bf16/fp16
+
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+@dataclass(frozen=True)
+class MemoryOptions:
+    device: str = "auto"
+    dtype: str = "auto"
+    placement: Placement = Placement.GPU
+    vae_slicing: bool = False
+    vae_tiling: bool = False
+    attention_slicing: bool = False
+    quantization: Quantization = Quantization.NONE
+    # Move the text encoders to the CPU once the prompts are encoded (frees ~11 GB on the 8B model).
+    text_encoders_off_gpu: bool = False
+
+    def validate(self) -> None:
+        if self.device not in DEVICES:
+            raise InvalidRequestError(f"Unknown device '{self.device}'.", f"Choose one of: {', '.join(DEVICES)}.")
+        if self.dtype not in DTYPES:
+            raise InvalidRequestError(f"Unknown dtype '{self.dtype}'.", f"Choose one of: {', '.join(DTYPES)}.")
+        if not isinstance(self.placement, Placement):
+            raise InvalidRequestError(f"Unknown offload mode '{self.placement}'.")
+        if not isinstance(self.quantization, Quantization):
+            raise InvalidRequestError(f"Unknown quantization '{self.quantization}'.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "dtype": self.dtype,
+            "offload": self.placement.value,
+            "vae_slicing": self.vae_slicing,
+            "vae_tiling": self.vae_tiling,
+            "attention_slicing": self.attention_slicing,
+            "quantize": self.quantization.value,
+            "text_encoders_off_gpu": self.text_encoders_off_gpu,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MemoryOptions:
+        return cls(
+            device=str(data.get("device", "auto")),
+            dtype=str(data.get("dtype", "auto")),
+            placement=Placement(data.get("offload", Placement.GPU.value)),
+            vae_slicing=bool(data.get("vae_slicing", False)),
+            vae_tiling=bool(data.get("vae_tiling", False)),
+            attention_slicing=bool(data.get("attention_slicing", False)),
+            quantization=Quantization(data.get("quantize", Quantization.NONE.value)),
+            text_encoders_off_gpu=bool(data.get("text_encoders_off_gpu", False)),
+        )
+
+
+def snap_frames(num_frames: int) -> int:
+    """Round a frame count down to the nearest 4k+1, as the Wan VAE needs (the official pipeline does the same)."""
+    if num_frames < 1:
+        return num_frames
+    return (num_frames - 1) // VAE_TEMPORAL_FACTOR * VAE_TEMPORAL_FACTOR + 1
+
+
+def snap_size(value: int) -> int:
+    """Nearest multiple of 16, at least 16."""
+    return max(SIZE_MULTIPLE, int(round(value / SIZE_MULTIPLE)) * SIZE_MULTIPLE)
+
+
+def random_seed() -> int:
+    return random.SystemRandom().randrange(0, 2**32)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    negative_prompt: str = OFFICIAL_NEGATIVE_PROMPT
+    width: int = DEFAULT_WIDTH
+    height: int = DEFAULT_HEIGHT
+    num_frames: int = DEFAULT_FRAMES
+    fps: int = DEFAULT_FPS
+    steps: int = DEFAULT_STEPS
+    guidance: float = DEFAULT_GUIDANCE
+    seed: int | None = None  # None: a random seed is drawn, recorded and reported
+    memory: MemoryOptions = field(default_factory=MemoryOptions)
+    max_sequence_length: int = 256
+
+    def problems(self) -> list[str]:
+        """Every reason this request cannot run, in plain words (empty when it is fine)."""
+        found: list[str] = []
+        if not self.prompt or not self.prompt.strip():
+            found.append("The prompt is empty: describe the video you want.")
+        for name, value in (("width", self.width), ("height", self.height)):
+            if not isinstance(value, int) or value <= 0:
+                found.append(f"The {name} must be a positive whole number of pixels (got {value}).")
+            elif value % SIZE_MULTIPLE:
+                found.append(
+                    f"The {name} must be a multiple of {SIZE_MULTIPLE} (got {value}; try {snap_size(value)})."
+                )
+            elif value > MAX_SIDE:
+                found.append(f"The {name} is at most {MAX_SIDE} pixels (got {value}).")
+        if not isinstance(self.num_frames, int) or self.num_frames < 1:
+            found.append(f"The number of frames must be at least 1 (got {self.num_frames}).")
+        elif self.num_frames > MAX_FRAMES:
+            found.append(f"The number of frames is at most {MAX_FRAMES} (got {self.num_frames}).")
+        if not isinstance(self.fps, int) or not 1 <= self.fps <= 240:
+            found.append(f"The frame rate must be between 1 and 240 fps (got {self.fps}).")
+        if not isinstance(self.steps, int) or self.steps < 1:
+            found.append(f"The number of steps must be at least 1 (got {self.steps}).")
+        elif self.steps > 1000:
+            found.append(f"The number of steps is at most 1000 (got {self.steps}).")
+        if not isinstance(self.guidance, (int, float)) or self.guidance < 0 or self.guidance != self.guidance:
+            found.append(f"The guidance scale cannot be negative (got {self.guidance}).")
+        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
+            found.append(f"The seed must be a whole number from 0 to {MAX_SEED} (got {self.seed}).")
+        if self.max_sequence_length < 1 or self.max_sequence_length > 512:
+            found.append("The T5 sequence length must be between 1 and 512 tokens.")
+        return found
+
+    def validate(self) -> None:
+        self.memory.validate()
+        found = self.problems()
+        if found:
+            raise InvalidRequestError(" ".join(found))
+
+    @property
+    def effective_frames(self) -> int:
+        return snap_frames(self.num_frames)
+
+    @property
+    def frames_note(self) -> str:
+        """What the engine will change about the frame count, for the user; empty when nothing."""
+        snapped = self.effective_frames
+        if snapped == self.num_frames:
+            return ""
+        return (
+            f"{self.num_frames} frames is not of the form 4k+1 that the video VAE needs; "
+            f"generating {snapped} frames instead."
+        )
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int, int, int]:
+        return (1, 16, (self.effective_frames - 1) // VAE_TEMPORAL_FACTOR + 1, self.height // 8, self.width // 8)
+
+    def with_seed(self, seed: int) -> GenerationRequest:
+        return dataclasses.replace(self, seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "width": self.width,
+            "height": self.height,
+            "num_frames": self.num_frames,
+            "fps": self.fps,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "seed": self.seed,
+            "max_sequence_length": self.max_sequence_length,
+            "memory": self.memory.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationRequest:
+        return cls(
+            prompt=str(data["prompt"]),
+            negative_prompt=str(data.get("negative_prompt", "")),
+            width=int(data.get("width", DEFAULT_WIDTH)),
+            height=int(data.get("height", DEFAULT_HEIGHT)),
+            num_frames=int(data.get("num_frames", DEFAULT_FRAMES)),
+            fps=int(data.get("fps", DEFAULT_FPS)),
+            steps=int(data.get("steps", DEFAULT_STEPS)),
+            guidance=float(data.get("guidance", DEFAULT_GUIDANCE)),
+            seed=None if data.get("seed") is None else int(data["seed"]),
+            memory=MemoryOptions.from_dict(data.get("memory", {})),
+            max_sequence_length=int(data.get("max_sequence_length", 256)),
+        )
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    video_path: Path
+    frames_dir: Path | None = None  # lossless PNG frames, one per frame
+    write_sidecar: bool = True
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    loading_s: float = 0.0
+    encoding_s: float = 0.0
+    denoising_s: float = 0.0
+    decoding_s: float = 0.0
+    saving_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        return self.loading_s + self.encoding_s + self.denoising_s + self.decoding_s + self.saving_s
+
+    def to_dict(self) -> dict[str, float]:
+        data = {k: round(v, 3) for k, v in dataclasses.asdict(self).items()}
+        data["total_s"] = round(self.total_s, 3)
+        return data
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    request: GenerationRequest  # with the seed actually used
+    video_path: Path
+    sidecar_path: Path | None
+    frames_dir: Path | None
+    num_frames: int  # frames actually generated (after 4k+1 snapping)
+    timings: StageTimings
+    peak_vram_bytes: int | None  # None where no accelerator measured it
+    device: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def seed(self) -> int:
+        assert self.request.seed is not None
+        return self.request.seed

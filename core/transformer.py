@@ -1,0 +1,144 @@
+"""ContentV's 3D MMDiT: diffusers' SD3 transformer with per-frame patchify, (t, h, w) token order and a
+3D sin-cos position embedding.
+
+The official implementation rebuilds the position embedding on the CPU in every forward; here it is built
+once per (frames, height, width, device, dtype) and cached, which gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from diffusers import SD3Transformer2DModel
+from diffusers.configuration_utils import register_to_config
+from diffusers.models.embeddings import get_3d_sincos_pos_embed
+from diffusers.models.modeling_outputs import Transformer2DModelOutput
+from torch import nn
+
+# The class name the official checkpoint's config.json carries; the loader maps it to ours.
+OFFICIAL_CLASS_NAME = "SD3Transformer3DModel"
+
+
+class FramePatchEmbed(nn.Module):
+    """Conv2d patchify applied to each frame, tokens ordered (t, h, w), plus a cached 3D sin-cos embedding."""
+
+    def __init__(self, patch_size: int, in_channels: int, embed_dim: int) -> None:
+        super().__init__()
+        self.patch_size = patch_size
+        self.embed_dim = embed_dim
+        self.proj = nn.Conv2d(in_channels, embed_dim, kernel_size=patch_size, stride=patch_size, bias=True)
+        self._pos_cache: dict[tuple[int, int, int, torch.device, torch.dtype], torch.Tensor] = {}
+
+    def position_embedding(
+        self, frames: int, height: int, width: int, device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
+        key = (frames, height, width, device, dtype)
+        cached = self._pos_cache.get(key)
+        if cached is None:
+            p = self.patch_size
+            table = get_3d_sincos_pos_embed(
+                embed_dim=self.embed_dim,
+                spatial_size=(width // p, height // p),
+                temporal_size=frames,
+                spatial_interpolation_scale=0.5,
+                temporal_interpolation_scale=1.0,
+                output_type="pt",
+            )
+            cached = table.flatten(0, 1).unsqueeze(0).to(device=device, dtype=dtype)
+            # A handful of shapes per session at most; keep the newest few so a long session cannot grow it.
+            if len(self._pos_cache) >= 8:
+                self._pos_cache.pop(next(iter(self._pos_cache)))
+            self._pos_cache[key] = cached
+        return cached
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = latents.shape
+        frames = latents.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w)
+        tokens = self.proj(frames)  # (b t) d h' w'
+        d, hp, wp = tokens.shape[1:]
+        tokens = tokens.reshape(b, t, d, hp, wp).permute(0, 1, 3, 4, 2).reshape(b, t * hp * wp, d)
+        return tokens + self.position_embedding(t, h, w, tokens.device, tokens.dtype)
+
+
+class ContentVTransformer3DModel(SD3Transformer2DModel):
+    """Accepts every SD3Transformer2DModel config key, so the official config.json loads as it is."""
+
+    _skip_layerwise_casting_patterns = ["pos_embed", "norm"]
+
+    @register_to_config
+    def __init__(
+        self,
+        sample_size: int = 128,
+        patch_size: int = 2,
+        in_channels: int = 16,
+        num_layers: int = 38,
+        attention_head_dim: int = 64,
+        num_attention_heads: int = 38,
+        joint_attention_dim: int = 4096,
+        caption_projection_dim: int = 2432,
+        pooled_projection_dim: int = 2048,
+        out_channels: int = 16,
+        pos_embed_max_size: int = 192,
+        dual_attention_layers: tuple[int, ...] = (),
+        qk_norm: str | None = "rms_norm",
+    ) -> None:
+        # Defaults are ContentV-8B's; the official config.json repeats every key, all accepted here.
+        super().__init__(
+            sample_size=sample_size,
+            patch_size=patch_size,
+            in_channels=in_channels,
+            num_layers=num_layers,
+            attention_head_dim=attention_head_dim,
+            num_attention_heads=num_attention_heads,
+            joint_attention_dim=joint_attention_dim,
+            caption_projection_dim=caption_projection_dim,
+            pooled_projection_dim=pooled_projection_dim,
+            out_channels=out_channels,
+            pos_embed_max_size=pos_embed_max_size,
+            dual_attention_layers=tuple(dual_attention_layers),
+            qk_norm=qk_norm,
+        )
+        # Replace SD3's 2D PatchEmbed (and its large fixed position table) by the per-frame 3D version.
+        self.pos_embed = FramePatchEmbed(
+            patch_size=self.config.patch_size, in_channels=self.config.in_channels, embed_dim=self.inner_dim
+        )
+
+    def unpatchify(self, tokens: torch.Tensor, frames: int, height: int, width: int) -> torch.Tensor:
+        p = self.config.patch_size
+        b, _, _ = tokens.shape
+        h, w = height // p, width // p
+        c = tokens.shape[-1] // (p * p)
+        # b (t h w) (p q c) -> b c t (h p) (w q)
+        x = tokens.reshape(b, frames, h, w, p, p, c)
+        x = x.permute(0, 6, 1, 2, 4, 3, 5)
+        return x.reshape(b, c, frames, h * p, w * p)
+
+    def forward(  # type: ignore[override]
+        self,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor,
+        pooled_projections: torch.Tensor,
+        timestep: torch.Tensor,
+        joint_attention_kwargs: dict[str, Any] | None = None,
+        return_dict: bool = True,
+    ) -> torch.Tensor | Transformer2DModelOutput:
+        _, _, frames, height, width = hidden_states.shape
+        hidden_states = self.pos_embed(hidden_states)
+        temb = self.time_text_embed(timestep, pooled_projections)
+        encoder_hidden_states = self.context_embedder(encoder_hidden_states)
+
+        for block in self.transformer_blocks:
+            encoder_hidden_states, hidden_states = block(
+                hidden_states=hidden_states,
+                encoder_hidden_states=encoder_hidden_states,
+                temb=temb,
+                joint_attention_kwargs=joint_attention_kwargs,
+            )
+
+        hidden_states = self.norm_out(hidden_states, temb)
+        hidden_states = self.proj_out(hidden_states)
+        output = self.unpatchify(hidden_states, frames, height, width)
+        if not return_dict:
+            return (output,)
+        return Transformer2DModelOutput(sample=output)

@@ -1,0 +1,30 @@
+"""ContentV Studio's entry point.
+
+    python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke)
+    python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
+    python main.py make-demo-model DIR write a tiny random-weight model to check an install
+"""
+
+from __future__ import annotations
+
+import sys
+
+CLI_COMMANDS = {"generate", "make-demo-model"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0] in CLI_COMMANDS or argv[0] in {"-h", "--help"}):
+        from core.cli import main as cli_main
+
+        return cli_main(argv)
+    from gui.app import main as gui_main
+
+    return gui_main(argv)
+
+
+if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen (PyInstaller) build re-enters here in worker processes
+    sys.exit(main())
