@@ -289,7 +289,7 @@ def train_clip_bpe(texts: tuple[str, ...], num_merges: int = CLIP_NUM_MERGES) ->
     for _ in range(num_merges):
         pairs: Counter[tuple[str, str]] = Counter()
         for symbols, count in words.items():
-            for pair in zip(symbols, symbols[1:]):
+            for pair in zip(symbols[:-1], symbols[1:], strict=True):
                 pairs[pair] += count
         if not pairs:
             break
