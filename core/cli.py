@@ -65,26 +65,42 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate one clip from a prompt, headless")
     gen.add_argument("--model", required=True, metavar="DIR", help="ContentV-8B folder (diffusers layout)")
     gen.add_argument("--prompt", required=True, metavar="TEXT")
-    gen.add_argument("--negative-prompt", default=OFFICIAL_NEGATIVE_PROMPT, metavar="TEXT",
-                     help="default: the official demo's negative prompt")
+    gen.add_argument(
+        "--negative-prompt",
+        default=OFFICIAL_NEGATIVE_PROMPT,
+        metavar="TEXT",
+        help="default: the official demo's negative prompt",
+    )
     gen.add_argument("--width", type=_int, default=DEFAULT_WIDTH, metavar="W", help="multiple of 16 (768)")
     gen.add_argument("--height", type=_int, default=DEFAULT_HEIGHT, metavar="H", help="multiple of 16 (432)")
-    gen.add_argument("--frames", type=_int, default=DEFAULT_FRAMES, metavar="N",
-                     help="4k+1; others round down (125 = 5.2 s at 24 fps)")
+    gen.add_argument(
+        "--frames",
+        type=_int,
+        default=DEFAULT_FRAMES,
+        metavar="N",
+        help="4k+1; others round down (125 = 5.2 s at 24 fps)",
+    )
     gen.add_argument("--fps", type=_int, default=DEFAULT_FPS, metavar="F")
     gen.add_argument("--steps", type=_int, default=DEFAULT_STEPS, metavar="S")
     gen.add_argument("--guidance", type=_float, default=DEFAULT_GUIDANCE, metavar="G")
     gen.add_argument("--seed", type=_int, default=None, metavar="N", help="default: random, printed")
     gen.add_argument("--device", choices=DEVICES, default="auto")
     gen.add_argument("--dtype", choices=DTYPES, default="auto")
-    gen.add_argument("--offload", choices=[p.value for p in Placement], default=Placement.GPU.value,
-                     help="none: all on GPU; model: components take turns; sequential: lowest VRAM; "
-                          "streamed: blocks prefetched on a CUDA side stream")
+    gen.add_argument(
+        "--offload",
+        choices=[p.value for p in Placement],
+        default=Placement.GPU.value,
+        help="none: all on GPU; model: components take turns; sequential: lowest VRAM; "
+        "streamed: blocks prefetched on a CUDA side stream",
+    )
     gen.add_argument("--vae-slicing", action="store_true")
     gen.add_argument("--vae-tiling", action="store_true")
     gen.add_argument("--attention-slicing", action="store_true")
-    gen.add_argument("--text-encoders-off-gpu", action="store_true",
-                     help="move the text encoders to system RAM once the prompt is encoded")
+    gen.add_argument(
+        "--text-encoders-off-gpu",
+        action="store_true",
+        help="move the text encoders to system RAM once the prompt is encoded",
+    )
     gen.add_argument("--quantize", choices=[q.value for q in Quantization], default=Quantization.NONE.value)
     gen.add_argument("--output", required=True, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")

@@ -22,6 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -284,12 +285,12 @@ def train_clip_bpe(texts: tuple[str, ...], num_merges: int = CLIP_NUM_MERGES) ->
     # character the corpus never ended a word with would map to the unknown token (== <|endoftext|>).
     vocab_tokens = [CLIP_BOS, CLIP_EOS, *alphabet, *(c + "</w>" for c in alphabet)]
 
-    words = {tuple(w[:-1]) + (w[-1] + "</w>",): n for w, n in _clip_pretokenize(texts).items()}
+    words = {(*w[:-1], w[-1] + "</w>"): n for w, n in _clip_pretokenize(texts).items()}
     merges: list[str] = []
     for _ in range(num_merges):
         pairs: Counter[tuple[str, str]] = Counter()
         for symbols, count in words.items():
-            for pair in zip(symbols[:-1], symbols[1:], strict=True):
+            for pair in pairwise(symbols):
                 pairs[pair] += count
         if not pairs:
             break

@@ -176,6 +176,10 @@ class Engine:
                 torch.cuda.reset_peak_memory_stats()
             with _stage(progress, Stage.LOADING) as t_load:
                 self.load(model_dir, request.memory)
+                # VAE slicing/tiling and attention slicing are per-job switches on the loaded pipeline.
+                from core.memory import apply_runtime_options
+
+                apply_runtime_options(self._pipe, request.memory)
             cancel.raise_if_cancelled()
             with _stage(progress, Stage.ENCODING) as t_enc:
                 embeds = self._encode(request, resolved)
@@ -189,9 +193,7 @@ class Engine:
             peak = int(torch.cuda.max_memory_allocated()) if cuda else None
         except torch.OutOfMemoryError as exc:
             self._after_oom()
-            raise OutOfMemoryError(
-                f"The GPU ran out of memory ({_first_line(exc)}).", OOM_ADVICE
-            ) from None
+            raise OutOfMemoryError(f"The GPU ran out of memory ({_first_line(exc)}).", OOM_ADVICE) from None
 
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0])
@@ -320,4 +322,3 @@ def _stage(progress: ProgressSink, stage: Stage) -> Iterator[Any]:
         yield lambda: elapsed[0] if elapsed else 0.0
     finally:
         elapsed.append(time.perf_counter() - start)
-

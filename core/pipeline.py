@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ class ContentVPipeline(DiffusionPipeline):
     which walk `model_cpu_offload_seq`."""
 
     model_cpu_offload_seq = "text_encoder->text_encoder_2->text_encoder_3->transformer->vae"
-    _optional_components: list[str] = []
+    _optional_components: ClassVar[list[str]] = []
 
     def __init__(
         self,
@@ -92,7 +93,9 @@ class ContentVPipeline(DiffusionPipeline):
         penultimate = out.hidden_states[-2]
         return penultimate.to(dtype=dtype, device=device), pooled.to(dtype=dtype, device=device)
 
-    def _t5_embeds(self, prompt: str, max_sequence_length: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    def _t5_embeds(
+        self, prompt: str, max_sequence_length: int, device: torch.device, dtype: torch.dtype
+    ) -> torch.Tensor:
         ids = self.tokenizer_3(
             [prompt],
             padding="max_length",
@@ -137,9 +140,7 @@ class ContentVPipeline(DiffusionPipeline):
         return (1, self.transformer.config.in_channels, latent_frames, height // s, width // s)
 
     @staticmethod
-    def initial_noise(
-        shape: tuple[int, ...], seed: int, dtype: torch.dtype, device: torch.device
-    ) -> torch.Tensor:
+    def initial_noise(shape: tuple[int, ...], seed: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         # Drawn on the CPU with a seeded generator in the compute dtype, then moved: the official demo's noise,
         # whatever the device.
         generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -189,7 +190,9 @@ class ContentVPipeline(DiffusionPipeline):
             else:
                 if batch_cfg:
                     try:
-                        uncond, cond = self._predict(torch.cat([latents, latents]), t, both_embeds, both_pooled).chunk(2)
+                        uncond, cond = self._predict(torch.cat([latents, latents]), t, both_embeds, both_pooled).chunk(
+                            2
+                        )
                     except torch.OutOfMemoryError:
                         logger.warning("Batched guidance ran out of GPU memory; continuing one branch at a time.")
                         batch_cfg = False

@@ -83,8 +83,5 @@ class StepClock:
         self._marks.append(now)
         done = len(self._marks)
         elapsed = now - self.start
-        if done >= 3:
-            per_step = (self._marks[-1] - self._marks[0]) / (done - 1)
-        else:
-            per_step = elapsed / done
+        per_step = (self._marks[-1] - self._marks[0]) / (done - 1) if done >= 3 else elapsed / done
         return StepProgress(step=done, total=self.total, elapsed_s=elapsed, eta_s=per_step * (self.total - done))

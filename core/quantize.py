@@ -6,7 +6,8 @@ channel (symmetric, absmax), and dequantizes it layer by layer in forward: the w
 of bf16, and only one layer's bf16 copy exists at a time.
 
 Weights are Parameters (requires_grad=False), not buffers, so accelerate's CPU-offload hooks move them like
-any other weight.
+any other weight. They are stored as `qweight`, and `weight` is None: model code that peeks at
+`layer.weight.dtype` to cast its activations (T5's feed-forward does) must not cast them to int8 or fp8.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class QuantizedLinear(nn.Module):
         super().__init__()
         self.in_features = qweight.shape[1]
         self.out_features = qweight.shape[0]
-        self.weight = nn.Parameter(qweight, requires_grad=False)
+        self.qweight = nn.Parameter(qweight, requires_grad=False)
         self.weight_scale = nn.Parameter(scale, requires_grad=False)  # (out, 1) in compute dtype
         self.bias = None if bias is None else nn.Parameter(bias, requires_grad=False)
         self.compute_dtype = compute_dtype
@@ -54,8 +55,12 @@ class QuantizedLinear(nn.Module):
         bias = None if linear.bias is None else linear.bias.detach().to(compute_dtype)
         return cls(qweight, scale.to(compute_dtype), bias, compute_dtype)
 
+    @property
+    def weight(self) -> None:
+        return None
+
     def dequantized_weight(self, dtype: torch.dtype) -> torch.Tensor:
-        return self.weight.to(dtype) * self.weight_scale.to(dtype)
+        return self.qweight.to(dtype) * self.weight_scale.to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype if x.is_floating_point() else self.compute_dtype
@@ -63,7 +68,7 @@ class QuantizedLinear(nn.Module):
         return F.linear(x, self.dequantized_weight(dtype), bias)
 
     def extra_repr(self) -> str:
-        return f"in={self.in_features}, out={self.out_features}, storage={self.weight.dtype}"
+        return f"in={self.in_features}, out={self.out_features}, storage={self.qweight.dtype}"
 
 
 def quantize_linears(

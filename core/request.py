@@ -109,7 +109,7 @@ def snap_frames(num_frames: int) -> int:
 
 def snap_size(value: int) -> int:
     """Nearest multiple of 16, at least 16."""
-    return max(SIZE_MULTIPLE, int(round(value / SIZE_MULTIPLE)) * SIZE_MULTIPLE)
+    return max(SIZE_MULTIPLE, round(value / SIZE_MULTIPLE) * SIZE_MULTIPLE)
 
 
 def random_seed() -> int:
@@ -139,9 +139,7 @@ class GenerationRequest:
             if not isinstance(value, int) or value <= 0:
                 found.append(f"The {name} must be a positive whole number of pixels (got {value}).")
             elif value % SIZE_MULTIPLE:
-                found.append(
-                    f"The {name} must be a multiple of {SIZE_MULTIPLE} (got {value}; try {snap_size(value)})."
-                )
+                found.append(f"The {name} must be a multiple of {SIZE_MULTIPLE} (got {value}; try {snap_size(value)}).")
             elif value > MAX_SIDE:
                 found.append(f"The {name} is at most {MAX_SIDE} pixels (got {value}).")
         if not isinstance(self.num_frames, int) or self.num_frames < 1:

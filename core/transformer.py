@@ -64,7 +64,6 @@ class FramePatchEmbed(nn.Module):
 class ContentVTransformer3DModel(SD3Transformer2DModel):
     """Accepts every SD3Transformer2DModel config key, so the official config.json loads as it is."""
 
-    _skip_layerwise_casting_patterns = ["pos_embed", "norm"]
 
     @register_to_config
     def __init__(

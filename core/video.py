@@ -75,8 +75,10 @@ def _publish(tmp: Path, final: Path) -> None:
 def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]) -> Path:
     import imageio_ffmpeg
 
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] < 1:
+        raise ValueError(f"frames must be (T, H, W, 3) with T >= 1, got {frames.shape}")
     pixels = frames_to_uint8(frames)
-    t, h, w, _ = pixels.shape
+    _, h, w, _ = pixels.shape
     tmp = path.with_name(f".{path.stem}.partial.mp4")
     comment = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
     writer = imageio_ffmpeg.write_frames(

@@ -26,8 +26,20 @@ def run_main(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_generate_writes_video_sidecar_metadata_and_frames(tmp_path, tiny_model):
     out = tmp_path / "clip.mp4"
     proc = run_main(
-        "generate", "--model", str(tiny_model), "--prompt", "a red kite over the sea", *TINY, "--seed", "7",
-        "--fps", "12", "--save-frames", str(tmp_path / "frames"), "--output", str(out),
+        "generate",
+        "--model",
+        str(tiny_model),
+        "--prompt",
+        "a red kite over the sea",
+        *TINY,
+        "--seed",
+        "7",
+        "--fps",
+        "12",
+        "--save-frames",
+        str(tmp_path / "frames"),
+        "--output",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [str(out), "seed: 7"]
@@ -49,14 +61,24 @@ def test_generate_writes_video_sidecar_metadata_and_frames(tmp_path, tiny_model)
 
 
 def test_random_seed_is_printed_recorded_and_reproducible(tmp_path, tiny_model):
-    first = run_main("generate", "--model", str(tiny_model), "--prompt", "waves", *TINY, "--output", str(tmp_path / "a.mp4"))
+    first = run_main(
+        "generate", "--model", str(tiny_model), "--prompt", "waves", *TINY, "--output", str(tmp_path / "a.mp4")
+    )
     assert first.returncode == 0, first.stderr
     seed = int(first.stdout.splitlines()[1].removeprefix("seed: "))
     assert f"seed: {seed} (random)" in first.stderr
     assert json.loads((tmp_path / "a.json").read_text())["request"]["seed"] == seed
     again = run_main(
-        "generate", "--model", str(tiny_model), "--prompt", "waves", *TINY, "--seed", str(seed),
-        "--output", str(tmp_path / "b.mp4"),
+        "generate",
+        "--model",
+        str(tiny_model),
+        "--prompt",
+        "waves",
+        *TINY,
+        "--seed",
+        str(seed),
+        "--output",
+        str(tmp_path / "b.mp4"),
     )
     assert again.returncode == 0, again.stderr
     assert (read_mp4_frames(tmp_path / "a.mp4") == read_mp4_frames(tmp_path / "b.mp4")).all()
@@ -65,8 +87,23 @@ def test_random_seed_is_printed_recorded_and_reproducible(tmp_path, tiny_model):
 def test_frame_count_rounds_down_to_4k_plus_1_with_a_note(tmp_path, tiny_model):
     out = tmp_path / "c.mp4"
     proc = run_main(
-        "generate", "--model", str(tiny_model), "--prompt", "x", "--width", "80", "--height", "48",
-        "--frames", "12", "--steps", "1", "--seed", "1", "--output", str(out),
+        "generate",
+        "--model",
+        str(tiny_model),
+        "--prompt",
+        "x",
+        "--width",
+        "80",
+        "--height",
+        "48",
+        "--frames",
+        "12",
+        "--steps",
+        "1",
+        "--seed",
+        "1",
+        "--output",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     assert "generating 9 frames" in proc.stderr
@@ -109,7 +146,9 @@ def test_bad_input_exits_with_one_clear_line_and_no_file(tmp_path, tiny_model, e
 
 
 def test_missing_and_broken_model_folders_are_named(tmp_path, broken_model):
-    proc = run_main("generate", "--model", str(tmp_path / "nowhere"), "--prompt", "x", "--output", str(tmp_path / "o.mp4"))
+    proc = run_main(
+        "generate", "--model", str(tmp_path / "nowhere"), "--prompt", "x", "--output", str(tmp_path / "o.mp4")
+    )
     assert proc.returncode != 0 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
     (broken_model / "vae" / "diffusion_pytorch_model.safetensors").unlink()
@@ -148,7 +187,9 @@ def test_make_demo_model_then_generate(tmp_path):
     assert (model / "model_index.json").is_file()
     again = run_main("make-demo-model", str(model))
     assert again.returncode != 0 and "not empty" in again.stderr and "Traceback" not in again.stderr
-    gen = run_main("generate", "--model", str(model), "--prompt", "x", *TINY, "--seed", "3", "--output", str(tmp_path / "d.mp4"))
+    gen = run_main(
+        "generate", "--model", str(model), "--prompt", "x", *TINY, "--seed", "3", "--output", str(tmp_path / "d.mp4")
+    )
     assert gen.returncode == 0, gen.stderr
 
 
@@ -156,8 +197,24 @@ def test_help_lists_the_whole_contract():
     proc = run_main("generate", "--help")
     assert proc.returncode == 0
     for flag in (
-        "--model", "--prompt", "--negative-prompt", "--width", "--height", "--frames", "--fps", "--steps",
-        "--guidance", "--seed", "--device", "--dtype", "--offload", "--vae-slicing", "--vae-tiling",
-        "--attention-slicing", "--quantize", "--output", "--save-frames",
+        "--model",
+        "--prompt",
+        "--negative-prompt",
+        "--width",
+        "--height",
+        "--frames",
+        "--fps",
+        "--steps",
+        "--guidance",
+        "--seed",
+        "--device",
+        "--dtype",
+        "--offload",
+        "--vae-slicing",
+        "--vae-tiling",
+        "--attention-slicing",
+        "--quantize",
+        "--output",
+        "--save-frames",
     ):
         assert flag in proc.stdout
