@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import ModelFolderError
 
@@ -189,9 +191,16 @@ class LoadedComponents:
     scheduler: object
 
 
-def load_components(root: Path, dtype_name: str) -> LoadedComponents:
+PrepareHook = Callable[[str, Any], Any]
+
+
+def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = None) -> LoadedComponents:
     """Load each component with an explicit class (model_index.json names a transformer module that is not in
-    diffusers). Weights land on the CPU in the compute dtype; the VAE stays float32."""
+    diffusers). Weights land on the CPU in the compute dtype; the VAE stays float32.
+
+    `prepare(name, module)` runs on each model right after it is loaded (quantize it, move it to the GPU), so
+    host memory holds one unprepared component at a time rather than all 27 GB of ContentV-8B at once.
+    """
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler
     from transformers import CLIPTextModelWithProjection, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
@@ -199,23 +208,21 @@ def load_components(root: Path, dtype_name: str) -> LoadedComponents:
     from core.transformer import ContentVTransformer3DModel
 
     dtype = getattr(torch, dtype_name)
+
+    def model(name: str, cls: Any, **kwargs: Any) -> Any:
+        loaded = cls.from_pretrained(root / name, local_files_only=True, **kwargs)
+        return prepare(name, loaded) if prepare is not None else loaded
+
     try:
-        tokenizer_3 = T5TokenizerFast.from_pretrained(root / "tokenizer_3", local_files_only=True)
         return LoadedComponents(
-            transformer=ContentVTransformer3DModel.from_pretrained(
-                root / "transformer", torch_dtype=dtype, local_files_only=True
-            ),
-            vae=AutoencoderKLWan.from_pretrained(root / "vae", torch_dtype=torch.float32, local_files_only=True),
-            text_encoder=CLIPTextModelWithProjection.from_pretrained(
-                root / "text_encoder", dtype=dtype, local_files_only=True
-            ),
-            text_encoder_2=CLIPTextModelWithProjection.from_pretrained(
-                root / "text_encoder_2", dtype=dtype, local_files_only=True
-            ),
-            text_encoder_3=T5EncoderModel.from_pretrained(root / "text_encoder_3", dtype=dtype, local_files_only=True),
+            transformer=model("transformer", ContentVTransformer3DModel, torch_dtype=dtype),
+            vae=model("vae", AutoencoderKLWan, torch_dtype=torch.float32),
+            text_encoder=model("text_encoder", CLIPTextModelWithProjection, dtype=dtype),
+            text_encoder_2=model("text_encoder_2", CLIPTextModelWithProjection, dtype=dtype),
+            text_encoder_3=model("text_encoder_3", T5EncoderModel, dtype=dtype),
             tokenizer=CLIPTokenizer.from_pretrained(root / "tokenizer", local_files_only=True),
             tokenizer_2=CLIPTokenizer.from_pretrained(root / "tokenizer_2", local_files_only=True),
-            tokenizer_3=tokenizer_3,
+            tokenizer_3=T5TokenizerFast.from_pretrained(root / "tokenizer_3", local_files_only=True),
             scheduler=FlowMatchEulerDiscreteScheduler.from_pretrained(root / "scheduler", local_files_only=True),
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:

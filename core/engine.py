@@ -131,7 +131,7 @@ class Engine:
     def load(self, model_dir: str | Path, memory: MemoryOptions) -> LoadKey:
         import torch
 
-        from core.memory import apply_placement, move_text_encoders, quantize_pipeline, text_encoders_movable
+        from core.memory import apply_placement, component_preparer, text_encoders_movable
         from core.pipeline import ContentVPipeline
 
         resolved = resolve_device(memory, self.capabilities)
@@ -142,14 +142,20 @@ class Engine:
         self.unload()
         check_model_folder(root)
         _quiet_libraries()
-        components = load_components(root, resolved.dtype_name)
+        encoders_off = (
+            memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu"
+        )
+        prepare = component_preparer(
+            memory.quantization,
+            getattr(torch, resolved.dtype_name),
+            memory.placement,
+            resolved.device,
+            encoders_off,
+        )
+        components = load_components(root, resolved.dtype_name, prepare)
         pipe = ContentVPipeline(**vars(components))
-        quantize_pipeline(pipe, memory.quantization, getattr(torch, resolved.dtype_name))
         apply_placement(pipe, memory.placement, resolved.device)
-        self._encoders_on_cpu = False
-        if memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu":
-            move_text_encoders(pipe, "cpu")
-            self._encoders_on_cpu = True
+        self._encoders_on_cpu = encoders_off
         self._pipe, self._key = pipe, key
         return key
 
@@ -189,6 +195,8 @@ class Engine:
             cancel.raise_if_cancelled()
             with _stage(progress, Stage.DECODING) as t_dec:
                 frames = self._pipe.decode(latents, torch.device(resolved.device))
+            if request.memory.placement is Placement.MODEL:
+                self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
             cancel.raise_if_cancelled()
             peak = int(torch.cuda.max_memory_allocated()) if cuda else None
         except torch.OutOfMemoryError as exc:

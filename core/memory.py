@@ -7,6 +7,7 @@ attention slicing are switches that can change between jobs without a reload.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import torch
 
@@ -18,20 +19,38 @@ from core.request import MemoryOptions, Placement, Quantization
 logger = logging.getLogger(__name__)
 
 
-def quantize_pipeline(pipe: ContentVPipeline, kind: Quantization, compute_dtype: torch.dtype) -> int:
-    """Quantize the transformer's blocks and T5's blocks in place (on the CPU, before placement)."""
-    if kind is Quantization.NONE:
-        return 0
-    count = quantize_linears(pipe.transformer, kind, compute_dtype, TRANSFORMER_QUANT_PREFIXES)
-    count += quantize_linears(pipe.text_encoder_3, kind, compute_dtype, T5_QUANT_PREFIXES)
-    return count
+QUANTIZED_COMPONENTS = {"transformer": TRANSFORMER_QUANT_PREFIXES, "text_encoder_3": T5_QUANT_PREFIXES}
+TEXT_ENCODER_NAMES = ("text_encoder", "text_encoder_2", "text_encoder_3")
+
+
+def component_preparer(
+    kind: Quantization,
+    compute_dtype: torch.dtype,
+    placement: Placement,
+    device: str,
+    text_encoders_off_gpu: bool,
+) -> Callable[[str, torch.nn.Module], torch.nn.Module]:
+    """What happens to each model as soon as it is loaded: quantization (on the CPU), then, when everything is to
+    live on the GPU, the move there — one component at a time, so host RAM never holds the whole model."""
+
+    def prepare(name: str, module: torch.nn.Module) -> torch.nn.Module:
+        prefixes = QUANTIZED_COMPONENTS.get(name)
+        if prefixes is not None and kind is not Quantization.NONE:
+            quantize_linears(module, kind, compute_dtype, prefixes)
+        stays_on_cpu = text_encoders_off_gpu and name in TEXT_ENCODER_NAMES
+        if placement is Placement.GPU and not stays_on_cpu:
+            module.to(device)
+        return module
+
+    return prepare
 
 
 def apply_placement(pipe: ContentVPipeline, placement: Placement, device: str) -> None:
-    """Put the weights where the placement says. Called once per load, on a pipeline whose weights are on the CPU."""
+    """Set up the offload modes, once per load. (All-on-GPU needs nothing here: component_preparer already
+    moved each model as it was loaded.)"""
     target = torch.device(device)
     if placement is Placement.GPU:
-        pipe.to(target)
+        pass
     elif placement is Placement.MODEL:
         # Whole components take turns on the GPU: peak is the largest one (the transformer) plus activations.
         pipe.enable_model_cpu_offload(device=target)
@@ -77,8 +96,6 @@ def apply_runtime_options(pipe: ContentVPipeline, options: MemoryOptions) -> Non
     else:
         disable_attention_slicing(pipe.transformer)
 
-
-TEXT_ENCODER_NAMES = ("text_encoder", "text_encoder_2", "text_encoder_3")
 
 
 def text_encoders_movable(placement: Placement) -> bool:

@@ -53,9 +53,9 @@ def test_pipeline_is_loaded_once_and_reloaded_only_when_needed(tiny_model, tmp_p
     loads: list[str] = []
     real = engine_module.load_components
 
-    def counting(root, dtype_name):
+    def counting(root, dtype_name, prepare=None):
         loads.append(dtype_name)
-        return real(root, dtype_name)
+        return real(root, dtype_name, prepare)
 
     monkeypatch.setattr(engine_module, "load_components", counting)
     engine = Engine()
