@@ -1,8 +1,8 @@
 """ContentV Studio's entry point.
 
-    python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke)
-    python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
-    python main.py make-demo-model DIR write a tiny random-weight model to check an install
+python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke)
+python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
+python main.py make-demo-model DIR write a tiny random-weight model to check an install
 """
 
 from __future__ import annotations
