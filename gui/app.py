@@ -1,0 +1,158 @@
+"""Starting the window: options, the data folder, logging, the QApplication, and `--smoke` for packaging checks.
+
+python main.py [--data-dir DIR] [--model DIR] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core import __version__
+from core.history import HistoryError, HistoryStore
+from gui.main_window import MainWindow
+from gui.paths import APP_ID, APP_NAME, DataPaths
+from gui.resources import app_icon
+from gui.settings import Settings
+from gui.theme import apply_theme
+
+logger = logging.getLogger(__name__)
+
+SMOKE_TIMEOUT_S = 30.0
+_log_handler: logging.Handler | None = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description=f"{APP_NAME}: text-to-video with ContentV-8B on your own GPU. Without options, opens the window.",
+        epilog="Headless use: 'main.py generate --help'.",
+    )
+    parser.add_argument("--data-dir", metavar="DIR", help="keep settings, history and outputs under DIR (portable)")
+    parser.add_argument("--model", metavar="DIR", help="preselect this model folder")
+    parser.add_argument("--smoke", action="store_true", help="open the window, wait until it is shown, exit 0")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser
+
+
+def configure_logging(paths: DataPaths) -> Path:
+    """A rotating log in the data folder (tracebacks of unexpected errors go there), warnings also on stderr."""
+    global _log_handler
+    log_file = paths.logs / "contentv-studio.log"
+    root = logging.getLogger()
+    if _log_handler is not None:
+        root.removeHandler(_log_handler)
+        _log_handler.close()
+    try:
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    _log_handler = handler
+    return log_file
+
+
+def create_window(
+    data_dir: str | Path | None = None,
+    model: str | None = None,
+    *,
+    start_engine: bool = True,
+    warm_imports: bool = True,
+    monitor_interval_ms: int = 1000,
+) -> MainWindow:
+    """Open the data folder and build the window (not shown). Needs a QApplication. Raises HistoryError when the
+    history database cannot be used."""
+    paths = DataPaths.at(data_dir).ensure()
+    log_file = configure_logging(paths)
+    logger.info("%s %s starting; data folder %s", APP_NAME, __version__, paths.root)
+    # One instance per data folder marks the previous session's unfinished jobs as interrupted; a second
+    # instance on the same folder must not do that to jobs the first one is running.
+    lock = QLockFile(str(paths.lock_file))
+    lock.setStaleLockTime(0)  # a lock left by a crashed process is detected by its dead PID
+    owns_folder = lock.tryLock(200)
+    store = HistoryStore(paths.history_db)
+    interrupted = store.mark_interrupted() if owns_folder else 0
+    settings = Settings.load(paths.settings_file)
+    window = MainWindow(
+        paths,
+        store,
+        settings,
+        model_override=model,
+        instance_lock=lock if owns_folder else None,
+        shared_data_dir=not owns_folder,
+        interrupted=interrupted,
+        start_engine=start_engine,
+        warm_imports=warm_imports,
+        monitor_interval_ms=monitor_interval_ms,
+    )
+    logger.info("Log file: %s", log_file)
+    return window
+
+
+def get_application(qt_argv: Sequence[str] = ()) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else APP_ID, *qt_argv])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    return app
+
+
+def _wait_until_shown(app: QApplication, window: MainWindow, timeout_s: float) -> None:
+    """--smoke: exit 0 once the window is visible and exposed, 1 if that does not happen in time."""
+    deadline = time.monotonic() + timeout_s
+
+    def check() -> None:
+        handle = window.windowHandle()
+        if window.isVisible() and handle is not None and handle.isExposed():
+            print(f"{APP_NAME} {__version__}: window shown", flush=True)
+            window.close()
+            app.exit(0)
+        elif time.monotonic() > deadline:
+            print(f"{APP_NAME}: the window was not shown within {timeout_s:.0f} s", file=sys.stderr, flush=True)
+            window.close()
+            app.exit(1)
+        else:
+            QTimer.singleShot(50, check)
+
+    QTimer.singleShot(0, check)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    unknown = [a for a in qt_args if not a.startswith("-")]
+    if unknown:
+        build_parser().error(f"unrecognised arguments: {' '.join(unknown)}")
+    app = get_application(qt_args)
+    try:
+        # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
+        window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
+    except (HistoryError, OSError) as exc:
+        QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
+        return 1
+    window.show()
+    if args.smoke:
+        _wait_until_shown(app, window, SMOKE_TIMEOUT_S)
+    code = app.exec()
+    window.shutdown()
+    return int(code)

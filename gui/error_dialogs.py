@@ -1,0 +1,134 @@
+"""Dialogs that explain a failed job in plain words, with the advice that fits and, where there is one, a button
+that applies the fix. They open window-modal without blocking (QDialog.open), so a job finishing or a test
+driving the window is never stuck behind them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+TITLES = {
+    "out-of-memory": "Out of memory",
+    "model-folder": "The model folder cannot be used",
+    "device": "This device is not available",
+    "invalid-request": "These settings cannot run",
+    "output": "The clip cannot be saved",
+    "internal": "Something went wrong",
+    "error": "The job failed",
+}
+HEADLINES = {
+    "out-of-memory": "The job needed more memory than this computer has free.",
+    "model-folder": "The model could not be loaded from this folder.",
+    "device": "The device or memory mode asked for does not exist on this computer.",
+    "invalid-request": "Some settings are out of range.",
+    "output": "The finished clip could not be written.",
+    "internal": "ContentV Studio hit an unexpected problem.",
+    "error": "The job failed.",
+}
+
+
+class ErrorDialog(QDialog):
+    """Kind-specific title and headline, the engine's message and advice, and an optional fix button."""
+
+    fixRequested = Signal()
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        advice: str = "",
+        fix_text: str = "",
+        details: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorDialog")
+        self.kind = kind
+        self.message = message
+        self.advice = advice
+        self.setWindowTitle(TITLES.get(kind, TITLES["error"]))
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(460)
+
+        icon = QLabel()
+        pixmap = (
+            QStyle.StandardPixmap.SP_MessageBoxWarning
+            if kind != "internal"
+            else QStyle.StandardPixmap.SP_MessageBoxCritical
+        )
+        icon.setPixmap(self.style().standardIcon(pixmap).pixmap(40, 40))
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        headline = QLabel(HEADLINES.get(kind, HEADLINES["error"]))
+        headline.setObjectName("errorHeadline")
+        headline.setProperty("role", "heading")
+        headline.setWordWrap(True)
+        self.message_label = QLabel(message)
+        self.message_label.setObjectName("errorMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.advice_label = QLabel(advice)
+        self.advice_label.setObjectName("errorAdvice")
+        self.advice_label.setWordWrap(True)
+        self.advice_label.setProperty("role", "advice")
+        self.advice_label.setVisible(bool(advice))
+        self.advice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label = QLabel(details)
+        self.details_label.setObjectName("errorDetails")
+        self.details_label.setWordWrap(True)
+        self.details_label.setProperty("role", "hint")
+        self.details_label.setVisible(bool(details))
+
+        text = QVBoxLayout()
+        text.setSpacing(8)
+        text.addWidget(headline)
+        text.addWidget(self.message_label)
+        text.addWidget(self.advice_label)
+        text.addWidget(self.details_label)
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        top.addWidget(icon)
+        top.addLayout(text, 1)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setIcon(QIcon())  # Fusion adds a stray icon
+        self.fix_button: QPushButton | None = None
+        if fix_text:
+            self.fix_button = self.buttons.addButton(fix_text, QDialogButtonBox.ButtonRole.AcceptRole)
+            self.fix_button.setObjectName("applyFixButton")
+            self.fix_button.setDefault(True)
+            self.fix_button.clicked.connect(self.fixRequested)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 14)
+        layout.setSpacing(14)
+        layout.addLayout(top)
+        layout.addWidget(self.buttons)
+
+
+def confirm(parent: QWidget, title: str, text: str, informative: str = "", ok_text: str = "OK") -> bool:
+    """A yes/no question; True when the user agrees. (Tests replace this function.)"""
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is ok

@@ -1,0 +1,485 @@
+"""The history panel: every job newest first with its thumbnail, a search over prompts, and the actions for
+the selected entry (load into the form, re-run, re-run with a new seed, play, show in folder, delete)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QFont, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.history import HistoryStore, JobRecord, JobStatus
+
+RecordRole = Qt.ItemDataRole.UserRole + 1
+ProgressRole = Qt.ItemDataRole.UserRole + 2
+MAX_LISTED = 2000  # enough for years of use; the search reaches the rest
+
+STATUS_COLOURS = {
+    JobStatus.QUEUED: "#8a93a6",
+    JobStatus.RUNNING: "#4c9be8",
+    JobStatus.DONE: "#3fb07f",
+    JobStatus.FAILED: "#e0585b",
+    JobStatus.CANCELLED: "#c39a3a",
+    JobStatus.INTERRUPTED: "#c37a3a",
+}
+THUMB = QSize(96, 54)
+
+
+def describe(record: JobRecord) -> str:
+    """One meta line: size, frames, steps, seed, time taken, when."""
+    parts = [
+        f"{record.width}×{record.height}",
+        f"{record.frames_generated or record.num_frames} f",
+        f"{record.steps} steps",
+    ]
+    if record.seed is not None:
+        parts.append(f"seed {record.seed}")
+    if record.total_s:
+        parts.append(f"{record.total_s:.0f} s" if record.total_s >= 10 else f"{record.total_s:.1f} s")
+    return " · ".join(parts)
+
+
+def when(record: JobRecord, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    t = time.localtime(record.created_at)
+    if time.localtime(now)[:3] == t[:3]:
+        return time.strftime("%H:%M", t)
+    if time.localtime(now).tm_year == t.tm_year:
+        return time.strftime("%d %b %H:%M", t)
+    return time.strftime("%d %b %Y", t)
+
+
+def tooltip(record: JobRecord) -> str:
+    m = record.memory
+    lines = [
+        record.prompt,
+        "",
+        f"Status: {record.status.value}",
+        f"{record.width} × {record.height}, {record.frames_generated or record.num_frames} frames at {record.fps} fps",
+        f"{record.steps} steps, guidance {record.guidance:g}, seed {record.seed}",
+        f"Model: {record.model_dir}",
+        f"Device {m.device}, {m.dtype}; placement {m.placement.value}; 8-bit {m.quantization.value}",
+    ]
+    if record.total_s:
+        lines.append(f"Took {record.total_s:.1f} s")
+    if record.peak_vram_bytes:
+        lines.append(f"Peak VRAM {record.peak_vram_bytes / 2**30:.2f} GB")
+    if record.error_message:
+        lines.append(f"\n{record.error_message}")
+    return "\n".join(lines)
+
+
+class HistoryModel(QAbstractListModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._records: list[JobRecord] = []
+        self._progress: dict[int, float] = {}
+        self._thumbs: dict[str, QPixmap] = {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record.prompt
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnail(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(record)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{record.status.value}: {record.prompt}"
+        if role == RecordRole:
+            return record
+        if role == ProgressRole:
+            return self._progress.get(record.id)
+        return None
+
+    def thumbnail(self, record: JobRecord) -> QPixmap | None:
+        path = record.thumbnail_path
+        if not path:
+            return None
+        if path not in self._thumbs:
+            pixmap = QPixmap(path)
+            self._thumbs[path] = pixmap if not pixmap.isNull() else QPixmap()
+        pixmap = self._thumbs[path]
+        return None if pixmap.isNull() else pixmap
+
+    def set_records(self, records: list[JobRecord]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def records(self) -> list[JobRecord]:
+        return list(self._records)
+
+    def row_of(self, job_id: int) -> int:
+        for row, record in enumerate(self._records):
+            if record.id == job_id:
+                return row
+        return -1
+
+    def set_progress(self, job_id: int, fraction: float | None) -> None:
+        if fraction is None:
+            self._progress.pop(job_id, None)
+        else:
+            self._progress[job_id] = fraction
+        row = self.row_of(job_id)
+        if row >= 0:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [ProgressRole])
+
+
+class HistoryDelegate(QStyledItemDelegate):
+    """Thumbnail on the left; the prompt on two lines; a status dot and the settings underneath."""
+
+    PAD = 6
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(240, THUMB.height() + 2 * self.PAD)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        record: JobRecord = index.data(RecordRole)
+        if record is None:
+            return
+        painter.save()
+        palette = option.palette  # type: ignore[attr-defined]
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.Highlight))
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
+        text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        muted = QColor(text_colour)
+        muted.setAlpha(160)
+
+        # -- thumbnail, letterboxed
+        thumb_rect = QRect(rect.left() + self.PAD, rect.top() + self.PAD, THUMB.width(), THUMB.height())
+        painter.fillRect(thumb_rect, QColor("#15171c"))
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            scaled = pixmap.scaled(
+                THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            x = thumb_rect.left() + (THUMB.width() - scaled.width()) // 2
+            y = thumb_rect.top() + (THUMB.height() - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+        else:
+            painter.setPen(QColor("#6b7280"))
+            glyph = {JobStatus.RUNNING: "…", JobStatus.QUEUED: "⏳"}.get(record.status, "—")
+            painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter, glyph)
+
+        # -- text
+        left = thumb_rect.right() + 10
+        text_rect = QRect(left, rect.top() + self.PAD - 1, rect.right() - left - self.PAD, rect.height() - 2 * self.PAD)
+        base_font = QFont(option.font)  # type: ignore[attr-defined]
+        fm = painter.fontMetrics()
+        line_h = fm.height()
+        painter.setFont(base_font)
+        painter.setPen(text_colour)
+        prompt_lines = self._two_lines(record.prompt, fm, text_rect.width())
+        for i, line in enumerate(prompt_lines):
+            painter.drawText(
+                QRect(text_rect.left(), text_rect.top() + i * line_h, text_rect.width(), line_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                line,
+            )
+
+        # -- status dot, status, meta
+        small = QFont(base_font)
+        small.setPointSizeF(max(7.0, base_font.pointSizeF() * 0.85))
+        painter.setFont(small)
+        sfm = painter.fontMetrics()
+        y = text_rect.bottom() - sfm.height() + 1
+        dot = QColor(STATUS_COLOURS.get(record.status, "#888"))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(dot)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.drawEllipse(QRect(text_rect.left(), y + sfm.height() // 2 - 3, 7, 7))
+        painter.setPen(muted)
+        status = record.status.value
+        progress = index.data(ProgressRole)
+        if record.status is JobStatus.RUNNING and progress is not None:
+            status = f"running {progress * 100:.0f}%"
+        meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
+        meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
+        painter.drawText(
+            QRect(text_rect.left() + 12, y, text_rect.width() - 12, sfm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            meta,
+        )
+
+        # -- thin progress bar under a running job
+        if record.status is JobStatus.RUNNING and progress is not None:
+            bar = QRect(thumb_rect.left(), thumb_rect.bottom() - 3, int(THUMB.width() * progress), 4)
+            painter.fillRect(bar, QColor(STATUS_COLOURS[JobStatus.RUNNING]))
+        painter.restore()
+
+    @staticmethod
+    def _two_lines(text: str, fm: Any, width: int) -> list[str]:
+        words = " ".join(text.split()).split(" ")
+        first = ""
+        rest_index = len(words)
+        for i, word in enumerate(words):
+            candidate = f"{first} {word}".strip()
+            if fm.horizontalAdvance(candidate) > width and first:
+                rest_index = i
+                break
+            first = candidate
+        rest = " ".join(words[rest_index:])
+        lines = [fm.elidedText(first, Qt.TextElideMode.ElideRight, width)]
+        if rest:
+            lines.append(fm.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+        return lines
+
+
+class HistoryPanel(QWidget):
+    loadRequested = Signal(object)  # JobRecord
+    rerunRequested = Signal(object, bool)  # JobRecord, new seed
+    playRequested = Signal(object)
+    openFolderRequested = Signal(object)
+    deleteRequested = Signal(object)
+    selectionChanged = Signal()
+
+    def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("historyPanel")
+        self._store = store
+        self._busy_ids: set[int] = set()
+
+        title = QLabel("History")
+        title.setProperty("role", "heading")
+        self.count_label = QLabel()
+        self.count_label.setObjectName("historyCountLabel")
+        self.count_label.setProperty("role", "hint")
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(self.count_label)
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("historySearchEdit")
+        self.search_edit.setPlaceholderText("Search prompts…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Search the history")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)  # search once typing pauses, not on every key
+        self._search_timer.timeout.connect(self.refresh)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+
+        self.model = HistoryModel(self)
+        self.list_view = QListView()
+        self.list_view.setObjectName("historyList")
+        self.list_view.setAccessibleName("Job history")
+        self.list_view.setModel(self.model)
+        self.list_view.setItemDelegate(HistoryDelegate(self.list_view))
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list_view.setUniformItemSizes(True)
+        self.list_view.setMouseTracking(True)
+        self.list_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list_view.customContextMenuRequested.connect(self._context_menu)
+        self.list_view.doubleClicked.connect(self._on_double_click)
+        self.list_view.selectionModel().selectionChanged.connect(self._update_actions)
+
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("historyEmptyLabel")
+        self.empty_label.setProperty("role", "hint")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+
+        style = self.style()
+        self.load_button = self._button("loadButton", "Load", "Put this job's prompt and settings into the form.")
+        self.rerun_button = self._button(
+            "rerunButton", "Re-run", "Run this job again with the same seed and settings: the same clip."
+        )
+        self.rerun_new_button = self._button(
+            "rerunNewSeedButton", "New seed", "Run this job again with a new random seed."
+        )
+        self.play_button = self._button("historyPlayButton", "", "Play this clip in the player.")
+        self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setAccessibleName("Play")
+        self.folder_button = self._button("historyFolderButton", "", "Show the clip in its folder.")
+        self.folder_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.delete_button = self._button("deleteButton", "", "Delete this entry and its video file.")
+        self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
+        self.delete_button.setAccessibleName("Delete")
+        self.folder_button.setAccessibleName("Show in folder")
+
+        self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
+        self.rerun_button.clicked.connect(lambda: self._emit_rerun(False))
+        self.rerun_new_button.clicked.connect(lambda: self._emit_rerun(True))
+        self.play_button.clicked.connect(lambda: self._emit(self.playRequested))
+        self.folder_button.clicked.connect(lambda: self._emit(self.openFolderRequested))
+        self.delete_button.clicked.connect(lambda: self._emit(self.deleteRequested))
+
+        row1 = QHBoxLayout()
+        row1.setSpacing(4)
+        row1.addWidget(self.rerun_button)
+        row1.addWidget(self.rerun_new_button)
+        row1.addWidget(self.load_button)
+        row1.addStretch(1)
+        row1.addWidget(self.play_button)
+        row1.addWidget(self.folder_button)
+        row1.addWidget(self.delete_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.list_view, 1)
+        layout.addWidget(self.empty_label, 1)
+        layout.addLayout(row1)
+        self.refresh()
+
+    @staticmethod
+    def _button(name: str, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        if text:
+            button.setAccessibleName(text)
+        return button
+
+    # ---- contents ---------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the store, keeping the selection."""
+        selected = self.selected_record()
+        query = self.search_edit.text()
+        records = self._store.list_jobs(query, limit=MAX_LISTED)
+        self.model.set_records(records)
+        total = self._store.count()
+        if query.strip():
+            self.count_label.setText(f"{len(records)} of {total}")
+        else:
+            self.count_label.setText(f"{total} job{'s' if total != 1 else ''}" if total else "")
+        has_rows = bool(records)
+        self.list_view.setVisible(has_rows)
+        self.empty_label.setVisible(not has_rows)
+        self.empty_label.setText(
+            "Nothing matches this search." if query.strip() else "No jobs yet.\nEvery clip you make is listed here."
+        )
+        if selected is not None:
+            self.select(selected.id)
+        self._update_actions()
+
+    def select(self, job_id: int) -> bool:
+        row = self.model.row_of(job_id)
+        if row < 0:
+            return False
+        index = self.model.index(row)
+        self.list_view.setCurrentIndex(index)
+        self.list_view.scrollTo(index)
+        return True
+
+    def selected_record(self) -> JobRecord | None:
+        indexes = self.list_view.selectionModel().selectedIndexes() if self.list_view.selectionModel() else []
+        if not indexes:
+            return None
+        return indexes[0].data(RecordRole)
+
+    def set_progress(self, job_id: int, fraction: float | None) -> None:
+        self.model.set_progress(job_id, fraction)
+
+    def set_search(self, text: str) -> None:
+        self.search_edit.setText(text)
+        self._search_timer.stop()
+        self.refresh()
+
+    # ---- actions ----------------------------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        record = self.selected_record()
+        has = record is not None
+        playable = has and record.status is JobStatus.DONE and bool(record.video) and record.video.is_file()  # type: ignore[union-attr]
+        runnable = has and bool(record.prompt.strip())  # type: ignore[union-attr]
+        self.load_button.setEnabled(has)
+        self.rerun_button.setEnabled(runnable)
+        self.rerun_new_button.setEnabled(runnable)
+        self.play_button.setEnabled(playable)
+        self.folder_button.setEnabled(playable)
+        self.delete_button.setEnabled(has and record.status is not JobStatus.RUNNING)  # type: ignore[union-attr]
+        self.selectionChanged.emit()
+
+    def _emit(self, signal: Any) -> None:
+        record = self.selected_record()
+        if record is not None:
+            signal.emit(record)
+
+    def _emit_rerun(self, new_seed: bool) -> None:
+        record = self.selected_record()
+        if record is not None:
+            self.rerunRequested.emit(record, new_seed)
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        record: JobRecord = index.data(RecordRole)
+        if record is None:
+            return
+        if record.status is JobStatus.DONE and record.video and Path(record.video).is_file():
+            self.playRequested.emit(record)
+        else:
+            self.loadRequested.emit(record)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.list_view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.list_view.setCurrentIndex(index)
+        menu = QMenu(self)
+        for button in (
+            self.play_button,
+            self.rerun_button,
+            self.rerun_new_button,
+            self.load_button,
+            self.folder_button,
+            self.delete_button,
+        ):
+            label = button.text() or button.accessibleName()
+            action = QAction(button.icon(), label, menu)
+            action.setEnabled(button.isEnabled())
+            action.triggered.connect(button.click)
+            menu.addAction(action)
+        copy = menu.addAction("Copy prompt")
+        copy.triggered.connect(self._copy_prompt)
+        menu.exec(self.list_view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def _copy_prompt(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        record = self.selected_record()
+        if record is not None:
+            QGuiApplication.clipboard().setText(record.prompt)

@@ -1,0 +1,774 @@
+"""The main window: the form on the left (model, prompt, parameters, memory, Generate), the player in the
+centre, the history on the right, and the memory gauge in the status bar. It wires widgets to the job
+controller; the state lives in the controller, the history store and the settings, not in the widgets."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QLockFile, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import __version__
+from core.errors import DeviceUnavailableError, StudioError
+from core.history import HistoryStore, JobRecord, JobStatus
+from core.progress import Stage
+from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
+from gui.controller import JobController
+from gui.error_dialogs import ErrorDialog, confirm
+from gui.gc_guard import install_gui_gc, release_gui_gc
+from gui.history_panel import HistoryPanel
+from gui.memory_advice import lower_memory_options
+from gui.memory_panel import MemoryPanel
+from gui.model_picker import ModelPicker
+from gui.parameter_form import ParameterForm
+from gui.paths import APP_NAME, DataPaths
+from gui.prompt_editor import PromptEditor
+from gui.resources import app_icon
+from gui.settings import Settings
+from gui.system_monitor import SystemMonitor
+from gui.video_player import VideoPlayer, open_in_folder
+from gui.vram_gauge import VramGauge
+from gui.worker import JobOutcome
+
+logger = logging.getLogger(__name__)
+
+STAGE_TEXT = {
+    Stage.LOADING.value: "Loading the model…",
+    Stage.ENCODING.value: "Encoding the prompt…",
+    Stage.DENOISING.value: "Denoising…",
+    Stage.DECODING.value: "Decoding the video…",
+    Stage.SAVING.value: "Saving the clip…",
+}
+EMPTY_PROMPT = "The prompt is empty"
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}:{sec:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{sec:02d}"
+
+
+def clip_info(request: GenerationRequest, frames: int | None = None, seconds: float | None = None) -> str:
+    n = frames or request.effective_frames
+    parts = [
+        f"{request.width} × {request.height}",
+        f"{n} frames at {request.fps} fps ({n / request.fps:.1f} s)",
+        f"{request.steps} steps",
+        f"guidance {request.guidance:g}",
+        f"seed {request.seed}",
+    ]
+    if seconds:
+        parts.append(f"made in {seconds:.1f} s")
+    return "  ·  ".join(parts)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        paths: DataPaths,
+        store: HistoryStore,
+        settings: Settings,
+        *,
+        model_override: str | None = None,
+        instance_lock: QLockFile | None = None,
+        shared_data_dir: bool = False,
+        interrupted: int = 0,
+        start_engine: bool = True,
+        warm_imports: bool = True,
+        monitor_interval_ms: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.paths = paths
+        self.store = store
+        self.settings = settings
+        self._lock = instance_lock
+        self._start_engine = start_engine
+        self._started = False
+        self._stopping = False
+        self._shut_down = False
+        self._current_job: int | None = None
+        self._stage_text = "Ready."
+        self._last_job: int | None = None
+        self.error_dialog: ErrorDialog | None = None
+
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        install_gui_gc()  # released in shutdown()
+        self.controller = JobController(
+            store,
+            paths.outputs,
+            paths.thumbnails,
+            log_hint=str(paths.logs / "contentv-studio.log"),
+            warm_imports=warm_imports,
+            parent=self,
+        )
+        self.monitor = SystemMonitor(monitor_interval_ms, self)
+
+        self._build_ui()
+        self._build_menus()
+        self._connect()
+        self._restore(model_override)
+        if shared_data_dir:
+            self.statusBar().showMessage(
+                "Another ContentV Studio window is using this data folder; both write to the same history.", 15000
+            )
+        elif interrupted:
+            self.statusBar().showMessage(
+                f"{interrupted} job{'s' if interrupted != 1 else ''} from the last session did not finish "
+                "(marked 'interrupted' in the history).",
+                10000,
+            )
+
+    # ---- layout -----------------------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        # Left column: what to make and how.
+        self.model_picker = ModelPicker(self.paths.models)
+        self.prompt_editor = PromptEditor()
+        self.parameter_form = ParameterForm()
+        self.memory_panel = MemoryPanel()
+
+        left_content = QWidget()
+        left_layout = QVBoxLayout(left_content)
+        left_layout.setContentsMargins(10, 4, 10, 10)
+        left_layout.setSpacing(4)
+        left_layout.addWidget(self._group("Model", self.model_picker))
+        left_layout.addWidget(self._group("&Prompt", self.prompt_editor), 1)
+        left_layout.addWidget(self._group("Video", self.parameter_form))
+        left_layout.addWidget(self._group("Memory and device", self.memory_panel))
+        left_layout.addStretch(0)
+        scroll = QScrollArea()
+        scroll.setObjectName("leftScroll")
+        scroll.setWidget(left_content)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        # The run bar stays in view below the scrolling form.
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problemsLabel")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.hide()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setToolTip("Generate the clip (Ctrl+Enter).")
+        self.generate_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip("Stop the running job after the current step; nothing is written.")
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        self.stage_label = QLabel("Ready.")
+        self.stage_label.setObjectName("stageLabel")
+        self.stage_label.setProperty("role", "hint")
+        self.stage_label.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setAccessibleName("Job progress")
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("")
+        run_bar = QWidget()
+        run_bar.setObjectName("runBar")
+        run_layout = QVBoxLayout(run_bar)
+        run_layout.setContentsMargins(10, 6, 10, 10)
+        run_layout.setSpacing(6)
+        run_layout.addWidget(self.problems_label)
+        run_layout.addLayout(buttons)
+        run_layout.addWidget(self.progress_bar)
+        run_layout.addWidget(self.stage_label)
+
+        left = QWidget()
+        left.setObjectName("leftColumn")
+        left_col = QVBoxLayout(left)
+        left_col.setContentsMargins(0, 0, 0, 0)
+        left_col.setSpacing(0)
+        left_col.addWidget(scroll, 1)
+        left_col.addWidget(run_bar)
+        left.setMinimumWidth(380)
+
+        # Centre: the clip.
+        self.player = VideoPlayer()
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(8, 10, 8, 10)
+        centre_layout.addWidget(self.player)
+        centre.setMinimumWidth(360)
+
+        # Right: the history.
+        self.history_panel = HistoryPanel(self.store)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(8, 10, 10, 10)
+        right_layout.addWidget(self.history_panel)
+        right.setMinimumWidth(320)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.vram_gauge = VramGauge()
+        self.statusBar().addPermanentWidget(self.vram_gauge)
+        self.statusBar().setSizeGripEnabled(True)
+
+    @staticmethod
+    def _group(title: str, widget: QWidget) -> QGroupBox:
+        box = QGroupBox(title)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(10, 8, 10, 10)
+        layout.addWidget(widget)
+        return box
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        choose = file_menu.addAction("Choose &model folder…", self.model_picker.browse)
+        choose.setShortcut(QKeySequence.StandardKey.Open)
+        file_menu.addAction("Make a &demo model…", self.model_picker.make_demo_model)
+        file_menu.addSeparator()
+        file_menu.addAction("Open the &outputs folder", lambda: self._open_folder(self.paths.outputs))
+        file_menu.addAction("Open the data &folder", lambda: self._open_folder(self.paths.root))
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        job_menu = bar.addMenu("&Job")
+        self.generate_action = QAction("&Generate", self)
+        self.generate_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.generate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.generate_action.triggered.connect(self.generate)
+        job_menu.addAction(self.generate_action)
+        self.addAction(self.generate_action)  # the shortcut works even with the menu bar hidden
+        self.cancel_action = job_menu.addAction("&Cancel the running job", self.cancel_job)
+        self.cancel_action.setEnabled(False)
+        job_menu.addSeparator()
+        rerun = job_menu.addAction("&Re-run the selected job", lambda: self._rerun_selected(False))
+        rerun.setShortcut(QKeySequence("Ctrl+R"))
+        job_menu.addAction("Re-run with a &new seed", lambda: self._rerun_selected(True))
+        job_menu.addAction("&Load the selected job into the form", self._load_selected)
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction("&Reset the layout", self._reset_layout)
+        find = view_menu.addAction("&Search the history", self._focus_search)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Open the &log file", lambda: self._open_folder(self.paths.logs))
+        help_menu.addAction(f"&About {APP_NAME}", self._about)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.capabilitiesReady.connect(self._on_capabilities)
+        c.engineFailed.connect(self._on_engine_failed)
+        c.jobQueued.connect(self._on_queued)
+        c.jobStarted.connect(self._on_started)
+        c.stageChanged.connect(self._on_stage)
+        c.stepped.connect(self._on_step)
+        c.jobFinished.connect(self._on_finished)
+        c.jobFailed.connect(self._on_failed)
+        c.jobCancelled.connect(self._on_cancelled)
+        c.historyChanged.connect(self.history_panel.refresh)
+        c.busyChanged.connect(self._on_busy)
+
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.prompt_editor.changed.connect(self._revalidate)
+        self.parameter_form.changed.connect(self._revalidate)
+        self.memory_panel.changed.connect(self._revalidate)
+        self.model_picker.reportChanged.connect(self._revalidate)
+        self.model_picker.demoFinished.connect(self._on_demo_finished)
+
+        self.player.openFolderRequested.connect(lambda p: self._open_folder(Path(p)))
+        h = self.history_panel
+        h.loadRequested.connect(self.load_record)
+        h.rerunRequested.connect(self.rerun_record)
+        h.playRequested.connect(self.play_record)
+        h.openFolderRequested.connect(lambda r: r.video is not None and self._open_folder(r.video))
+        h.deleteRequested.connect(self.delete_record)
+
+        self.monitor.sampled.connect(self.vram_gauge.update_sample)
+
+    # ---- start-up ---------------------------------------------------------------------------------------------
+    def _restore(self, model_override: str | None) -> None:
+        s = self.settings
+        request = s.request()
+        if request is not None:
+            self.prompt_editor.set_prompt(request.prompt)
+            self.prompt_editor.set_negative_prompt(request.negative_prompt)
+            self.parameter_form.apply_request(request, lock_seed=s.seed_locked)
+            self.memory_panel.set_options(request.memory)
+        self.model_picker.set_recent(s.recent_models)
+        model = model_override or s.model_dir
+        if model:
+            self.model_picker.set_path(model)
+        if s.history_search:
+            self.history_panel.set_search(s.history_search)
+        if s.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(s.window_geometry.encode()))
+        else:
+            self._default_geometry()
+        if s.splitter_state:
+            self.splitter.restoreState(QByteArray.fromHex(s.splitter_state.encode()))
+        else:
+            self.splitter.setSizes([460, 660, 360])
+        self._revalidate()
+
+    def _default_geometry(self) -> None:
+        screen = QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen else None
+        width, height = 1480, 900
+        if available is not None:
+            width = min(width, available.width() - 40)
+            height = min(height, available.height() - 60)
+        self.resize(width, height)
+        if available is not None:
+            self.move(available.center() - self.rect().center())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            # After the window is on screen: the worker's first act is importing torch.
+            QTimer.singleShot(0, self._start_background)
+
+    def _start_background(self) -> None:
+        if self._shut_down:
+            return
+        self.monitor.start()
+        if self._start_engine:
+            self.controller.start()
+            if not self.statusBar().currentMessage():  # keep a start-up note (interrupted jobs) readable
+                self.statusBar().showMessage("Starting the engine…", 15000)
+
+    # ---- the form ---------------------------------------------------------------------------------------------
+    def current_request(self, seed: int | None = None) -> GenerationRequest:
+        p = self.parameter_form.parameters()
+        return GenerationRequest(
+            prompt=self.prompt_editor.prompt(),
+            negative_prompt=self.prompt_editor.negative_prompt(),
+            width=p.width,
+            height=p.height,
+            num_frames=p.num_frames,
+            fps=p.fps,
+            steps=p.steps,
+            guidance=p.guidance,
+            seed=p.seed if seed is None else seed,
+            memory=self.memory_panel.options(),
+        )
+
+    def problems(self) -> list[str]:
+        """What stops the form from running, in plain words (the empty prompt is a hint, not a problem)."""
+        request = self.current_request()
+        found = [p for p in request.problems() if not p.startswith(EMPTY_PROMPT)]
+        caps = self.controller.capabilities
+        if caps is not None:
+            from core.devices import resolve_device
+
+            try:
+                resolve_device(request.memory, caps)  # type: ignore[arg-type]
+            except DeviceUnavailableError as exc:
+                found.append(exc.message)
+        return found
+
+    def _revalidate(self) -> None:
+        problems = self.problems()
+        if problems:
+            self.problems_label.setText("\n".join(f"• {p}" for p in problems))
+        self.problems_label.setVisible(bool(problems))
+        has_prompt = bool(self.prompt_editor.prompt())
+        ok = not problems and has_prompt and not self._stopping
+        self.generate_button.setEnabled(ok)
+        self.generate_action.setEnabled(ok)
+        if not has_prompt:
+            self.generate_button.setToolTip("Write a prompt first.")
+        elif problems:
+            self.generate_button.setToolTip("Fix the settings listed above first.")
+        else:
+            self.generate_button.setToolTip(
+                "Add this job to the queue (Ctrl+Enter)." if self.controller.busy else "Generate the clip (Ctrl+Enter)."
+            )
+
+    def generate(self) -> JobRecord | None:
+        """Queue a job from the form. Unless the seed is locked, a new random seed is drawn and shown."""
+        self._revalidate()
+        if not self.generate_button.isEnabled():
+            return None
+        if not self.parameter_form.seed_locked:
+            self.parameter_form.seed_spin.setValue(random_seed())
+        request = self.current_request()
+        try:
+            record = self.controller.submit(request, self.model_picker.path())
+        except StudioError as exc:
+            self.show_error(exc.kind, exc.message, exc.advice)
+            return None
+        except sqlite3.Error as exc:
+            self._history_write_failed(exc)
+            return None
+        self._save_settings()
+        return record
+
+    def _history_write_failed(self, exc: Exception) -> None:
+        logger.exception("Recording the job failed", exc_info=exc)
+        self.show_error(
+            "internal",
+            f"The job could not be recorded in the history ({exc}), so it was not started.",
+            f"Check that the data folder {self.paths.root} is writable and the disk has free space.",
+        )
+
+    def cancel_job(self) -> None:
+        if self.controller.cancel_current():
+            self._set_stage("Cancelling after the current step…")
+            self.cancel_button.setEnabled(False)
+
+    # ---- job signals ------------------------------------------------------------------------------------------
+    def _set_stage(self, text: str) -> None:
+        self._stage_text = text
+        self.stage_label.setText(text + self._queue_note())
+
+    def _queue_note(self) -> str:
+        waiting = len(self.controller.pending_jobs) - (1 if self.controller.running_job is not None else 0)
+        return f"  ·  {waiting} more queued" if waiting > 0 else ""
+
+    def _on_queued(self, record: JobRecord) -> None:
+        if self.controller.running_job is not None or len(self.controller.pending_jobs) > 1:
+            self.statusBar().showMessage(f"Queued: {record.prompt[:60]}", 4000)
+            self._set_stage(self._stage_text)
+        else:
+            self._set_stage("Waiting for the engine…" if not self.controller.engine_ready else "Starting…")
+            self._set_busy_bar()
+
+    def _on_started(self, job_id: int) -> None:
+        self._current_job = job_id
+        self.vram_gauge.begin_job()
+        self._set_busy_bar()
+        self._set_stage(STAGE_TEXT[Stage.LOADING.value])
+        self.cancel_button.setEnabled(True)
+        self.cancel_action.setEnabled(True)
+
+    def _set_busy_bar(self) -> None:
+        self.progress_bar.setRange(0, 0)  # indeterminate until the steps begin
+        self.progress_bar.setFormat("")
+
+    def _on_stage(self, job_id: int, stage: str) -> None:
+        if job_id != self._current_job:
+            return
+        self._set_stage(STAGE_TEXT.get(stage, stage))
+        if stage in (Stage.LOADING.value, Stage.ENCODING.value):
+            self._set_busy_bar()
+        elif stage in (Stage.DECODING.value, Stage.SAVING.value):
+            self.progress_bar.setValue(self.progress_bar.maximum())
+            self.progress_bar.setFormat("%v / %m steps")
+
+    def _on_step(self, job_id: int, step: int, total: int, elapsed: float, eta: float) -> None:
+        if job_id != self._current_job:
+            return
+        if self.progress_bar.maximum() != total:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setFormat("%v / %m steps")
+        self.progress_bar.setValue(step)
+        left = f"  ·  about {clock(eta)} left" if step < total else ""
+        self._set_stage(f"Denoising  ·  step {step} of {total}  ·  {clock(elapsed)}{left}")
+        self.history_panel.set_progress(job_id, step / total if total else 1.0)
+        self.setWindowTitle(f"{APP_NAME} — {100 * step // max(1, total)}%")
+
+    def _on_finished(self, job_id: int, outcome: JobOutcome) -> None:
+        self._job_ended(job_id)
+        self.progress_bar.setRange(0, max(1, outcome.request.steps))
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        self.progress_bar.setFormat("Done")
+        total = outcome.timings.total_s
+        self._set_stage(f"Done in {total:.1f} s  ·  seed {outcome.seed}")
+        self.vram_gauge.end_job(outcome.peak_vram_bytes)
+        self._last_job = job_id
+        if not self._stopping:
+            self.player.load(outcome.video_path, clip_info(outcome.request, outcome.num_frames, total))
+            self.history_panel.select(job_id)
+            for note in outcome.notes:
+                self.statusBar().showMessage(note, 8000)
+            QApplication.alert(self)
+
+    def _on_failed(self, job_id: int, kind: str, message: str, advice: str) -> None:
+        self._job_ended(job_id)
+        self._reset_bar("Failed")
+        self._set_stage(f"Failed: {message}")
+        self.vram_gauge.end_job(None)
+        if not self._stopping:
+            record = self.store.get(job_id)
+            self.show_error(kind, message, advice, memory=record.memory if record else None)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        was_running = job_id == self._current_job
+        self._job_ended(job_id)
+        if was_running or self._current_job is None:
+            self._reset_bar("Cancelled")
+            self._set_stage("Cancelled — nothing was written.")
+        self.vram_gauge.end_job(None)
+
+    def _job_ended(self, job_id: int) -> None:
+        self.history_panel.set_progress(job_id, None)
+        if job_id == self._current_job:
+            self._current_job = None
+            self.setWindowTitle(APP_NAME)
+
+    def _reset_bar(self, text: str) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(text)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.cancel_action.setEnabled(busy)
+        self.generate_button.setText("Add to queue" if busy else "Generate")
+        self._revalidate()
+
+    # ---- engine -----------------------------------------------------------------------------------------------
+    def _on_capabilities(self, caps: object) -> None:
+        from core.devices import unavailable_reasons
+
+        self.memory_panel.set_capabilities(caps, unavailable_reasons(caps))  # type: ignore[arg-type]
+        accelerator = getattr(caps, "accelerator", None)
+        where = {"cuda": getattr(caps, "cuda_name", "CUDA GPU"), "mps": "Apple GPU"}.get(accelerator or "", "CPU")
+        self.statusBar().showMessage(f"Engine ready · {where}", 5000)
+        if self.controller.busy and self._current_job is None:
+            self._set_stage("Starting…")
+        self._revalidate()
+
+    def _on_engine_failed(self, kind: str, message: str, advice: str) -> None:
+        self.statusBar().showMessage("The engine could not start.")
+        self.show_error(kind, message, advice)
+
+    # ---- errors -----------------------------------------------------------------------------------------------
+    def show_error(self, kind: str, message: str, advice: str = "", memory: MemoryOptions | None = None) -> ErrorDialog:
+        """A dialog in plain words, with a button that applies the fix where there is one."""
+        if self.error_dialog is not None:
+            self.error_dialog.close()
+        fix_text = ""
+        details = ""
+        fix = None
+        if kind == "out-of-memory":
+            base = memory or self.memory_panel.options()
+            suggestion = lower_memory_options(base, self.memory_panel.unavailable)
+            if suggestion is not None:
+                lower, changes = suggestion
+                details = "Next settings to try: " + ", ".join(changes) + "."
+                fix_text = "Use lower-memory settings"
+
+                def fix() -> None:
+                    self.memory_panel.set_options(lower)
+                    self.statusBar().showMessage("Lower-memory settings applied: " + ", ".join(changes) + ".", 8000)
+            else:
+                details = "These are already the lowest-memory settings: choose a smaller size or fewer frames."
+        elif kind == "model-folder":
+            fix_text = "Choose another folder…"
+            fix = self.model_picker.browse
+        elif kind == "device":
+            fix_text = "Choose automatically"
+
+            def fix() -> None:
+                options = self.memory_panel.options()
+                placement = options.placement
+                if placement.value in self.memory_panel.unavailable:
+                    placement = Placement.GPU
+                self.memory_panel.set_options(
+                    dataclasses.replace(options, device="auto", dtype="auto", placement=placement)
+                )
+
+        dialog = ErrorDialog(kind, message, advice, fix_text, details, self)
+        if fix is not None:
+            dialog.fixRequested.connect(fix)
+        dialog.finished.connect(lambda _r, d=dialog: self._dialog_closed(d))
+        self.error_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _dialog_closed(self, dialog: ErrorDialog) -> None:
+        if self.error_dialog is dialog:
+            self.error_dialog = None
+        dialog.deleteLater()
+
+    # ---- history actions --------------------------------------------------------------------------------------
+    def load_record(self, record: JobRecord) -> None:
+        self.prompt_editor.set_prompt(record.prompt)
+        self.prompt_editor.set_negative_prompt(record.negative_prompt)
+        self.parameter_form.apply_request(record.request, lock_seed=True)
+        self.memory_panel.set_options(record.memory)
+        if record.model_dir and record.model_dir != self.model_picker.path():
+            self.model_picker.set_path(record.model_dir)
+        self.statusBar().showMessage("Loaded the job into the form (seed locked: Generate makes the same clip).", 6000)
+
+    def rerun_record(self, record: JobRecord, new_seed: bool = False) -> JobRecord | None:
+        try:
+            return self.controller.rerun(record, new_seed=new_seed)
+        except StudioError as exc:
+            self.show_error(exc.kind, exc.message, exc.advice)
+            return None
+        except sqlite3.Error as exc:
+            self._history_write_failed(exc)
+            return None
+
+    def play_record(self, record: JobRecord) -> None:
+        video = record.video
+        if record.status is not JobStatus.DONE or video is None or not video.is_file():
+            self.statusBar().showMessage("This job has no clip to play.", 5000)
+            return
+        self.player.load(video, clip_info(record.request, record.frames_generated, record.total_s))
+
+    def delete_record(self, record: JobRecord) -> bool:
+        if record.status is JobStatus.RUNNING:
+            self.statusBar().showMessage("Cancel the running job before deleting it.", 5000)
+            return False
+        video = record.video
+        has_file = video is not None and video.is_file()
+        question = "Delete this job from the history" + (" and its video file?" if has_file else "?")
+        detail = f"{video}\n\nThe file is deleted, not moved to the trash." if has_file else ""
+        if not confirm(self, "Delete job", question, detail, "Delete"):
+            return False
+        if record.status is JobStatus.QUEUED:
+            self.controller.cancel(record.id)
+        if video is not None and self.player.path == video:
+            self.player.clear()
+        self.store.delete(record.id)
+        for path in (video, video.with_suffix(".json") if video else None, record.thumbnail):
+            if path is not None:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    logger.warning("Could not delete %s: %s", path, exc)
+        self.history_panel.refresh()
+        self.statusBar().showMessage("Deleted.", 3000)
+        return True
+
+    def _rerun_selected(self, new_seed: bool) -> None:
+        record = self.history_panel.selected_record()
+        if record is not None:
+            self.rerun_record(record, new_seed)
+
+    def _load_selected(self) -> None:
+        record = self.history_panel.selected_record()
+        if record is not None:
+            self.load_record(record)
+
+    # ---- misc -------------------------------------------------------------------------------------------------
+    def _on_demo_finished(self, path: str, error: str) -> None:
+        if error:
+            self.show_error("output", error, "Choose another folder for the demo model.")
+        else:
+            self.statusBar().showMessage(f"Demo model ready: {path}", 8000)
+
+    def _open_folder(self, path: Path) -> None:
+        """A folder opens in the file manager; a file is shown in its folder."""
+        path = Path(path)
+        if not path.exists() and not path.suffix:
+            path.mkdir(parents=True, exist_ok=True)  # outputs/ or logs/ before the first job
+        ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))) if path.is_dir() else open_in_folder(path)
+        if not ok:
+            self.statusBar().showMessage(f"Could not open the folder of {path}.", 5000)
+
+    def _focus_search(self) -> None:
+        self.history_panel.search_edit.setFocus()
+        self.history_panel.search_edit.selectAll()
+
+    def _reset_layout(self) -> None:
+        self._default_geometry()
+        self.splitter.setSizes([460, 660, 360])
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Text to video with ByteDance's ContentV-8B on your own GPU.</p>"
+            f"<p>Data folder: <code>{self.paths.root}</code></p>",
+        )
+
+    # ---- settings and closing ---------------------------------------------------------------------------------
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.model_dir = self.model_picker.path()
+        s.recent_models = self.model_picker.recent()
+        s.last_request = self.current_request().to_dict()
+        s.seed_locked = self.parameter_form.seed_locked
+        s.window_geometry = bytes(self.saveGeometry().toHex().data()).decode()
+        s.splitter_state = bytes(self.splitter.saveState().toHex().data()).decode()
+        s.history_search = self.history_panel.search_edit.text()
+        try:
+            s.save(self.paths.settings_file)
+        except OSError as exc:
+            logger.warning("Settings not saved: %s", exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._shut_down:
+            event.accept()
+            return
+        if self.controller.busy:
+            # Cancel, wait (within one step) for the worker to say so, then close for real.
+            event.ignore()
+            if not self._stopping:
+                self._stopping = True
+                self.controller.cancel_all()
+                self.controller.busyChanged.connect(self._close_when_idle)
+                self.splitter.setEnabled(False)
+                self._set_stage("Stopping the job before closing…")
+                self.statusBar().showMessage("Stopping the job before closing…")
+            return
+        self.shutdown()
+        event.accept()
+
+    def _close_when_idle(self, busy: bool) -> None:
+        if not busy:
+            QTimer.singleShot(0, self.close)
+
+    def shutdown(self) -> None:
+        """Save, stop the threads, close the database. Safe to call more than once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._save_settings()
+        self.controller.blockSignals(True)  # late worker signals must not reach widgets or the closed store
+        if self.error_dialog is not None:
+            self.error_dialog.close()
+        self.player.clear()
+        self.monitor.stop()
+        self.controller.shutdown()
+        self.model_picker.wait_idle(120_000)  # a demo model being written finishes (it is built atomically)
+        self.store.close()
+        release_gui_gc()
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+        with contextlib.suppress(RuntimeError):
+            self.history_panel.model.set_records([])

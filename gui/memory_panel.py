@@ -1,0 +1,321 @@
+"""Memory options: where the weights live (one exclusive choice), the per-job savers, 8-bit weights, and the
+device and precision. Options this machine cannot use are disabled with the reason written beside them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization
+
+PLACEMENT_TEXT: dict[Placement, tuple[str, str, str]] = {
+    # placement: (objectName, label, tooltip on cost and saving)
+    Placement.GPU: (
+        "allOnGpuCheck",
+        "All on GPU",
+        "Every component stays on the GPU. Fastest, and needs the most VRAM: about 30 GB for ContentV-8B in "
+        "bf16 (transformer ~16 GB, T5-XXL ~9.5 GB, CLIPs and VAE ~1.5 GB) plus activations.",
+    ),
+    Placement.MODEL: (
+        "modelOffloadCheck",
+        "Model CPU offload",
+        "Whole components take turns on the GPU; the others wait in system RAM. Peak VRAM is about the "
+        "transformer (~16 GB in bf16, ~8 GB with 8-bit weights) plus activations. Costs a few seconds per job "
+        "to move components; 24 GB cards.",
+    ),
+    Placement.SEQUENTIAL: (
+        "sequentialOffloadCheck",
+        "Sequential CPU offload",
+        "Every layer is copied to the GPU just before it runs. Lowest VRAM (a few GB), but much slower: all "
+        "weights cross PCIe again at every step. A last resort for 8 GB cards.",
+    ),
+    Placement.STREAMED: (
+        "streamedOffloadCheck",
+        "Streamed offload",
+        "Transformer and T5 blocks stream from pinned system RAM on a side CUDA stream, the next block "
+        "copying while the current one computes. Near the lowest VRAM (about two blocks of weights) and far "
+        "faster than sequential offload; needs system RAM for all the weights. 8–16 GB cards.",
+    ),
+}
+
+DEVICE_LABELS = {"auto": "Automatic", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (MPS)", "cpu": "CPU (slow)"}
+DTYPE_LABELS = {
+    "auto": "Automatic",
+    "bfloat16": "bfloat16",
+    "float16": "float16",
+    "float32": "float32 (CPU; 2× memory)",
+}
+QUANT_LABELS = {
+    Quantization.NONE: "None (full precision)",
+    Quantization.INT8: "int8 weights",
+    Quantization.FP8: "fp8 weights",
+}
+
+
+class MemoryPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._unavailable: dict[str, str] = {}
+        self._caps_known = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+
+        # -- device and precision
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.device_combo = QComboBox()
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
+        self.device_combo.setObjectName("deviceCombo")
+        self.device_combo.setAccessibleName("Device")
+        for device in DEVICES:
+            self.device_combo.addItem(DEVICE_LABELS[device], device)
+        self.device_combo.setToolTip("Automatic picks the NVIDIA GPU, then an Apple GPU, then the CPU.")
+        self.dtype_combo = QComboBox()
+        self.dtype_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dtype_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
+        self.dtype_combo.setObjectName("dtypeCombo")
+        self.dtype_combo.setAccessibleName("Precision")
+        for dtype in DTYPES:
+            self.dtype_combo.addItem(DTYPE_LABELS[dtype], dtype)
+        self.dtype_combo.setToolTip(
+            "Compute precision. Automatic: bfloat16 on GPUs that support it (RTX 30xx and newer), float16 on "
+            "older ones, float32 on the CPU. The VAE always runs in float32."
+        )
+        self.quant_combo = QComboBox()
+        self.quant_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.quant_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
+        self.quant_combo.setObjectName("quantizationCombo")
+        self.quant_combo.setAccessibleName("Quantization")
+        for quant in Quantization:
+            self.quant_combo.addItem(QUANT_LABELS[quant], quant.value)
+        self.quant_combo.setToolTip(
+            "Store the transformer's and T5's weights in 8 bits, one scale per output channel. Halves their VRAM "
+            "(transformer ~16 → ~8 GB, T5 ~9.5 → ~4.8 GB) for a small loss of detail; each layer is widened "
+            "back just before it runs, so steps are a little slower. fp8 keeps more range than int8. "
+            "Changing it reloads the model."
+        )
+        form.addRow("Device", self.device_combo)
+        form.addRow("Precision", self.dtype_combo)
+        form.addRow("8-bit weights", self.quant_combo)
+        layout.addLayout(form)
+
+        # -- placement: one exclusive choice
+        heading = QLabel("Where the weights live")
+        heading.setProperty("role", "subheading")
+        layout.addWidget(heading)
+        placements = QVBoxLayout()
+        placements.setContentsMargins(8, 0, 0, 0)
+        placements.setSpacing(2)
+        self.placement_group = QButtonGroup(self)
+        self.placement_group.setExclusive(True)
+        self.placement_buttons: dict[Placement, QRadioButton] = {}
+        self.placement_reasons: dict[Placement, QLabel] = {}
+        for placement in Placement:
+            name, label, tip = PLACEMENT_TEXT[placement]
+            button = QRadioButton(label)
+            button.setObjectName(name)
+            button.setToolTip(tip)
+            button.setAccessibleDescription(tip)
+            reason = QLabel()
+            reason.setObjectName(f"{name}Reason")
+            reason.setProperty("role", "hint")
+            reason.setWordWrap(True)
+            reason.setContentsMargins(24, 0, 0, 2)  # under the button's text, not its indicator
+            reason.hide()
+            self.placement_group.addButton(button)
+            self.placement_buttons[placement] = button
+            self.placement_reasons[placement] = reason
+            placements.addWidget(button)
+            placements.addWidget(reason)
+        self.placement_buttons[Placement.GPU].setChecked(True)
+        layout.addLayout(placements)
+
+        # -- per-job savers
+        heading2 = QLabel("Savers")
+        heading2.setProperty("role", "subheading")
+        layout.addWidget(heading2)
+        savers = QGridLayout()
+        savers.setContentsMargins(8, 0, 0, 0)
+        savers.setVerticalSpacing(2)
+        self.vae_slicing = self._check(
+            "vaeSlicingCheck",
+            "VAE slicing",
+            "Decode the video one sample at a time. Saves a little memory while decoding; costs almost nothing.",
+        )
+        self.vae_tiling = self._check(
+            "vaeTilingCheck",
+            "VAE tiling",
+            "Decode the video in overlapping spatial tiles. Saves several GB at the end of a job (768 × 432 × "
+            "125 frames needs ~10 GB untiled); a little slower, and faint seams are possible.",
+        )
+        self.attention_slicing = self._check(
+            "attentionSlicingCheck",
+            "Attention slicing",
+            "Compute attention a slice of queries at a time: the same result with a smaller attention buffer. "
+            "Helps where no fused attention kernel runs (older GPUs, float32); slower.",
+        )
+        self.text_encoders_off = self._check(
+            "textEncodersOffCheck",
+            "Text encoders off GPU after encoding",
+            "Move CLIP and T5 to system RAM once the prompt is encoded: frees about 11 GB for the transformer. "
+            "A new prompt moves them back first (a few seconds). Only with 'All on GPU'; the offload modes "
+            "manage the text encoders themselves.",
+        )
+        self.text_encoders_reason = QLabel()
+        self.text_encoders_reason.setObjectName("textEncodersOffReason")
+        self.text_encoders_reason.setProperty("role", "hint")
+        self.text_encoders_reason.setWordWrap(True)
+        self.text_encoders_reason.setContentsMargins(24, 0, 0, 0)
+        savers.addWidget(self.vae_slicing, 0, 0)
+        savers.addWidget(self.vae_tiling, 0, 1)
+        savers.addWidget(self.attention_slicing, 1, 0, 1, 2)
+        savers.addWidget(self.text_encoders_off, 2, 0, 1, 2)
+        savers.addWidget(self.text_encoders_reason, 3, 0, 1, 2)
+        layout.addLayout(savers)
+
+        self.machine_label = QLabel("Checking this machine…")
+        self.machine_label.setObjectName("machineLabel")
+        self.machine_label.setProperty("role", "hint")
+        self.machine_label.setWordWrap(True)
+        layout.addWidget(self.machine_label)
+
+        for combo in (self.device_combo, self.dtype_combo, self.quant_combo):
+            combo.currentIndexChanged.connect(self._on_changed)
+        self.placement_group.buttonToggled.connect(lambda _b, on: on and self._on_changed())
+        for check in (self.vae_slicing, self.vae_tiling, self.attention_slicing, self.text_encoders_off):
+            check.toggled.connect(self._on_changed)
+        self._update_dependent()
+
+    @staticmethod
+    def _check(name: str, text: str, tip: str) -> QCheckBox:
+        check = QCheckBox(text)
+        check.setObjectName(name)
+        check.setToolTip(tip)
+        check.setAccessibleDescription(tip)
+        return check
+
+    # ---- values -----------------------------------------------------------------------------------------------
+    def placement(self) -> Placement:
+        for placement, button in self.placement_buttons.items():
+            if button.isChecked():
+                return placement
+        return Placement.GPU
+
+    def options(self) -> MemoryOptions:
+        return MemoryOptions(
+            device=str(self.device_combo.currentData()),
+            dtype=str(self.dtype_combo.currentData()),
+            placement=self.placement(),
+            vae_slicing=self.vae_slicing.isChecked(),
+            vae_tiling=self.vae_tiling.isChecked(),
+            attention_slicing=self.attention_slicing.isChecked(),
+            quantization=Quantization(self.quant_combo.currentData()),
+            text_encoders_off_gpu=self.text_encoders_off.isChecked(),
+        )
+
+    def set_options(self, options: MemoryOptions) -> None:
+        self.blockSignals(True)  # one `changed` at the end, not one per control
+        try:
+            self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(options.device)))
+            self.dtype_combo.setCurrentIndex(max(0, self.dtype_combo.findData(options.dtype)))
+            self.quant_combo.setCurrentIndex(max(0, self.quant_combo.findData(options.quantization.value)))
+            placement = options.placement
+            if placement.value in self._unavailable:
+                placement = Placement.GPU  # saved on another machine; this one cannot do it
+            self.placement_buttons[placement].setChecked(True)
+            self.vae_slicing.setChecked(options.vae_slicing)
+            self.vae_tiling.setChecked(options.vae_tiling)
+            self.attention_slicing.setChecked(options.attention_slicing)
+            self.text_encoders_off.setChecked(options.text_encoders_off_gpu)
+        finally:
+            self.blockSignals(False)
+        self._on_changed()
+
+    # ---- what this machine can do -----------------------------------------------------------------------------
+    def set_capabilities(self, caps: object, unavailable: dict[str, str]) -> None:
+        """caps: core.devices.Capabilities; unavailable: core.devices.unavailable_reasons(caps)."""
+        self._caps_known = True
+        self._unavailable = dict(unavailable)
+        for placement, button in self.placement_buttons.items():
+            reason = self._unavailable.get(placement.value, "")
+            button.setEnabled(not reason)
+            self.placement_reasons[placement].setText(reason)
+            self.placement_reasons[placement].setVisible(bool(reason))
+            if reason:
+                button.setToolTip(f"Unavailable here: {reason}\n\n{PLACEMENT_TEXT[placement][2]}")
+        if self.placement().value in self._unavailable:
+            self.placement_buttons[Placement.GPU].setChecked(True)
+
+        cuda = bool(getattr(caps, "cuda", False))
+        mps = bool(getattr(caps, "mps", False))
+        bf16 = bool(getattr(caps, "bf16", False))
+        self._enable_item(self.device_combo, "cuda", cuda, "No CUDA GPU is visible to PyTorch on this machine.")
+        self._enable_item(self.device_combo, "mps", mps, "This machine has no Apple GPU.")
+        self._enable_item(
+            self.dtype_combo, "bfloat16", bf16 or not cuda, "This GPU does not support bfloat16; use float16."
+        )
+        if not cuda and not mps:
+            self.placement_buttons[Placement.GPU].setText("All on one device (the CPU here)")
+        name = getattr(caps, "cuda_name", "")
+        total = int(getattr(caps, "cuda_total_bytes", 0) or 0)
+        if cuda:
+            self.machine_label.setText(f"This machine: {name}, {total / 2**30:.0f} GB of VRAM.")
+        elif mps:
+            self.machine_label.setText("This machine: Apple GPU (MPS).")
+        else:
+            self.machine_label.setText("This machine has no GPU that PyTorch can use: jobs run on the CPU (slowly).")
+        self._update_dependent()
+        self.changed.emit()
+
+    @staticmethod
+    def _enable_item(combo: QComboBox, data: str, enabled: bool, reason: str) -> None:
+        model = combo.model()
+        index = combo.findData(data)
+        if index < 0 or not isinstance(model, QStandardItemModel):
+            return
+        item = model.item(index)
+        item.setEnabled(enabled)
+        item.setToolTip("" if enabled else reason)
+        if not enabled and combo.currentIndex() == index:
+            combo.setCurrentIndex(0)
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return dict(self._unavailable)
+
+    # ---- dependent controls -----------------------------------------------------------------------------------
+    def _on_changed(self, *_: object) -> None:
+        self._update_dependent()
+        if not self.signalsBlocked():
+            self.changed.emit()
+
+    def _update_dependent(self) -> None:
+        no_gpu = self._caps_known and Placement.MODEL.value in self._unavailable
+        device_cpu = self.device_combo.currentData() == "cpu"
+        if self.placement() is not Placement.GPU:
+            reason = "Only with 'All on GPU': the offload modes manage the text encoders themselves."
+        elif no_gpu or device_cpu:
+            reason = "Only on a GPU: on the CPU there is no VRAM to free."
+        else:
+            reason = ""
+        self.text_encoders_off.setEnabled(not reason)
+        self.text_encoders_reason.setText(reason)
+        self.text_encoders_reason.setVisible(bool(reason))

@@ -1,0 +1,88 @@
+"""Typed settings, stored as JSON in the data folder (settings.json) so a portable install carries them.
+
+Unknown keys are ignored and missing ones take their defaults, so an older or newer settings file never stops
+the app from starting; a corrupt one is set aside as settings.json.bad and the defaults are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import StudioError
+from core.request import GenerationRequest
+
+logger = logging.getLogger(__name__)
+
+MAX_RECENT_MODELS = 8
+
+
+@dataclass
+class Settings:
+    model_dir: str = ""
+    recent_models: list[str] = field(default_factory=list)
+    # The form as it was last left: GenerationRequest.to_dict() (prompt, parameters, seed, memory options).
+    last_request: dict[str, Any] = field(default_factory=dict)
+    seed_locked: bool = False
+    window_geometry: str = ""  # QMainWindow.saveGeometry(), hex
+    window_state: str = ""  # QMainWindow.saveState(), hex
+    splitter_state: str = ""  # the three-column splitter, hex
+    history_search: str = ""
+
+    def add_recent_model(self, path: str) -> None:
+        path = str(path)
+        if not path:
+            return
+        self.recent_models = [path] + [p for p in self.recent_models if p != path]
+        del self.recent_models[MAX_RECENT_MODELS:]
+
+    def request(self) -> GenerationRequest | None:
+        """The last form contents, or None when there are none (or they no longer parse)."""
+        if not self.last_request:
+            return None
+        try:
+            return GenerationRequest.from_dict({"prompt": "", **self.last_request})
+        except (KeyError, TypeError, ValueError, StudioError):
+            return None
+
+    # ---- file -------------------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            logger.warning("Settings file %s is unreadable (%s); using defaults.", path, exc)
+            with contextlib.suppress(OSError):
+                os.replace(path, path.with_suffix(".json.bad"))
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        settings = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            default = getattr(settings, f.name)
+            # Keep the default when a value has the wrong type (hand-edited or from another version).
+            if isinstance(default, bool) and not isinstance(value, bool):
+                continue
+            if not isinstance(value, type(default)):
+                continue
+            if isinstance(default, list):
+                value = [str(v) for v in value if isinstance(v, str)]
+            setattr(settings, f.name, value)
+        return settings
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a crash leaves the old file or the new one, never half of one

@@ -1,0 +1,251 @@
+"""The generation worker: a QObject living on its own QThread that owns the engine (and so the loaded model)
+for the whole session, runs one job at a time, and reports through Qt signals.
+
+Jobs arrive as queued signal calls, so they run in the order they were submitted and the worker's event loop
+is the queue. Each job carries its own CancelToken; the engine checks it between steps, so a cancel takes
+effect within one step. The engine and everything that imports torch is created on the worker's thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.errors import JobCancelled, OutOfMemoryError, StudioError
+from core.history import HistoryStore
+from core.progress import CancelToken, ProgressSink, Stage, StepProgress
+from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
+from gui.paths import unique_output_path
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "internal"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int  # the history record's id
+    model_dir: str
+    request: GenerationRequest  # with its seed already chosen, so the record can be re-run exactly
+    cancel: CancelToken = field(default_factory=CancelToken, compare=False)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a finished job hands the window: the clip and the facts about how it was made."""
+
+    job_id: int
+    video_path: Path
+    thumbnail_path: Path | None
+    seed: int
+    num_frames: int
+    timings: StageTimings
+    peak_vram_bytes: int | None
+    device: str
+    notes: tuple[str, ...]
+    request: GenerationRequest
+
+    @classmethod
+    def from_result(cls, job_id: int, result: GenerationResult, thumbnail: Path | None) -> JobOutcome:
+        return cls(
+            job_id=job_id,
+            video_path=result.video_path,
+            thumbnail_path=thumbnail,
+            seed=result.seed,
+            num_frames=result.num_frames,
+            timings=result.timings,
+            peak_vram_bytes=result.peak_vram_bytes,
+            device=result.device,
+            notes=result.notes,
+            request=result.request,
+        )
+
+
+def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str, str]:
+    """(kind, message, advice) for anything that escaped the engine."""
+    if isinstance(exc, StudioError):
+        return exc.kind, exc.message, exc.advice
+    if isinstance(exc, MemoryError):
+        return (
+            OutOfMemoryError.kind,
+            "The computer ran out of system memory (RAM).",
+            "Close other programs, or choose a smaller size or fewer frames.",
+        )
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "out of memory" in text.lower():  # MPS and some CUDA paths
+        from core.engine import OOM_ADVICE
+
+        return OutOfMemoryError.kind, f"The GPU ran out of memory ({text.splitlines()[0][:200]}).", OOM_ADVICE
+    advice = "This is a bug in ContentV Studio. " + (f"The details are in {log_hint}." if log_hint else "")
+    return INTERNAL_ERROR, f"Something went wrong: {type(exc).__name__}: {text.splitlines()[0] if text else ''}", advice
+
+
+class GenerationWorker(QObject):
+    """Runs on the worker thread. Create it on the GUI thread, then `moveToThread`; it builds the engine in
+    `initialize`, which runs on its own thread."""
+
+    ready = Signal(object)  # core.devices.Capabilities, once torch is imported and the machine probed
+    initFailed = Signal(str, str, str)  # kind, message, advice (torch missing or broken)
+    jobStarted = Signal(int)
+    stageChanged = Signal(int, str)  # job id, core.progress.Stage value
+    stepped = Signal(int, int, int, float, float)  # job id, step, total, elapsed s, ETA s
+    finished = Signal(int, object)  # job id, JobOutcome
+    failed = Signal(int, str, str, str)  # job id, kind, message, advice
+    cancelled = Signal(int)  # job id
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        outputs_dir: Path,
+        thumbnails_dir: Path,
+        log_hint: str = "",
+        warm_imports: bool = True,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._outputs = outputs_dir
+        self._thumbnails = thumbnails_dir
+        self._log_hint = log_hint
+        self._warm_imports = warm_imports
+        self._engine: Any = None
+        self.capabilities: Any = None
+
+    # ---- start-up -----------------------------------------------------------------------------------------
+    @Slot()
+    def initialize(self) -> None:
+        try:
+            from core.devices import detect_capabilities
+            from core.engine import Engine
+
+            caps = detect_capabilities()  # imports torch
+            self._engine = Engine(caps)
+            self.capabilities = caps
+            if self._warm_imports:
+                self._import_pipeline_modules()
+            # The engine calls gc.collect() when it (re)loads a model; a full collection over everything torch
+            # and diffusers allocated at import holds the GIL for a third of a second, freezing the window.
+            # Moving those long-lived objects out of the collector's sight keeps later collections short.
+            # (No collection here: this is not the GUI thread, see gui.gc_guard.)
+            gc.freeze()
+        except Exception as exc:  # torch missing or broken: say so, keep the window usable
+            logger.exception("The generation engine could not start")
+            kind, message, advice = classify_exception(exc, self._log_hint)
+            self.initFailed.emit(kind, f"The generation engine could not start. {message}", advice)
+            return
+        self.ready.emit(caps)
+
+    @staticmethod
+    def _import_pipeline_modules() -> None:
+        # Import the modelling code now, while the user is still typing, instead of on the first Generate:
+        # some of these imports hold the GIL for a while, which is better spent before a job than during it.
+        import diffusers  # noqa: F401
+        import transformers  # noqa: F401
+        from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler  # noqa: F401
+        from transformers import (  # noqa: F401
+            CLIPTextModelWithProjection,
+            CLIPTokenizer,
+            T5EncoderModel,
+            T5TokenizerFast,
+        )
+
+        import core.memory
+        import core.pipeline
+        import core.transformer  # noqa: F401
+
+    # ---- jobs ---------------------------------------------------------------------------------------------
+    @Slot(object)
+    def run_job(self, job: Job) -> None:
+        if job.cancel.cancelled:  # cancelled while it waited in the queue
+            self._record(self._store.mark_cancelled, job.id)
+            self.cancelled.emit(job.id)
+            return
+        if self._engine is None:
+            message = "The generation engine is not available (see the earlier error)."
+            self._record(self._store.mark_failed, job.id, INTERNAL_ERROR, message)
+            self.failed.emit(job.id, INTERNAL_ERROR, message, "")
+            return
+        self._record(self._store.mark_running, job.id)
+        self.jobStarted.emit(job.id)
+        started = time.perf_counter()
+        try:
+            self._outputs.mkdir(parents=True, exist_ok=True)
+            video = unique_output_path(self._outputs, job.request.prompt)
+            sink = ProgressSink(
+                on_stage=lambda stage: self._on_stage(job.id, stage),
+                on_step=lambda p: self._on_step(job.id, p),
+            )
+            result = self._engine.generate(job.model_dir, job.request, OutputOptions(video), sink, job.cancel)
+        except JobCancelled:
+            self._record(self._store.mark_cancelled, job.id)
+            self.cancelled.emit(job.id)
+            return
+        except Exception as exc:
+            if not isinstance(exc, StudioError):
+                logger.exception("Job %s failed", job.id)
+            kind, message, advice = classify_exception(exc, self._log_hint)
+            self._record(self._store.mark_failed, job.id, kind, message, advice)
+            self.failed.emit(job.id, kind, message, advice)
+            return
+        thumbnail = self._thumbnail(result.video_path)
+        self._record(self._store.mark_done, job.id, result, thumbnail)
+        logger.info("Job %s done in %.1f s: %s", job.id, time.perf_counter() - started, result.video_path)
+        self.finished.emit(job.id, JobOutcome.from_result(job.id, result, thumbnail))
+
+    @staticmethod
+    def _record(write: Any, *args: Any) -> None:
+        # A history write that fails (disk full, database locked for too long) must not swallow the job's end
+        # signal, or the window would wait for this job forever.
+        try:
+            write(*args)
+        except Exception:
+            logger.exception("Could not update the history (%s)", getattr(write, "__name__", write))
+
+    def _thumbnail(self, video: Path) -> Path | None:
+        from core.video import write_thumbnail
+
+        try:
+            return write_thumbnail(video, self._thumbnails / f"{video.stem}.png")
+        except Exception:  # a missing thumbnail must not turn a finished clip into a failed job
+            logger.exception("Thumbnail for %s failed", video)
+            return None
+
+    def _on_stage(self, job_id: int, stage: Stage) -> None:
+        self.stageChanged.emit(job_id, stage.value)
+
+    def _on_step(self, job_id: int, p: StepProgress) -> None:
+        self.stepped.emit(job_id, p.step, p.total, p.elapsed_s, p.eta_s)
+
+
+class WorkerHost(QObject):
+    """The GUI-thread side: owns the thread, forwards jobs to the worker, and shuts it down."""
+
+    _submit = Signal(object)
+
+    def __init__(self, worker: GenerationWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread(self)
+        self.thread.setObjectName("generation-worker")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.initialize)
+        self.thread.finished.connect(worker.deleteLater)
+        self._submit.connect(worker.run_job)  # queued: the worker lives on the other thread
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, job: Job) -> None:
+        self._submit.emit(job)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Stop the thread's event loop once the current job (cancel it first) returns; True when it stopped."""
+        if not self.thread.isRunning():
+            return True
+        self.thread.quit()
+        return self.thread.wait() if timeout_ms < 0 else self.thread.wait(timeout_ms)
