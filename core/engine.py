@@ -128,7 +128,9 @@ class Engine:
         return resolved
 
     # ---- loading ----------------------------------------------------------------------------------------------
-    def load(self, model_dir: str | Path, memory: MemoryOptions) -> LoadKey:
+    def load(self, model_dir: str | Path, memory: MemoryOptions, cancel: CancelToken | None = None) -> LoadKey:
+        """Load (or keep) the pipeline for these options. A cancel is honoured between components, so closing the
+        window during a long load does not wait for all 27 GB; the half-loaded pipeline is dropped."""
         import torch
 
         from core.memory import apply_placement, component_preparer, text_encoders_movable
@@ -152,7 +154,13 @@ class Engine:
             resolved.device,
             encoders_off,
         )
-        components = load_components(root, resolved.dtype_name, prepare)
+
+        def prepare_unless_cancelled(name: str, module: Any) -> Any:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            return prepare(name, module)
+
+        components = load_components(root, resolved.dtype_name, prepare_unless_cancelled)
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)
         self._encoders_on_cpu = encoders_off
@@ -181,7 +189,7 @@ class Engine:
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             with _stage(progress, Stage.LOADING) as t_load:
-                self.load(model_dir, request.memory)
+                self.load(model_dir, request.memory, cancel)
                 # VAE slicing/tiling and attention slicing are per-job switches on the loaded pipeline.
                 from core.memory import apply_runtime_options
 

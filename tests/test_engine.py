@@ -185,3 +185,28 @@ def test_bad_model_folder_is_refused_before_loading(tmp_path: Path):
     with pytest.raises(ModelFolderError, match="does not exist"):
         engine.generate(tmp_path / "missing", tiny_request(), OutputOptions(tmp_path / "a.mp4"))
     assert engine.pipeline is None
+
+
+def test_cancel_during_loading_stops_between_components(tiny_model, tmp_path, monkeypatch):
+    import core.engine as engine_module
+
+    token = CancelToken()
+    loaded: list[str] = []
+    real = engine_module.load_components
+
+    def cancelling(root, dtype_name, prepare=None):
+        def spy(name, module):
+            loaded.append(name)
+            if name == "vae":
+                token.cancel()  # the user closes the window while the VAE loads
+            return prepare(name, module)
+
+        return real(root, dtype_name, spy)
+
+    monkeypatch.setattr(engine_module, "load_components", cancelling)
+    engine = Engine()
+    with pytest.raises(JobCancelled):
+        engine.generate(tiny_model, tiny_request(), OutputOptions(tmp_path / "x.mp4"), cancel=token)
+    assert loaded == ["transformer", "vae"]  # stopped before loading the text encoders
+    assert engine.pipeline is None and engine.loaded_key is None
+    assert list(tmp_path.iterdir()) == []
