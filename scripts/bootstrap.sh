@@ -55,7 +55,7 @@ requirements=requirements.txt
 [ "$profile" = dev ] && requirements=requirements-dev.txt
 
 stamp="$venv/.contentv-setup"
-want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16) $profile torch-$torch_version-$variant"
+want="$(cat requirements*.txt | sha256sum | cut -c1-16) $profile torch-$torch_version-$variant"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
