@@ -69,10 +69,12 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 if ! "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" 2>/dev/null; then
   say "installing torch $torch_version ($variant build)"
   if [ "$variant" = cpu ]; then
-    "${pip[@]}" install "torch==$torch_version" --extra-index-url "${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
-  else
-    "${pip[@]}" install "torch==$torch_version"
+    # torch alone from PyTorch's CPU index (a +cpu wheel there outranks the CUDA build of the same version);
+    # its dependencies then come from the default index, so the extra index is asked about one package only.
+    "${pip[@]}" install --no-deps --retries 1 --timeout 15 "torch==$torch_version" \
+      --extra-index-url "${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}"
   fi
+  "${pip[@]}" install "torch==$torch_version"
 fi
 say "installing $requirements"
 "${pip[@]}" install -r "$requirements"
