@@ -26,7 +26,8 @@ if [ "$(uname -s)" = Linux ] && command -v ldconfig >/dev/null 2>&1; then
   known=$(ldconfig -p 2>/dev/null || true)
   missing=()
   for lib in "${!lib_packages[@]}"; do
-    grep -q " $lib " <<<"$known" || missing+=("${lib_packages[$lib]}")
+    # ldconfig -p lines start with a tab: "<tab>libpulse.so.0 (libc6,x86-64) => /lib/…"
+    grep -qF "$(printf '\t')$lib (" <<<"$known" || missing+=("${lib_packages[$lib]}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
