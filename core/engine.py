@@ -250,14 +250,16 @@ class Engine:
 
         do_cfg = request.guidance > 1
         key = _PromptKey(request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length)
+        movable = text_encoders_movable(request.memory.placement) and resolved.device != "cpu"
+        want_off = request.memory.text_encoders_off_gpu and movable
         # Re-runs and seed changes keep the prompt: skip the text encoders entirely.
         if self._prompt_cache is not None and self._prompt_cache[0] == key:
+            if want_off and not self._encoders_on_cpu:  # switched on since the last job
+                move_text_encoders(self._pipe, "cpu")
+                self._encoders_on_cpu = True
             return self._prompt_cache[1]
         device = torch.device(resolved.device)
         dtype = getattr(torch, resolved.dtype_name)
-        placement = request.memory.placement
-        movable = text_encoders_movable(placement) and resolved.device != "cpu"
-        want_off = request.memory.text_encoders_off_gpu and movable
         if movable and self._encoders_on_cpu:
             move_text_encoders(self._pipe, resolved.device)
             self._encoders_on_cpu = False

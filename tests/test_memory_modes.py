@@ -236,7 +236,12 @@ def test_cuda_text_encoders_leave_the_gpu_after_encoding(tiny_model, tmp_path):
     for name in ("text_encoder", "text_encoder_2", "text_encoder_3"):
         assert next(getattr(pipe, name).parameters()).device.type == "cpu"
     assert next(pipe.transformer.parameters()).device.type == "cuda"
-    engine.generate(tiny_model, dataclasses.replace(request, prompt="y"), OutputOptions(tmp_path / "u.mp4"))
+    # switched off: they come back for the next prompt; switched on again with the same prompt: they leave
+    on_gpu = dataclasses.replace(request, prompt="y", memory=dataclasses.replace(memory, text_encoders_off_gpu=False))
+    engine.generate(tiny_model, on_gpu, OutputOptions(tmp_path / "u.mp4"))
+    assert next(pipe.text_encoder_3.parameters()).device.type == "cuda"
+    engine.generate(tiny_model, dataclasses.replace(request, prompt="y"), OutputOptions(tmp_path / "v.mp4"))
+    assert next(pipe.text_encoder_3.parameters()).device.type == "cpu"
 
 
 @pytest.mark.cuda
