@@ -9,6 +9,8 @@ kernel shrinks from (heads × N × N) to (heads × chunk × N).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, JointAttnProcessor2_0
@@ -31,7 +33,7 @@ class ChunkedJointAttnProcessor:
 
     def __call__(
         self,
-        attn: Attention,
+        attn: Any,  # diffusers' Attention, whose projections are typed Optional although a joint block has them all
         hidden_states: torch.Tensor,
         encoder_hidden_states: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
@@ -93,14 +95,14 @@ def enable_attention_slicing(model: nn.Module, query_chunk: int = DEFAULT_QUERY_
     """Switch every joint attention of `model` to the chunked processor; returns how many were switched."""
     modules = _attention_modules(model)
     for module in modules:
-        module.set_processor(ChunkedJointAttnProcessor(query_chunk))
+        module.set_processor(ChunkedJointAttnProcessor(query_chunk))  # pyright: ignore[reportArgumentType]
     return len(modules)
 
 
 def disable_attention_slicing(model: nn.Module) -> None:
     for module in _attention_modules(model):
         if isinstance(module.processor, ChunkedJointAttnProcessor):
-            module.set_processor(JointAttnProcessor2_0())
+            module.set_processor(JointAttnProcessor2_0())  # pyright: ignore[reportArgumentType]
 
 
 def attention_slicing_enabled(model: nn.Module) -> bool:

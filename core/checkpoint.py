@@ -203,7 +203,12 @@ def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = N
     """
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler
-    from transformers import CLIPTextModelWithProjection, CLIPTokenizer, T5EncoderModel, T5TokenizerFast
+    from transformers import (
+        CLIPTextModelWithProjection,
+        CLIPTokenizer,
+        T5EncoderModel,
+        T5TokenizerFast,  # pyright: ignore[reportAttributeAccessIssue] - a lazy export
+    )
 
     from core.transformer import ContentVTransformer3DModel
 

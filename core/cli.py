@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from core.errors import JobCancelled, StudioError
 from core.progress import ProgressSink, Stage, StepProgress
@@ -212,8 +212,9 @@ def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # (sys.stdout and sys.stderr are None in a windowed frozen app; packaging's runtime hook replaces them.)
+    out = out if out is not None else cast(TextIO, sys.stdout)
+    err = err if err is not None else cast(TextIO, sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

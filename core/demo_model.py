@@ -373,7 +373,7 @@ def _write_t5_tokenizer(folder: Path) -> int:
     spiece = train_t5_sentencepiece(CORPUS)
     (folder / "spiece.model").write_bytes(spiece)
 
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # pyright: ignore[reportAttributeAccessIssue] - generated protobuf module
     proto.ParseFromString(spiece)
     # What transformers' sentencepiece converter builds: the pieces, then the sentinels from
     # <extra_id_99> down to <extra_id_0>, and the model's own normalizer.

@@ -177,31 +177,36 @@ class ContentVPipeline(DiffusionPipeline):
         run as one batch of two; if that runs out of GPU memory, the rest runs one branch after the other."""
         sigmas = np.linspace(1.0, 0.0, steps + 1)[:-1]
         self.scheduler.set_timesteps(sigmas=sigmas, device=device)
-        do_cfg = prompt.negative_embeds is not None
-        if do_cfg and batch_cfg:
-            both_embeds = torch.cat([prompt.negative_embeds, prompt.embeds])  # type: ignore[list-item]
-            both_pooled = torch.cat([prompt.negative_pooled, prompt.pooled])  # type: ignore[list-item]
+        both_embeds = both_pooled = prompt.embeds  # replaced below when guidance runs batched
+        if batch_cfg and prompt.negative_embeds is not None and prompt.negative_pooled is not None:
+            both_embeds = torch.cat([prompt.negative_embeds, prompt.embeds])
+            both_pooled = torch.cat([prompt.negative_pooled, prompt.pooled])
 
         for i, t in enumerate(self.scheduler.timesteps):
             if should_stop is not None and should_stop():
                 break
-            if not do_cfg:
+            if prompt.negative_embeds is None or prompt.negative_pooled is None:
                 noise_pred = self._predict(latents, t, prompt.embeds, prompt.pooled)
             else:
+                pair: tuple[torch.Tensor, torch.Tensor] | None = None
                 if batch_cfg:
                     try:
                         uncond, cond = self._predict(torch.cat([latents, latents]), t, both_embeds, both_pooled).chunk(
                             2
                         )
+                        pair = (uncond, cond)
                     except torch.OutOfMemoryError:
                         logger.warning("Batched guidance ran out of GPU memory; continuing one branch at a time.")
                         batch_cfg = False
                         del both_embeds, both_pooled
                         if torch.cuda.is_available():
                             torch.cuda.empty_cache()
-                if not batch_cfg:
-                    cond = self._predict(latents, t, prompt.embeds, prompt.pooled)
-                    uncond = self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled)  # type: ignore[arg-type]
+                if pair is None:
+                    pair = (
+                        self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled),
+                        self._predict(latents, t, prompt.embeds, prompt.pooled),
+                    )
+                uncond, cond = pair
                 noise_pred = uncond + guidance * (cond - uncond)
             latents = self.scheduler.step(noise_pred, t, latents, return_dict=False)[0]
             if on_step is not None:

@@ -64,7 +64,6 @@ class FramePatchEmbed(nn.Module):
 class ContentVTransformer3DModel(SD3Transformer2DModel):
     """Accepts every SD3Transformer2DModel config key, so the official config.json loads as it is."""
 
-
     @register_to_config
     def __init__(
         self,
@@ -99,12 +98,10 @@ class ContentVTransformer3DModel(SD3Transformer2DModel):
             qk_norm=qk_norm,
         )
         # Replace SD3's 2D PatchEmbed (and its large fixed position table) by the per-frame 3D version.
-        self.pos_embed = FramePatchEmbed(
-            patch_size=self.config.patch_size, in_channels=self.config.in_channels, embed_dim=self.inner_dim
-        )
+        self.pos_embed = FramePatchEmbed(patch_size=patch_size, in_channels=in_channels, embed_dim=self.inner_dim)
 
     def unpatchify(self, tokens: torch.Tensor, frames: int, height: int, width: int) -> torch.Tensor:
-        p = self.config.patch_size
+        p = self.pos_embed.patch_size
         b, _, _ = tokens.shape
         h, w = height // p, width // p
         c = tokens.shape[-1] // (p * p)
@@ -121,7 +118,7 @@ class ContentVTransformer3DModel(SD3Transformer2DModel):
         timestep: torch.Tensor,
         joint_attention_kwargs: dict[str, Any] | None = None,
         return_dict: bool = True,
-    ) -> torch.Tensor | Transformer2DModelOutput:
+    ) -> tuple[torch.Tensor] | Transformer2DModelOutput:
         _, _, frames, height, width = hidden_states.shape
         hidden_states = self.pos_embed(hidden_states)
         temb = self.time_text_embed(timestep, pooled_projections)

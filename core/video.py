@@ -88,7 +88,7 @@ def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]
         codec="libx264",
         pix_fmt_in="rgb24",
         pix_fmt_out="yuv420p",
-        quality=None,
+        quality=None,  # pyright: ignore[reportArgumentType] - None: let -crf below decide
         bitrate=None,
         macro_block_size=16,
         ffmpeg_log_level="error",

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QLockFile, Qt, QTimer, QUrl
@@ -578,7 +579,7 @@ class MainWindow(QMainWindow):
             self.error_dialog.close()
         fix_text = ""
         details = ""
-        fix = None
+        fix: Callable[[], None] | None = None
         if kind == "out-of-memory":
             base = memory or self.memory_panel.options()
             suggestion = lower_memory_options(base, self.memory_panel.unavailable)
@@ -587,9 +588,11 @@ class MainWindow(QMainWindow):
                 details = "Next settings to try: " + ", ".join(changes) + "."
                 fix_text = "Use lower-memory settings"
 
-                def fix() -> None:
+                def apply_lower() -> None:
                     self.memory_panel.set_options(lower)
                     self.statusBar().showMessage("Lower-memory settings applied: " + ", ".join(changes) + ".", 8000)
+
+                fix = apply_lower
             else:
                 details = "These are already the lowest-memory settings: choose a smaller size or fewer frames."
         elif kind == "model-folder":
@@ -598,7 +601,7 @@ class MainWindow(QMainWindow):
         elif kind == "device":
             fix_text = "Choose automatically"
 
-            def fix() -> None:
+            def choose_automatically() -> None:
                 options = self.memory_panel.options()
                 placement = options.placement
                 if placement.value in self.memory_panel.unavailable:
@@ -606,6 +609,8 @@ class MainWindow(QMainWindow):
                 self.memory_panel.set_options(
                     dataclasses.replace(options, device="auto", dtype="auto", placement=placement)
                 )
+
+            fix = choose_automatically
 
         dialog = ErrorDialog(kind, message, advice, fix_text, details, self)
         if fix is not None:

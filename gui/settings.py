@@ -77,7 +77,7 @@ class Settings:
             if not isinstance(value, type(default)):
                 continue
             if isinstance(default, list):
-                value = [str(v) for v in value if isinstance(v, str)]
+                value = [str(v) for v in value if isinstance(v, str)]  # pyright: ignore[reportGeneralTypeIssues]
             setattr(settings, f.name, value)
         return settings
 

@@ -151,7 +151,7 @@ class GenerationWorker(QObject):
             CLIPTextModelWithProjection,
             CLIPTokenizer,
             T5EncoderModel,
-            T5TokenizerFast,
+            T5TokenizerFast,  # pyright: ignore[reportAttributeAccessIssue] - a lazy export
         )
 
         import core.memory
@@ -230,22 +230,22 @@ class WorkerHost(QObject):
     def __init__(self, worker: GenerationWorker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
-        self.thread = QThread(self)
-        self.thread.setObjectName("generation-worker")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.initialize)
-        self.thread.finished.connect(worker.deleteLater)
+        self.worker_thread = QThread(self)
+        self.worker_thread.setObjectName("generation-worker")
+        worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(worker.initialize)
+        self.worker_thread.finished.connect(worker.deleteLater)
         self._submit.connect(worker.run_job)  # queued: the worker lives on the other thread
 
     def start(self) -> None:
-        self.thread.start()
+        self.worker_thread.start()
 
     def submit(self, job: Job) -> None:
         self._submit.emit(job)
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
         """Stop the thread's event loop once the current job (cancel it first) returns; True when it stopped."""
-        if not self.thread.isRunning():
+        if not self.worker_thread.isRunning():
             return True
-        self.thread.quit()
-        return self.thread.wait() if timeout_ms < 0 else self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        return self.worker_thread.wait() if timeout_ms < 0 else self.worker_thread.wait(timeout_ms)

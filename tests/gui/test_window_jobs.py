@@ -205,7 +205,7 @@ def test_closing_during_a_job_cancels_it_and_exits_cleanly(qtbot, open_window, g
     window.close()
     qtbot.waitUntil(lambda: window._shut_down, timeout=30_000)
     assert not window.isVisible()
-    assert not window.controller._host.thread.isRunning()
+    assert not window.controller._host.worker_thread.isRunning()
     assert not window.monitor.isRunning()
     assert watcher.cancelled == [job_id]
     assert outputs_of(data) == []
