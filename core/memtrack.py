@@ -56,9 +56,3 @@ class TensorMemoryTracker(TorchDispatchMode):
                 self._track(item)
         return out
 
-
-def peak_tensor_bytes(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, int]:
-    """Run fn under the tracker; returns (its result, peak bytes of tensors it created)."""
-    with TensorMemoryTracker() as tracker:
-        result = fn(*args, **kwargs)
-    return result, tracker.peak_bytes

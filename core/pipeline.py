@@ -29,17 +29,6 @@ class PromptEmbeddings:
     negative_embeds: torch.Tensor | None
     negative_pooled: torch.Tensor | None
 
-    def to(self, device: torch.device | str, dtype: torch.dtype) -> PromptEmbeddings:
-        def move(t: torch.Tensor | None) -> torch.Tensor | None:
-            return None if t is None else t.to(device=device, dtype=dtype)
-
-        return PromptEmbeddings(
-            move(self.embeds),  # type: ignore[arg-type]
-            move(self.pooled),  # type: ignore[arg-type]
-            move(self.negative_embeds),
-            move(self.negative_pooled),
-        )
-
 
 StepHook = Callable[[int], None]  # called after each finished step with the number of steps done
 
