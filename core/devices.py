@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from core.errors import DeviceUnavailableError
+from core.i18n import _t
 from core.request import MemoryOptions, Placement
 
 
@@ -97,9 +98,9 @@ def unavailable_reasons(caps: Capabilities) -> dict[str, str]:
     """Options a GUI should grey out on this machine, with the reason to show."""
     reasons: dict[str, str] = {}
     if caps.accelerator is None:
-        no_gpu = "Needs a GPU; this machine has none."
+        no_gpu = _t("Needs a GPU; this machine has none.")
         reasons[Placement.MODEL.value] = no_gpu
         reasons[Placement.SEQUENTIAL.value] = no_gpu
     if not caps.cuda:
-        reasons[Placement.STREAMED.value] = "Needs a CUDA GPU (side-stream prefetch)."
+        reasons[Placement.STREAMED.value] = _t("Needs a CUDA GPU (side-stream prefetch).")
     return reasons

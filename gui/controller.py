@@ -83,8 +83,8 @@ class JobController(QObject):
         """Refuse what cannot run, before a record or a job exists: StudioError with plain-words advice."""
         if not model_dir.strip():
             raise ModelFolderError(
-                "No model folder is chosen.",
-                "Choose your ContentV-8B folder, or make a demo model to check the install.",
+                self.tr("No model folder is chosen."),
+                self.tr("Choose your ContentV-8B folder, or make a demo model to check the install."),
             )
         request.validate()
         if self.capabilities is not None:
@@ -114,7 +114,7 @@ class JobController(QObject):
         if new_seed or request.seed is None:
             request = request.with_seed(random_seed())
         if not request.prompt.strip():
-            raise InvalidRequestError("This history entry has no prompt to run again.")
+            raise InvalidRequestError(self.tr("This history entry has no prompt to run again."))
         return self.submit(request, record.model_dir)
 
     # ---- cancelling -------------------------------------------------------------------------------------------

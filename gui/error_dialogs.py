@@ -4,7 +4,7 @@ driving the window is never stuck behind them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,23 +18,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.i18n import core_text
+
+# Translated where shown (ErrorDialog's context); QT_TRANSLATE_NOOP only marks them for extraction.
 TITLES = {
-    "out-of-memory": "Out of memory",
-    "model-folder": "The model folder cannot be used",
-    "device": "This device is not available",
-    "invalid-request": "These settings cannot run",
-    "output": "The clip cannot be saved",
-    "internal": "Something went wrong",
-    "error": "The job failed",
+    "out-of-memory": QT_TRANSLATE_NOOP("ErrorDialog", "Out of memory"),
+    "model-folder": QT_TRANSLATE_NOOP("ErrorDialog", "The model folder cannot be used"),
+    "device": QT_TRANSLATE_NOOP("ErrorDialog", "This device is not available"),
+    "invalid-request": QT_TRANSLATE_NOOP("ErrorDialog", "These settings cannot run"),
+    "output": QT_TRANSLATE_NOOP("ErrorDialog", "The clip cannot be saved"),
+    "internal": QT_TRANSLATE_NOOP("ErrorDialog", "Something went wrong"),
+    "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed"),
 }
 HEADLINES = {
-    "out-of-memory": "The job needed more memory than this computer has free.",
-    "model-folder": "The model could not be loaded from this folder.",
-    "device": "The device or memory mode asked for does not exist on this computer.",
-    "invalid-request": "Some settings are out of range.",
-    "output": "The finished clip could not be written.",
-    "internal": "ContentV Studio hit an unexpected problem.",
-    "error": "The job failed.",
+    "out-of-memory": QT_TRANSLATE_NOOP("ErrorDialog", "The job needed more memory than this computer has free."),
+    "model-folder": QT_TRANSLATE_NOOP("ErrorDialog", "The model could not be loaded from this folder."),
+    "device": QT_TRANSLATE_NOOP("ErrorDialog", "The device or memory mode asked for does not exist on this computer."),
+    "invalid-request": QT_TRANSLATE_NOOP("ErrorDialog", "Some settings are out of range."),
+    "output": QT_TRANSLATE_NOOP("ErrorDialog", "The finished clip could not be written."),
+    "internal": QT_TRANSLATE_NOOP("ErrorDialog", "ContentV Studio hit an unexpected problem."),
+    "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed."),
 }
 
 
@@ -55,9 +58,11 @@ class ErrorDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("errorDialog")
         self.kind = kind
+        # Engine (core/) messages arrive in English and are shown translated; the GUI's own are translated already.
+        message, advice = core_text(message), core_text(advice)
         self.message = message
         self.advice = advice
-        self.setWindowTitle(TITLES.get(kind, TITLES["error"]))
+        self.setWindowTitle(QCoreApplication.translate("ErrorDialog", TITLES.get(kind, TITLES["error"])))
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(460)
 
@@ -70,7 +75,7 @@ class ErrorDialog(QDialog):
         icon.setPixmap(self.style().standardIcon(pixmap).pixmap(40, 40))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
 
-        headline = QLabel(HEADLINES.get(kind, HEADLINES["error"]))
+        headline = QLabel(QCoreApplication.translate("ErrorDialog", HEADLINES.get(kind, HEADLINES["error"])))
         headline.setObjectName("errorHeadline")
         headline.setProperty("role", "heading")
         headline.setWordWrap(True)
@@ -119,15 +124,15 @@ class ErrorDialog(QDialog):
         layout.addWidget(self.buttons)
 
 
-def confirm(parent: QWidget, title: str, text: str, informative: str = "", ok_text: str = "OK") -> bool:
-    """A yes/no question; True when the user agrees. (Tests replace this function.)"""
+def confirm(parent: QWidget, title: str, text: str, informative: str = "", ok_text: str = "") -> bool:
+    """A yes/no question; True when the user agrees. Callers pass translated texts. (Tests replace this.)"""
     box = QMessageBox(parent)
     box.setWindowTitle(title)
     box.setIcon(QMessageBox.Icon.Question)
     box.setText(text)
     if informative:
         box.setInformativeText(informative)
-    ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole)
+    ok = box.addButton(ok_text or QCoreApplication.translate("confirm", "OK"), QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.exec()

@@ -3,7 +3,7 @@ device and precision. Options this machine cannot use are disabled with the reas
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -18,49 +18,72 @@ from PySide6.QtWidgets import (
 )
 
 from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization
+from gui.i18n import core_text
 
 PLACEMENT_TEXT: dict[Placement, tuple[str, str, str]] = {
-    # placement: (objectName, label, tooltip on cost and saving)
+    # placement: (objectName, label, tooltip on cost and saving); texts translated where shown (_label)
     Placement.GPU: (
         "allOnGpuCheck",
-        "All on GPU",
-        "Every component stays on the GPU. Fastest, and needs the most VRAM: about 30 GB for ContentV-8B in "
-        "bf16 (transformer ~16 GB, T5-XXL ~9.5 GB, CLIPs and VAE ~1.5 GB) plus activations.",
+        QT_TRANSLATE_NOOP("MemoryPanel", "All on GPU"),
+        QT_TRANSLATE_NOOP(
+            "MemoryPanel",
+            "Every component stays on the GPU. Fastest, and needs the most VRAM: about 30 GB for ContentV-8B in "
+            "bf16 (transformer ~16 GB, T5-XXL ~9.5 GB, CLIPs and VAE ~1.5 GB) plus activations.",
+        ),
     ),
     Placement.MODEL: (
         "modelOffloadCheck",
-        "Model CPU offload",
-        "Whole components take turns on the GPU; the others wait in system RAM. Peak VRAM is about the "
-        "transformer (~16 GB in bf16, ~8 GB with 8-bit weights) plus activations. Costs a few seconds per job "
-        "to move components; 24 GB cards.",
+        QT_TRANSLATE_NOOP("MemoryPanel", "Model CPU offload"),
+        QT_TRANSLATE_NOOP(
+            "MemoryPanel",
+            "Whole components take turns on the GPU; the others wait in system RAM. Peak VRAM is about the "
+            "transformer (~16 GB in bf16, ~8 GB with 8-bit weights) plus activations. Costs a few seconds per job "
+            "to move components; 24 GB cards.",
+        ),
     ),
     Placement.SEQUENTIAL: (
         "sequentialOffloadCheck",
-        "Sequential CPU offload",
-        "Every layer is copied to the GPU just before it runs. Lowest VRAM (a few GB), but much slower: all "
-        "weights cross PCIe again at every step. A last resort for 8 GB cards.",
+        QT_TRANSLATE_NOOP("MemoryPanel", "Sequential CPU offload"),
+        QT_TRANSLATE_NOOP(
+            "MemoryPanel",
+            "Every layer is copied to the GPU just before it runs. Lowest VRAM (a few GB), but much slower: all "
+            "weights cross PCIe again at every step. A last resort for 8 GB cards.",
+        ),
     ),
     Placement.STREAMED: (
         "streamedOffloadCheck",
-        "Streamed offload",
-        "Transformer and T5 blocks stream from pinned system RAM on a side CUDA stream, the next block "
-        "copying while the current one computes. Near the lowest VRAM (about two blocks of weights) and far "
-        "faster than sequential offload; needs system RAM for all the weights. 8–16 GB cards.",
+        QT_TRANSLATE_NOOP("MemoryPanel", "Streamed offload"),
+        QT_TRANSLATE_NOOP(
+            "MemoryPanel",
+            "Transformer and T5 blocks stream from pinned system RAM on a side CUDA stream, the next block "
+            "copying while the current one computes. Near the lowest VRAM (about two blocks of weights) and far "
+            "faster than sequential offload; needs system RAM for all the weights. 8–16 GB cards.",
+        ),
     ),
 }
 
-DEVICE_LABELS = {"auto": "Automatic", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (MPS)", "cpu": "CPU (slow)"}
+DEVICE_LABELS = {
+    "auto": QT_TRANSLATE_NOOP("MemoryPanel", "Automatic"),
+    "cuda": QT_TRANSLATE_NOOP("MemoryPanel", "NVIDIA GPU (CUDA)"),
+    "mps": QT_TRANSLATE_NOOP("MemoryPanel", "Apple GPU (MPS)"),
+    "cpu": QT_TRANSLATE_NOOP("MemoryPanel", "CPU (slow)"),
+}
 DTYPE_LABELS = {
-    "auto": "Automatic",
+    "auto": QT_TRANSLATE_NOOP("MemoryPanel", "Automatic"),
     "bfloat16": "bfloat16",
     "float16": "float16",
-    "float32": "float32 (CPU; 2× memory)",
+    "float32": QT_TRANSLATE_NOOP("MemoryPanel", "float32 (CPU; 2× memory)"),
 }
 QUANT_LABELS = {
-    Quantization.NONE: "None (full precision)",
-    Quantization.INT8: "int8 weights",
-    Quantization.FP8: "fp8 weights",
+    Quantization.NONE: QT_TRANSLATE_NOOP("MemoryPanel", "None (full precision)"),
+    Quantization.INT8: QT_TRANSLATE_NOOP("MemoryPanel", "int8 weights"),
+    Quantization.FP8: QT_TRANSLATE_NOOP("MemoryPanel", "fp8 weights"),
 }
+
+
+def _label(text: str) -> str:
+    """A table entry above in the interface language (the tables are built at import, before any translator)."""
+    return QCoreApplication.translate("MemoryPanel", text)
 
 
 class MemoryPanel(QWidget):
@@ -84,41 +107,45 @@ class MemoryPanel(QWidget):
         self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.device_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
         self.device_combo.setObjectName("deviceCombo")
-        self.device_combo.setAccessibleName("Device")
+        self.device_combo.setAccessibleName(self.tr("Device"))
         for device in DEVICES:
-            self.device_combo.addItem(DEVICE_LABELS[device], device)
-        self.device_combo.setToolTip("Automatic picks the NVIDIA GPU, then an Apple GPU, then the CPU.")
+            self.device_combo.addItem(_label(DEVICE_LABELS[device]), device)
+        self.device_combo.setToolTip(self.tr("Automatic picks the NVIDIA GPU, then an Apple GPU, then the CPU."))
         self.dtype_combo = QComboBox()
         self.dtype_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.dtype_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
         self.dtype_combo.setObjectName("dtypeCombo")
-        self.dtype_combo.setAccessibleName("Precision")
+        self.dtype_combo.setAccessibleName(self.tr("Precision"))
         for dtype in DTYPES:
-            self.dtype_combo.addItem(DTYPE_LABELS[dtype], dtype)
+            self.dtype_combo.addItem(_label(DTYPE_LABELS[dtype]), dtype)
         self.dtype_combo.setToolTip(
-            "Compute precision. Automatic: bfloat16 on GPUs that support it (RTX 30xx and newer), float16 on "
-            "older ones, float32 on the CPU. The VAE always runs in float32."
+            self.tr(
+                "Compute precision. Automatic: bfloat16 on GPUs that support it (RTX 30xx and newer), float16 on "
+                "older ones, float32 on the CPU. The VAE always runs in float32."
+            )
         )
         self.quant_combo = QComboBox()
         self.quant_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.quant_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
         self.quant_combo.setObjectName("quantizationCombo")
-        self.quant_combo.setAccessibleName("Quantization")
+        self.quant_combo.setAccessibleName(self.tr("Quantization"))
         for quant in Quantization:
-            self.quant_combo.addItem(QUANT_LABELS[quant], quant.value)
+            self.quant_combo.addItem(_label(QUANT_LABELS[quant]), quant.value)
         self.quant_combo.setToolTip(
-            "Store the transformer's and T5's weights in 8 bits, one scale per output channel. Halves their VRAM "
-            "(transformer ~16 → ~8 GB, T5 ~9.5 → ~4.8 GB) for a small loss of detail; each layer is widened "
-            "back just before it runs, so steps are a little slower. fp8 keeps more range than int8. "
-            "Changing it reloads the model."
+            self.tr(
+                "Store the transformer's and T5's weights in 8 bits, one scale per output channel. Halves their VRAM "
+                "(transformer ~16 → ~8 GB, T5 ~9.5 → ~4.8 GB) for a small loss of detail; each layer is widened "
+                "back just before it runs, so steps are a little slower. fp8 keeps more range than int8. "
+                "Changing it reloads the model."
+            )
         )
-        form.addRow("Device", self.device_combo)
-        form.addRow("Precision", self.dtype_combo)
-        form.addRow("8-bit weights", self.quant_combo)
+        form.addRow(self.tr("Device"), self.device_combo)
+        form.addRow(self.tr("Precision"), self.dtype_combo)
+        form.addRow(self.tr("8-bit weights"), self.quant_combo)
         layout.addLayout(form)
 
         # -- placement: one exclusive choice
-        heading = QLabel("Where the weights live")
+        heading = QLabel(self.tr("Where the weights live"))
         heading.setProperty("role", "subheading")
         layout.addWidget(heading)
         placements = QVBoxLayout()
@@ -130,6 +157,7 @@ class MemoryPanel(QWidget):
         self.placement_reasons: dict[Placement, QLabel] = {}
         for placement in Placement:
             name, label, tip = PLACEMENT_TEXT[placement]
+            label, tip = _label(label), _label(tip)
             button = QRadioButton(label)
             button.setObjectName(name)
             button.setToolTip(tip)
@@ -149,7 +177,7 @@ class MemoryPanel(QWidget):
         layout.addLayout(placements)
 
         # -- per-job savers
-        heading2 = QLabel("Savers")
+        heading2 = QLabel(self.tr("Savers"))
         heading2.setProperty("role", "subheading")
         layout.addWidget(heading2)
         savers = QGridLayout()
@@ -157,27 +185,35 @@ class MemoryPanel(QWidget):
         savers.setVerticalSpacing(2)
         self.vae_slicing = self._check(
             "vaeSlicingCheck",
-            "VAE slicing",
-            "Decode the video one sample at a time. Saves a little memory while decoding; costs almost nothing.",
+            self.tr("VAE slicing"),
+            self.tr(
+                "Decode the video one sample at a time. Saves a little memory while decoding; costs almost nothing."
+            ),
         )
         self.vae_tiling = self._check(
             "vaeTilingCheck",
-            "VAE tiling",
-            "Decode the video in overlapping spatial tiles. Saves several GB at the end of a job (768 × 432 × "
-            "125 frames needs ~10 GB untiled); a little slower, and faint seams are possible.",
+            self.tr("VAE tiling"),
+            self.tr(
+                "Decode the video in overlapping spatial tiles. Saves several GB at the end of a job (768 × 432 × "
+                "125 frames needs ~10 GB untiled); a little slower, and faint seams are possible."
+            ),
         )
         self.attention_slicing = self._check(
             "attentionSlicingCheck",
-            "Attention slicing",
-            "Compute attention a slice of queries at a time: the same result with a smaller attention buffer. "
-            "Helps where no fused attention kernel runs (older GPUs, float32); slower.",
+            self.tr("Attention slicing"),
+            self.tr(
+                "Compute attention a slice of queries at a time: the same result with a smaller attention buffer. "
+                "Helps where no fused attention kernel runs (older GPUs, float32); slower."
+            ),
         )
         self.text_encoders_off = self._check(
             "textEncodersOffCheck",
-            "Text encoders off GPU after encoding",
-            "Move CLIP and T5 to system RAM once the prompt is encoded: frees about 11 GB for the transformer. "
-            "A new prompt moves them back first (a few seconds). Only with 'All on GPU'; the offload modes "
-            "manage the text encoders themselves.",
+            self.tr("Text encoders off GPU after encoding"),
+            self.tr(
+                "Move CLIP and T5 to system RAM once the prompt is encoded: frees about 11 GB for the transformer. "
+                "A new prompt moves them back first (a few seconds). Only with 'All on GPU'; the offload modes "
+                "manage the text encoders themselves."
+            ),
         )
         self.text_encoders_reason = QLabel()
         self.text_encoders_reason.setObjectName("textEncodersOffReason")
@@ -191,7 +227,7 @@ class MemoryPanel(QWidget):
         savers.addWidget(self.text_encoders_reason, 3, 0, 1, 2)
         layout.addLayout(savers)
 
-        self.machine_label = QLabel("Checking this machine…")
+        self.machine_label = QLabel(self.tr("Checking this machine…"))
         self.machine_label.setObjectName("machineLabel")
         self.machine_label.setProperty("role", "hint")
         self.machine_label.setWordWrap(True)
@@ -255,33 +291,43 @@ class MemoryPanel(QWidget):
         self._caps_known = True
         self._unavailable = dict(unavailable)
         for placement, button in self.placement_buttons.items():
-            reason = self._unavailable.get(placement.value, "")
+            reason = core_text(self._unavailable.get(placement.value, ""))
             button.setEnabled(not reason)
             self.placement_reasons[placement].setText(reason)
             self.placement_reasons[placement].setVisible(bool(reason))
             if reason:
-                button.setToolTip(f"Unavailable here: {reason}\n\n{PLACEMENT_TEXT[placement][2]}")
+                button.setToolTip(
+                    self.tr("Unavailable here: {reason}").format(reason=reason)
+                    + "\n\n"
+                    + _label(PLACEMENT_TEXT[placement][2])
+                )
         if self.placement().value in self._unavailable:
             self.placement_buttons[Placement.GPU].setChecked(True)
 
         cuda = bool(getattr(caps, "cuda", False))
         mps = bool(getattr(caps, "mps", False))
         bf16 = bool(getattr(caps, "bf16", False))
-        self._enable_item(self.device_combo, "cuda", cuda, "No CUDA GPU is visible to PyTorch on this machine.")
-        self._enable_item(self.device_combo, "mps", mps, "This machine has no Apple GPU.")
         self._enable_item(
-            self.dtype_combo, "bfloat16", bf16 or not cuda, "This GPU does not support bfloat16; use float16."
+            self.device_combo, "cuda", cuda, self.tr("No CUDA GPU is visible to PyTorch on this machine.")
+        )
+        self._enable_item(self.device_combo, "mps", mps, self.tr("This machine has no Apple GPU."))
+        self._enable_item(
+            self.dtype_combo, "bfloat16", bf16 or not cuda, self.tr("This GPU does not support bfloat16; use float16.")
         )
         if not cuda and not mps:
-            self.placement_buttons[Placement.GPU].setText("All on one device (the CPU here)")
+            self.placement_buttons[Placement.GPU].setText(self.tr("All on one device (the CPU here)"))
         name = getattr(caps, "cuda_name", "")
         total = int(getattr(caps, "cuda_total_bytes", 0) or 0)
         if cuda:
-            self.machine_label.setText(f"This machine: {name}, {total / 2**30:.0f} GB of VRAM.")
+            self.machine_label.setText(
+                self.tr("This machine: {gpu}, {vram} GB of VRAM.").format(gpu=name, vram=f"{total / 2**30:.0f}")
+            )
         elif mps:
-            self.machine_label.setText("This machine: Apple GPU (MPS).")
+            self.machine_label.setText(self.tr("This machine: Apple GPU (MPS)."))
         else:
-            self.machine_label.setText("This machine has no GPU that PyTorch can use: jobs run on the CPU (slowly).")
+            self.machine_label.setText(
+                self.tr("This machine has no GPU that PyTorch can use: jobs run on the CPU (slowly).")
+            )
         self._update_dependent()
         self.changed.emit()
 
@@ -311,9 +357,9 @@ class MemoryPanel(QWidget):
         no_gpu = self._caps_known and Placement.MODEL.value in self._unavailable
         device_cpu = self.device_combo.currentData() == "cpu"
         if self.placement() is not Placement.GPU:
-            reason = "Only with 'All on GPU': the offload modes manage the text encoders themselves."
+            reason = self.tr("Only with 'All on GPU': the offload modes manage the text encoders themselves.")
         elif no_gpu or device_cpu:
-            reason = "Only on a GPU: on the CPU there is no VRAM to free."
+            reason = self.tr("Only on a GPU: on the CPU there is no VRAM to free.")
         else:
             reason = ""
         self.text_encoders_off.setEnabled(not reason)

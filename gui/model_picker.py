@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import ModelFolderReport, inspect_model_folder
+from gui.i18n import core_text
 from gui.settings import MAX_RECENT_MODELS
 from gui.tasks import BackgroundTasks
 
@@ -33,12 +34,14 @@ DEMO_FOLDER_NAME = "contentv-demo"
 
 
 def format_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+    if n < 1000:
+        return QCoreApplication.translate("format_bytes", "{count} bytes").format(count=n)
+    value = n / 1000
+    for unit in ("KB", "MB", "GB", "TB"):
         if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit in ("bytes", "KB") else f"{value:.1f} {unit}"
+            return f"{value:.0f} {unit}" if unit == "KB" else f"{value:.1f} {unit}"
         value /= 1000
-    return f"{n} bytes"  # pragma: no cover
+    return f"{value:.1f} TB"  # pragma: no cover
 
 
 def default_demo_target(models_dir: Path) -> Path:
@@ -55,23 +58,31 @@ def default_demo_target(models_dir: Path) -> Path:
 def choose_demo_target(parent: QWidget, suggested: Path) -> Path | None:
     """Ask where to write the demo model; None when the user cancels. (Tests replace this function.)"""
     box = QMessageBox(parent)
-    box.setWindowTitle("Make a demo model")
+    box.setWindowTitle(QCoreApplication.translate("choose_demo_target", "Make a demo model"))
     box.setIcon(QMessageBox.Icon.Information)
-    box.setText("Make a tiny demo model to check the install?")
+    box.setText(QCoreApplication.translate("choose_demo_target", "Make a tiny demo model to check the install?"))
     box.setInformativeText(
-        "It has the real model's layout but random weights, so its videos are coloured noise. It takes about "
-        "13 MB and a few seconds, and shows that loading, generating and playing work on this computer.\n\n"
-        f"It will be written to:\n{suggested}"
+        QCoreApplication.translate(
+            "choose_demo_target",
+            "It has the real model's layout but random weights, so its videos are coloured noise. It takes about "
+            "13 MB and a few seconds, and shows that loading, generating and playing work on this computer.\n\n"
+            "It will be written to:\n{folder}",
+        ).format(folder=suggested)
     )
-    create = box.addButton("Create", QMessageBox.ButtonRole.AcceptRole)
-    elsewhere = box.addButton("Choose folder…", QMessageBox.ButtonRole.ActionRole)
+    create = box.addButton(
+        QCoreApplication.translate("choose_demo_target", "Create"), QMessageBox.ButtonRole.AcceptRole
+    )
+    elsewhere = box.addButton(
+        QCoreApplication.translate("choose_demo_target", "Choose folder…"), QMessageBox.ButtonRole.ActionRole
+    )
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(create)
     box.exec()
     if box.clickedButton() is create:
         return suggested
     if box.clickedButton() is elsewhere:
-        folder = QFileDialog.getExistingDirectory(parent, "Folder for the demo model", str(suggested.parent))
+        title = QCoreApplication.translate("choose_demo_target", "Folder for the demo model")
+        folder = QFileDialog.getExistingDirectory(parent, title, str(suggested.parent))
         return Path(folder) / DEMO_FOLDER_NAME if folder else None
     return None
 
@@ -101,32 +112,36 @@ class ModelPicker(QWidget):
 
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("modelPathEdit")
-        self.path_edit.setAccessibleName("Model folder")
-        self.path_edit.setPlaceholderText("Folder with model_index.json")
+        self.path_edit.setAccessibleName(self.tr("Model folder"))
+        self.path_edit.setPlaceholderText(self.tr("Folder with model_index.json"))
         self.path_edit.setClearButtonEnabled(True)
-        self.path_edit.setToolTip("The ContentV-8B folder (diffusers layout: transformer/, vae/, text_encoder*/, …).")
+        self.path_edit.setToolTip(
+            self.tr("The ContentV-8B folder (diffusers layout: transformer/, vae/, text_encoder*/, …).")
+        )
         self.path_edit.editingFinished.connect(self._on_edited)
         self.path_edit.textChanged.connect(self._on_text_changed)
 
-        self.browse_button = QPushButton("Choose…")
+        self.browse_button = QPushButton(self.tr("Choose…"))
         self.browse_button.setObjectName("chooseModelButton")
-        self.browse_button.setToolTip("Choose the model folder.")
+        self.browse_button.setToolTip(self.tr("Choose the model folder."))
         self.browse_button.clicked.connect(self.browse)
 
         self.recent_button = QToolButton()
         self.recent_button.setObjectName("recentModelsButton")
-        self.recent_button.setText("Recent")
-        self.recent_button.setToolTip("Model folders used before.")
+        self.recent_button.setText(self.tr("Recent"))
+        self.recent_button.setToolTip(self.tr("Model folders used before."))
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self._recent_menu = QMenu(self.recent_button)
         self._recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.recent_button.setMenu(self._recent_menu)
 
-        self.demo_button = QPushButton("Make a demo model…")
+        self.demo_button = QPushButton(self.tr("Make a demo model…"))
         self.demo_button.setObjectName("makeDemoModelButton")
         self.demo_button.setFlat(True)
         self.demo_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.demo_button.setToolTip("A tiny random-weight model (13 MB) to check the install without the big download.")
+        self.demo_button.setToolTip(
+            self.tr("A tiny random-weight model (13 MB) to check the install without the big download.")
+        )
         self.demo_button.clicked.connect(self.make_demo_model)
 
         self.status_label = QLabel()
@@ -191,7 +206,7 @@ class ModelPicker(QWidget):
 
     def browse(self) -> None:
         start = self.path() or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose the ContentV model folder", start)
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the ContentV model folder"), start)
         if folder:
             self.set_path(folder)
 
@@ -239,7 +254,7 @@ class ModelPicker(QWidget):
             action.triggered.connect(lambda _=False, f=folder: self.set_path(f))
         if self._recent:
             self._recent_menu.addSeparator()
-            self._recent_menu.addAction("Clear the list", lambda: self.set_recent([]))
+            self._recent_menu.addAction(self.tr("Clear the list"), lambda: self.set_recent([]))
 
     # ---- demo model -------------------------------------------------------------------------------------------
     def make_demo_model(self) -> None:
@@ -264,32 +279,37 @@ class ModelPicker(QWidget):
         self._making_demo = False
         self.demo_button.setEnabled(True)
         self._render()
-        self.demoFinished.emit(str(target), f"The demo model could not be written to {target}: {exc}")
+        message = self.tr("The demo model could not be written to {folder}: {error}").format(folder=target, error=exc)
+        self.demoFinished.emit(str(target), message)
 
     # ---- display ----------------------------------------------------------------------------------------------
     def _render(self) -> None:
         if self._making_demo:
-            self._set_status("busy", "Making the demo model…")
+            self._set_status("busy", self.tr("Making the demo model…"))
         elif self._checking_path is not None:
-            self._set_status("busy", "Checking the folder…")
+            self._set_status("busy", self.tr("Checking the folder…"))
         elif not self.path():
             self._set_status(
                 "hint",
-                "Choose the ContentV-8B folder (the one holding <i>model_index.json</i>), or make a demo model "
-                "to check the install.",
+                self.tr(
+                    "Choose the ContentV-8B folder (the one holding <i>model_index.json</i>), or make a demo model "
+                    "to check the install."
+                ),
             )
         elif self._report is None:
             self._set_status("hint", "")
         elif self._report.ok:
             size = self._report.total_weight_bytes
-            note = " — a small test model" if size < 500_000_000 else ""
-            self._set_status("ok", f"✓ Complete ContentV model · {format_bytes(size)} of weights{note}")
-        else:
-            items = "".join(f"<li>{_escape(p)}</li>" for p in self._report.problems)
-            self._set_status(
-                "error",
-                f"✗ Not a usable ContentV model folder:<ul style='margin:2px 0 0 -20px'>{items}</ul>",
+            text = (
+                self.tr("✓ Complete ContentV model · {size} of weights — a small test model")
+                if size < 500_000_000
+                else self.tr("✓ Complete ContentV model · {size} of weights")
             )
+            self._set_status("ok", text.format(size=format_bytes(size)))
+        else:
+            items = "".join(f"<li>{_escape(core_text(p))}</li>" for p in self._report.problems)
+            heading = _escape(self.tr("✗ Not a usable ContentV model folder:"))
+            self._set_status("error", f"{heading}<ul style='margin:2px 0 0 -20px'>{items}</ul>")
 
     def _set_status(self, state: str, html: str) -> None:
         self.status_label.setProperty("state", state)

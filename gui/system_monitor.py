@@ -7,9 +7,12 @@ import logging
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QCoreApplication, QThread, Signal
 
 logger = logging.getLogger(__name__)
+
+# The note when there is simply no NVIDIA GPU, kept in English as an id: the gauge words it itself, translated.
+NO_GPU_NOTE = "No NVIDIA GPU found"
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class GpuSample:
 @dataclass(frozen=True)
 class SystemSample:
     gpu: GpuSample | None
-    gpu_note: str  # why there is no GPU reading ("" when there is one)
+    gpu_note: str  # why there is no GPU reading, translated, or NO_GPU_NOTE ("" when there is a reading)
     ram_used_bytes: int
     ram_total_bytes: int
 
@@ -52,7 +55,9 @@ class NvmlReader:
         try:
             info = self._nvml.nvmlDeviceGetMemoryInfo(self._handle)
         except Exception as exc:  # the GPU fell off the bus, the driver was reloaded…
-            self.note = f"The NVIDIA driver stopped answering ({exc})."
+            # translate() is thread-safe; this runs on the monitor thread.
+            self.note = QCoreApplication.translate("NvmlReader", "The NVIDIA driver stopped answering ({error}).")
+            self.note = self.note.format(error=exc)
             self._handle = None
             return None
         return GpuSample(self._name, int(info.used), int(info.total))
@@ -64,18 +69,19 @@ class NvmlReader:
             pynvml.nvmlInit()
         except Exception as exc:
             logger.info("NVML unavailable: %s", exc)
-            self.note = "No NVIDIA GPU found"
+            self.note = NO_GPU_NOTE
             return
         try:
             count = pynvml.nvmlDeviceGetCount()
             if count == 0:
-                self.note = "No NVIDIA GPU found"
+                self.note = NO_GPU_NOTE
                 pynvml.nvmlShutdown()
                 return
             handle = pynvml.nvmlDeviceGetHandleByIndex(min(_nvml_index(), count - 1))
             name = pynvml.nvmlDeviceGetName(handle)
         except Exception as exc:
-            self.note = f"The NVIDIA GPU cannot be read ({exc})."
+            self.note = QCoreApplication.translate("NvmlReader", "The NVIDIA GPU cannot be read ({error}).")
+            self.note = self.note.format(error=exc)
             return
         self._nvml = pynvml
         self._handle = handle

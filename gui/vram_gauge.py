@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from gui.system_monitor import SystemSample
+from gui.system_monitor import NO_GPU_NOTE, SystemSample
 
 GIB = 2**30
 
@@ -18,7 +18,7 @@ class VramGauge(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("vramGauge")
-        self.setAccessibleName("Memory use")
+        self.setAccessibleName(self.tr("Memory use"))
         self._sample: SystemSample | None = None
         self._in_job = False
         self._peak: int | None = None  # whole-GPU use (NVML) during the current or last job
@@ -32,14 +32,14 @@ class VramGauge(QWidget):
         self.gpu_bar.setRange(0, 1000)
         self.gpu_bar.setTextVisible(False)
         self.gpu_bar.setFixedSize(90, 10)
-        self.gpu_label = QLabel("GPU …")
+        self.gpu_label = QLabel(self.tr("GPU …"))
         self.gpu_label.setObjectName("vramLabel")
         self.ram_bar = QProgressBar()
         self.ram_bar.setObjectName("ramBar")
         self.ram_bar.setRange(0, 1000)
         self.ram_bar.setTextVisible(False)
         self.ram_bar.setFixedSize(60, 10)
-        self.ram_label = QLabel("RAM …")
+        self.ram_label = QLabel(self.tr("RAM …"))
         self.ram_label.setObjectName("ramLabel")
         layout.addWidget(self.gpu_label)
         layout.addWidget(self.gpu_bar)
@@ -80,28 +80,42 @@ class VramGauge(QWidget):
             return
         if s.gpu is not None:
             used, total = s.gpu.used_bytes, s.gpu.total_bytes
-            text = f"GPU {gib(used)} / {gib(total)} GB"
+            text = self.tr("GPU {used} / {total} GB").format(used=gib(used), total=gib(total))
             if self._peak is not None:
-                text += f" · peak {gib(self._peak)}" + ("" if self._in_job else " (last job)")
+                peak = gib(self._peak)
+                text += (self.tr(" · peak {peak}") if self._in_job else self.tr(" · peak {peak} (last job)")).format(
+                    peak=peak
+                )
             self.gpu_label.setText(text)
             self.gpu_bar.setVisible(True)
             self.gpu_bar.setValue(int(1000 * used / total) if total else 0)
             self._set_level(self.gpu_bar, used / total if total else 0)
-            tip = f"{s.gpu.name}: {gib(used)} GB of {gib(total)} GB in use (all programs)."
+            tip = self.tr("{gpu}: {used} GB of {total} GB in use (all programs).").format(
+                gpu=s.gpu.name, used=gib(used), total=gib(total)
+            )
             if self._peak is not None:
-                tip += f"\nHighest during {'this' if self._in_job else 'the last'} job: {gib(self._peak)} GB."
+                highest = self.tr("Highest during this job: {peak} GB.") if self._in_job else None
+                highest = highest or self.tr("Highest during the last job: {peak} GB.")
+                tip += "\n" + highest.format(peak=gib(self._peak))
             if self._torch_peak is not None:
-                tip += f"\nPyTorch's own peak allocation in the last job: {gib(self._torch_peak)} GB."
+                tip += "\n" + self.tr("PyTorch's own peak allocation in the last job: {peak} GB.").format(
+                    peak=gib(self._torch_peak)
+                )
             self.gpu_label.setToolTip(tip)
         else:
-            note = s.gpu_note or "No NVIDIA GPU found"
-            self.gpu_label.setText(f"{note} — jobs run on the CPU" if note.startswith("No NVIDIA") else note)
-            self.gpu_label.setToolTip("GPU memory is read through NVIDIA's driver (NVML); it found no GPU to read.")
+            # The monitor's notes are translated already, except "no GPU", which the gauge words itself.
+            no_gpu = not s.gpu_note or s.gpu_note == NO_GPU_NOTE
+            self.gpu_label.setText(self.tr("No NVIDIA GPU found — jobs run on the CPU") if no_gpu else s.gpu_note)
+            self.gpu_label.setToolTip(
+                self.tr("GPU memory is read through NVIDIA's driver (NVML); it found no GPU to read.")
+            )
             self.gpu_bar.setVisible(False)
-        self.ram_label.setText(f"RAM {gib(s.ram_used_bytes)} / {gib(s.ram_total_bytes)} GB")
+        self.ram_label.setText(
+            self.tr("RAM {used} / {total} GB").format(used=gib(s.ram_used_bytes), total=gib(s.ram_total_bytes))
+        )
         self.ram_bar.setValue(int(1000 * s.ram_used_bytes / s.ram_total_bytes) if s.ram_total_bytes else 0)
         self._set_level(self.ram_bar, s.ram_used_bytes / s.ram_total_bytes if s.ram_total_bytes else 0)
-        self.ram_label.setToolTip("System memory in use (all programs).")
+        self.ram_label.setToolTip(self.tr("System memory in use (all programs)."))
         self.setAccessibleDescription(self.text())
 
     @staticmethod

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.errors import JobCancelled, OutOfMemoryError, StudioError
 from core.history import HistoryStore
 from core.progress import CancelToken, ProgressSink, Stage, StepProgress
 from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
+from gui.i18n import core_text
 from gui.paths import unique_output_path
 
 logger = logging.getLogger(__name__)
@@ -68,22 +69,30 @@ class JobOutcome:
 
 
 def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str, str]:
-    """(kind, message, advice) for anything that escaped the engine."""
+    """(kind, message, advice) for anything that escaped the engine. The engine's own errors stay in English
+    (the dialog translates them, gui.i18n.core_text); the worker's words are translated here (thread-safe)."""
     if isinstance(exc, StudioError):
         return exc.kind, exc.message, exc.advice
     if isinstance(exc, MemoryError):
         return (
             OutOfMemoryError.kind,
-            "The computer ran out of system memory (RAM).",
-            "Close other programs, or choose a smaller size or fewer frames.",
+            QCoreApplication.translate("classify_exception", "The computer ran out of system memory (RAM)."),
+            QCoreApplication.translate(
+                "classify_exception", "Close other programs, or choose a smaller size or fewer frames."
+            ),
         )
     text = str(exc)
     if isinstance(exc, RuntimeError) and "out of memory" in text.lower():  # MPS and some CUDA paths
         from core.engine import OOM_ADVICE
 
-        return OutOfMemoryError.kind, f"The GPU ran out of memory ({text.splitlines()[0][:200]}).", OOM_ADVICE
-    advice = "This is a bug in ContentV Studio. " + (f"The details are in {log_hint}." if log_hint else "")
-    return INTERNAL_ERROR, f"Something went wrong: {type(exc).__name__}: {text.splitlines()[0] if text else ''}", advice
+        message = QCoreApplication.translate("classify_exception", "The GPU ran out of memory ({error}).")
+        return OutOfMemoryError.kind, message.format(error=text.splitlines()[0][:200]), OOM_ADVICE
+    advice = QCoreApplication.translate("classify_exception", "This is a bug in ContentV Studio.")
+    if log_hint:
+        details = QCoreApplication.translate("classify_exception", "The details are in {log_file}.")
+        advice += " " + details.format(log_file=log_hint)
+    message = QCoreApplication.translate("classify_exception", "Something went wrong: {error}")
+    return INTERNAL_ERROR, message.format(error=f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"), advice
 
 
 class GenerationWorker(QObject):
@@ -136,7 +145,8 @@ class GenerationWorker(QObject):
         except Exception as exc:  # torch missing or broken: say so, keep the window usable
             logger.exception("The generation engine could not start")
             kind, message, advice = classify_exception(exc, self._log_hint)
-            self.initFailed.emit(kind, f"The generation engine could not start. {message}", advice)
+            prefix = self.tr("The generation engine could not start.")
+            self.initFailed.emit(kind, f"{prefix} {core_text(message)}", advice)
             return
         self.ready.emit(caps)
 
@@ -166,7 +176,7 @@ class GenerationWorker(QObject):
             self.cancelled.emit(job.id)
             return
         if self._engine is None:
-            message = "The generation engine is not available (see the earlier error)."
+            message = self.tr("The generation engine is not available (see the earlier error).")
             self._record(self._store.mark_failed, job.id, INTERNAL_ERROR, message)
             self.failed.emit(job.id, INTERNAL_ERROR, message, "")
             return
