@@ -1,6 +1,6 @@
 """Starting the window: options, the data folder, logging, the QApplication, and `--smoke` for packaging checks.
 
-python main.py [--data-dir DIR] [--model DIR] [--smoke]
+python main.py [--data-dir DIR] [--model DIR] [--language zh_CN|en] [--smoke]
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QTimer
+from PySide6.QtCore import QCoreApplication, QLockFile, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import __version__
 from core.history import HistoryError, HistoryStore
+from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", metavar="DIR", help="keep settings, history and outputs under DIR (portable)")
     parser.add_argument("--model", metavar="DIR", help="preselect this model folder")
+    parser.add_argument(
+        "--language",
+        choices=SUPPORTED_LANGUAGES,
+        help="the window's language for this run (default: the Language menu's choice, else the system's)",
+    )
     parser.add_argument("--smoke", action="store_true", help="open the window, wait until it is shown, exit 0")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
@@ -144,11 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         build_parser().error(f"unrecognised arguments: {' '.join(unknown)}")
     app = get_application(qt_args)
+    # Before any widget exists: every widget sets its texts once, when it is built.
+    saved_language = Settings.load(DataPaths.at(args.data_dir).settings_file).language
+    install_language(app, choose_language(args.language, saved_language))
     try:
         # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
         window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
     except (HistoryError, OSError) as exc:
-        QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
+        message = QCoreApplication.translate("main", "{app} cannot start.").format(app=APP_NAME)
+        QMessageBox.critical(None, APP_NAME, f"{message}\n\n{exc}")
         return 1
     window.show()
     if args.smoke:

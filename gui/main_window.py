@@ -38,6 +38,7 @@ from gui.controller import JobController
 from gui.error_dialogs import ErrorDialog, confirm
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
+from gui.i18n import LanguageMenu
 from gui.memory_advice import lower_memory_options
 from gui.memory_panel import MemoryPanel
 from gui.model_picker import ModelPicker
@@ -286,6 +287,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction("&Reset the layout", self._reset_layout)
         find = view_menu.addAction("&Search the history", self._focus_search)
         find.setShortcut(QKeySequence.StandardKey.Find)
+
+        bar.addMenu(LanguageMenu(self.settings.language, self._save_language, self))
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("Open the &log file", lambda: self._open_folder(self.paths.logs))
@@ -734,6 +737,10 @@ class MainWindow(QMainWindow):
             s.save(self.paths.settings_file)
         except OSError as exc:
             logger.warning("Settings not saved: %s", exc)
+
+    def _save_language(self, language: str) -> None:
+        self.settings.language = language
+        self._save_settings()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down:

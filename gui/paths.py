@@ -3,7 +3,6 @@ thumbnails, logs and demo models. `--data-dir DIR` moves all of it (a portable i
 
 from __future__ import annotations
 
-import re
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -62,17 +61,60 @@ class DataPaths:
         return self
 
 
+# Names Windows reserves for devices, with or without an extension (CON, CON.txt): never a whole file name.
+WINDOWS_RESERVED_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{device}{n}" for device in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
+)
+# Bytes a slug may take in UTF-8: with the stamp, a counter and ".partial.mp4" the file name stays far below the
+# 255-byte (Linux, macOS) and 255-UTF-16-unit (Windows) limits whatever the script.
+SLUG_MAX_BYTES = 120
+
+
+def _is_word_char(char: str) -> bool:
+    # Letters of any script, their combining marks (Devanagari vowel signs, Arabic harakat) and digits. Everything
+    # else, including the characters Windows forbids (<>:"/\|?*), controls and invisible formatting, separates.
+    return unicodedata.category(char)[0] in "LMN"
+
+
 def slugify(text: str, max_len: int = 40) -> str:
-    """A short file-name-safe summary of a prompt: ascii, lowercase, hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    """A short file-name-safe summary of a prompt: its words in any script, lowercased, joined by hyphens, at most
+    `max_len` characters (and SLUG_MAX_BYTES in UTF-8); "clip" when nothing is left."""
+    # NFKC folds full-width and compatibility forms (ｆｏｘ → fox, ① → 1) and composes accents (ü stays one char).
+    normalized = unicodedata.normalize("NFKC", text).lower()
+    words: list[str] = []
+    current: list[str] = []
+    for char in normalized:
+        if _is_word_char(char):
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+
+    def fits(candidate: str) -> bool:
+        return len(candidate) <= max_len and len(candidate.encode("utf-8")) <= SLUG_MAX_BYTES
+
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > max_len:
+        if not fits(candidate):
             break
         slug = candidate
-    return slug or (words[0][:max_len] if words else "clip")
+    if not slug and words:  # one long word (a Chinese or Japanese sentence has no spaces): cut it
+        word = words[0]
+        cut = len(word)
+        while cut and not fits(word[:cut]):
+            cut -= 1
+        while 0 < cut < len(word) and unicodedata.category(word[cut])[0] == "M":
+            cut -= 1  # never part a letter from its marks: cut before the letter instead
+        slug = word[:cut]
+    if not slug:
+        return "clip"
+    if slug.upper() in WINDOWS_RESERVED_NAMES:
+        slug = f"{slug}-clip"
+    return slug
 
 
 def unique_output_path(folder: Path, prompt: str, now: float | None = None, suffix: str = ".mp4") -> Path:

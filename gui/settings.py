@@ -34,6 +34,7 @@ class Settings:
     window_state: str = ""  # QMainWindow.saveState(), hex
     splitter_state: str = ""  # the three-column splitter, hex
     history_search: str = ""
+    language: str = ""  # the Language menu's choice ("en", "zh_CN"); "" follows the system
 
     def add_recent_model(self, path: str) -> None:
         path = str(path)
