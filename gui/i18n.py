@@ -46,6 +46,7 @@ RESTART_NOTE = QT_TRANSLATE_NOOP("LanguageMenu", "The new language is used the n
 
 _installed: list[QTranslator] = []  # kept alive here: QCoreApplication does not own installed translators
 _active_language = SOURCE_LANGUAGE
+_system_locale: QLocale | None = None  # the default locale before the first install_language
 
 
 def catalogue_path(language: str, suffix: str = ".qm") -> Path:
@@ -135,7 +136,12 @@ def install_language(app: QCoreApplication, language: str) -> str:
                 _installed.append(qtbase)
             else:
                 logger.info("Qt's own %s catalogue was not found in %s", language, qt_dir)
-    QLocale.setDefault(QLocale(language if language != SOURCE_LANGUAGE else "en_US"))
+    # Numbers and Qt's own dialogs follow the language; English keeps the system's formats (a German user who
+    # picks English still gets decimal commas).
+    global _system_locale
+    if _system_locale is None:
+        _system_locale = QLocale()
+    QLocale.setDefault(QLocale(language) if language != SOURCE_LANGUAGE else _system_locale)
     _active_language = language
     logger.info("Interface language: %s", language)
     return language

@@ -1,0 +1,402 @@
+"""Languages: choosing one (environment, --language, the menu), the catalogues (complete, compiled, current), the
+real window in Simplified Chinese with no English left in it, and output names that keep any script's letters."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from core.request import Placement
+from gui import i18n
+from gui.i18n import catalogue_path, choose_language, install_language, language_from_environment, normalize_language
+from gui.paths import SLUG_MAX_BYTES, slugify, unique_output_path
+
+ROOT = Path(__file__).resolve().parents[2]
+ZH_TS = catalogue_path("zh_CN", ".ts")
+ZH_QM = catalogue_path("zh_CN", ".qm")
+
+# Translation contexts of the files this wave translates (class names and, for plain functions, the function's
+# name); the second wave adds the rest of gui/ and then the whole-window test below passes as well.
+TRANSLATED_CONTEXTS = {
+    "ErrorDialog",
+    "GenerationWorker",
+    "JobController",
+    "LanguageMenu",
+    "MemoryPanel",
+    "ModelPicker",
+    "NvmlReader",
+    "VramGauge",
+    "choose_demo_target",
+    "classify_exception",
+    "confirm",
+    "core",
+    "format_bytes",
+    "main",
+}
+
+# ASCII words a Chinese interface keeps: the product, units, hardware and library names, number formats, and
+# language names (each shown in its own language so anyone can find theirs).
+ALLOWED_WORDS = set(
+    [
+        "ContentV",
+        "ContentV-8B",
+        "Studio",
+        "GPU",
+        "CPU",
+        "VRAM",
+        "RAM",
+        "NVIDIA",
+        "NVML",
+        "CUDA",
+        "Apple",
+        "MPS",
+        "PyTorch",
+        "PCIe",
+        "RTX",
+        "GB",
+        "MB",
+        "KB",
+        "TB",
+        "fps",
+        "ms",
+        "px",
+        "s",
+        "fp8",
+        "int8",
+        "bf16",
+        "bfloat16",
+        "float16",
+        "float32",
+        "VAE",
+        "T5",
+        "T5-XXL",
+        "CLIP",
+        "Transformer",
+        "diffusers",
+        "mp4",
+        "webm",
+        "gif",
+        "png",
+        "H.264",
+        "Ctrl",
+        "Shift",
+        "Alt",
+        "Enter",
+        "Esc",
+        "Del",
+        "English",
+    ]
+)
+ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-.+*/]*")
+
+
+def english_words(text: str) -> list[str]:
+    """ASCII words in a visible text that are neither allowed names nor file or folder names."""
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    plain = re.sub(r"\(&\w\)", "", plain)  # a Chinese label's accelerator: 语言(&L)
+    plain = plain.replace("&&", "").replace("&", "")
+    words = []
+    for word in ASCII_WORD.findall(plain):
+        if any(mark in word.rstrip(".") for mark in "._/*"):  # file and folder names: model_index.json, vae/
+            continue
+        word = word.rstrip(".-")
+        if word not in ALLOWED_WORDS:
+            words.append(word)
+    return words
+
+
+def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
+    """(where, text) for every string a person can see or hear in `root` and its children, menus included."""
+    widgets = [root, *root.findChildren(QWidget)]
+    for widget in widgets:
+        where = f"{type(widget).__name__}#{widget.objectName()}"
+        if widget.isWindow() and widget.windowTitle():
+            yield f"{where} title", widget.windowTitle()
+        for label, text in (("tooltip", widget.toolTip()), ("accessible name", widget.accessibleName())):
+            if text:
+                yield f"{where} {label}", text
+        if isinstance(widget, (QLabel, QAbstractButton)):
+            yield where, widget.text()
+        elif isinstance(widget, QLineEdit):
+            yield f"{where} placeholder", widget.placeholderText()
+        elif isinstance(widget, QComboBox):
+            for i in range(widget.count()):
+                yield f"{where} item {i}", widget.itemText(i)
+        elif isinstance(widget, QGroupBox):
+            yield f"{where} title", widget.title()
+        elif isinstance(widget, QTabWidget):
+            for i in range(widget.count()):
+                yield f"{where} tab {i}", widget.tabText(i)
+        elif isinstance(widget, QMenu):
+            yield f"{where} title", widget.title()
+        for action in widget.actions():
+            for label, text in (("action", action.text()), ("action tooltip", action.toolTip())):
+                if text:
+                    yield f"{where} {label}", text
+
+
+def untranslated(root: QWidget) -> list[str]:
+    return [f"{where}: {text!r}" for where, text in visible_texts(root) if text and english_words(text)]
+
+
+@pytest.fixture
+def language(qapp: QApplication) -> Iterator[object]:
+    """language("zh_CN") installs a language for the widgets built afterwards; English again at the end."""
+    yield lambda code: install_language(qapp, code)
+    install_language(qapp, "en")
+
+
+# ---- choosing the language ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
+        ({"LANG": "zh_SG.UTF-8"}, "zh_CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),  # no French catalogue: English, not the system's other choice
+        ({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh_CN"),
+        ({"LC_MESSAGES": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LANGUAGE": "zh_CN:en", "LANG": "en_US.UTF-8"}, "zh_CN"),
+        ({"LANGUAGE": "zh_CN", "LC_ALL": "C"}, "en"),  # gettext ignores LANGUAGE under the C locale
+        ({}, None),  # nothing set: QLocale.system() decides (Windows, macOS)
+    ],
+)
+def test_language_from_environment(env: dict[str, str], expected: str | None):
+    assert language_from_environment(env) == expected
+
+
+def test_the_command_line_beats_the_saved_choice_which_beats_the_system():
+    zh_env = {"LANG": "zh_CN.UTF-8"}
+    assert choose_language(None, "", zh_env) == "zh_CN"
+    assert choose_language("en", "", zh_env) == "en"
+    assert choose_language("en", "zh_CN", zh_env) == "en"
+    assert choose_language(None, "en", zh_env) == "en"
+    assert choose_language(None, "zh_CN", {"LANG": "en_US.UTF-8"}) == "zh_CN"
+    assert normalize_language("zh-Hans-CN") == "zh_CN"
+    assert normalize_language("de_DE") is None
+
+
+def test_language_option_is_parsed_and_checked():
+    from gui.app import build_parser
+
+    assert build_parser().parse_args(["--language", "zh_CN"]).language == "zh_CN"
+    assert build_parser().parse_args([]).language is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--language", "klingon"])
+
+
+# ---- the catalogues -------------------------------------------------------------------------------------------
+def _messages() -> list[tuple[str, str, ET.Element]]:
+    root = ET.parse(ZH_TS).getroot()
+    return [
+        (context.findtext("name", ""), message.findtext("source", ""), message.find("translation"))  # type: ignore[misc]
+        for context in root.iter("context")
+        for message in context.iter("message")
+    ]
+
+
+def test_catalogue_has_no_unfinished_entries_for_translated_files():
+    unfinished = [
+        f"{context}: {source!r}"
+        for context, source, translation in _messages()
+        if context in TRANSLATED_CONTEXTS and (translation.get("type") == "unfinished" or not translation.text)
+    ]
+    assert not unfinished, "\n".join(unfinished)
+    contexts = {context for context, _, _ in _messages()}
+    assert {"MemoryPanel", "ErrorDialog", "VramGauge", "ModelPicker", "core"} <= contexts
+
+
+def test_translations_keep_placeholders_and_accelerators():
+    for context, source, translation in _messages():
+        text = translation.text or ""
+        if not text:
+            continue
+        assert sorted(re.findall(r"\{\w*\}", text)) == sorted(re.findall(r"\{\w*\}", source)), (context, source)
+        assert ("&" in source.replace("&&", "")) == ("&" in text.replace("&&", "")), (context, source)
+
+
+def test_compiled_catalogue_matches_its_source(tmp_path: Path):
+    """The committed .qm is what pyside6-lrelease makes of the committed .ts (run scripts/update_translations.py)."""
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    if not lrelease.exists():
+        lrelease = Path(sys.executable).resolve().parent / "pyside6-lrelease"
+    fresh = tmp_path / ZH_QM.name
+    subprocess.run([str(lrelease), str(ZH_TS), "-qm", str(fresh)], check=True, capture_output=True)
+    assert ZH_QM.read_bytes() == fresh.read_bytes(), "stale .qm: run scripts/update_translations.py"
+
+
+def test_engine_strings_are_extracted_and_translated():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import update_translations
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    from core.engine import OOM_ADVICE
+
+    strings = update_translations.core_strings()
+    assert OOM_ADVICE in strings  # a *_ADVICE constant
+    assert "Needs a GPU; this machine has none." in strings  # marked with _t()
+    assert "A CUDA GPU was asked for, but PyTorch sees none on this machine." in strings  # an error's message
+    assert "query_chunk must be at least 1" not in strings  # a ValueError: a programming error, not for users
+    translated = {source for context, source, t in _messages() if context == "core" and t.text}
+    assert set(strings) <= translated
+
+
+def test_packaging_collects_the_catalogues():
+    spec = (ROOT / "packaging" / "ContentVStudio.spec").read_text(encoding="utf-8")
+    assert '(str(ROOT / "resources"), "resources")' in spec  # resources/translations/ travels with the app
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    assert build.prune_reason("resources/translations/contentv_studio_zh_CN.qm", None, "DATA") is None
+    assert build.prune_reason("PySide6/Qt/translations/qtbase_zh_CN.qm", None, "DATA") is None
+
+
+# ---- the window in Chinese ------------------------------------------------------------------------------------
+def test_translated_parts_of_the_window_have_no_english_left(language, open_window, qtbot):
+    assert language("zh_CN") == "zh_CN"
+    window = open_window()
+    qtbot.waitUntil(lambda: window.controller.engine_ready, timeout=60_000)  # capabilities → reasons shown
+    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text(), timeout=10_000)  # a first memory sample
+    parts = [window.memory_panel, window.model_picker, window.vram_gauge, window.findChild(QMenu, "languageMenu")]
+    problems = [line for part in parts for line in untranslated(part)]
+    assert not problems, "\n".join(problems)
+    # The engine's reason (core/) is shown translated, and so is the gauge's sample.
+    assert window.memory_panel.placement_reasons[Placement.MODEL].text() == "需要 GPU；本机没有。"
+    assert "显存" in window.memory_panel.vae_tiling.toolTip()
+    assert window.vram_gauge.ram_label.text().startswith("内存 ")
+
+
+def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
+    from core.engine import OOM_ADVICE
+    from gui.error_dialogs import ErrorDialog
+
+    language("zh_CN")
+    engine_message = "A CUDA GPU was asked for, but PyTorch sees none on this machine."
+    dialog = ErrorDialog("out-of-memory", engine_message, OOM_ADVICE)
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "内存不足"
+    assert dialog.message_label.text() == "选择了 CUDA GPU，但 PyTorch 在本机上找不到。"
+    assert dialog.advice_label.text().startswith("请依次尝试")
+    assert not untranslated(dialog), untranslated(dialog)  # Qt's own Close button comes from qtbase_zh_CN.qm
+
+
+@pytest.mark.xfail(strict=False, reason="wave 1: files other engineers are editing are translated in the second wave")
+def test_whole_window_has_no_english_left(language, open_window, qtbot):
+    language("zh_CN")
+    window = open_window()
+    problems = untranslated(window)
+    assert not problems, f"{len(problems)} untranslated:\n" + "\n".join(problems)
+
+
+def test_language_option_gives_english_under_a_chinese_locale(language, open_window, monkeypatch, qtbot):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    assert choose_language(None, "") == "zh_CN"
+    assert language(choose_language("en", "")) == "en"
+    window = open_window(start_engine=False)
+    assert window.memory_panel.vae_tiling.text() == "VAE tiling"
+    assert window.model_picker.browse_button.text() == "Choose…"
+
+
+def test_language_menu_saves_the_choice_and_says_when_it_applies(language, open_window, qtbot, tmp_path):
+    from gui.settings import Settings
+
+    language("zh_CN")
+    window = open_window(tmp_path / "data", start_engine=False)
+    menu = window.findChild(QMenu, "languageMenu")
+    assert menu is not None and menu.title() == "语言(&L)"
+    assert [a.text() for a in menu.actions()] == ["跟随系统", "English", "简体中文"]
+    menu.actions_by_language["en"].trigger()
+    assert Settings.load(window.paths.settings_file).language == "en"
+    note = menu.note
+    assert isinstance(note, QMessageBox) and note.isVisible()
+    assert note.text() == "The new language is used the next time ContentV Studio starts."  # in the new language
+    note.close()
+    menu.actions_by_language["zh_CN"].trigger()  # back to the language in use: nothing to restart for
+    assert Settings.load(window.paths.settings_file).language == "zh_CN"
+    assert not note.isVisible() and menu.note is note
+
+
+def test_missing_catalogue_falls_back_to_english(language, monkeypatch, tmp_path):
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
+    assert language("zh_CN") == "en"
+    assert QCoreApplication.translate("MemoryPanel", "VAE tiling") == "VAE tiling"
+
+
+# ---- output names ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("prompt", "slug"),
+    [
+        ("一只小猫在窗台上睡觉", "一只小猫在窗台上睡觉"),
+        ("Кошка спит на окне", "кошка-спит-на-окне"),
+        ("قطة تنام على النافذة", "قطة-تنام-على-النافذة"),
+        ("नमस्ते दुनिया", "नमस्ते-दुनिया"),  # vowel signs (combining marks) stay with their letters
+        ("ｆｕｌｌ-width ＦＯＸ", "full-width-fox"),
+        ('a<b>c:d"e/f\\g|h?i*j', "a-b-c-d-e-f-g-h-i-j"),  # nothing Windows forbids
+        ("CON", "con-clip"),  # a reserved device name on Windows
+        ("com1", "com1-clip"),
+        ("\u202eevil\u200b", "evil"),  # invisible formatting characters go
+        ("!!! ...", "clip"),
+    ],
+)
+def test_slug_keeps_letters_of_any_script(prompt: str, slug: str):
+    assert slugify(prompt) == slug
+
+
+def test_long_prompts_are_cut_within_limits():
+    chinese = "一只小猫在阳光明媚的窗台上睡觉旁边放着一盆花镜头缓缓推进电影感高清细节丰富的画面" * 3
+    assert slugify(chinese) == chinese[:40]
+    devanagari = "नमस्ते" * 30
+    cut = slugify(devanagari, max_len=40)
+    assert devanagari.startswith(cut) and len(cut) <= 40
+    assert unicodedata.category(devanagari[len(cut)])[0] != "M"  # never between a letter and its vowel sign
+    for prompt in (chinese, devanagari, "𠀀" * 200):  # 4-byte characters too
+        assert len(slugify(prompt).encode("utf-8")) <= SLUG_MAX_BYTES
+
+
+def test_output_files_with_non_latin_names_can_be_written(tmp_path: Path):
+    now = 1_700_000_000.0
+    for prompt in ("一只小猫在窗台上睡觉", "Кошка спит", "قطة تنام"):
+        path = unique_output_path(tmp_path, prompt, now)
+        assert path.name.endswith(f"-{slugify(prompt)}.mp4")
+        path.write_bytes(b"x")
+        assert unique_output_path(tmp_path, prompt, now).name == f"{path.stem}-2.mp4"
+
+
+def test_the_english_detector_flags_words_and_spares_names(qtbot):
+    assert english_words("Generate") == ["Generate"]
+    assert english_words("生成(&G) · 显存 1.2 / 24.0 GB · ContentV-8B") == []
+    assert english_words("包含 <i>model_index.json</i> 的文件夹：transformer/、vae/") == []
+    assert english_words("Choose folder…") == ["Choose", "folder"]
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    QLabel("帧率", widget)
+    QComboBox(widget).addItem("Automatic")
+    assert untranslated(widget) == ["QComboBox# item 0: 'Automatic'"]
