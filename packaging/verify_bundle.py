@@ -86,6 +86,9 @@ def check_layout(bundle: Path) -> list[str]:
     for icon in ("contentv-studio.svg", "contentv-studio.png"):
         if (ROOT / "resources" / "icons" / icon).exists() and not (internal / "resources" / "icons" / icon).exists():
             problems.append(f"resources/icons/{icon} is not bundled")
+    for catalogue in sorted((ROOT / "resources" / "translations").glob("*.qm")):  # the window's languages
+        if not (internal / "resources" / "translations" / catalogue.name).exists():
+            problems.append(f"resources/translations/{catalogue.name} is not bundled")
     ffmpeg = sorted((internal / "imageio_ffmpeg" / "binaries").glob("ffmpeg*"))
     if not ffmpeg:
         problems.append("imageio_ffmpeg's ffmpeg binary is not bundled")
