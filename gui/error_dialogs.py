@@ -4,7 +4,7 @@ driving the window is never stuck behind them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.i18n import core_text
+from gui.i18n import QT_TRANSLATE_NOOP, core_text
 
 # Translated where shown (ErrorDialog's context); QT_TRANSLATE_NOOP only marks them for extraction.
 TITLES = {

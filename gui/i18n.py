@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
@@ -39,6 +39,12 @@ SUPPORTED_LANGUAGES = tuple(LANGUAGE_NAMES)
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "translations"
 CATALOGUE_PREFIX = "contentv_studio"
 CORE_CONTEXT = "core"
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks `text` for extraction into `context` and returns it unchanged: lupdate looks for this name. Qt's own
+    returns `object` in PySide6's stubs; this one keeps tables typed as str."""
+    return text
+
 
 # Shown in the language just chosen, which is not installed yet: looked up by hand, so marked for extraction here.
 RESTART_TITLE = QT_TRANSLATE_NOOP("LanguageMenu", "Language")

@@ -3,7 +3,7 @@ device and precision. Options this machine cannot use are disabled with the reas
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization
-from gui.i18n import core_text
+from gui.i18n import QT_TRANSLATE_NOOP, core_text
 
 PLACEMENT_TEXT: dict[Placement, tuple[str, str, str]] = {
     # placement: (objectName, label, tooltip on cost and saving); texts translated where shown (_label)

@@ -558,4 +558,11 @@ It will be written to:
         <translation>{count} 字节</translation>
     </message>
 </context>
+<context>
+    <name>main</name>
+    <message>
+        <source>{app} cannot start.</source>
+        <translation>{app} 无法启动。</translation>
+    </message>
+</context>
 </TS>
