@@ -94,8 +94,11 @@ class VramGauge(QWidget):
                 gpu=s.gpu.name, used=gib(used), total=gib(total)
             )
             if self._peak is not None:
-                highest = self.tr("Highest during this job: {peak} GB.") if self._in_job else None
-                highest = highest or self.tr("Highest during the last job: {peak} GB.")
+                highest = (
+                    self.tr("Highest during this job: {peak} GB.")
+                    if self._in_job
+                    else self.tr("Highest during the last job: {peak} GB.")
+                )
                 tip += "\n" + highest.format(peak=gib(self._peak))
             if self._torch_peak is not None:
                 tip += "\n" + self.tr("PyTorch's own peak allocation in the last job: {peak} GB.").format(

@@ -441,3 +441,23 @@ def test_the_english_detector_flags_words_and_spares_names(qtbot):
     QLabel("帧率", widget)
     QComboBox(widget).addItem("Automatic")
     assert untranslated(widget) == ["QComboBox# item 0: 'Automatic'"]
+
+
+def test_memory_gauge_with_a_gpu_in_chinese(language, qtbot):
+    from gui.system_monitor import GpuSample, SystemSample
+    from gui.vram_gauge import GIB, VramGauge
+
+    language("zh_CN")
+    gauge = VramGauge()
+    qtbot.addWidget(gauge)
+    sample = SystemSample(GpuSample("Test GPU", 6 * GIB, 24 * GIB), "", 8 * GIB, 32 * GIB)
+    gauge.update_sample(sample)
+    gauge.begin_job()
+    assert gauge.gpu_label.text() == "显存 6.0 / 24.0 GB · 峰值 6.0"
+    gauge.end_job(torch_peak_bytes=5 * GIB)
+    assert gauge.gpu_label.text() == "显存 6.0 / 24.0 GB · 峰值 6.0（上个任务）"
+    assert gauge.gpu_label.toolTip() == (
+        "Test GPU：已用 6.0 GB，共 24.0 GB（所有程序）。\n上个任务期间最高：6.0 GB。\n"
+        "上个任务中 PyTorch 自身分配的峰值：5.0 GB。"
+    )
+    assert gauge.ram_label.text() == "内存 8.0 / 32.0 GB"
