@@ -10,6 +10,8 @@
 2. pyside6-lrelease compiles each .ts to the .qm beside it (the app loads the .qm; both are committed).
 
 Running it twice changes nothing the second time. `--check` exits 1 when a .ts or .qm would change (for CI).
+`--untranslated` prints what still lacks a translation as JSON ({"context": {"source": ""}}); fill it in and pass
+it back with `--apply FILE.json --language zh_CN` to write the translations without Qt Linguist.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +94,7 @@ def write_core_source(strings: list[str], folder: Path) -> Path:
 
 
 def source_files() -> list[Path]:
-    return sorted((ROOT / "gui").glob("*.py")) + [ROOT / "main.py"]
+    return [*sorted((ROOT / "gui").glob("*.py")), ROOT / "main.py"]
 
 
 def update(check: bool = False) -> bool:
@@ -121,15 +125,57 @@ def update(check: bool = False) -> bool:
 
 
 def unfinished_count(ts: Path) -> int:
-    import xml.etree.ElementTree as ET
-
     return sum(1 for t in ET.parse(ts).iter("translation") if t.get("type") == "unfinished")
 
 
+def _messages(tree: ET.ElementTree) -> Iterator[tuple[str, str, ET.Element]]:
+    """(context, source, <translation> element) for each message of a parsed .ts."""
+    for context in tree.getroot().iter("context"):
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            if translation is not None:
+                yield context.findtext("name", ""), message.findtext("source", ""), translation
+
+
+def untranslated(language: str) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for context, source, translation in _messages(ET.parse(catalogue(language, ".ts"))):
+        if translation.get("type") == "unfinished" or not translation.text:
+            found.setdefault(context, {})[source] = ""
+    return found
+
+
+def apply_translations(language: str, table: dict[str, dict[str, str]]) -> int:
+    """Write {context: {source: translation}} into the .ts (empty translations are skipped); returns how many."""
+    ts = catalogue(language, ".ts")
+    tree = ET.parse(ts)
+    applied = 0
+    for context, source, translation in _messages(tree):
+        text = table.get(context, {}).get(source, "")
+        if text:
+            translation.text = text
+            translation.attrib.pop("type", None)
+            applied += 1
+    if applied:
+        tree.write(ts, encoding="utf-8", xml_declaration=True)  # lupdate rewrites it in its own layout next
+    return applied
+
+
 def main(argv: list[str] | None = None) -> int:
+    import json
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when an update is due")
+    parser.add_argument("--untranslated", action="store_true", help="print the strings without a translation (JSON)")
+    parser.add_argument("--apply", metavar="FILE.json", help="write translations from FILE.json, then update")
+    parser.add_argument("--language", default=LANGUAGES[0], choices=LANGUAGES)
     args = parser.parse_args(argv)
+    if args.untranslated:
+        print(json.dumps(untranslated(args.language), ensure_ascii=False, indent=1))
+        return 0
+    if args.apply:
+        table = json.loads(Path(args.apply).read_text(encoding="utf-8"))
+        print(f"{apply_translations(args.language, table)} translation(s) written")
     changed = update(check=args.check)
     return 1 if args.check and changed else 0
 

@@ -461,3 +461,15 @@ def test_memory_gauge_with_a_gpu_in_chinese(language, qtbot):
         "上个任务中 PyTorch 自身分配的峰值：5.0 GB。"
     )
     assert gauge.ram_label.text() == "内存 8.0 / 32.0 GB"
+
+
+def test_update_script_lists_and_applies_missing_translations(tmp_path: Path, monkeypatch):
+    script = _update_script()
+    monkeypatch.setattr(script, "TRANSLATIONS_DIR", tmp_path)
+    ts = tmp_path / ZH_TS.name
+    unfinished = '<translation type="unfinished"></translation>'
+    text = ZH_TS.read_text(encoding="utf-8").replace("<translation>VAE 分块</translation>", unfinished)
+    ts.write_text(text, encoding="utf-8")
+    assert script.untranslated("zh_CN") == {"MemoryPanel": {"VAE tiling": ""}}
+    assert script.apply_translations("zh_CN", {"MemoryPanel": {"VAE tiling": "VAE 分块"}}) == 1
+    assert script.untranslated("zh_CN") == {}
