@@ -175,7 +175,8 @@ class LanguageMenu(QMenu):
     the next start, which a note says in the chosen language."""
 
     def __init__(self, saved_language: str, save: Callable[[str], None], parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("&Language"), parent)
+        super().__init__(parent)
+        self.setTitle(self.tr("&Language"))
         self.setObjectName("languageMenu")
         self._save = save
         self.note: QMessageBox | None = None
