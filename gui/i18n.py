@@ -40,6 +40,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "trans
 CATALOGUE_PREFIX = "contentv_studio"
 CORE_CONTEXT = "core"
 
+
 def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
     """Marks `text` for extraction into `context` and returns it unchanged: lupdate looks for this name. Qt's own
     returns `object` in PySide6's stubs; this one keeps tables typed as str."""
