@@ -120,11 +120,12 @@ def fetch_plan(
     repo: str = DEFAULT_REPO, revision: str = DEFAULT_REVISION, endpoint: str | None = None, token: str | None = None
 ) -> DownloadPlan:
     """The repo's files and sizes at the commit `revision` points to now."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi, constants
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
     from huggingface_hub.hf_api import RepoFile
 
     _ensure_online()
+    endpoint = (endpoint or constants.ENDPOINT).rstrip("/")  # HF_ENDPOINT, read when huggingface_hub was imported
     api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.model_info(repo, revision=revision)
@@ -235,8 +236,7 @@ def download_model(
     starting when the disk is too small, DownloadError when a file cannot be fetched or arrives damaged, and
     ModelFolderError when the finished folder is not a usable model (the marker stays).
     """
-    from huggingface_hub import constants
-    from huggingface_hub.file_download import hf_hub_url, http_get
+    from huggingface_hub.file_download import http_get
     from huggingface_hub.utils import build_hf_headers
 
     _ensure_online()
@@ -290,7 +290,7 @@ def download_model(
             part.unlink()
             done -= resume - file.size  # bytes_present counted it as a whole file
             resume = 0
-        url = hf_hub_url(plan.repo, file.path, revision=plan.commit, endpoint=plan.endpoint or constants.ENDPOINT)
+        url = _resolve_url(plan, file)
         try:
             with part.open("ab") as sink:
                 http_get(url, sink, resume_size=resume, headers=headers, expected_size=file.size, tqdm_class=bar_class)
@@ -320,6 +320,14 @@ def download_model(
         raise ModelFolderError(report_.message(), f"{plan.repo} may not be a ContentV model in diffusers' layout.")
     (target / DOWNLOAD_MARKER).unlink()
     return inspect_model_folder(target)
+
+
+def _resolve_url(plan: DownloadPlan, file: RemoteFile) -> str:
+    """The hub's download URL of a file at the plan's commit, on the plan's endpoint (hf_hub_url fills in the
+    endpoint only where it differs from the one read at import time, so build it here)."""
+    from urllib.parse import quote
+
+    return f"{plan.endpoint}/{plan.repo}/resolve/{plan.commit}/{quote(file.path)}"
 
 
 def _bar_class(on_bytes: Callable[[float], None]) -> type:
