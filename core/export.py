@@ -2,7 +2,7 @@
 
 Every frame of the clip is kept and counted back after writing, and the clip's parameters travel with each
 export: in the WebM's comment tag, in the GIF's comment extension, in each PNG's tEXt chunk, and in a JSON
-sidecar beside every export (`NAME.json`; `parameters.json` inside a PNG folder).
+sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`; `parameters.json` inside a PNG folder).
 
 Outputs are written under a temporary name and published only when whole, never over an existing file. An
 existing target is refused before anything is decoded.
@@ -97,7 +97,8 @@ def default_output(source: Path, fmt: ExportFormat) -> Path:
 
 
 def sidecar_path(output: Path, fmt: ExportFormat) -> Path:
-    return output / PNG_SIDECAR_NAME if fmt is ExportFormat.PNG else output.with_suffix(".json")
+    # `clip.webm.json`, not `clip.json`: exported beside its source, `clip.json` is the mp4's own sidecar.
+    return output / PNG_SIDECAR_NAME if fmt is ExportFormat.PNG else output.with_name(f"{output.name}.json")
 
 
 def webm_codec() -> str | None:

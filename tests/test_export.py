@@ -64,7 +64,7 @@ def test_webm_keeps_every_frame_and_parameters(clip: Path, tmp_path: Path) -> No
     source = read_mp4_frames(clip).astype(int)
     assert np.abs(decoded.astype(int) - source).mean() < 6  # lossy, but close to the source
     assert read_webm_comment(out) == PARAMS
-    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8")) == PARAMS
+    assert json.loads(out.with_name(out.name + ".json").read_text(encoding="utf-8")) == PARAMS
     assert seen[-1] == (FRAMES, FRAMES)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
@@ -86,7 +86,7 @@ def test_gif_keeps_every_frame_timing_and_comment(clip: Path, tmp_path: Path, pa
     assert json.loads(comment.decode("utf-8")) == PARAMS
     source = read_mp4_frames(clip).astype(int)
     assert max(np.abs(f - s).mean() for f, s in zip(frames, source, strict=True)) < 8
-    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8")) == PARAMS
+    assert json.loads(out.with_name(out.name + ".json").read_text(encoding="utf-8")) == PARAMS
 
 
 def test_gif_delays_follow_timestamps_for_rates_that_do_not_divide_100() -> None:
@@ -119,8 +119,8 @@ def test_existing_target_refused_up_front(clip: Path, tmp_path: Path) -> None:
     with pytest.raises(ExportInputError, match="already exists"):
         export_clip(ExportRequest(clip, ExportFormat.GIF, out))
     assert out.read_bytes() == b"mine"
-    (tmp_path / "side.json").write_text("{}")
-    with pytest.raises(ExportInputError, match=r"side\.json already exists"):
+    (tmp_path / "side.webm.json").write_text("{}")
+    with pytest.raises(ExportInputError, match=r"side\.webm\.json already exists"):
         export_clip(ExportRequest(clip, ExportFormat.WEBM, tmp_path / "side.webm"))
     assert not (tmp_path / "side.webm").exists()
 
@@ -169,3 +169,11 @@ def test_cli_export_bad_input_exit_codes(clip: Path, tmp_path: Path) -> None:
     missing_dir = ["export", str(clip), "--format", "gif", "--output", str(tmp_path / "no" / "a.gif")]
     assert cli_main(missing_dir, io.StringIO(), io.StringIO()) == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.webm"]
+
+
+def test_cli_default_output_lands_beside_the_clip_without_touching_its_sidecar(tmp_path: Path) -> None:
+    clip = _clip(tmp_path)
+    before = (tmp_path / "clip.json").read_bytes()
+    assert cli_main(["export", str(clip), "--format", "gif"], io.StringIO(), io.StringIO()) == 0
+    assert (tmp_path / "clip.gif").is_file() and (tmp_path / "clip.gif.json").is_file()
+    assert (tmp_path / "clip.json").read_bytes() == before
