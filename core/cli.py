@@ -270,6 +270,9 @@ def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (DownloadError, ModelFolderError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_WRITE_FAILED if getattr(exc, "kind", "") == "disk-space" else EXIT_FAILED
+    except KeyboardInterrupt:  # what arrived stays in the folder, marked incomplete
+        err.write("\npaused: run the same command again to resume the download.\n")
+        return EXIT_CANCELLED
     err.write(f"{report.message()}\n")
     out.write(f"{report.path}\n")
     return EXIT_OK

@@ -800,6 +800,8 @@ class MainWindow(QMainWindow):
             self.error_dialog.close()
         if self.export_dialog is not None:
             self.export_dialog.close()  # cancels a running export and waits: no temporary file is left
+        if self.model_picker.download_dialog is not None:
+            self.model_picker.download_dialog.close()  # pauses a download; it resumes on the next start
         self.player.clear()
         self.monitor.stop()
         self.controller.shutdown()
