@@ -251,7 +251,10 @@ def download_model(
         )
     stop = cancel or threading.Event()
     target.mkdir(parents=True, exist_ok=True)
-    if _marker_commit(target) not in (plan.commit, None):  # the revision moved on since the interrupted run
+    # An interrupted run of another commit (the revision moved on, or the marker is unreadable): its parts are
+    # dropped and its finished files are kept only where their hash matches this commit's.
+    stale = (target / DOWNLOAD_MARKER).exists() and _marker_commit(target) != plan.commit
+    if stale:
         shutil.rmtree(target / PARTS_DIR, ignore_errors=True)
     _write_marker(target, plan)
 
@@ -282,8 +285,11 @@ def download_model(
         state["file"] = file.path
         final, part = target / file.path, _part_path(target, file)
         if final.is_file() and final.stat().st_size == file.size and not part.exists():
-            state["files_done"] += 1
-            continue  # verified when it was moved into place
+            if not stale or _verify(final, file):
+                state["files_done"] += 1
+                continue  # verified when it was moved into place
+            final.unlink()
+            done -= file.size
         part.parent.mkdir(parents=True, exist_ok=True)
         resume = part.stat().st_size if part.is_file() else 0
         if resume > file.size:  # not ours, or the file changed: start again

@@ -152,3 +152,18 @@ def test_cli_download(hub: LocalHub, reference_model: Path, tmp_path: Path) -> N
     err = io.StringIO()
     assert cli_main(["download", "--to", str(target), "--revision", "nope"], io.StringIO(), err) == 2
     assert "no revision 'nope'" in err.getvalue()
+
+
+def test_interrupted_run_of_another_commit_is_rechecked_by_hash(
+    hub: LocalHub, reference_model: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "model"
+    plan = fetch_plan(endpoint=hub.url)
+    assert download_model(plan, target).ok
+    # As if an older revision had been half downloaded here: one finished file differs, same size.
+    (target / DOWNLOAD_MARKER).write_text('{"commit": "an-older-commit"}')
+    vae = target / "vae" / "diffusion_pytorch_model.safetensors"
+    vae.write_bytes(vae.read_bytes()[:-4] + b"old!")
+    assert download_model(plan, target).ok
+    assert hub.state.ranges_for("vae/diffusion_pytorch_model.safetensors") == [None, None]  # fetched again, whole
+    _same_files(reference_model, target)
