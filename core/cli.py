@@ -256,6 +256,8 @@ def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         plan = fetch_plan(args.repo, args.revision)
         err.write(f"{plan.repo} @ {plan.commit[:12]}: {len(plan.files)} files, {plan.total_bytes / 1e9:.2f} GB\n")
+        bar = ProgressBar(err)
+        start = time.perf_counter()
         last = [-1]
 
         def progress(p: DownloadProgress) -> None:
@@ -264,12 +266,13 @@ def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 last[0] = percent
                 bar.step(StepProgress(percent, 100, time.perf_counter() - start, p.eta_s or 0.0))
 
-        bar = ProgressBar(err)
-        start = time.perf_counter()
         report = download_model(plan, target, progress)
     except (DownloadError, ModelFolderError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_WRITE_FAILED if getattr(exc, "kind", "") == "disk-space" else EXIT_FAILED
+    except OSError as exc:  # the folder itself could not be written (permissions, a full disk)
+        err.write(f"error: {target} could not be written: {exc}\n")
+        return EXIT_WRITE_FAILED
     except KeyboardInterrupt:  # what arrived stays in the folder, marked incomplete
         err.write("\npaused: run the same command again to resume the download.\n")
         return EXIT_CANCELLED

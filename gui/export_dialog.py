@@ -47,7 +47,7 @@ class ExportDialog(QDialog):
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._path_edited = False
-        self.result_: ExportResult | None = None
+        self.export_result: ExportResult | None = None
         self._relay = _Relay(self)
         self._relay.progressed.connect(self._on_progress)
         self._relay.finished.connect(self._on_finished)
@@ -160,7 +160,7 @@ class ExportDialog(QDialog):
             self.source, self.export_format(), self.output_path(), GifPalette(self.palette_combo.currentData())
         )
         self._cancel.clear()
-        self.result_ = None
+        self.export_result = None
         self._set_running(True)
         self.status_label.setText(self.tr("Reading the clip…"))
         self.progress_bar.setRange(0, 0)  # busy until the first frame is written
@@ -197,7 +197,7 @@ class ExportDialog(QDialog):
 
     def _on_finished(self, result: ExportResult) -> None:
         self._thread = None
-        self.result_ = result
+        self.export_result = result
         self._set_running(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)

@@ -56,7 +56,7 @@ def test_export_webm_from_the_player(qtbot, open_window, tmp_path: Path) -> None
     find(dialog, QPushButton, "exportButton").click()
     assert dialog.running
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    assert dialog.result_ is not None, dialog.status_label.text()
+    assert dialog.export_result is not None, dialog.status_label.text()
     assert len(read_mp4_frames(tmp_path / "clip.webm")) == 7
     assert read_webm_comment(tmp_path / "clip.webm") == {"prompt": "a test clip", "seed": 7}
     assert "Exported 7 frames" in dialog.status_label.text()
@@ -90,7 +90,7 @@ def test_export_png_frames_from_a_history_entry(qtbot, open_window, gui_tiny_mod
     folder = dialog.output_path()
     find(dialog, QPushButton, "exportButton").click()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
-    assert dialog.result_ is not None, dialog.status_label.text()
+    assert dialog.export_result is not None, dialog.status_label.text()
     frames = sorted(folder.glob("frame_*.png"))
     assert len(frames) == 9  # every frame of the 9-frame job
     with Image.open(frames[0]) as image:
