@@ -52,15 +52,6 @@ class _Relay(QObject):
     failed = Signal(str, bool)  # message, paused
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
-
-
 class DownloadDialog(QDialog):
     modelReady = Signal(str)  # the checked model folder
 
@@ -290,8 +281,16 @@ class DownloadDialog(QDialog):
         if p.bytes_per_s > 0:
             parts.append(self.tr("{0}/s").format(format_bytes(int(p.bytes_per_s))))
         if p.eta_s is not None:
-            parts.append(self.tr("about {0} left").format(_duration(p.eta_s)))
+            parts.append(self.tr("about {0} left").format(self._duration(p.eta_s)))
         self.status_label.setText(" · ".join(parts))
+
+    def _duration(self, seconds: float) -> str:
+        whole = int(seconds)
+        if whole >= 3600:
+            return self.tr("{0} h {1:02d} min").format(whole // 3600, whole % 3600 // 60)
+        if whole >= 60:
+            return self.tr("{0} min {1:02d} s").format(whole // 60, whole % 60)
+        return self.tr("{0} s").format(whole)
 
     def _on_finished(self, report: ModelFolderReport) -> None:
         self._thread = None
