@@ -159,3 +159,17 @@ def test_download_dialog_resumes_an_interrupted_folder(
     assert hub.state.ranges_for(BIG)[-1] not in (None, "bytes=0-")
     qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=30_000)
     assert (target / BIG).read_bytes() == (reference_model / BIG).read_bytes()
+
+
+def test_cancelling_an_export_leaves_nothing(qtbot, open_window, tmp_path: Path) -> None:
+    window = open_window()
+    clip = _clip(tmp_path)
+    dialog = window.export_clip(str(clip))
+    dialog.set_format(ExportFormat.GIF)
+    find(dialog, QPushButton, "exportButton").click()
+    assert find(dialog, QPushButton, "exportCloseButton").text() == "Cancel"
+    find(dialog, QPushButton, "exportCloseButton").click()  # cancels before the first frame is written
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.export_result is None
+    assert "cancelled" in dialog.status_label.text()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "data") == ["clip.json", "clip.mp4"]
