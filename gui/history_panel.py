@@ -336,10 +336,10 @@ class HistoryPanel(QWidget):
         self.folder_button = self._button("historyFolderButton", "", "Show the clip in its folder.")
         self.folder_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
         self.export_button = self._button(
-            "historyExportButton",
-            self.tr("Export…"),
-            self.tr("Export this clip as WebM, an animated GIF or PNG frames."),
+            "historyExportButton", "", self.tr("Export this clip as WebM, an animated GIF or PNG frames.")
         )
+        self.export_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.export_button.setAccessibleName(self.tr("Export…"))  # icon only: the row must stay narrow
         self.delete_button = self._button("deleteButton", "", "Delete this entry and its video file.")
         self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
         self.delete_button.setAccessibleName("Delete")
