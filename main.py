@@ -3,13 +3,15 @@
 python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke)
 python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
 python main.py make-demo-model DIR write a tiny random-weight model to check an install
+python main.py export CLIP.mp4 --format webm|gif|png [--output PATH]   a clip as WebM, GIF or PNG frames
+python main.py download --to DIR [--repo R] [--revision R]            get ContentV-8B (resumable)
 """
 
 from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"generate", "make-demo-model"}
+CLI_COMMANDS = {"generate", "make-demo-model", "export", "download"}
 
 
 def main(argv: list[str] | None = None) -> int:

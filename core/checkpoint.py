@@ -16,6 +16,8 @@ from typing import Any
 from core.errors import ModelFolderError
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# Present while core.download fills a folder; a folder holding it is never taken for a complete model.
+DOWNLOAD_MARKER = ".download-incomplete"
 
 # component -> (the config file it needs, whether it holds weights)
 COMPONENTS: dict[str, tuple[str, bool]] = {
@@ -132,6 +134,8 @@ def inspect_model_folder(path: str | Path) -> ModelFolderReport:
         return ModelFolderReport(root, ("it is a file, not a folder",))
     problems: list[str] = []
     sizes: dict[str, int] = {}
+    if (root / DOWNLOAD_MARKER).exists():
+        problems.append("a download into it has not finished (run it again to resume)")
     if not (root / "model_index.json").is_file():
         problems.append("model_index.json is missing")
     elif _read_json(root / "model_index.json") is None:

@@ -107,6 +107,17 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
 
     demo = sub.add_parser("make-demo-model", help="write a tiny random-weight model to check an install")
     demo.add_argument("dir", metavar="DIR")
+
+    export = sub.add_parser("export", help="export a clip as WebM, an animated GIF or PNG frames")
+    export.add_argument("clip", metavar="CLIP.mp4")
+    export.add_argument("--format", required=True, choices=["webm", "gif", "png"])
+    export.add_argument("--output", default=None, metavar="PATH", help="file, or a folder for png (default: beside)")
+    export.add_argument("--gif-palette", choices=["clip", "frame"], default="clip", help="one palette or one a frame")
+
+    download = sub.add_parser("download", help="download ContentV-8B from the Hugging Face Hub (resumable)")
+    download.add_argument("--to", required=True, metavar="DIR", help="an empty or new folder, or an interrupted one")
+    download.add_argument("--repo", default="ByteDance/ContentV-8B")
+    download.add_argument("--revision", default="main", metavar="R")
     return parser
 
 
@@ -211,6 +222,65 @@ def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+EXIT_WRITE_FAILED = 5  # the output could not be written (the reliability engineer's code)
+
+
+def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from core.export import ExportFormat, ExportRequest, ExportWriteError, GifPalette, default_output, export_clip
+
+    source = Path(args.clip).expanduser()
+    fmt = ExportFormat(args.format)
+    target = Path(args.output).expanduser() if args.output else default_output(source, fmt)
+    bar = ProgressBar(err)
+    start = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - start
+        bar.step(StepProgress(done, total, elapsed, elapsed / done * (total - done) if done else 0.0))
+
+    try:
+        result = export_clip(ExportRequest(source, fmt, target, GifPalette(args.gif_palette)), progress)
+    except ExportWriteError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_WRITE_FAILED
+    err.write(f"{result.frames} frames at {result.fps:g} fps ({result.codec}); parameters in {result.sidecar}\n")
+    out.write(f"{result.output}\n")
+    return EXIT_OK
+
+
+def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from core.download import DownloadError, DownloadProgress, download_model, fetch_plan
+    from core.errors import ModelFolderError
+
+    target = Path(args.to).expanduser()
+    try:
+        plan = fetch_plan(args.repo, args.revision)
+        err.write(f"{plan.repo} @ {plan.commit[:12]}: {len(plan.files)} files, {plan.total_bytes / 1e9:.2f} GB\n")
+        bar = ProgressBar(err)
+        start = time.perf_counter()
+        last = [-1]
+
+        def progress(p: DownloadProgress) -> None:
+            percent = int(p.fraction * 100)
+            if percent != last[0]:
+                last[0] = percent
+                bar.step(StepProgress(percent, 100, time.perf_counter() - start, p.eta_s or 0.0))
+
+        report = download_model(plan, target, progress)
+    except (DownloadError, ModelFolderError) as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_WRITE_FAILED if getattr(exc, "kind", "") == "disk-space" else EXIT_FAILED
+    except OSError as exc:  # the folder itself could not be written (permissions, a full disk)
+        err.write(f"error: {target} could not be written: {exc}\n")
+        return EXIT_WRITE_FAILED
+    except KeyboardInterrupt:  # what arrived stays in the folder, marked incomplete
+        err.write("\npaused: run the same command again to resume the download.\n")
+        return EXIT_CANCELLED
+    err.write(f"{report.message()}\n")
+    out.write(f"{report.path}\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     # (sys.stdout and sys.stderr are None in a windowed frozen app; packaging's runtime hook replaces them.)
     out = out if out is not None else cast(TextIO, sys.stdout)
@@ -223,6 +293,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "generate":
             return run_generate(args, out, err)
+        if args.command == "export":
+            return run_export(args, out, err)
+        if args.command == "download":
+            return run_download(args, out, err)
         return run_make_demo_model(args, out)
     except JobCancelled as exc:
         err.write(f"cancelled: {exc.message}\n")

@@ -271,6 +271,7 @@ class HistoryPanel(QWidget):
     playRequested = Signal(object)
     openFolderRequested = Signal(object)
     deleteRequested = Signal(object)
+    exportRequested = Signal(object)  # JobRecord whose clip to export
     selectionChanged = Signal()
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
@@ -334,6 +335,11 @@ class HistoryPanel(QWidget):
         self.play_button.setAccessibleName("Play")
         self.folder_button = self._button("historyFolderButton", "", "Show the clip in its folder.")
         self.folder_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
+        self.export_button = self._button(
+            "historyExportButton", "", self.tr("Export this clip as WebM, an animated GIF or PNG frames.")
+        )
+        self.export_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.export_button.setAccessibleName(self.tr("Export…"))  # icon only: the row must stay narrow
         self.delete_button = self._button("deleteButton", "", "Delete this entry and its video file.")
         self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
         self.delete_button.setAccessibleName("Delete")
@@ -345,6 +351,7 @@ class HistoryPanel(QWidget):
         self.play_button.clicked.connect(lambda: self._emit(self.playRequested))
         self.folder_button.clicked.connect(lambda: self._emit(self.openFolderRequested))
         self.delete_button.clicked.connect(lambda: self._emit(self.deleteRequested))
+        self.export_button.clicked.connect(lambda: self._emit(self.exportRequested))
 
         row1 = QHBoxLayout()
         row1.setSpacing(4)
@@ -354,6 +361,7 @@ class HistoryPanel(QWidget):
         row1.addStretch(1)
         row1.addWidget(self.play_button)
         row1.addWidget(self.folder_button)
+        row1.addWidget(self.export_button)
         row1.addWidget(self.delete_button)
 
         layout = QVBoxLayout(self)
@@ -431,6 +439,7 @@ class HistoryPanel(QWidget):
         self.rerun_new_button.setEnabled(runnable)
         self.play_button.setEnabled(playable)
         self.folder_button.setEnabled(playable)
+        self.export_button.setEnabled(playable)
         self.delete_button.setEnabled(has and record.status is not JobStatus.RUNNING)  # type: ignore[union-attr]
         self.selectionChanged.emit()
 
@@ -465,6 +474,7 @@ class HistoryPanel(QWidget):
             self.rerun_new_button,
             self.load_button,
             self.folder_button,
+            self.export_button,
             self.delete_button,
         ):
             label = button.text() or button.accessibleName()

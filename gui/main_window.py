@@ -10,6 +10,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QLockFile, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
@@ -51,6 +52,9 @@ from gui.system_monitor import SystemMonitor
 from gui.video_player import VideoPlayer, open_in_folder
 from gui.vram_gauge import VramGauge
 from gui.worker import JobOutcome
+
+if TYPE_CHECKING:
+    from gui.export_dialog import ExportDialog
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         self._stage_text = "Ready."
         self._last_job: int | None = None
         self.error_dialog: ErrorDialog | None = None
+        self.export_dialog: ExportDialog | None = None  # imported when first opened (it pulls in numpy)
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -261,7 +266,10 @@ class MainWindow(QMainWindow):
         choose = file_menu.addAction("Choose &model folder…", self.model_picker.browse)
         choose.setShortcut(QKeySequence.StandardKey.Open)
         file_menu.addAction("Make a &demo model…", self.model_picker.make_demo_model)
+        file_menu.addAction(self.tr("&Get ContentV-8B…"), self.model_picker.get_model)
         file_menu.addSeparator()
+        self.export_action = file_menu.addAction(self.tr("&Export the clip…"), self._export_playing)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         file_menu.addAction("Open the &outputs folder", lambda: self._open_folder(self.paths.outputs))
         file_menu.addAction("Open the data &folder", lambda: self._open_folder(self.paths.root))
         file_menu.addSeparator()
@@ -317,12 +325,14 @@ class MainWindow(QMainWindow):
         self.model_picker.demoFinished.connect(self._on_demo_finished)
 
         self.player.openFolderRequested.connect(lambda p: self._open_folder(Path(p)))
+        self.player.exportRequested.connect(self.export_clip)
         h = self.history_panel
         h.loadRequested.connect(self.load_record)
         h.rerunRequested.connect(self.rerun_record)
         h.playRequested.connect(self.play_record)
         h.openFolderRequested.connect(lambda r: r.video is not None and self._open_folder(r.video))
         h.deleteRequested.connect(self.delete_record)
+        h.exportRequested.connect(lambda r: r.video is not None and self.export_clip(str(r.video)))
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)
 
@@ -697,6 +707,28 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Demo model ready: {path}", 8000)
 
+    def export_clip(self, path: str) -> ExportDialog:
+        """Open the export dialog for a clip (one at a time; a new clip replaces an idle dialog's)."""
+        from gui.export_dialog import ExportDialog
+        if self.export_dialog is not None and not self.export_dialog.running:
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+            self.export_dialog = None
+        if self.export_dialog is None:
+            self.export_dialog = ExportDialog(path, self)
+            self.export_dialog.exported.connect(
+                lambda out: self.statusBar().showMessage(self.tr("Exported to {0}").format(out), 8000)
+            )
+        self.export_dialog.show()
+        self.export_dialog.raise_()
+        return self.export_dialog
+
+    def _export_playing(self) -> None:
+        if self.player.path is not None:
+            self.export_clip(str(self.player.path))
+        else:
+            self.statusBar().showMessage(self.tr("Play a finished clip first, then export it."), 5000)
+
     def _open_folder(self, path: Path) -> None:
         """A folder opens in the file manager; a file is shown in its folder."""
         path = Path(path)
@@ -773,6 +805,10 @@ class MainWindow(QMainWindow):
         self.controller.blockSignals(True)  # late worker signals must not reach widgets or the closed store
         if self.error_dialog is not None:
             self.error_dialog.close()
+        if self.export_dialog is not None:
+            self.export_dialog.close()  # cancels a running export and waits: no temporary file is left
+        if self.model_picker.download_dialog is not None:
+            self.model_picker.download_dialog.close()  # pauses a download; it resumes on the next start
         self.player.clear()
         self.monitor.stop()
         self.controller.shutdown()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +28,9 @@ from core.checkpoint import ModelFolderReport, inspect_model_folder
 from gui.i18n import core_text
 from gui.settings import MAX_RECENT_MODELS
 from gui.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from gui.download_dialog import DownloadDialog
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +148,14 @@ class ModelPicker(QWidget):
         )
         self.demo_button.clicked.connect(self.make_demo_model)
 
+        self.get_model_button = QPushButton(self.tr("Get ContentV-8B…"))
+        self.get_model_button.setObjectName("getModelButton")
+        self.get_model_button.setFlat(True)
+        self.get_model_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.get_model_button.setToolTip(self.tr("Download the model (about 27 GB) into a folder you choose."))
+        self.get_model_button.clicked.connect(self.get_model)
+        self.download_dialog: DownloadDialog | None = None  # the open "Get ContentV-8B" dialog, if any
+
         self.status_label = QLabel()
         self.status_label.setObjectName("modelStatusLabel")
         self.status_label.setWordWrap(True)
@@ -156,6 +168,7 @@ class ModelPicker(QWidget):
         row.addWidget(self.browse_button)
         row.addWidget(self.recent_button)
         demo_row = QHBoxLayout()
+        demo_row.addWidget(self.get_model_button)
         demo_row.addWidget(self.demo_button)
         demo_row.addStretch(1)
         layout = QVBoxLayout(self)
@@ -255,6 +268,25 @@ class ModelPicker(QWidget):
         if self._recent:
             self._recent_menu.addSeparator()
             self._recent_menu.addAction(self.tr("Clear the list"), lambda: self.set_recent([]))
+
+    # ---- download ---------------------------------------------------------------------------------------------
+    def get_model(self) -> None:
+        """Open (or raise) the download dialog; a finished download becomes the model folder."""
+        from gui.download_dialog import DownloadDialog
+
+        if self.download_dialog is None:
+            dialog = DownloadDialog(self._models_dir / "ContentV-8B", parent=self.window())
+            dialog.modelReady.connect(self.set_path)
+            dialog.finished.connect(self._download_dialog_closed)
+            self.download_dialog = dialog
+        self.download_dialog.show()
+        self.download_dialog.raise_()
+        self.download_dialog.activateWindow()
+
+    def _download_dialog_closed(self, _result: int) -> None:
+        if self.download_dialog is not None and not self.download_dialog.running:
+            self.download_dialog.deleteLater()
+            self.download_dialog = None
 
     # ---- demo model -------------------------------------------------------------------------------------------
     def make_demo_model(self) -> None:

@@ -51,6 +51,7 @@ def format_ms(ms: int) -> str:
 
 class VideoPlayer(QWidget):
     openFolderRequested = Signal(str)
+    exportRequested = Signal(str)  # the clip to export as WebM, GIF or PNG frames
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +105,13 @@ class VideoPlayer(QWidget):
         self.folder_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.folder_button.setToolTip("Show the clip in its folder.")
         self.folder_button.clicked.connect(self._open_folder)
+        self.export_button = QToolButton()
+        self.export_button.setObjectName("exportClipButton")
+        self.export_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.export_button.setText(self.tr("Export…"))
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setToolTip(self.tr("Export the clip as WebM, an animated GIF or PNG frames."))
+        self.export_button.clicked.connect(self._export)
 
         self.info_label = QLabel()
         self.info_label.setObjectName("clipInfoLabel")
@@ -117,6 +125,7 @@ class VideoPlayer(QWidget):
         controls.addWidget(self.position_slider, 1)
         controls.addWidget(self.time_label)
         controls.addWidget(self.folder_button)
+        controls.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -181,7 +190,7 @@ class VideoPlayer(QWidget):
 
     # ---- slots ------------------------------------------------------------------------------------------------
     def _set_controls_enabled(self, enabled: bool) -> None:
-        for w in (self.play_button, self.position_slider, self.folder_button):
+        for w in (self.play_button, self.position_slider, self.folder_button, self.export_button):
             w.setEnabled(enabled)
 
     def _on_position(self, ms: int) -> None:
@@ -225,6 +234,10 @@ class VideoPlayer(QWidget):
             return
         logger.warning("Playback of %s failed: %s", self._path, message)
         self.info_label.setText(f"This clip cannot be played here ({message}). Open its folder to play it elsewhere.")
+
+    def _export(self) -> None:
+        if self._path is not None:
+            self.exportRequested.emit(str(self._path))
 
     def _open_folder(self) -> None:
         if self._path is not None:

@@ -1,0 +1,372 @@
+"""Exporting a finished clip (an mp4 with its parameters) to WebM, an animated GIF or a folder of PNG frames.
+
+Every frame of the clip is kept and counted back after writing, and the clip's parameters travel with each
+export: in the WebM's comment tag, in the GIF's comment extension, in each PNG's tEXt chunk, and in a JSON
+sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`; `parameters.json` inside a PNG folder).
+
+Outputs are written under a temporary name and published only when whole, never over an existing file. An
+existing target is refused before anything is decoded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import JobCancelled, OutputError, StudioError
+from core.video import FRAME_NAME, _ffmpeg, _publish, _unescape_ffmetadata, read_mp4_comment
+
+PNG_SIDECAR_NAME = "parameters.json"
+PNG_TEXT_KEY = "parameters"  # the key most image tools read generation parameters from
+# VP9 in constant-quality mode: crf 24 with an unlimited bitrate is visually close to the H.264 source.
+VP9_ARGS = ["-c:v", "libvpx-vp9", "-crf", "24", "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "2"]
+VP8_ARGS = ["-c:v", "libvpx", "-crf", "10", "-b:v", "4M", "-deadline", "good", "-cpu-used", "2"]
+
+ProgressCallback = Callable[[int, int], None]  # (frames done, frames in all)
+
+
+class ExportFormat(str, Enum):
+    WEBM = "webm"
+    GIF = "gif"
+    PNG = "png"
+
+
+class GifPalette(str, Enum):
+    PER_CLIP = "clip"  # one global palette from frames across the clip: no flicker between frames
+    PER_FRAME = "frame"  # a local palette per frame: truer colours, bigger file
+
+
+class ExportInputError(StudioError):
+    """The source clip or the chosen target is unusable (exit status 2)."""
+
+    kind = "invalid-request"
+
+
+class ExportWriteError(OutputError):
+    """The export could not be written (exit status 5)."""
+
+    kind = "output"
+
+
+class ExportCancelled(JobCancelled):
+    def __init__(self) -> None:
+        super().__init__("The export was cancelled; nothing was written.")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    source: Path
+    format: ExportFormat
+    output: Path
+    gif_palette: GifPalette = GifPalette.PER_CLIP
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    output: Path
+    sidecar: Path
+    frames: int  # counted back from the written export
+    fps: float
+    codec: str  # what wrote it: "vp9", "vp8", "gif", "png"
+
+
+@dataclass(frozen=True)
+class SourceClip:
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    fps: float
+    parameters: dict[str, Any]
+
+
+def default_output(source: Path, fmt: ExportFormat) -> Path:
+    """`clip.webm`, `clip.gif`, or a folder `clip-frames` beside the clip."""
+    if fmt is ExportFormat.PNG:
+        return source.with_name(f"{source.stem}-frames")
+    return source.with_suffix(f".{fmt.value}")
+
+
+def sidecar_path(output: Path, fmt: ExportFormat) -> Path:
+    # `clip.webm.json`, not `clip.json`: exported beside its source, `clip.json` is the mp4's own sidecar.
+    return output / PNG_SIDECAR_NAME if fmt is ExportFormat.PNG else output.with_name(f"{output.name}.json")
+
+
+def webm_codec() -> str | None:
+    """The best WebM video encoder the bundled ffmpeg has: "vp9", "vp8", or None."""
+    listing = subprocess.run([_ffmpeg(), "-hide_banner", "-encoders"], capture_output=True, text=True, check=False)
+    names = {line.split()[1] for line in listing.stdout.splitlines() if len(line.split()) > 1}
+    if "libvpx-vp9" in names:
+        return "vp9"
+    if "libvpx" in names:
+        return "vp8"
+    return None
+
+
+def check_export(request: ExportRequest) -> None:
+    """Refuse a bad source or target before any decoding: ExportInputError (2) or ExportWriteError (5)."""
+    src, out, fmt = request.source, request.output, request.format
+    if not src.is_file():
+        raise ExportInputError(f"The clip {src} does not exist.")
+    if fmt is not ExportFormat.PNG and out.suffix.lower() != f".{fmt.value}":
+        raise ExportInputError(f"A {fmt.value.upper()} export must end in .{fmt.value} (got '{out.name}').")
+    if fmt is ExportFormat.PNG and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportInputError(f"{out} already exists and is not an empty folder; it will not be overwritten.")
+    if fmt is not ExportFormat.PNG:
+        for path in (out, sidecar_path(out, fmt)):
+            if path.exists():
+                raise ExportInputError(f"{path} already exists; it will not be overwritten.", "Choose another name.")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportWriteError(f"The folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK):
+        raise ExportWriteError(f"The folder {parent} is not writable.")
+
+
+def read_source(source: Path) -> SourceClip:
+    """Every frame of the clip, its frame rate, and its parameters (sidecar first, then the mp4's comment)."""
+    import imageio_ffmpeg
+
+    try:
+        reader = imageio_ffmpeg.read_frames(str(source), pix_fmt="rgb24")
+        meta = next(reader)
+        w, h = meta["size"]
+        frames = [np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3) for buf in reader]
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise ExportInputError(f"{source} could not be read as a video: {exc}") from exc
+    if not frames:
+        raise ExportInputError(f"{source} has no video frames.")
+    parameters: dict[str, Any] | None = None
+    sidecar = source.with_suffix(".json")
+    if sidecar.is_file():
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            loaded = json.loads(sidecar.read_text(encoding="utf-8"))
+            parameters = loaded if isinstance(loaded, dict) else None
+    if parameters is None:
+        parameters = read_mp4_comment(source) or {}
+    return SourceClip(np.stack(frames), float(meta.get("fps") or 24.0), parameters)
+
+
+def read_webm_comment(path: Path) -> dict[str, Any] | None:
+    """The parameters in a WebM's comment tag (Matroska stores tag names upper-case: COMMENT)."""
+    result = subprocess.run(
+        [_ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    for line in result.stdout.splitlines():  # our JSON is one line: no escaped newlines to join
+        if line.lower().startswith("comment="):
+            with contextlib.suppress(json.JSONDecodeError):
+                return json.loads(_unescape_ffmetadata(line[len("comment=") :]))
+    return None
+
+
+def gif_delays_cs(num_frames: int, fps: float) -> list[int]:
+    """Per-frame delays in hundredths of a second whose running sum tracks the true timestamps, so 24 fps becomes
+    4, 4, 4, 5, 4, 4, … (41.67 ms on average) instead of drifting by rounding every frame the same way."""
+    step = 100.0 / fps
+    return [max(1, round((i + 1) * step) - round(i * step)) for i in range(num_frames)]
+
+
+def export_clip(
+    request: ExportRequest,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportResult:
+    check_export(request)
+    clip = read_source(request.source)
+    report = progress or (lambda _done, _total: None)
+    stop = cancel or threading.Event()
+    writers = {ExportFormat.WEBM: _export_webm, ExportFormat.GIF: _export_gif, ExportFormat.PNG: _export_png}
+    try:
+        return writers[request.format](request, clip, report, stop)
+    except OSError as exc:
+        raise ExportWriteError(f"{request.output} could not be written: {exc}") from exc
+
+
+def _json(parameters: dict[str, Any]) -> str:
+    return json.dumps(parameters, ensure_ascii=False, sort_keys=True)
+
+
+def _write_sidecar_tmp(path: Path, parameters: dict[str, Any]) -> Path:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(json.dumps(parameters, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    return tmp
+
+
+def _publish_pair(media_tmp: Path, media: Path, sidecar_tmp: Path, sidecar: Path) -> None:
+    """Publish the export and its sidecar; if the sidecar cannot follow, take the export back."""
+    _publish(media_tmp, media)
+    try:
+        _publish(sidecar_tmp, sidecar)
+    except BaseException:
+        media.unlink(missing_ok=True)
+        raise
+
+
+def _count_frames(path: Path) -> int:
+    import imageio_ffmpeg
+
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return frames
+
+
+def _export_webm(
+    request: ExportRequest, clip: SourceClip, report: ProgressCallback, stop: threading.Event
+) -> ExportResult:
+    codec = webm_codec()
+    if codec is None:
+        raise ExportWriteError("This ffmpeg build has no WebM (VP9/VP8) encoder.", "Export a GIF or PNG frames.")
+    total = len(clip.frames)
+    _, h, w, _ = clip.frames.shape
+    out = request.output
+    tmp = out.with_name(f".{out.stem}.partial.webm")
+    cmd = [
+        _ffmpeg(), "-v", "error", "-nostdin", "-y",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{clip.fps:g}", "-i", "-",
+        *(VP9_ARGS if codec == "vp9" else VP8_ARGS),
+        "-pix_fmt", "yuv420p", "-metadata", f"comment={_json(clip.parameters)}",
+        "-f", "webm", str(tmp),
+    ]  # fmt: skip
+    sidecar = sidecar_path(out, ExportFormat.WEBM)
+    sidecar_tmp: Path | None = None
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    try:
+        for i, frame in enumerate(clip.frames):
+            if stop.is_set():
+                raise ExportCancelled()
+            proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+            report(i + 1, total)
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise ExportWriteError(f"ffmpeg could not write {out}: {err.decode(errors='replace').strip()[-300:]}")
+        written = _count_frames(tmp)
+        if written != total:
+            raise ExportWriteError(f"The WebM holds {written} frames instead of {total}; it was not kept.")
+        sidecar_tmp = _write_sidecar_tmp(sidecar, clip.parameters)
+        _publish_pair(tmp, out, sidecar_tmp, sidecar)
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        tmp.unlink(missing_ok=True)
+        if sidecar_tmp is not None:
+            sidecar_tmp.unlink(missing_ok=True)
+        raise
+    return ExportResult(out, sidecar, written, clip.fps, codec)
+
+
+def _gif_bytes(clip: SourceClip, palette_mode: GifPalette, report: ProgressCallback, stop: threading.Event) -> bytes:
+    """Build the GIF ourselves from Pillow's per-frame encoder: Pillow's own multi-frame writer merges identical
+    consecutive frames, and every frame must be kept."""
+    from PIL import GifImagePlugin, Image
+
+    total, h, w, _ = clip.frames.shape
+    delays = gif_delays_cs(total, clip.fps)
+    global_palette: Image.Image | None = None
+    if palette_mode is GifPalette.PER_CLIP:
+        # A palette fitted to up to 16 frames spread over the clip, stacked into one image.
+        picks = np.linspace(0, total - 1, num=min(total, 16)).round().astype(int)
+        global_palette = Image.fromarray(np.concatenate([clip.frames[i] for i in picks], axis=0)).quantize(256)
+    parts: list[bytes] = []
+    header_palette = b""
+    if global_palette is not None:
+        header_palette = bytes((global_palette.getpalette() or [])[: 256 * 3]).ljust(256 * 3, b"\0")
+    flags = (0x80 | 0x70 | 0x07) if header_palette else 0x70  # global table of 256 colours, 8 bits per channel
+    parts.append(b"GIF89a" + w.to_bytes(2, "little") + h.to_bytes(2, "little") + bytes([flags, 0, 0]))
+    parts.append(header_palette)
+    parts.append(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # loop forever
+    comment = _json(clip.parameters).encode("utf-8")
+    parts.append(b"!\xfe" + b"".join(bytes([len(c)]) + c for c in _chunks(comment, 255)) + b"\x00")
+    for i, frame in enumerate(clip.frames):
+        if stop.is_set():
+            raise ExportCancelled()
+        image = Image.fromarray(frame)
+        if global_palette is not None:
+            indexed = image.quantize(palette=global_palette, dither=Image.Dither.FLOYDSTEINBERG)
+        else:
+            indexed = image.quantize(256, dither=Image.Dither.FLOYDSTEINBERG)
+        indexed.encoderinfo = {}
+        parts.extend(
+            GifImagePlugin.getdata(
+                indexed, duration=delays[i] * 10, include_color_table=global_palette is None, interlace=0
+            )
+        )
+        report(i + 1, total)
+    parts.append(b";")
+    return b"".join(parts)
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+
+
+def _export_gif(
+    request: ExportRequest, clip: SourceClip, report: ProgressCallback, stop: threading.Event
+) -> ExportResult:
+    from PIL import Image
+
+    out = request.output
+    data = _gif_bytes(clip, request.gif_palette, report, stop)
+    tmp = out.with_name(f".{out.stem}.partial.gif")
+    sidecar = sidecar_path(out, ExportFormat.GIF)
+    sidecar_tmp: Path | None = None
+    try:
+        tmp.write_bytes(data)
+        with Image.open(tmp) as gif:
+            written = getattr(gif, "n_frames", 1)
+        if written != len(clip.frames):
+            raise ExportWriteError(f"The GIF holds {written} frames instead of {len(clip.frames)}; it was not kept.")
+        sidecar_tmp = _write_sidecar_tmp(sidecar, clip.parameters)
+        _publish_pair(tmp, out, sidecar_tmp, sidecar)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if sidecar_tmp is not None:
+            sidecar_tmp.unlink(missing_ok=True)
+        raise
+    return ExportResult(out, sidecar, written, clip.fps, "gif")
+
+
+def _export_png(
+    request: ExportRequest, clip: SourceClip, report: ProgressCallback, stop: threading.Event
+) -> ExportResult:
+    from PIL import Image, PngImagePlugin
+
+    folder = request.output
+    total = len(clip.frames)
+    text = PngImagePlugin.PngInfo()
+    # A tEXt chunk holds Latin-1 only: ASCII-escaped JSON keeps prompts in any script intact.
+    text.add_text(PNG_TEXT_KEY, json.dumps(clip.parameters, ensure_ascii=True, sort_keys=True))
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
+    try:
+        for i, frame in enumerate(clip.frames):
+            if stop.is_set():
+                raise ExportCancelled()
+            Image.fromarray(frame).save(staging / FRAME_NAME.format(i), pnginfo=text, compress_level=4)
+            report(i + 1, total)
+        _write_sidecar_tmp(staging / PNG_SIDECAR_NAME, clip.parameters).rename(staging / PNG_SIDECAR_NAME)
+        written = len(list(staging.glob("frame_*.png")))
+        if written != total:
+            raise ExportWriteError(f"Only {written} of {total} frames were written.")
+        if folder.exists():
+            folder.rmdir()  # checked empty up front; rmdir refuses if something arrived since
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportResult(folder, folder / PNG_SIDECAR_NAME, written, clip.fps, "png")
