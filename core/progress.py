@@ -52,13 +52,23 @@ DecodeCallback = Callable[[DecodeProgress], None]
 
 
 class CancelToken:
-    """Set from any thread; the engine checks it between steps and stages."""
+    """Set from any thread; the engine checks it between steps and stages. `suspend` stops the job the same
+    way, but says it is to be kept (the window closes with its queue): the job waits again instead of ending."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._keep = False
 
     def cancel(self) -> None:
         self._event.set()
+
+    def suspend(self) -> None:
+        self._keep = True
+        self._event.set()
+
+    @property
+    def suspended(self) -> bool:
+        return self._keep and self._event.is_set()
 
     @property
     def cancelled(self) -> bool:

@@ -34,6 +34,7 @@ class Settings:
     window_state: str = ""  # QMainWindow.saveState(), hex
     splitter_state: str = ""  # the three-column splitter, hex
     history_search: str = ""
+    preview_every: int = 5  # denoising steps between live previews; 0: off
 
     def add_recent_model(self, path: str) -> None:
         path = str(path)
