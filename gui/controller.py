@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -312,8 +313,8 @@ class JobController(QObject):
             self.busyChanged.emit(self._busy)
 
     @staticmethod
-    def _write(write: object, *args: object) -> None:
+    def _write(write: Callable[..., object], *args: object) -> None:
         try:
-            write(*args)  # type: ignore[operator]
+            write(*args)
         except sqlite3.Error:
             logger.exception("Could not update the queue in the history")

@@ -4,8 +4,8 @@ seeds, one job per prompt line). They bind to the controller's `QueueModel`; no 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -58,12 +58,16 @@ class QueuePanel(QWidget):
             "resumeQueueButton", self.tr("Resume"), self.tr("Run the waiting jobs (the queue is paused).")
         )
         self.resume_button.setProperty("role", "primary")
+        self.pause_button = self._button(
+            "pauseQueueButton", self.tr("Pause"), self.tr("Let the running job finish, then start no other.")
+        )
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         for button in (self.up_button, self.down_button, self.remove_button, self.clear_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.pause_button)
         buttons.addWidget(self.resume_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,9 +81,8 @@ class QueuePanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.controller.clear_queue)
         self.resume_button.clicked.connect(self.controller.resume)
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list_view)
-        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.activated.connect(self.remove_selected)
+        self.pause_button.clicked.connect(self.controller.pause)
+        self.list_view.installEventFilter(self)  # Delete removes the selected job
         self.model.changed.connect(self._refresh)
         selection = self.list_view.selectionModel()
         selection.selectionChanged.connect(lambda *_: self._refresh())
@@ -106,6 +109,20 @@ class QueuePanel(QWidget):
             self.list_view.selectionModel().setCurrentIndex(
                 self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.list_view
+            and isinstance(event, QKeyEvent)
+            and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+        ):
+            if event.key() == Qt.Key.Key_Delete and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+                if event.type() == QEvent.Type.ShortcutOverride:
+                    event.accept()  # the list's Delete, not a window-wide one (the history's)
+                    return True
+                self.remove_selected()
+                return True
+        return super().eventFilter(watched, event)
 
     # ---- actions ------------------------------------------------------------------------------------------------
     def _move_selected(self, delta: int) -> None:
@@ -135,6 +152,7 @@ class QueuePanel(QWidget):
         self.remove_button.setEnabled(row >= 0)
         self.clear_button.setEnabled(count > 0)
         self.resume_button.setVisible(self.model.paused)
+        self.pause_button.setVisible(not self.model.paused and count > 0)
         self.resume_button.setEnabled(self.model.paused and count > 0)
 
 

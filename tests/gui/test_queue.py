@@ -107,6 +107,18 @@ def test_batch_of_seeds_reorder_remove_and_clear(qtbot, open_window, gui_tiny_mo
     assert "2" in title.text() and "3" not in title.text()
     assert "2 more queued" in find(window, QLabel, "stageLabel").text()
 
+    # The Delete key in the list removes the selected job too.
+    panel.select_job(ids[2])
+    qtbot.keyClick(queue_view(window), Qt.Key.Key_Delete)
+    assert waiting(window) == [ids[1]]
+
+    # Pause and resume: with no engine nothing runs either way, but the buttons and the model follow.
+    qtbot.mouseClick(find(window, QPushButton, "pauseQueueButton"), Qt.MouseButton.LeftButton)
+    assert window.controller.paused and find(window, QPushButton, "resumeQueueButton").isVisible()
+    assert "waiting (paused)" in find(window, QLabel, "stageLabel").text()
+    qtbot.mouseClick(find(window, QPushButton, "resumeQueueButton"), Qt.MouseButton.LeftButton)
+    assert not window.controller.paused and find(window, QPushButton, "pauseQueueButton").isVisible()
+
     # Clear takes the rest.
     qtbot.mouseClick(find(window, QPushButton, "queueClearButton"), Qt.MouseButton.LeftButton)
     assert waiting(window) == [] and queue_view(window).model().rowCount() == 0
