@@ -111,18 +111,20 @@ class QueuePanel(QWidget):
             )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
+        is_delete = (
             watched is self.list_view
             and isinstance(event, QKeyEvent)
             and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
-        ):
-            if event.key() == Qt.Key.Key_Delete and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-                if event.type() == QEvent.Type.ShortcutOverride:
-                    event.accept()  # the list's Delete, not a window-wide one (the history's)
-                    return True
-                self.remove_selected()
-                return True
-        return super().eventFilter(watched, event)
+            and event.key() == Qt.Key.Key_Delete
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        )
+        if not is_delete:
+            return super().eventFilter(watched, event)
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()  # the list's Delete, not a window-wide one (the history's)
+        else:
+            self.remove_selected()
+        return True
 
     # ---- actions ------------------------------------------------------------------------------------------------
     def _move_selected(self, delta: int) -> None:
