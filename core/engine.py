@@ -327,14 +327,15 @@ class Engine:
         return result
 
     def _decode(self, latents: Any, resolved: ResolvedDevice, progress: ProgressSink, cancel: CancelToken) -> Any:
-        """Decode with progress; a cancel stops it after the current decoder call (one latent frame)."""
+        """Decode with progress; a cancel stops it before the decoder's next block (a fraction of a frame)."""
         import torch
 
-        def after_call(done: int, total: int) -> None:
-            cancel.raise_if_cancelled()
-            progress.decode(DecodeProgress(done, total))
-
-        return self._pipe.decode(latents, torch.device(resolved.device), on_decoder_call=after_call)
+        return self._pipe.decode(
+            latents,
+            torch.device(resolved.device),
+            on_decoder_call=lambda done, total: progress.decode(DecodeProgress(done, total)),
+            before_block=cancel.raise_if_cancelled,
+        )
 
     def _after_oom(self) -> None:
         import torch

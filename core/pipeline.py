@@ -226,12 +226,15 @@ class ContentVPipeline(DiffusionPipeline):
         latents: torch.Tensor,
         device: torch.device,
         on_decoder_call: Callable[[int, int], None] | None = None,
+        before_block: Callable[[], None] | None = None,
     ) -> np.ndarray:
         """Latents to frames (T, H, W, 3), float32 in [0, 1], as the official output_type="np".
 
         `on_decoder_call(done, total)` runs after each call of the VAE's decoder (one latent frame, or one tile
-        of it): progress, and a place to stop a long decode (an exception raised there ends it)."""
-        if on_decoder_call is None:
+        of it): progress. `before_block()` runs before the decoder and before each of its middle and upsampling
+        blocks: the place to stop a long decode within a fraction of a frame (an exception raised there ends
+        it)."""
+        if on_decoder_call is None and before_block is None:
             return self._decode(latents, device)
         total = self.decoder_calls(latents)
         done = 0
@@ -239,13 +242,24 @@ class ContentVPipeline(DiffusionPipeline):
         def after_call(_module: torch.nn.Module, _args: object, _output: object) -> None:
             nonlocal done
             done += 1
-            on_decoder_call(done, max(total, done))
+            if on_decoder_call is not None:
+                on_decoder_call(done, max(total, done))
 
-        handle = self.vae.decoder.register_forward_hook(after_call)
+        def before(_module: torch.nn.Module, _args: object) -> None:
+            if before_block is not None:
+                before_block()
+
+        decoder = self.vae.decoder
+        handles = [decoder.register_forward_hook(after_call), decoder.register_forward_pre_hook(before)]
+        for name in ("mid_block", "up_blocks"):
+            blocks = getattr(decoder, name, None)
+            for block in blocks if isinstance(blocks, torch.nn.ModuleList) else [blocks] if blocks else []:
+                handles.append(block.register_forward_pre_hook(before))
         try:
             return self._decode(latents, device)
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
             self.vae.clear_cache()  # a decode stopped midway leaves its per-frame cache behind
 
     def _decode(self, latents: torch.Tensor, device: torch.device) -> np.ndarray:

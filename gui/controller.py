@@ -161,8 +161,9 @@ class JobController(QObject):
         """Queue several jobs at once: all are checked first, so a bad one queues none."""
         if not requests:
             return []
-        for request in requests:
-            self.preflight(request, model_dir)
+        self.preflight(requests[0], model_dir)  # the folder is checked once: the batch shares it
+        for request in requests[1:]:
+            request.validate()
         folder = str(Path(model_dir).expanduser())
         records: list[JobRecord] = []
         for request in requests:

@@ -187,3 +187,42 @@ def test_cancel_during_decoding_stops_after_the_current_frame(engine, tiny_model
     assert stopped < 1.0 and not output.exists()
     # The VAE is usable again right after (its frame cache was cleared).
     engine.generate(tiny_model, tiny_request(steps=1), OutputOptions(tmp_path / "b.mp4"))
+
+
+def test_a_cancel_is_checked_several_times_within_each_decoded_frame(engine, tiny_model):
+    """The stop check runs before the decoder and before each of its middle and upsampling blocks, so a cancel
+    made in the middle of a frame does not wait for the whole frame."""
+    engine.load(tiny_model, CPU)
+    pipe = engine.pipeline
+    checks: list[int] = []
+    calls: list[int] = []
+    pipe.decode(
+        torch.randn(1, 16, 2, 6, 10),
+        torch.device("cpu"),
+        on_decoder_call=lambda done, _total: calls.append(done),
+        before_block=lambda: checks.append(len(calls)),
+    )
+    per_frame = [checks.count(n) for n in range(2)]
+    assert calls == [1, 2] and all(n >= 3 for n in per_frame), per_frame
+
+    class Stop(Exception):
+        pass
+
+    checks_in_second_frame = [0]
+
+    def stop_inside_the_second_frame() -> None:
+        if len(calls) == 1:
+            checks_in_second_frame[0] += 1
+            if checks_in_second_frame[0] == 2:  # frame 2 has begun: its decoder ran its first block
+                raise Stop
+
+    calls.clear()
+    with pytest.raises(Stop):
+        pipe.decode(
+            torch.randn(1, 16, 2, 6, 10),
+            torch.device("cpu"),
+            on_decoder_call=lambda done, _total: calls.append(done),
+            before_block=stop_inside_the_second_frame,
+        )
+    assert calls == [1]  # stopped partway through frame 2
+    pipe.decode(torch.randn(1, 16, 2, 6, 10), torch.device("cpu"))  # and the VAE decodes normally afterwards

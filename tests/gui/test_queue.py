@@ -197,6 +197,7 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
     # A new window lists them, paused, without a dialog; Resume runs them all.
     second = open_window(data_dir=data)
     assert visible_message_boxes() == [] and second.error_dialog is None
+    assert "3 job(s) from the last session" in second.statusBar().currentMessage()
     assert queue_view(second).model().rowCount() == 3 and second.controller.paused
     resume = find(second, QPushButton, "resumeQueueButton")
     assert resume.isVisible() and resume.isEnabled()
