@@ -31,6 +31,10 @@ class QueuePanel(QWidget):
 
         self.title = QLabel()
         self.title.setObjectName("queueTitle")
+        self.current_label = QLabel()
+        self.current_label.setObjectName("queueCurrentLabel")
+        self.current_label.setProperty("role", "hint")
+        self.current_label.setWordWrap(True)
         self.list_view = QListView()
         self.list_view.setObjectName("queueList")
         self.list_view.setAccessibleName(self.tr("Waiting jobs"))
@@ -73,6 +77,7 @@ class QueuePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.title)
+        layout.addWidget(self.current_label)
         layout.addWidget(self.list_view)
         layout.addLayout(buttons)
 
@@ -84,6 +89,8 @@ class QueuePanel(QWidget):
         self.pause_button.clicked.connect(self.controller.pause)
         self.list_view.installEventFilter(self)  # Delete removes the selected job
         self.model.changed.connect(self._refresh)
+        controller.jobStarted.connect(lambda _job: self._refresh())
+        controller.jobEnded.connect(lambda _job: self._refresh())
         selection = self.list_view.selectionModel()
         selection.selectionChanged.connect(lambda *_: self._refresh())
         self._refresh()
@@ -147,6 +154,15 @@ class QueuePanel(QWidget):
             self.title.setText(self.tr("Queue: %n job(s) waiting", "", count))
         else:
             self.title.setText(self.tr("Queue: empty"))
+        running = self.controller.running_entry
+        if running is not None:
+            prompt = " ".join(running.request.prompt.split())
+            self.current_label.setText(
+                self.tr("Running: {prompt} (seed {seed})").format(
+                    prompt=prompt if len(prompt) <= 60 else prompt[:59] + "…", seed=running.request.seed
+                )
+            )
+        self.current_label.setVisible(running is not None)
         job_id = self.selected_job()
         row = self.model.row_of(job_id) if job_id is not None else -1
         self.up_button.setEnabled(row > 0)

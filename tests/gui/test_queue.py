@@ -179,6 +179,8 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
     assert first.controller.running_job == ids[0] and waiting(first) == ids[1:]
     stage = find(first, QLabel, "stageLabel").text()
     assert "2 more queued" in stage and "queue about" in stage  # jobs left and the queue's time left
+    current = find(first, QLabel, "queueCurrentLabel")
+    assert current.isVisible() and "a tram crossing a bridge (seed 40)" in current.text()
 
     # Closing asks; its default answer closes and keeps the jobs.
     first.close()
