@@ -35,7 +35,7 @@ from core.history import HistoryStore, JobRecord, JobStatus
 from core.preview import PreviewFrames
 from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
-from gui.controller import JobController
+from gui.controller import JobController, seed_series
 from gui.error_dialogs import ErrorDialog, confirm
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
@@ -478,8 +478,6 @@ class MainWindow(QMainWindow):
     def batch_requests(self) -> list[GenerationRequest]:
         """The jobs one Generate makes: for each prompt (one per line when asked), the batch count of seeds
         seed, seed + 1, …"""
-        from gui.controller import seed_series
-
         base = self.current_request()
         seeds = seed_series(base.seed if base.seed is not None else random_seed(), self.batch_controls.count)
         return [
