@@ -20,7 +20,7 @@ from core import __version__
 from core.checkpoint import check_model_folder, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
 from core.errors import OutOfMemoryError
-from core.progress import CancelToken, ProgressSink, Stage, StepClock
+from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
     GenerationResult,
@@ -202,7 +202,7 @@ class Engine:
                 latents = self._denoise(request, resolved, embeds, progress, cancel)
             cancel.raise_if_cancelled()
             with _stage(progress, Stage.DECODING) as t_dec:
-                frames = self._pipe.decode(latents, torch.device(resolved.device))
+                frames = self._decode(latents, resolved, progress, cancel)
             if request.memory.placement is Placement.MODEL:
                 self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
             cancel.raise_if_cancelled()
@@ -303,6 +303,15 @@ class Engine:
         shape = self._pipe.latent_shape(request.height, request.width, request.effective_frames)
         latents = self._pipe.initial_noise(shape, request.seed, dtype, device)
         clock = StepClock(request.steps)
+        extra: dict[str, Any] = {}
+        if progress.wants_previews:
+            from core.preview import PreviewFrames, latents_to_rgb, should_preview
+
+            def preview(done: int, current: Any) -> None:
+                if should_preview(done, request.steps, progress.preview_every) and not cancel.cancelled:
+                    progress.preview(PreviewFrames(done, request.steps, latents_to_rgb(current)))
+
+            extra["on_latents"] = preview
         result = self._pipe.denoise(
             embeds,
             latents,
@@ -312,9 +321,21 @@ class Engine:
             batch_cfg=self._batch_cfg(request, resolved),
             on_step=lambda _done: progress.step(clock.tick()),
             should_stop=lambda: cancel.cancelled,
+            **extra,
         )
         cancel.raise_if_cancelled()
         return result
+
+    def _decode(self, latents: Any, resolved: ResolvedDevice, progress: ProgressSink, cancel: CancelToken) -> Any:
+        """Decode with progress; a cancel stops it before the decoder's next block (a fraction of a frame)."""
+        import torch
+
+        return self._pipe.decode(
+            latents,
+            torch.device(resolved.device),
+            on_decoder_call=lambda done, total: progress.decode(DecodeProgress(done, total)),
+            before_block=cancel.raise_if_cancelled,
+        )
 
     def _after_oom(self) -> None:
         import torch

@@ -161,6 +161,7 @@ class ContentVPipeline(DiffusionPipeline):
         batch_cfg: bool = True,
         on_step: StepHook | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_latents: Callable[[int, torch.Tensor], None] | None = None,
     ) -> torch.Tensor:
         """Flow-matching Euler from sigma 1 to 0. With `batch_cfg`, the conditional and unconditional branches
         run as one batch of two; if that runs out of GPU memory, the rest runs one branch after the other."""
@@ -200,12 +201,68 @@ class ContentVPipeline(DiffusionPipeline):
             latents = self.scheduler.step(noise_pred, t, latents, return_dict=False)[0]
             if on_step is not None:
                 on_step(i + 1)
+            if on_latents is not None:
+                on_latents(i + 1, latents)
         return latents
 
     # ---- decoding -----------------------------------------------------------------------------------------
+    def decoder_calls(self, latents: torch.Tensor) -> int:
+        """How many times the Wan VAE will call its decoder for these latents: once per latent frame, and per
+        overlapping tile when tiling applies (mirrors AutoencoderKLWan._decode / tiled_decode)."""
+        _, _, frames, height, width = latents.shape
+        vae = self.vae
+        ratio = getattr(vae, "spatial_compression_ratio", 8)
+        tile_h = getattr(vae, "tile_sample_min_height", 256) // ratio
+        tile_w = getattr(vae, "tile_sample_min_width", 256) // ratio
+        if getattr(vae, "use_tiling", False) and (width > tile_w or height > tile_h):
+            stride_h = max(1, getattr(vae, "tile_sample_stride_height", 192) // ratio)
+            stride_w = max(1, getattr(vae, "tile_sample_stride_width", 192) // ratio)
+            return frames * -(-height // stride_h) * -(-width // stride_w)
+        return frames
+
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor, device: torch.device) -> np.ndarray:
-        """Latents to frames (T, H, W, 3), float32 in [0, 1], as the official output_type="np"."""
+    def decode(
+        self,
+        latents: torch.Tensor,
+        device: torch.device,
+        on_decoder_call: Callable[[int, int], None] | None = None,
+        before_block: Callable[[], None] | None = None,
+    ) -> np.ndarray:
+        """Latents to frames (T, H, W, 3), float32 in [0, 1], as the official output_type="np".
+
+        `on_decoder_call(done, total)` runs after each call of the VAE's decoder (one latent frame, or one tile
+        of it): progress. `before_block()` runs before the decoder and before each of its middle and upsampling
+        blocks: the place to stop a long decode within a fraction of a frame (an exception raised there ends
+        it)."""
+        if on_decoder_call is None and before_block is None:
+            return self._decode(latents, device)
+        total = self.decoder_calls(latents)
+        done = 0
+
+        def after_call(_module: torch.nn.Module, _args: object, _output: object) -> None:
+            nonlocal done
+            done += 1
+            if on_decoder_call is not None:
+                on_decoder_call(done, max(total, done))
+
+        def before(_module: torch.nn.Module, _args: object) -> None:
+            if before_block is not None:
+                before_block()
+
+        decoder = self.vae.decoder
+        handles = [decoder.register_forward_hook(after_call), decoder.register_forward_pre_hook(before)]
+        for name in ("mid_block", "up_blocks"):
+            blocks = getattr(decoder, name, None)
+            for block in blocks if isinstance(blocks, torch.nn.ModuleList) else [blocks] if blocks else []:
+                handles.append(block.register_forward_pre_hook(before))
+        try:
+            return self._decode(latents, device)
+        finally:
+            for handle in handles:
+                handle.remove()
+            self.vae.clear_cache()  # a decode stopped midway leaves its per-frame cache behind
+
+    def _decode(self, latents: torch.Tensor, device: torch.device) -> np.ndarray:
         vae_dtype = self.vae.dtype
         latents = latents.to(device=device, dtype=vae_dtype)
         z = self.vae.config.z_dim

@@ -91,7 +91,8 @@ def create_window(
     lock.setStaleLockTime(0)  # a lock left by a crashed process is detected by its dead PID
     owns_folder = lock.tryLock(200)
     store = HistoryStore(paths.history_db)
-    interrupted = store.mark_interrupted() if owns_folder else 0
+    # The previous session's waiting jobs (and the one it was running) wait again, paused, in the queue.
+    interrupted = store.requeue_unfinished() if owns_folder else 0
     settings = Settings.load(paths.settings_file)
     window = MainWindow(
         paths,

@@ -1,10 +1,17 @@
-"""The job controller: the window's single entry point for running jobs. It checks a request, records it in the
-history, hands it to the worker, tracks which jobs are pending and cancels them. It holds state, not widgets.
+"""The job controller: the window's single entry point for running jobs. It checks requests, records them in
+the history, keeps the waiting ones in the queue model (`gui.queue_model.QueueModel`), hands the worker one job
+at a time from the queue's head, and cancels, removes, reorders, pauses and resumes. It holds state, not widgets.
+
+The history database is the queue's memory: every waiting job is a 'queued' record with a position, written as
+the queue changes, so a close (which keeps the queue) or a crash loses nothing; on the next start the queue is
+rebuilt from the database, paused, until `resume`.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -12,11 +19,18 @@ from PySide6.QtCore import QObject, Signal
 from core.checkpoint import check_model_folder
 from core.errors import InvalidRequestError, ModelFolderError
 from core.history import HistoryStore, JobRecord, JobStatus
+from core.preview import DEFAULT_PREVIEW_EVERY
 from core.progress import CancelToken
-from core.request import GenerationRequest, random_seed
+from core.request import MAX_SEED, GenerationRequest, random_seed
+from gui.queue_model import QueueEntry, QueueModel
 from gui.worker import GenerationWorker, Job, JobOutcome, WorkerHost
 
 logger = logging.getLogger(__name__)
+
+
+def seed_series(first: int, count: int) -> list[int]:
+    """seed, seed + 1, … (wrapping past the largest seed)."""
+    return [(first + k) % (MAX_SEED + 1) for k in range(count)]
 
 
 class JobController(QObject):
@@ -26,12 +40,15 @@ class JobController(QObject):
     jobStarted = Signal(int)
     stageChanged = Signal(int, str)
     stepped = Signal(int, int, int, float, float)
+    previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
+    decoded = Signal(int, int, int)  # job id, decoder calls done, total
     jobFinished = Signal(int, object)  # job id, JobOutcome
     jobFailed = Signal(int, str, str, str)  # job id, kind, message, advice
     jobCancelled = Signal(int)
-    jobEnded = Signal(int)  # after any of finished / failed / cancelled
+    jobSuspended = Signal(int)  # stopped to be kept: it waits in the history for the next start
+    jobEnded = Signal(int)  # after any of finished / failed / cancelled / suspended
     historyChanged = Signal()
-    busyChanged = Signal(bool)
+    busyChanged = Signal(bool)  # whether any job runs or waits
 
     def __init__(
         self,
@@ -41,12 +58,19 @@ class JobController(QObject):
         log_hint: str = "",
         warm_imports: bool = True,
         parent: QObject | None = None,
+        *,
+        restore_queue: bool = True,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.capabilities: object | None = None
-        self._tokens: dict[int, CancelToken] = {}  # pending jobs (queued or running), in submission order
-        self._running: int | None = None
+        self.preview_every = DEFAULT_PREVIEW_EVERY
+        self.queue = QueueModel(self)
+        self.queue.orderChanged.connect(self._save_order)
+        self._tokens: dict[int, CancelToken] = {}  # pending jobs (waiting or running)
+        self._running: int | None = None  # handed to the worker and not yet ended
+        self._running_entry: QueueEntry | None = None
+        self._busy = False
         worker = GenerationWorker(store, outputs_dir, thumbnails_dir, log_hint, warm_imports)
         self._host = WorkerHost(worker, self)
         worker.ready.connect(self._on_ready)
@@ -54,16 +78,34 @@ class JobController(QObject):
         worker.jobStarted.connect(self._on_started)
         worker.stageChanged.connect(self.stageChanged)
         worker.stepped.connect(self.stepped)
+        worker.previewed.connect(self.previewed)
+        worker.decoded.connect(self.decoded)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
+        worker.suspended.connect(self._on_suspended)
+        if restore_queue:  # not in a second window on the same data folder: the first one runs those jobs
+            self._restore_queue()
 
     def start(self) -> None:
         self._host.start()
+        self._dispatch_next()
+
+    def _restore_queue(self) -> None:
+        """Jobs a previous session left waiting (or running) come back, paused: nothing starts by itself."""
+        waiting = self.store.queued_jobs()
+        if not waiting:
+            return
+        for record in waiting:
+            self._tokens[record.id] = CancelToken()
+        self.queue.set_paused(True)
+        self.queue.append([QueueEntry(r.id, r.request, r.model_dir) for r in waiting])
+        self._update_busy()
 
     # ---- state ------------------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
+        """A job runs or waits (a paused queue counts)."""
         return bool(self._tokens)
 
     @property
@@ -71,12 +113,30 @@ class JobController(QObject):
         return self._running
 
     @property
+    def running_entry(self) -> QueueEntry | None:
+        return self._running_entry
+
+    @property
     def pending_jobs(self) -> list[int]:
-        return list(self._tokens)
+        """The running job (if any), then the waiting ones in the order they will run."""
+        return ([self._running] if self._running is not None else []) + self.queue.job_ids
+
+    @property
+    def waiting_jobs(self) -> list[int]:
+        return self.queue.job_ids
+
+    @property
+    def paused(self) -> bool:
+        return self.queue.paused
 
     @property
     def engine_ready(self) -> bool:
         return self.capabilities is not None
+
+    def has_unsettled_jobs(self) -> bool:
+        """Jobs that closing the window would affect: waiting ones, or a running one not already cancelled."""
+        token = self._tokens.get(self._running) if self._running is not None else None
+        return bool(self.queue.job_ids) or (token is not None and not token.cancelled)
 
     # ---- submitting -------------------------------------------------------------------------------------------
     def preflight(self, request: GenerationRequest, model_dir: str) -> None:
@@ -95,19 +155,30 @@ class JobController(QObject):
 
     def submit(self, request: GenerationRequest, model_dir: str) -> JobRecord:
         """Queue a job (it starts when the worker is free). The seed is fixed now so the record can be re-run."""
-        self.preflight(request, model_dir)
-        if request.seed is None:
-            request = request.with_seed(random_seed())
-        record = self.store.add(request, str(Path(model_dir).expanduser()), JobStatus.QUEUED)
-        token = CancelToken()
-        was_busy = self.busy
-        self._tokens[record.id] = token
-        self._host.submit(Job(record.id, record.model_dir, request, token))
-        self.jobQueued.emit(record)
+        return self.submit_many([request], model_dir)[0]
+
+    def submit_many(self, requests: list[GenerationRequest], model_dir: str) -> list[JobRecord]:
+        """Queue several jobs at once: all are checked first, so a bad one queues none."""
+        if not requests:
+            return []
+        self.preflight(requests[0], model_dir)  # the folder is checked once: the batch shares it
+        for request in requests[1:]:
+            request.validate()
+        folder = str(Path(model_dir).expanduser())
+        records: list[JobRecord] = []
+        for request in requests:
+            if request.seed is None:
+                request = request.with_seed(random_seed())
+            records.append(self.store.add(request, folder, JobStatus.QUEUED))
+        for record in records:
+            self._tokens[record.id] = CancelToken()
+        self.queue.append([QueueEntry(r.id, r.request, r.model_dir) for r in records])
+        for record in records:
+            self.jobQueued.emit(record)
         self.historyChanged.emit()
-        if not was_busy:
-            self.busyChanged.emit(True)
-        return record
+        self._update_busy()
+        self._dispatch_next()
+        return records
 
     def rerun(self, record: JobRecord, new_seed: bool = False) -> JobRecord:
         request = record.request
@@ -117,8 +188,57 @@ class JobController(QObject):
             raise InvalidRequestError(self.tr("This history entry has no prompt to run again."))
         return self.submit(request, record.model_dir)
 
+    # ---- the queue --------------------------------------------------------------------------------------------
+    def _dispatch_next(self) -> None:
+        """Hand the head of the queue to the worker when it is free and the queue is not paused."""
+        if self._running is not None or self.queue.paused or not self._host.worker_thread.isRunning():
+            return
+        entry = self.queue.take_first()
+        if entry is None:
+            return
+        self._running = entry.job_id
+        self._running_entry = entry
+        token = self._tokens.setdefault(entry.job_id, CancelToken())
+        self._host.submit(Job(entry.job_id, entry.model_dir, entry.request, token, self.preview_every))
+
+    def move(self, job_id: int, to_row: int) -> bool:
+        return self.queue.move(job_id, to_row)
+
+    def remove(self, job_id: int) -> bool:
+        """Take a waiting job out of the queue (recorded as cancelled); the running one is cancelled."""
+        if job_id == self._running:
+            return self.cancel(job_id)
+        if self.queue.remove(job_id) is None:
+            return False
+        self._write(self.store.mark_cancelled, job_id)
+        self.jobCancelled.emit(job_id)
+        self._ended(job_id)
+        return True
+
+    def clear_queue(self) -> int:
+        """Remove every waiting job (the running one goes on). Returns how many were removed."""
+        removed = self.queue.clear()
+        for entry in removed:
+            self._write(self.store.mark_cancelled, entry.job_id)
+            self.jobCancelled.emit(entry.job_id)
+            self._ended(entry.job_id)
+        return len(removed)
+
+    def pause(self) -> None:
+        """Let the running job finish but start no other."""
+        self.queue.set_paused(True)
+
+    def resume(self) -> None:
+        self.queue.set_paused(False)
+        self._dispatch_next()
+
+    def _save_order(self, job_ids: list[int]) -> None:
+        self._write(self.store.set_queue_order, job_ids)
+
     # ---- cancelling -------------------------------------------------------------------------------------------
     def cancel(self, job_id: int) -> bool:
+        if job_id != self._running:
+            return self.remove(job_id)
         token = self._tokens.get(job_id)
         if token is None:
             return False
@@ -126,24 +246,32 @@ class JobController(QObject):
         return True
 
     def cancel_current(self) -> bool:
-        """Cancel the running job, or the next queued one when none has started yet."""
-        target = self._running if self._running is not None else next(iter(self._tokens), None)
+        """Cancel the running job, or the next waiting one when none has started yet."""
+        target = self._running if self._running is not None else next(iter(self.queue.job_ids), None)
         return target is not None and self.cancel(target)
 
     def cancel_all(self) -> None:
-        for token in self._tokens.values():
-            token.cancel()
+        self.clear_queue()
+        if self._running is not None:
+            self.cancel(self._running)
+
+    def suspend_all(self) -> None:
+        """For closing while keeping the queue: start nothing more, and stop the running job so that it waits
+        again (at the head of the queue) instead of ending."""
+        self.pause()
+        if self._running is not None:
+            token = self._tokens.get(self._running)
+            if token is not None and not token.cancelled:
+                token.suspend()
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
-        """Cancel everything and stop the worker thread. Jobs that never reached the worker are recorded as
-        cancelled, so the history does not show them 'interrupted' on the next start."""
-        self.cancel_all()
-        stopped = self._host.shutdown(timeout_ms)
-        for job_id in list(self._tokens):
-            record = self.store.get(job_id)
-            if record is not None and record.status is JobStatus.QUEUED:
-                self.store.mark_cancelled(job_id)
-        return stopped
+        """Stop the worker thread (cancel or suspend the running job first). Waiting jobs stay queued in the
+        history: they are listed, paused, on the next start."""
+        if self._running is not None:
+            token = self._tokens.get(self._running)
+            if token is not None and not token.cancelled:
+                token.suspend()
+        return self._host.shutdown(timeout_ms)
 
     # ---- worker signals ---------------------------------------------------------------------------------------
     def _on_ready(self, caps: object) -> None:
@@ -151,7 +279,6 @@ class JobController(QObject):
         self.capabilitiesReady.emit(caps)
 
     def _on_started(self, job_id: int) -> None:
-        self._running = job_id
         self.jobStarted.emit(job_id)
         self.historyChanged.emit()
 
@@ -167,11 +294,28 @@ class JobController(QObject):
         self.jobCancelled.emit(job_id)
         self._ended(job_id)
 
+    def _on_suspended(self, job_id: int) -> None:
+        self.jobSuspended.emit(job_id)
+        self._ended(job_id)
+
     def _ended(self, job_id: int) -> None:
         self._tokens.pop(job_id, None)
         if self._running == job_id:
             self._running = None
+            self._running_entry = None
         self.historyChanged.emit()
         self.jobEnded.emit(job_id)
-        if not self._tokens:
-            self.busyChanged.emit(False)
+        self._update_busy()
+        self._dispatch_next()
+
+    def _update_busy(self) -> None:
+        if self.busy != self._busy:
+            self._busy = self.busy
+            self.busyChanged.emit(self._busy)
+
+    @staticmethod
+    def _write(write: Callable[..., object], *args: object) -> None:
+        try:
+            write(*args)
+        except sqlite3.Error:
+            logger.exception("Could not update the queue in the history")

@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
 from core import __version__
 from core.errors import DeviceUnavailableError, StudioError
 from core.history import HistoryStore, JobRecord, JobStatus
-from core.progress import Stage
+from core.preview import PreviewFrames
+from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
-from gui.controller import JobController
+from gui.controller import JobController, seed_series
 from gui.error_dialogs import ErrorDialog, confirm
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
@@ -45,7 +46,9 @@ from gui.memory_panel import MemoryPanel
 from gui.model_picker import ModelPicker
 from gui.parameter_form import ParameterForm
 from gui.paths import APP_NAME, DataPaths
+from gui.preview_view import PreviewPanel
 from gui.prompt_editor import PromptEditor
+from gui.queue_panel import BatchControls, QueuePanel
 from gui.resources import app_icon
 from gui.settings import Settings
 from gui.system_monitor import SystemMonitor
@@ -134,7 +137,12 @@ class MainWindow(QMainWindow):
             log_hint=str(paths.logs / "contentv-studio.log"),
             warm_imports=warm_imports,
             parent=self,
+            restore_queue=not shared_data_dir,
         )
+        self.controller.preview_every = max(0, settings.preview_every)
+        self._seconds_per_step: float | None = None  # measured on the running job, for the queue's time left
+        self._job_eta = 0.0
+        self._close_dialog: QMessageBox | None = None
         self.monitor = SystemMonitor(monitor_interval_ms, self)
 
         self._build_ui()
@@ -147,9 +155,12 @@ class MainWindow(QMainWindow):
             )
         elif interrupted:
             self.statusBar().showMessage(
-                f"{interrupted} job{'s' if interrupted != 1 else ''} from the last session did not finish "
-                "(marked 'interrupted' in the history).",
-                10000,
+                self.tr(
+                    "%n job(s) from the last session are waiting in the queue, paused: Resume runs them.",
+                    "",
+                    interrupted,
+                ),
+                15000,
             )
 
     # ---- layout -----------------------------------------------------------------------------------------------
@@ -189,9 +200,13 @@ class MainWindow(QMainWindow):
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip("Stop the running job after the current step; nothing is written.")
         self.cancel_button.setEnabled(False)
+        self.batch_controls = BatchControls()
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.batch_controls)
+        batch_row.addStretch(1)
         self.stage_label = QLabel("Ready.")
         self.stage_label.setObjectName("stageLabel")
         self.stage_label.setProperty("role", "hint")
@@ -209,6 +224,7 @@ class MainWindow(QMainWindow):
         run_layout.setSpacing(6)
         run_layout.addWidget(self.problems_label)
         run_layout.addLayout(buttons)
+        run_layout.addLayout(batch_row)
         run_layout.addWidget(self.progress_bar)
         run_layout.addWidget(self.stage_label)
 
@@ -226,15 +242,21 @@ class MainWindow(QMainWindow):
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(8, 10, 8, 10)
-        centre_layout.addWidget(self.player)
+        centre_layout.addWidget(self.player, 1)
+        self.preview_panel = PreviewPanel(self.settings.preview_every)
+        self.preview_view = self.preview_panel.view
+        self.preview_panel.setMaximumHeight(240)
+        centre_layout.addWidget(self._group(self.tr("Live preview"), self.preview_panel))
         centre.setMinimumWidth(360)
 
         # Right: the history.
         self.history_panel = HistoryPanel(self.store)
+        self.queue_panel = QueuePanel(self.controller)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 10, 10, 10)
-        right_layout.addWidget(self.history_panel)
+        right_layout.addWidget(self._group(self.tr("Queue"), self.queue_panel))
+        right_layout.addWidget(self.history_panel, 1)
         right.setMinimumWidth(320)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -313,6 +335,12 @@ class MainWindow(QMainWindow):
         c.jobFinished.connect(self._on_finished)
         c.jobFailed.connect(self._on_failed)
         c.jobCancelled.connect(self._on_cancelled)
+        c.jobSuspended.connect(self._on_suspended)
+        c.previewed.connect(self._on_preview)
+        c.decoded.connect(self._on_decoded)
+        c.queue.changed.connect(self._on_queue_changed)
+        self.preview_panel.everyChanged.connect(self._set_preview_every)
+        self.batch_controls.changed.connect(self._revalidate)
         c.historyChanged.connect(self.history_panel.refresh)
         c.busyChanged.connect(self._on_busy)
 
@@ -443,17 +471,33 @@ class MainWindow(QMainWindow):
             return None
         if not self.parameter_form.seed_locked:
             self.parameter_form.seed_spin.setValue(random_seed())
-        request = self.current_request()
+        requests = self.batch_requests()
+        if not requests:
+            self.statusBar().showMessage(self.tr("Every line of the prompt is empty."), 5000)
+            return None
         try:
-            record = self.controller.submit(request, self.model_picker.path())
+            records = self.controller.submit_many(requests, self.model_picker.path())
         except StudioError as exc:
             self.show_error(exc.kind, exc.message, exc.advice)
             return None
         except sqlite3.Error as exc:
             self._history_write_failed(exc)
             return None
+        if len(records) > 1:
+            self.statusBar().showMessage(self.tr("%n job(s) added to the queue.", "", len(records)), 5000)
         self._save_settings()
-        return record
+        return records[0]
+
+    def batch_requests(self) -> list[GenerationRequest]:
+        """The jobs one Generate makes: for each prompt (one per line when asked), the batch count of seeds
+        seed, seed + 1, …"""
+        base = self.current_request()
+        seeds = seed_series(base.seed if base.seed is not None else random_seed(), self.batch_controls.count)
+        return [
+            dataclasses.replace(base, prompt=prompt, seed=seed)
+            for prompt in self.batch_controls.prompts(base.prompt)
+            for seed in seeds
+        ]
 
     def _history_write_failed(self, exc: Exception) -> None:
         logger.exception("Recording the job failed", exc_info=exc)
@@ -474,19 +518,42 @@ class MainWindow(QMainWindow):
         self.stage_label.setText(text + self._queue_note())
 
     def _queue_note(self) -> str:
-        waiting = len(self.controller.pending_jobs) - (1 if self.controller.running_job is not None else 0)
-        return f"  ·  {waiting} more queued" if waiting > 0 else ""
+        """The queue behind the running job: how many wait and, once a step was measured, the time they need."""
+        c = self.controller
+        waiting = len(c.waiting_jobs)
+        if not waiting:
+            return ""
+        if c.paused:
+            return "  ·  " + self.tr("%n waiting (paused)", "", waiting)
+        note = "  ·  " + self.tr("%n more queued", "", waiting)
+        entry = c.running_entry
+        if entry is not None and self._seconds_per_step is not None:
+            work = [QueuedWork(e.request.steps, e.latent_pixels) for e in c.queue.entries]
+            current = QueuedWork(entry.request.steps, entry.latent_pixels)
+            total = queue_seconds_left(self._job_eta, self._seconds_per_step, current, work)
+            note += "  ·  " + self.tr("queue about {time} left").format(time=clock(total))
+        return note
+
+    def _on_queue_changed(self) -> None:
+        self._set_stage(self._stage_text)  # the count (and time) of waiting jobs
+        self._on_busy(self.controller.busy)
 
     def _on_queued(self, record: JobRecord) -> None:
-        if self.controller.running_job is not None or len(self.controller.pending_jobs) > 1:
-            self.statusBar().showMessage(f"Queued: {record.prompt[:60]}", 4000)
-            self._set_stage(self._stage_text)
+        if self.controller.running_job is not None and self.controller.running_job != record.id:
+            self.statusBar().showMessage(self.tr("Queued: {prompt}").format(prompt=record.prompt[:60]), 4000)
+        elif self.controller.paused:
+            self.statusBar().showMessage(self.tr("Added to the paused queue: Resume runs it."), 6000)
         else:
-            self._set_stage("Waiting for the engine…" if not self.controller.engine_ready else "Starting…")
+            self._set_stage(
+                self.tr("Waiting for the engine…") if not self.controller.engine_ready else self.tr("Starting…")
+            )
             self._set_busy_bar()
 
     def _on_started(self, job_id: int) -> None:
         self._current_job = job_id
+        self._seconds_per_step = None
+        self._job_eta = 0.0
+        self.preview_view.clear()
         self.vram_gauge.begin_job()
         self._set_busy_bar()
         self._set_stage(STAGE_TEXT[Stage.LOADING.value])
@@ -503,29 +570,59 @@ class MainWindow(QMainWindow):
         self._set_stage(STAGE_TEXT.get(stage, stage))
         if stage in (Stage.LOADING.value, Stage.ENCODING.value):
             self._set_busy_bar()
-        elif stage in (Stage.DECODING.value, Stage.SAVING.value):
+        elif stage == Stage.DECODING.value:
+            self.progress_bar.setRange(0, 0)  # until the first decoded frame says how many there are
+            self.progress_bar.setFormat("")
+        elif stage == Stage.SAVING.value:
             self.progress_bar.setValue(self.progress_bar.maximum())
-            self.progress_bar.setFormat("%v / %m steps")
 
     def _on_step(self, job_id: int, step: int, total: int, elapsed: float, eta: float) -> None:
         if job_id != self._current_job:
             return
         if self.progress_bar.maximum() != total:
             self.progress_bar.setRange(0, total)
-            self.progress_bar.setFormat("%v / %m steps")
+            self.progress_bar.setFormat(self.tr("%v / %m steps"))
         self.progress_bar.setValue(step)
-        left = f"  ·  about {clock(eta)} left" if step < total else ""
-        self._set_stage(f"Denoising  ·  step {step} of {total}  ·  {clock(elapsed)}{left}")
+        self._seconds_per_step = elapsed / max(1, step)
+        self._job_eta = eta
+        left = "  ·  " + self.tr("about {time} left").format(time=clock(eta)) if step < total else ""
+        self._set_stage(
+            self.tr("Denoising  ·  step {step} of {total}  ·  {elapsed}").format(
+                step=step, total=total, elapsed=clock(elapsed)
+            )
+            + left
+        )
         self.history_panel.set_progress(job_id, step / total if total else 1.0)
         self.setWindowTitle(f"{APP_NAME} — {100 * step // max(1, total)}%")
+
+    def _on_preview(self, job_id: int, frames: PreviewFrames) -> None:
+        if job_id != self._current_job:
+            return
+        entry = self.controller.running_entry
+        self.preview_view.show_frames(frames.frames, frames.step, entry.request.fps if entry else 24)
+
+    def _on_decoded(self, job_id: int, done: int, total: int) -> None:
+        if job_id != self._current_job:
+            return
+        if self.progress_bar.maximum() != total:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setFormat(self.tr("decoding %v / %m"))
+        self.progress_bar.setValue(done)
+        self._set_stage(self.tr("Decoding the video  ·  {done} of {total}").format(done=done, total=total))
+
+    def _set_preview_every(self, every: int) -> None:
+        self.controller.preview_every = every  # from the next job on
+        self.settings.preview_every = every
 
     def _on_finished(self, job_id: int, outcome: JobOutcome) -> None:
         self._job_ended(job_id)
         self.progress_bar.setRange(0, max(1, outcome.request.steps))
         self.progress_bar.setValue(self.progress_bar.maximum())
-        self.progress_bar.setFormat("Done")
+        self.progress_bar.setFormat(self.tr("Done"))
         total = outcome.timings.total_s
-        self._set_stage(f"Done in {total:.1f} s  ·  seed {outcome.seed}")
+        self._set_stage(
+            self.tr("Done in {seconds} s  ·  seed {seed}").format(seconds=f"{total:.1f}", seed=outcome.seed)
+        )
         self.vram_gauge.end_job(outcome.peak_vram_bytes)
         self._last_job = job_id
         if not self._stopping:
@@ -537,25 +634,35 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, job_id: int, kind: str, message: str, advice: str) -> None:
         self._job_ended(job_id)
-        self._reset_bar("Failed")
-        self._set_stage(f"Failed: {message}")
+        self._reset_bar(self.tr("Failed"))
+        self._set_stage(self.tr("Failed: {message}").format(message=message))
         self.vram_gauge.end_job(None)
         if not self._stopping:
             record = self.store.get(job_id)
             self.show_error(kind, message, advice, memory=record.memory if record else None)
 
     def _on_cancelled(self, job_id: int) -> None:
+        # The controller still names it as running (handed to the worker, perhaps not started) when it says so.
+        was_running = job_id in (self._current_job, self.controller.running_job)
+        self._job_ended(job_id)
+        if was_running:
+            self._reset_bar(self.tr("Cancelled"))
+            self._set_stage(self.tr("Cancelled — nothing was written."))
+            self.vram_gauge.end_job(None)
+
+    def _on_suspended(self, job_id: int) -> None:
         was_running = job_id == self._current_job
         self._job_ended(job_id)
-        if was_running or self._current_job is None:
-            self._reset_bar("Cancelled")
-            self._set_stage("Cancelled — nothing was written.")
-        self.vram_gauge.end_job(None)
+        if was_running:
+            self._reset_bar(self.tr("Stopped"))
+            self._set_stage(self.tr("Stopped; the job waits in the queue and restarts from the beginning."))
+            self.vram_gauge.end_job(None)
 
     def _job_ended(self, job_id: int) -> None:
         self.history_panel.set_progress(job_id, None)
         if job_id == self._current_job:
             self._current_job = None
+            self._seconds_per_step = None
             self.setWindowTitle(APP_NAME)
 
     def _reset_bar(self, text: str) -> None:
@@ -564,9 +671,10 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat(text)
 
     def _on_busy(self, busy: bool) -> None:
-        self.cancel_button.setEnabled(busy)
-        self.cancel_action.setEnabled(busy)
-        self.generate_button.setText("Add to queue" if busy else "Generate")
+        running = self.controller.running_job is not None
+        self.cancel_button.setEnabled(running or (busy and not self.controller.paused))
+        self.cancel_action.setEnabled(self.cancel_button.isEnabled())
+        self.generate_button.setText(self.tr("Add to queue") if busy else self.tr("Generate"))
         self._revalidate()
 
     # ---- engine -----------------------------------------------------------------------------------------------
@@ -765,6 +873,7 @@ class MainWindow(QMainWindow):
         s.window_geometry = bytes(self.saveGeometry().toHex().data()).decode()
         s.splitter_state = bytes(self.splitter.saveState().toHex().data()).decode()
         s.history_search = self.history_panel.search_edit.text()
+        s.preview_every = self.preview_panel.every
         try:
             s.save(self.paths.settings_file)
         except OSError as exc:
@@ -778,23 +887,79 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             event.accept()
             return
-        if self.controller.busy:
-            # Cancel, wait (within one step) for the worker to say so, then close for real.
+        if self._stopping:  # already stopping the running job; closes when it has
             event.ignore()
-            if not self._stopping:
-                self._stopping = True
-                self.controller.cancel_all()
-                self.controller.busyChanged.connect(self._close_when_idle)
-                self.splitter.setEnabled(False)
-                self._set_stage("Stopping the job before closing…")
-                self.statusBar().showMessage("Stopping the job before closing…")
+            return
+        if self.controller.has_unsettled_jobs():
+            event.ignore()
+            self._ask_before_closing()
+            return
+        if self.controller.running_job is not None:  # cancelled already: wait (within a step) for it to stop
+            event.ignore()
+            self._stop_then_close(self.tr("Stopping the job before closing…"))
             return
         self.shutdown()
         event.accept()
 
-    def _close_when_idle(self, busy: bool) -> None:
-        if not busy:
-            QTimer.singleShot(0, self.close)
+    def _ask_before_closing(self) -> None:
+        """Jobs run or wait: keep them for the next start (the default), cancel them, or stay open."""
+        if self._close_dialog is not None:
+            self._close_dialog.raise_()
+            return
+        c = self.controller
+        count = len(c.pending_jobs)
+        box = QMessageBox(self)
+        box.setObjectName("closeWithJobsDialog")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Close ContentV Studio"))
+        box.setText(self.tr("%n job(s) are running or waiting.", "", count))
+        box.setInformativeText(
+            self.tr(
+                "Kept jobs wait in the queue, paused, the next time the app starts; a running job restarts "
+                "from the beginning with the same seed."
+            )
+        )
+        keep = box.addButton(self.tr("Close and keep the jobs"), QMessageBox.ButtonRole.AcceptRole)
+        keep.setObjectName("closeKeepButton")
+        discard = box.addButton(self.tr("Cancel the jobs and close"), QMessageBox.ButtonRole.DestructiveRole)
+        discard.setObjectName("closeCancelJobsButton")
+        stay = box.addButton(self.tr("Don't close"), QMessageBox.ButtonRole.RejectRole)
+        stay.setObjectName("closeStayButton")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(stay)
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            self._close_dialog = None
+            box.deleteLater()
+            if clicked is keep:
+                c.suspend_all()
+                self._stop_then_close(self.tr("Keeping the jobs and closing…"))
+            elif clicked is discard:
+                c.cancel_all()
+                self._stop_then_close(self.tr("Stopping the job before closing…"))
+
+        box.finished.connect(lambda _result: answered())
+        self._close_dialog = box
+        box.open()
+
+    def _stop_then_close(self, message: str) -> None:
+        if self.controller.running_job is None:
+            QTimer.singleShot(0, self._close_now)
+            return
+        self._stopping = True
+        self.controller.jobEnded.connect(self._close_when_idle)
+        self.splitter.setEnabled(False)
+        self._set_stage(message)
+        self.statusBar().showMessage(message)
+
+    def _close_when_idle(self, _job_id: int) -> None:
+        if self.controller.running_job is None:
+            QTimer.singleShot(0, self._close_now)
+
+    def _close_now(self) -> None:
+        self.shutdown()
+        self.close()
 
     def shutdown(self) -> None:
         """Save, stop the threads, close the database. Safe to call more than once."""
@@ -809,6 +974,8 @@ class MainWindow(QMainWindow):
             self.export_dialog.close()  # cancels a running export and waits: no temporary file is left
         if self.model_picker.download_dialog is not None:
             self.model_picker.download_dialog.close()  # pauses a download; it resumes on the next start
+        if self._close_dialog is not None:
+            self._close_dialog.close()
         self.player.clear()
         self.monitor.stop()
         self.controller.shutdown()

@@ -35,6 +35,7 @@ class Settings:
     splitter_state: str = ""  # the three-column splitter, hex
     history_search: str = ""
     language: str = ""  # the Language menu's choice ("en", "zh_CN"); "" follows the system
+    preview_every: int = 5  # denoising steps between live previews; 0: off
 
     def add_recent_model(self, path: str) -> None:
         path = str(path)

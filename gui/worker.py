@@ -1,9 +1,10 @@
 """The generation worker: a QObject living on its own QThread that owns the engine (and so the loaded model)
 for the whole session, runs one job at a time, and reports through Qt signals.
 
-Jobs arrive as queued signal calls, so they run in the order they were submitted and the worker's event loop
-is the queue. Each job carries its own CancelToken; the engine checks it between steps, so a cancel takes
-effect within one step. The engine and everything that imports torch is created on the worker's thread.
+The job controller hands it one job at a time (the queue itself is the controller's model, so it can be
+reordered and survives a close). Each job carries its own CancelToken; the engine checks it between steps and
+between decoded latent frames, so a cancel takes effect within one step. The engine and everything that
+imports torch is created on the worker's thread.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Job:
     model_dir: str
     request: GenerationRequest  # with its seed already chosen, so the record can be re-run exactly
     cancel: CancelToken = field(default_factory=CancelToken, compare=False)
+    preview_every: int = 0  # steps between live previews; 0: none
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class GenerationWorker(QObject):
     finished = Signal(int, object)  # job id, JobOutcome
     failed = Signal(int, str, str, str)  # job id, kind, message, advice
     cancelled = Signal(int)  # job id
+    suspended = Signal(int)  # job id: stopped to be kept; it is back in the queue (history) and runs again later
+    previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
+    decoded = Signal(int, int, int)  # job id, decoder calls done, total
 
     def __init__(
         self,
@@ -171,6 +176,9 @@ class GenerationWorker(QObject):
     # ---- jobs ---------------------------------------------------------------------------------------------
     @Slot(object)
     def run_job(self, job: Job) -> None:
+        if job.cancel.suspended:  # the window is closing and keeps its queue: leave the job waiting
+            self.suspended.emit(job.id)
+            return
         if job.cancel.cancelled:  # cancelled while it waited in the queue
             self._record(self._store.mark_cancelled, job.id)
             self.cancelled.emit(job.id)
@@ -189,9 +197,16 @@ class GenerationWorker(QObject):
             sink = ProgressSink(
                 on_stage=lambda stage: self._on_stage(job.id, stage),
                 on_step=lambda p: self._on_step(job.id, p),
+                on_preview=lambda frames: self.previewed.emit(job.id, frames),
+                on_decode=lambda d: self.decoded.emit(job.id, d.done, d.total),
+                preview_every=job.preview_every,
             )
             result = self._engine.generate(job.model_dir, job.request, OutputOptions(video), sink, job.cancel)
         except JobCancelled:
+            if job.cancel.suspended:  # restarts from the beginning, same seed, on the next start or resume
+                self._record(self._store.requeue, job.id)
+                self.suspended.emit(job.id)
+                return
             self._record(self._store.mark_cancelled, job.id)
             self.cancelled.emit(job.id)
             return

@@ -172,11 +172,12 @@ def test_unknown_values_in_a_row_do_not_break_reading(store: HistoryStore):
     record = store.add(request(), "m")
     with store._lock:
         store._db.execute(
-            "UPDATE jobs SET status = 'exploded', memory = '{bad json', timings = 'nope' WHERE id = ?", (record.id,)
+            "UPDATE jobs SET status = 'exploded', request = '{bad json', timings = 'nope' WHERE id = ?", (record.id,)
         )
     read = store.get(record.id)
     assert read is not None
     assert read.status is JobStatus.INTERRUPTED and read.memory == MemoryOptions() and read.timings == {}
+    assert read.prompt == record.prompt  # the prompt column keeps the entry readable
 
 
 def test_threads_share_the_store(store: HistoryStore):
@@ -200,3 +201,164 @@ def test_threads_share_the_store(store: HistoryStore):
     assert errors == []
     assert store.count() == 100
     assert {r.status for r in store.list_jobs()} == {JobStatus.CANCELLED}
+
+
+# ---- schema 2: the request as one dictionary, the queue ---------------------------------------------------------
+_V1_ROW = (
+    "INSERT INTO jobs (status, created_at, started_at, finished_at, prompt, negative_prompt, width, height, "
+    "num_frames, fps, steps, guidance, seed, max_sequence_length, model_dir, memory, frames_generated, device, "
+    "timings, video_path, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def test_a_version_1_database_migrates_keeping_every_row(tmp_path: Path):
+    from core.history import _SCHEMA_V1
+
+    path = tmp_path / "history.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(_SCHEMA_V1)
+    memory = MemoryOptions(placement=Placement.MODEL, vae_tiling=True).to_dict()
+    import json
+
+    db.execute(
+        _V1_ROW,
+        (
+            "done",
+            100.0,
+            101.0,
+            150.0,
+            "an old fox",
+            "blurry",
+            96,
+            64,
+            17,
+            16,
+            7,
+            4.5,
+            99,
+            128,
+            "/m",
+            json.dumps(memory),
+            17,
+            "cpu",
+            json.dumps({"total_s": 49.0}),
+            "/out/fox.mp4",
+            json.dumps(["note"]),
+        ),
+    )
+    db.execute(
+        _V1_ROW,
+        (
+            "failed",
+            200.0,
+            None,
+            None,
+            "an old owl",
+            "",
+            80,
+            48,
+            9,
+            24,
+            3,
+            6.0,
+            None,
+            256,
+            "/m",
+            "{}",
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+    with HistoryStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        fox, owl = sorted(store.list_jobs(), key=lambda r: r.id)
+        assert fox.request == GenerationRequest(
+            prompt="an old fox",
+            negative_prompt="blurry",
+            width=96,
+            height=64,
+            num_frames=17,
+            fps=16,
+            steps=7,
+            guidance=4.5,
+            seed=99,
+            max_sequence_length=128,
+            memory=MemoryOptions.from_dict(memory),
+        )
+        assert (fox.status, fox.created_at, fox.video_path, fox.total_s, fox.notes) == (
+            JobStatus.DONE,
+            100.0,
+            "/out/fox.mp4",
+            49.0,
+            ("note",),
+        )
+        assert owl.status is JobStatus.FAILED and owl.seed is None and owl.fps == 24
+        assert store.list_jobs("owl") == [owl]  # search still works on the migrated rows
+        columns = {row[1] for row in store._db.execute("PRAGMA table_info(jobs)")}
+    assert "request" in columns and "queue_position" in columns
+    assert not {"width", "height", "steps", "seed", "memory"} & columns  # the request is not repeated
+
+
+def test_the_request_is_stored_as_its_own_dictionary(store: HistoryStore):
+    import json
+
+    original = request("stored whole", memory=MemoryOptions(quantization=Quantization.INT8))
+    record = store.add(original, "m")
+    raw = store._db.execute("SELECT request FROM jobs WHERE id = ?", (record.id,)).fetchone()[0]
+    assert json.loads(raw) == original.to_dict()
+    assert record.request == original
+
+
+def test_queue_order_survives_a_crash_and_the_running_job_goes_first(tmp_path: Path):
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path)
+    a, b, c, d = (store.add(request(f"job {n}"), "m") for n in "abcd")
+    store.set_queue_order([c.id, a.id, d.id, b.id])
+    store.mark_running(d.id)  # the worker picked d
+    store.mark_cancelled(b.id)  # removed from the queue
+    assert [r.id for r in store.queued_jobs()] == [d.id, c.id, a.id]
+    del store  # a crash
+
+    reopened = HistoryStore(path)
+    assert reopened.requeue_unfinished() == 3
+    waiting = reopened.queued_jobs()
+    assert [r.id for r in waiting] == [d.id, c.id, a.id]
+    assert all(r.status is JobStatus.QUEUED and r.started_at is None for r in waiting)
+    assert waiting[0].seed == d.seed  # restarts from the beginning with the same seed
+    assert reopened.get(b.id).queue_position is None  # type: ignore[union-attr]
+    assert reopened.requeue_unfinished() == 3  # idempotent
+    reopened.close()
+
+
+def test_requeue_puts_a_stopped_job_back_at_the_head(store: HistoryStore):
+    a, b = store.add(request("a"), "m"), store.add(request("b"), "m")
+    store.mark_running(b.id)
+    store.requeue(b.id)
+    assert [(r.id, r.status) for r in store.queued_jobs()] == [(b.id, JobStatus.QUEUED), (a.id, JobStatus.QUEUED)]
+
+
+def test_finished_jobs_leave_the_queue(store: HistoryStore, tmp_path: Path):
+    a, b = store.add(request("a"), "m"), store.add(request("b"), "m")
+    store.mark_failed(a.id, "internal", "boom")
+    store.mark_running(b.id)
+    result = GenerationResult(
+        request=b.request,
+        video_path=tmp_path / "b.mp4",
+        sidecar_path=None,
+        frames_dir=None,
+        num_frames=9,
+        timings=StageTimings(1, 1, 1, 1, 1),
+        peak_vram_bytes=None,
+        device="cpu",
+        notes=(),
+    )
+    store.mark_done(b.id, result)
+    assert store.queued_jobs() == []
+    assert store.get(a.id).queue_position is None and store.get(b.id).queue_position is None  # type: ignore[union-attr]

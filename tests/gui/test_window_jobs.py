@@ -192,7 +192,7 @@ def test_cancel_stops_within_one_step(qtbot, open_window, gui_tiny_model, tmp_pa
     assert done in watcher.finished
 
 
-def test_closing_during_a_job_cancels_it_and_exits_cleanly(qtbot, open_window, gui_tiny_model, tmp_path):
+def test_closing_during_a_job_asks_and_can_cancel_it_and_exit_cleanly(qtbot, open_window, gui_tiny_model, tmp_path):
     data = tmp_path / "data"
     window = open_window(data_dir=data, model=gui_tiny_model)
     wait_ready(qtbot, window)
@@ -202,7 +202,10 @@ def test_closing_during_a_job_cancels_it_and_exits_cleanly(qtbot, open_window, g
     qtbot.waitUntil(lambda: len(watcher.steps) >= 1, timeout=60_000)
     job_id = watcher.steps[0][0]
 
-    window.close()
+    window.close()  # asks first; this test takes the non-default answer
+    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible(), timeout=5_000)
+    assert window.isVisible()
+    qtbot.mouseClick(find(window, QPushButton, "closeCancelJobsButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window._shut_down, timeout=30_000)
     assert not window.isVisible()
     assert not window.controller._host.worker_thread.isRunning()
@@ -225,7 +228,7 @@ def test_history_survives_a_restart(qtbot, open_window, gui_tiny_model, tmp_path
     done_id = start_and_wait(qtbot, first, watcher)
     assert done_id in watcher.finished
     video = watcher.finished[done_id].video_path
-    # A job the app was running when it "crashed": it must come back as interrupted.
+    # A job the app was running when it "crashed": it comes back waiting in the queue, paused.
     crashed = first.store.add(
         GenerationRequest(prompt="never finished", seed=5), str(gui_tiny_model), JobStatus.RUNNING
     )
@@ -237,7 +240,9 @@ def test_history_survives_a_restart(qtbot, open_window, gui_tiny_model, tmp_path
     history = find(second, QListView, "historyList")
     records = [history.model().index(r).data(RecordRole) for r in range(history.model().rowCount())]
     assert [r.id for r in records] == [crashed.id, done_id]  # newest first
-    assert records[0].status is JobStatus.INTERRUPTED
+    assert records[0].status is JobStatus.QUEUED
+    assert second.controller.paused and second.controller.waiting_jobs == [crashed.id]
+    assert find(second, QListView, "queueList").model().rowCount() == 1
     assert records[1].status is JobStatus.DONE and records[1].video == video
     assert records[1].thumbnail is not None and records[1].thumbnail.is_file()
 
@@ -301,7 +306,7 @@ def test_generate_while_busy_queues_the_next_job(qtbot, open_window, gui_tiny_mo
     qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
     first, second = sorted(r.id for r in window.store.list_jobs())
     assert window.store.get(second).status is JobStatus.QUEUED
-    assert find(window, QWidget, "stageLabel").text().endswith("1 more queued")
+    assert "1 more queued" in find(window, QWidget, "stageLabel").text()
 
     # Cancel stops the running job only; the queued one runs next.
     qtbot.mouseClick(find(window, QPushButton, "cancelButton"), Qt.MouseButton.LeftButton)
