@@ -456,7 +456,8 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
     pixels = shape.width * shape.height
     output_bytes = 3 * snap_frames(shape.frames) * pixels * 4
     if options.vae_tiling:
-        decode_act = int(VAE_OUTPUT_COPIES_TILED * output_bytes + VAE_DECODE_BYTES_PER_PIXEL * min(pixels, VAE_TILE_PIXELS))
+        tile_pixels = min(pixels, VAE_TILE_PIXELS)
+        decode_act = int(VAE_OUTPUT_COPIES_TILED * output_bytes + VAE_DECODE_BYTES_PER_PIXEL * tile_pixels)
     else:
         decode_act = int(VAE_OUTPUT_COPIES_UNTILED * output_bytes + VAE_DECODE_BYTES_PER_PIXEL * pixels)
 
