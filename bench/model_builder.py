@@ -77,7 +77,7 @@ SMALL = ModelScale(
     t5={"d_model": 512, "d_ff": 1024, "d_kv": 64, "num_heads": 8, "num_layers": 2, "vocab_size": 32128},
     clip_l=_clip(128, 256, 2, 2, 128),
     clip_g=_clip(192, 384, 2, 3, 192),
-    vae={"base_dim": 16, "num_res_blocks": 1},
+    vae={"base_dim": 8, "num_res_blocks": 1},
 )
 
 SCALES = {"full": FULL, "small": SMALL}
