@@ -3,6 +3,7 @@ project's `Engine`, each in a fresh process, against the official algorithm on t
 memory estimator (core/estimate.py).
 
     bench/run_full.sh                                   # CUDA GPU: ContentV-8B-shaped folder, 768x432x125, 3 steps
+    bench/run_full.sh --set speed                       # the same folder size: step-cache levels and compile
     .venv/bin/python -m bench.full_bench --scale small  # CPU: scaled-down model and job, a few minutes
     .venv/bin/python -m bench.full_bench --model /path/to/ContentV-8B --device cuda   # real weights
 
@@ -243,15 +244,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="file stem of the results (default: engine-<device>-<scale>)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per configuration")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--set",
+        default="memory",
+        choices=["memory", "speed", "all"],
+        help="GPU configurations: the memory placements (default), all on GPU with the step-cache levels and "
+        "compile (where this checkout has issue 9's speed options), or both (longer than 8 minutes at full size)",
+    )
     args = parser.parse_args(argv)
     size, frames, steps = SCALE_DEFAULTS[args.scale]
     args.size = args.size or size
     args.frames = args.frames or frames
     args.steps = args.steps or steps
 
-    configs = dict(GPU_CONFIGS) if args.device == "cuda" else dict(CPU_CONFIGS)
+    configs = dict(CPU_CONFIGS)
     if args.device == "cuda":
-        configs.update(speed_configs())
+        configs = {} if args.set == "speed" else dict(GPU_CONFIGS)
+        if args.set != "memory":
+            configs.setdefault("all on GPU", GPU_CONFIGS["all on GPU"])
+            configs.update(speed_configs())
     if args.configs:
         wanted = [c.strip() for c in args.configs.split(",")]
         unknown = [c for c in wanted if c not in configs]

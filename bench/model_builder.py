@@ -190,7 +190,6 @@ def _write_component(folder: Path, build: Callable[[], Any], device: str, dtype:
             config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         _save_shards(model, folder, "diffusion_pytorch_model")
     else:
-        model.config.torch_dtype = dtype  # transformers records the stored dtype
         model.config.save_pretrained(folder)
         _save_shards(model, folder, "model")
     del model
