@@ -183,7 +183,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stage_marks[str(stage.value)] = time.perf_counter()
         peaks.on_stage(stage)
 
-    sink = ProgressSink(on_stage=on_stage, on_step=lambda _p: step_marks.append(time.perf_counter()))
+    def on_step(_progress: Any) -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()  # the step's kernels are queued asynchronously: time them finished
+        step_marks.append(time.perf_counter())
+
+    sink = ProgressSink(on_stage=on_stage, on_step=on_step)
     engine = Engine()
     with tempfile.TemporaryDirectory() as tmp:
         output = OutputOptions(Path(tmp) / "clip.mp4", write_sidecar=False)
