@@ -478,9 +478,7 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
         den_w = w.transformer
         dec_w = w.vae
     elif placement is Placement.SEQUENTIAL:
-        enc_w = den_w = dec_w = w.largest_leaf
-        if not options.small_models_on_demand:
-            pass  # accelerate's sequential offload always moves leaves in turn
+        enc_w = den_w = dec_w = w.largest_leaf  # accelerate moves one leaf module in at a time
     else:  # streamed
         t5_on_gpu = w.t5_shared + int(STREAMED_BLOCKS_IN_FLIGHT * w.t5_block) if options.t5_streamed else w.t5
         blocks = w.transformer_other + int(STREAMED_BLOCKS_IN_FLIGHT * w.transformer_block)
