@@ -93,7 +93,8 @@ class JobAdvice:
 def gpu_free_bytes(gpu: GpuSample | None) -> int | None:
     if gpu is None or gpu.total_bytes <= 0:
         return None
-    return max(0, gpu.total_bytes - gpu.used_bytes)
+    # What this app holds (a model loaded by an earlier job) is freed or reused by the next one.
+    return max(0, gpu.total_bytes - gpu.used_bytes + gpu.own_bytes)
 
 
 def host_ram_available(sample: SystemSample | None) -> int:

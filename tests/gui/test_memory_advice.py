@@ -122,3 +122,31 @@ def test_the_window_shows_the_advice_and_recommends(qtbot, open_window, fake_rtx
     before = label.text()
     window.parameter_form.frames_spin.setValue(17)
     qtbot.waitUntil(lambda: label.text() != before, timeout=5_000)
+
+
+def test_memory_this_app_holds_counts_as_free(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a job the loaded model fills the card; NVML's per-process figure lets the next job's advice count
+    that memory as free (the engine reuses or replaces the model)."""
+    import os
+
+    from gui.system_monitor import NvmlReader
+
+    class Memory:
+        used, total = 11 * GiB, 12 * GiB
+
+    process = types.SimpleNamespace(pid=os.getpid(), usedGpuMemory=10 * GiB)
+    other = types.SimpleNamespace(pid=-1, usedGpuMemory=1 * GiB)
+    fake = types.SimpleNamespace(
+        nvmlInit=lambda: None,
+        nvmlShutdown=lambda: None,
+        nvmlDeviceGetCount=lambda: 1,
+        nvmlDeviceGetHandleByIndex=lambda i: "gpu0",
+        nvmlDeviceGetName=lambda h: RTX_4070.cuda_name.encode(),
+        nvmlDeviceGetMemoryInfo=lambda h: Memory(),
+        nvmlDeviceGetComputeRunningProcesses=lambda h: [process, other],
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    gpu = NvmlReader().read()
+    assert gpu is not None and gpu.own_bytes == 10 * GiB
+    panel = panel_for(qtbot, RTX_4070, SystemSample(gpu, "", 8 * GiB, 64 * GiB))
+    assert "11.0 GB free" in panel.advice_text()
