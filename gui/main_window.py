@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore(model_override)
+        self._update_memory_advice()
         if shared_data_dir:
             self.statusBar().showMessage(
                 "Another ContentV Studio window is using this data folder; both write to the same history.", 15000
@@ -363,6 +364,9 @@ class MainWindow(QMainWindow):
         h.exportRequested.connect(lambda r: r.video is not None and self.export_clip(str(r.video)))
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)
+        # Memory advice before a job (issue 8, item 6): the estimate follows the form and NVML's free memory.
+        self.monitor.sampled.connect(self.memory_panel.update_sample)
+        self.parameter_form.changed.connect(self._update_memory_advice)
 
     # ---- start-up ---------------------------------------------------------------------------------------------
     def _restore(self, model_override: str | None) -> None:
@@ -445,6 +449,12 @@ class MainWindow(QMainWindow):
             except DeviceUnavailableError as exc:
                 found.append(exc.message)
         return found
+
+    def _update_memory_advice(self) -> None:
+        from core.estimate import JobShape
+
+        p = self.parameter_form.parameters()
+        self.memory_panel.set_job_shape(JobShape(p.width, p.height, p.num_frames, p.steps, p.guidance))
 
     def _revalidate(self) -> None:
         problems = self.problems()

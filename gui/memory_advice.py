@@ -1,12 +1,18 @@
-"""What to try after running out of memory: the next rung of the ladder in core.engine.OOM_ADVICE (model CPU
-offload and VAE tiling, then 8-bit weights, then attention slicing, then streamed or sequential offload),
-skipping what this machine cannot use."""
+"""Memory advice for the window, as plain functions the panel calls (no widgets here).
+
+Before a job: whether it will fit on the GPU and how long it will take (the estimator in core/estimate.py against
+the free memory NVML reports), and the fastest settings that fit. After running out of memory: the next rung of
+the ladder in core.engine.OOM_ADVICE (model CPU offload and VAE tiling, then 8-bit weights, then attention
+slicing, then streamed or sequential offload), skipping what this machine cannot use."""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
+from core.estimate import SAFETY_MARGIN_BYTES, JobShape, Recommendation, estimate, options_from_memory, recommend
 from core.request import MemoryOptions, Placement, Quantization
+from gui.system_monitor import GpuSample, SystemSample
 
 PLACEMENT_NAMES = {
     Placement.GPU: "all on GPU",
@@ -68,3 +74,71 @@ def describe_changes(old: MemoryOptions, new: MemoryOptions) -> list[str]:
     if new.text_encoders_off_gpu and not old.text_encoders_off_gpu:
         changes.append("text encoders off the GPU after encoding")
     return changes
+
+
+# ---- before a job: will it fit, how long will it take (issue 8, item 6) -------------------------------------------
+@dataclass(frozen=True)
+class JobAdvice:
+    """The estimator's answer for the job in the form, against what the GPU has free now."""
+
+    fits: bool | None  # None: no GPU reading to compare with (a CPU-only machine, no NVIDIA driver)
+    peak_bytes: int
+    peak_stage: str  # "encoding", "denoising" or "decoding"
+    free_bytes: int | None
+    total_s: float
+    s_per_step: float
+    on_cpu: bool
+
+
+def gpu_free_bytes(gpu: GpuSample | None) -> int | None:
+    if gpu is None or gpu.total_bytes <= 0:
+        return None
+    # What this app holds (a model loaded by an earlier job) is freed or reused by the next one.
+    return max(0, gpu.total_bytes - gpu.used_bytes + gpu.own_bytes)
+
+
+def host_ram_available(sample: SystemSample | None) -> int:
+    """RAM the job may use: what is free now, or (with no reading) an unlimited amount."""
+    if sample is None or sample.ram_total_bytes <= 0:
+        return 1 << 62
+    return max(0, sample.ram_total_bytes - sample.ram_used_bytes)
+
+
+def _gpu_name(capabilities: object, sample: SystemSample | None) -> str:
+    if sample is not None and sample.gpu is not None and sample.gpu.name:
+        return sample.gpu.name
+    return str(getattr(capabilities, "cuda_name", "") or "")
+
+
+def advise(shape: JobShape, memory: MemoryOptions, capabilities: object, sample: SystemSample | None) -> JobAdvice:
+    """Estimate the job as the form stands: peak GPU memory against the free memory NVML reports, and time."""
+    accelerator = getattr(capabilities, "accelerator", None)
+    on_cpu = memory.device == "cpu" or (memory.device == "auto" and accelerator is None)
+    device = "cpu" if on_cpu else ("mps" if accelerator == "mps" and memory.device != "cuda" else "cuda")
+    bf16 = bool(getattr(capabilities, "bf16", True))
+    dtype = memory.dtype if memory.dtype != "auto" else ("float32" if on_cpu else "bfloat16" if bf16 else "float16")
+    options = options_from_memory(
+        dataclasses.replace(memory, device=device, dtype=dtype), gpu_name=_gpu_name(capabilities, sample)
+    )
+    result = estimate(shape, options)
+    free = None if on_cpu else gpu_free_bytes(sample.gpu if sample is not None else None)
+    fits = None if free is None else result.peak_bytes + SAFETY_MARGIN_BYTES <= free
+    if on_cpu:
+        peak = result.host_ram_bytes
+        fits = peak <= host_ram_available(sample) if sample is not None else None
+    else:
+        peak = result.peak_bytes
+    return JobAdvice(fits, peak, result.peak_stage, free, result.total_s, result.s_per_step, on_cpu)
+
+
+def recommend_options(
+    shape: JobShape, current: MemoryOptions, capabilities: object, sample: SystemSample | None
+) -> Recommendation | None:
+    """The fastest settings predicted to fit this GPU's free memory; None without a GPU reading. The device and
+    precision the user chose are kept."""
+    free = gpu_free_bytes(sample.gpu if sample is not None else None)
+    if free is None or getattr(capabilities, "accelerator", None) is None:
+        return None
+    found = recommend(shape, free, host_ram_available(sample), capabilities)
+    chosen = dataclasses.replace(found.options, device=current.device, dtype=current.dtype)
+    return Recommendation(chosen, found.estimate, found.fits)

@@ -11,14 +11,19 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
+from core.estimate import JobShape
 from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization
 from gui.i18n import QT_TRANSLATE_NOOP, core_text
+from gui.memory_advice import advise, describe_changes, recommend_options
+from gui.system_monitor import SystemSample
 
 PLACEMENT_TEXT: dict[Placement, tuple[str, str, str]] = {
     # placement: (objectName, label, tooltip on cost and saving); texts translated where shown (_label)
@@ -233,12 +238,34 @@ class MemoryPanel(QWidget):
         self.machine_label.setWordWrap(True)
         layout.addWidget(self.machine_label)
 
+        # -- advice before a job: will it fit, how long (the estimator against NVML's free memory)
+        advice_row = QHBoxLayout()
+        advice_row.setContentsMargins(0, 0, 0, 0)
+        self.advice_label = QLabel()
+        self.advice_label.setObjectName("memoryAdviceLabel")
+        self.advice_label.setProperty("role", "hint")
+        self.advice_label.setWordWrap(True)
+        self.recommend_button = QPushButton(self.tr("Recommend"))
+        self.recommend_button.setObjectName("recommendButton")
+        self.recommend_button.setToolTip(
+            self.tr("Choose the fastest memory settings predicted to fit in the GPU memory that is free now.")
+        )
+        self.recommend_button.clicked.connect(self.apply_recommendation)
+        advice_row.addWidget(self.advice_label, 1)
+        advice_row.addWidget(self.recommend_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(advice_row)
+        self._caps: object = None
+        self._sample: SystemSample | None = None
+        self._shape = JobShape()
+        self._recommendation_note = ""
+
         for combo in (self.device_combo, self.dtype_combo, self.quant_combo):
             combo.currentIndexChanged.connect(self._on_changed)
         self.placement_group.buttonToggled.connect(lambda _b, on: on and self._on_changed())
         for check in (self.vae_slicing, self.vae_tiling, self.attention_slicing, self.text_encoders_off):
             check.toggled.connect(self._on_changed)
         self._update_dependent()
+        self._refresh_advice()
 
     @staticmethod
     def _check(name: str, text: str, tip: str) -> QCheckBox:
@@ -289,6 +316,7 @@ class MemoryPanel(QWidget):
     def set_capabilities(self, caps: object, unavailable: dict[str, str]) -> None:
         """caps: core.devices.Capabilities; unavailable: core.devices.unavailable_reasons(caps)."""
         self._caps_known = True
+        self._caps = caps
         self._unavailable = dict(unavailable)
         for placement, button in self.placement_buttons.items():
             reason = core_text(self._unavailable.get(placement.value, ""))
@@ -350,6 +378,7 @@ class MemoryPanel(QWidget):
     # ---- dependent controls -----------------------------------------------------------------------------------
     def _on_changed(self, *_: object) -> None:
         self._update_dependent()
+        self._refresh_advice()
         if not self.signalsBlocked():
             self.changed.emit()
 
@@ -365,3 +394,84 @@ class MemoryPanel(QWidget):
         self.text_encoders_off.setEnabled(not reason)
         self.text_encoders_reason.setText(reason)
         self.text_encoders_reason.setVisible(bool(reason))
+
+    # ---- advice before a job (issue 8, item 6) -----------------------------------------------------------------
+    def set_job_shape(self, shape: JobShape) -> None:
+        """The size, length, steps and guidance of the job in the form."""
+        if shape != self._shape:
+            self._shape = shape
+            self._recommendation_note = ""
+            self._refresh_advice()
+
+    def update_sample(self, sample: SystemSample) -> None:
+        """A reading from the system monitor (NVML's free GPU memory, system RAM)."""
+        self._sample = sample
+        self._refresh_advice()
+
+    def advice_text(self) -> str:
+        return self.advice_label.text()
+
+    def apply_recommendation(self) -> None:
+        found = recommend_options(self._shape, self.options(), self._caps, self._sample)
+        if found is None:
+            return
+        old = self.options()
+        self.set_options(found.options)
+        changes = describe_changes(old, found.options)
+        if not found.fits:
+            self._recommendation_note = self.tr(
+                "Nothing fits in the free GPU memory; these are the lowest-memory settings. "
+                "Try a smaller size or fewer frames."
+            )
+        elif changes:
+            self._recommendation_note = self.tr("Recommended: {0}.").format(", ".join(changes))
+        else:
+            self._recommendation_note = self.tr("The current settings are already the fastest that fit.")
+        self._refresh_advice()
+
+    def _refresh_advice(self) -> None:
+        if not hasattr(self, "advice_label"):
+            return  # still building the panel
+        caps = self._caps
+        has_gpu_reading = self._sample is not None and self._sample.gpu is not None
+        can_recommend = has_gpu_reading and getattr(caps, "accelerator", None) is not None
+        self.recommend_button.setEnabled(can_recommend)
+        if not can_recommend:
+            self.recommend_button.setToolTip(self.tr("Needs a GPU whose free memory can be read (NVIDIA, NVML)."))
+        if caps is None:
+            self.advice_label.setText(self.tr("Estimating needs the machine check to finish…"))
+            return
+        advice = advise(self._shape, self.options(), caps, self._sample)
+        peak = f"{advice.peak_bytes / 2**30:.1f}"
+        stage = {
+            "encoding": self.tr("while encoding the prompt"),
+            "denoising": self.tr("while denoising"),
+            "decoding": self.tr("while decoding"),
+        }[advice.peak_stage]
+        duration = self._duration(advice.total_s)
+        if advice.on_cpu:
+            text = self.tr("Runs on the CPU: about {0} GB of RAM; very slow (an estimate of {1}).")
+            text = text.format(peak, duration)
+        elif advice.free_bytes is None:
+            text = self.tr("Needs about {0} GB of GPU memory at its peak ({1}); about {2} on this GPU.").format(
+                peak, stage, duration
+            )
+        elif advice.fits:
+            text = self.tr("Fits: about {0} GB at its peak ({1}), {2} GB free. About {3} ({4} s per step).").format(
+                peak, stage, f"{advice.free_bytes / 2**30:.1f}", duration, f"{advice.s_per_step:.1f}"
+            )
+        else:
+            text = self.tr(
+                "Will not fit: needs about {0} GB ({1}), {2} GB free. Press Recommend for settings that fit."
+            ).format(peak, stage, f"{advice.free_bytes / 2**30:.1f}")
+        if self._recommendation_note:
+            text = f"{self._recommendation_note} {text}"
+        self.advice_label.setText(text)
+        self.advice_label.setProperty("fits", "" if advice.fits is None else ("yes" if advice.fits else "no"))
+
+    def _duration(self, seconds: float) -> str:
+        if seconds < 90:
+            return self.tr("{0} s").format(f"{seconds:.0f}")
+        if seconds < 90 * 60:
+            return self.tr("{0} min").format(f"{seconds / 60:.0f}")
+        return self.tr("{0} h").format(f"{seconds / 3600:.1f}")

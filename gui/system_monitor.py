@@ -20,6 +20,7 @@ class GpuSample:
     name: str
     used_bytes: int
     total_bytes: int
+    own_bytes: int = 0  # of used_bytes, what this process holds (the loaded model), where NVML tells
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,17 @@ class NvmlReader:
             self.note = self.note.format(error=exc)
             self._handle = None
             return None
-        return GpuSample(self._name, int(info.used), int(info.total))
+        return GpuSample(self._name, int(info.used), int(info.total), self._own_bytes())
+
+    def _own_bytes(self) -> int:
+        """GPU memory this process holds: the memory advice counts it as free, since a new job reuses or
+        replaces the loaded model. 0 where the driver does not say (some report None per process)."""
+        try:
+            processes = self._nvml.nvmlDeviceGetComputeRunningProcesses(self._handle)  # type: ignore[union-attr]
+        except Exception:
+            return 0
+        pid = os.getpid()
+        return sum(int(getattr(p, "usedGpuMemory", 0) or 0) for p in processes if getattr(p, "pid", None) == pid)
 
     def _init(self) -> None:
         try:

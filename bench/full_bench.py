@@ -1,0 +1,306 @@
+"""The engine benchmark at full size (a GPU) or scaled down (the CPU): every memory configuration through the
+project's `Engine`, each in a fresh process, against the official algorithm on the same weights and against the
+memory estimator (core/estimate.py).
+
+    bench/run_full.sh                                   # CUDA GPU: ContentV-8B-shaped folder, 768x432x125, 3 steps
+    bench/run_full.sh --set speed                       # the same folder size: step-cache levels and compile
+    .venv/bin/python -m bench.full_bench --scale small  # CPU: scaled-down model and job, a few minutes
+    .venv/bin/python -m bench.full_bench --model /path/to/ContentV-8B --device cuda   # real weights
+
+Writes bench/results/engine-<device>-<scale>.json and .md (the device named in both). Per configuration: per-stage peak
+device memory, s/step, load time, peak host RAM; ratios: engine s/step vs the official algorithm's, streamed vs
+all on GPU, measured vs estimated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+GiB = 2**30
+RESULTS = ROOT / "bench" / "results"
+
+# name -> (config for bench.run_config, runs the official baseline too)
+GPU_CONFIGS: dict[str, dict[str, Any]] = {
+    "all on GPU": {"memory": {"offload": "none"}},
+    "model offload + tiling": {"memory": {"offload": "model", "vae_tiling": True}},
+    "streamed": {"memory": {"offload": "streamed"}},
+    "streamed + int8 + tiling": {"memory": {"offload": "streamed", "quantize": "int8", "vae_tiling": True}},
+    "sequential + int8 + tiling": {"memory": {"offload": "sequential", "quantize": "int8", "vae_tiling": True}},
+}
+CPU_CONFIGS: dict[str, dict[str, Any]] = {
+    "all on CPU": {"memory": {"offload": "none"}},
+    "int8 + tiling": {"memory": {"offload": "none", "quantize": "int8", "vae_tiling": True}},
+}
+BASELINE_CONFIG = {"all on GPU", "all on CPU"}
+
+SCALE_DEFAULTS = {
+    # scale: (size, frames, steps)
+    "full": ("768x432", 125, 3),
+    "small": ("256x144", 17, 3),
+    "tiny": ("64x48", 5, 2),
+}
+
+
+def speed_configs() -> dict[str, dict[str, Any]]:
+    """Step-cache levels and compile, where this checkout's requests have issue 9's speed options."""
+    import core.request as request_module
+
+    if not hasattr(request_module, "SpeedOptions"):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    step_cache = getattr(request_module, "StepCache", None)
+    if step_cache is not None:
+        for level in ("fast", "faster"):
+            if any(str(m.value) == level for m in step_cache):
+                found[f"all on GPU, {level} cache"] = {"memory": {"offload": "none"}, "speed": {"step_cache": level}}
+    if hasattr(request_module.SpeedOptions(), "compile"):
+        found["all on GPU, compiled"] = {"memory": {"offload": "none"}, "speed": {"compile": True}}
+    return found
+
+
+def run_one(name: str, config: dict[str, Any], args: argparse.Namespace, model: Path) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.run_config",
+        "--model",
+        str(model),
+        "--config",
+        json.dumps(config),
+        "--device",
+        args.device,
+        "--dtype",
+        args.dtype,
+        "--size",
+        args.size,
+        "--frames",
+        str(args.frames),
+        "--steps",
+        str(args.steps),
+    ]
+    if name in BASELINE_CONFIG and not args.no_baseline:
+        command.append("--baseline")
+    print(f"[bench] {name} …", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"name": name, "config": config, "error": f"timed out after {args.timeout} s"}
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+            result["name"] = name
+            result["wall_s"] = round(time.perf_counter() - start, 2)
+            if "baseline not available" in done.stderr:
+                result["official_note"] = "baseline not available"
+            return result
+    tail = (done.stderr or done.stdout).strip().splitlines()[-8:]
+    return {"name": name, "config": config, "error": " | ".join(tail) or f"exit status {done.returncode}"}
+
+
+def attach_estimates(results: list[dict[str, Any]], args: argparse.Namespace, model: Path) -> None:
+    from core.estimate import Architecture, EstimateOptions, JobShape, estimate
+    from core.request import MemoryOptions
+
+    arch = Architecture.from_model_dir(model)
+    width, height = (int(v) for v in args.size.split("x"))
+    shape = JobShape(width, height, args.frames, steps=args.steps)
+    for result in results:
+        if "error" in result:
+            continue
+        memory = MemoryOptions.from_dict(result["config"].get("memory", {}))
+        dtype = args.dtype if args.dtype != "auto" else ("float32" if args.device == "cpu" else "bfloat16")
+        options = EstimateOptions(
+            placement=memory.placement,
+            quantization=memory.quantization,
+            vae_tiling=memory.vae_tiling,
+            device=args.device,
+            dtype=dtype,
+            guidance_batched=bool(result.get("guidance_batched")),
+            gpu_name=result.get("device_name", ""),
+        )
+        predicted = estimate(shape, options, arch)
+        result["estimate"] = {
+            "encoding_bytes": predicted.encoding_bytes,
+            "denoising_bytes": predicted.denoising_bytes,
+            "decoding_bytes": predicted.decoding_bytes,
+            "peak_bytes": predicted.peak_bytes,
+            "host_ram_bytes": predicted.host_ram_bytes,
+            "s_per_step": predicted.s_per_step,
+        }
+
+
+def attach_ratios(results: list[dict[str, Any]]) -> dict[str, float]:
+    by_name = {r["name"]: r for r in results if "error" not in r}
+    ratios: dict[str, float] = {}
+    base = by_name.get("all on GPU") or by_name.get("all on CPU")
+    if base and base.get("official") and base.get("s_per_step"):
+        ratios["official s/step ÷ engine s/step (speed-up)"] = base["official"]["s_per_step"] / base["s_per_step"]
+    streamed = by_name.get("streamed")
+    if base and streamed and base.get("s_per_step"):
+        ratios["streamed s/step ÷ all on GPU"] = streamed["s_per_step"] / base["s_per_step"]
+    for result in by_name.values():
+        if base and result is not base and base.get("s_per_step") and result.get("s_per_step"):
+            result["s_per_step_vs_base"] = result["s_per_step"] / base["s_per_step"]
+        if result.get("official") and result.get("s_per_step"):
+            result["speedup_vs_official"] = result["official"]["s_per_step"] / result["s_per_step"]
+    return ratios
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "device"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    def gib(value: Any) -> str:
+        return "—" if value is None else f"{value / GiB:.2f}"
+
+    lines = [
+        f"# Engine benchmark: {report['device_name']} ({report['device']})",
+        "",
+        f"Model: {report['model_description']} · {report['size']}, {report['frames']} frames, {report['steps']} steps, "
+        f"dtype {report['dtype']} · torch {report['torch']} · model folder built in {report['build_s']:.1f} s.",
+        "Peaks are per stage ("
+        + ("CUDA allocator, reset as each stage begins" if report["device"] == "cuda" else "tensor tracker")
+        + "); est. = core/estimate.py's prediction for the same job.",
+        "",
+        "| configuration | encoding GiB | denoising GiB | decoding GiB | peak GiB (est.) | s/step (est.) | load s | "
+        "host RAM peak GiB (est.) | vs all-on-device | vs official |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        if "error" in r:
+            lines.append(f"| {r['name']} | failed: {r['error'][:160]} | | | | | | | | |")
+            continue
+        stages = r["stage_peak_bytes"]
+        est = r.get("estimate", {})
+        vs_base = f"{r['s_per_step_vs_base']:.3f}×" if "s_per_step_vs_base" in r else "—"
+        vs_official = f"{r['speedup_vs_official']:.2f}× faster" if "speedup_vs_official" in r else "—"
+        lines.append(
+            f"| {r['name']} | {gib(stages.get('encoding'))} | {gib(stages.get('denoising'))} | "
+            f"{gib(stages.get('decoding'))} | {gib(r['peak_bytes'])} ({gib(est.get('peak_bytes'))}) | "
+            f"{r['s_per_step']:.3g} ({est.get('s_per_step', float('nan')):.3g}) | {r['load_s']:.1f} | "
+            f"{gib(r['peak_host_ram_bytes'])} ({gib(est.get('host_ram_bytes'))}) | {vs_base} | {vs_official} |"
+        )
+    baseline = next((r for r in report["results"] if r.get("official")), None)
+    if baseline:
+        lines += ["", f"Official algorithm on the same weights: {baseline['official']['s_per_step']:.3f} s/step."]
+    elif any(r.get("official_note") for r in report["results"]):
+        lines += ["", "Official algorithm: baseline not available (bench/official_algorithm.py missing)."]
+    if report["ratios"]:
+        lines += ["", "| ratio | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.3f} |" for k, v in report["ratios"].items()]
+    if report["device"] == "cpu":
+        lines += [
+            "",
+            "A scaled-down CPU run: it checks the benchmark end to end and the CPU-valid configurations; the GPU "
+            "figures come from `bench/run_full.sh` on a CUDA machine.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def build_or_use_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, float, str]:
+    if args.model:
+        return Path(args.model), 0.0, f"weights from {args.model}"
+    target = workdir / f"contentv-{args.scale}"
+    if args.scale == "tiny":
+        from core.demo_model import make_demo_model
+
+        start = time.perf_counter()
+        make_demo_model(target, overwrite=True)
+        return target, time.perf_counter() - start, "the demo model (tiny random ContentV)"
+    from bench.model_builder import SCALES, build_model
+
+    dtype = "bfloat16" if args.device == "cuda" else "float32"
+    seconds = build_model(target, SCALES[args.scale], args.device, dtype)
+    description = "ContentV-8B-shaped, random weights" if args.scale == "full" else "scaled-down ContentV, random"
+    return target, seconds, description
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="small", choices=sorted(SCALE_DEFAULTS))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--model", default=None, help="a ContentV folder (real weights) instead of a random one")
+    parser.add_argument("--size", default=None, help="WxH (default: by scale)")
+    parser.add_argument("--frames", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--configs", default=None, help="comma-separated configuration names (default: all)")
+    parser.add_argument("--workdir", default=None, help="where the random model folder is built")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--name", default=None, help="file stem of the results (default: engine-<device>-<scale>)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per configuration")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--set",
+        default="memory",
+        choices=["memory", "speed", "all"],
+        help="GPU configurations: the memory placements (default), all on GPU with the step-cache levels and "
+        "compile (where this checkout has issue 9's speed options), or both (longer than 8 minutes at full size)",
+    )
+    args = parser.parse_args(argv)
+    size, frames, steps = SCALE_DEFAULTS[args.scale]
+    args.size = args.size or size
+    args.frames = args.frames or frames
+    args.steps = args.steps or steps
+
+    configs = dict(CPU_CONFIGS)
+    if args.device == "cuda":
+        configs = {} if args.set == "speed" else dict(GPU_CONFIGS)
+        if args.set != "memory":
+            configs.setdefault("all on GPU", GPU_CONFIGS["all on GPU"])
+            configs.update(speed_configs())
+    if args.configs:
+        wanted = [c.strip() for c in args.configs.split(",")]
+        unknown = [c for c in wanted if c not in configs]
+        if unknown:
+            parser.error(f"unknown configuration(s) {unknown}; choose from {sorted(configs)}")
+        configs = {c: configs[c] for c in wanted}
+
+    import torch
+
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        model, build_s, description = build_or_use_model(args, Path(tmp))
+        results = [run_one(name, config, args, model) for name, config in configs.items()]
+        attach_estimates(results, args, model)
+    ratios = attach_ratios(results)
+    device_name = next((r["device_name"] for r in results if "device_name" in r), args.device)
+    report = {
+        "device": args.device,
+        "device_name": device_name,
+        "torch": torch.__version__,
+        "scale": args.scale,
+        "model_description": description,
+        "size": args.size,
+        "frames": args.frames,
+        "steps": args.steps,
+        "dtype": args.dtype,
+        "build_s": build_s,
+        "results": results,
+        "ratios": ratios,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or f"engine-{slug(device_name if args.device == 'cuda' else 'cpu')}-{args.scale}"
+    (out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (out / f"{stem}.md").write_text(markdown(report), encoding="utf-8")
+    print(markdown(report))
+    print(f"[bench] wrote {out / stem}.json and .md", file=sys.stderr)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""One benchmark configuration, run through the project's `Engine` in a fresh process (so the host-RAM peak
+belongs to this configuration alone). Prints one line `RESULT {json}` on stdout.
+
+    python -m bench.run_config --model DIR --config '{"memory": {"offload": "streamed"}}' --device cuda \
+        --size 768x432 --frames 125 --steps 3 [--baseline]
+
+Per stage (loading, encoding, denoising, decoding): peak GPU memory from the CUDA allocator, its peak statistics
+reset as each stage begins (the engine's stage callback); on the CPU, the tensor-memory tracker of core/memtrack.py
+(tensors alive, reset the same way). Seconds per step: the median interval between steps after the first (which
+includes warm-up). Host RAM: the process's VmHWM (Linux), or psutil's RSS sampled by a thread elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PROMPT = "A red fox trots through fresh snow in a silent pine forest at dawn."
+
+
+class HostRamPeak:
+    """Peak resident memory of this process: VmHWM where the kernel keeps it, else RSS sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self._peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if _vm_kib("VmHWM:") is None:
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        process = psutil.Process()
+        while not self._stop.wait(0.02):
+            self._peak = max(self._peak, process.memory_info().rss)
+
+    def current(self) -> int:
+        kib = _vm_kib("VmRSS:")
+        if kib is not None:
+            return kib * 1024
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+
+    def peak(self) -> int:
+        kib = _vm_kib("VmHWM:")
+        if kib is not None:
+            return kib * 1024
+        self._stop.set()
+        return max(self._peak, self.current())
+
+
+def _vm_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class StagePeaks:
+    """Peak device memory of each stage, reset when the next one begins."""
+
+    def __init__(self, device: str) -> None:
+        import torch
+
+        from core.memtrack import TensorMemoryTracker
+
+        self.device = device
+        self.peaks: dict[str, int] = {}
+        self._stage: str | None = None
+        self._torch = torch
+        self.tracker = None if device == "cuda" else TensorMemoryTracker()
+
+    def _read(self) -> int:
+        if self.device == "cuda":
+            self._torch.cuda.synchronize()
+            return int(self._torch.cuda.max_memory_allocated())
+        assert self.tracker is not None
+        return int(self.tracker.peak_bytes)
+
+    def _reset(self) -> None:
+        if self.device == "cuda":
+            self._torch.cuda.synchronize()
+            self._torch.cuda.reset_peak_memory_stats()
+        else:
+            assert self.tracker is not None
+            self.tracker.peak_bytes = self.tracker.current_bytes
+
+    def on_stage(self, stage: Any) -> None:
+        self.finish()
+        self._stage = str(getattr(stage, "value", stage))
+        self._reset()
+
+    def finish(self) -> None:
+        if self._stage is not None:
+            self.peaks[self._stage] = max(self.peaks.get(self._stage, 0), self._read())
+            self._stage = None
+
+
+def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
+    from core.request import GenerationRequest, MemoryOptions
+
+    width, height = (int(v) for v in args.size.split("x"))
+    memory = MemoryOptions.from_dict({"device": args.device, "dtype": args.dtype, **config.get("memory", {})})
+    request = GenerationRequest(
+        prompt=PROMPT,
+        width=width,
+        height=height,
+        num_frames=args.frames,
+        steps=args.steps,
+        guidance=6.0,
+        seed=0,
+        memory=memory,
+    )
+    speed = config.get("speed")
+    if speed:
+        # The speed options of issue 9 (core.request.SpeedOptions), where this checkout has them.
+        import core.request as request_module
+
+        speed_cls = request_module.SpeedOptions  # type: ignore[attr-defined]
+        values: dict[str, Any] = {}
+        for name, value in speed.items():
+            current = getattr(speed_cls(), name)
+            values[name] = type(current)(value) if not isinstance(current, (bool, str)) else value
+        request = dataclasses.replace(request, speed=speed_cls(**values))  # type: ignore[call-arg]
+    return request
+
+
+def guidance_batched(request: Any) -> bool:
+    """Whether this engine runs guidance batched for the request (issue 9's speed options where present; the
+    older engine batches whenever it fits, which it did in every measured configuration)."""
+    speed = getattr(request, "speed", None)
+    if speed is None:
+        return True
+    mode = getattr(speed, "guidance_batching", None)
+    return str(getattr(mode, "value", mode)).lower() == "batched"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    host = HostRamPeak()
+    import torch
+
+    from core.engine import Engine
+    from core.progress import ProgressSink
+    from core.request import OutputOptions
+
+    config = json.loads(args.config)
+    request = build_request(config, args)
+    device = args.device
+    result: dict[str, Any] = {"config": config, "guidance_batched": guidance_batched(request)}
+    if device == "cuda":
+        result["device_name"] = torch.cuda.get_device_name(0)
+        result["gpu_total_bytes"] = int(torch.cuda.get_device_properties(0).total_memory)
+    else:
+        result["device_name"] = platform.processor() or platform.machine() or "cpu"
+    result["host_ram_before_bytes"] = host.current()
+    peaks = StagePeaks(device)
+    step_marks: list[float] = []
+    stage_marks: dict[str, float] = {}
+
+    def on_stage(stage: Any) -> None:
+        stage_marks[str(stage.value)] = time.perf_counter()
+        peaks.on_stage(stage)
+
+    def on_step(_progress: Any) -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()  # the step's kernels are queued asynchronously: time them finished
+        step_marks.append(time.perf_counter())
+
+    sink = ProgressSink(on_stage=on_stage, on_step=on_step)
+    engine = Engine()
+    with tempfile.TemporaryDirectory() as tmp:
+        output = OutputOptions(Path(tmp) / "clip.mp4", write_sidecar=False)
+        if peaks.tracker is not None:
+            with peaks.tracker:
+                generated = engine.generate(args.model, request, output, sink)
+        else:
+            generated = engine.generate(args.model, request, output, sink)
+    peaks.finish()
+    intervals = [b - a for a, b in itertools.pairwise(step_marks)]
+    first_step = step_marks[0] - stage_marks["denoising"] if step_marks else None
+    result.update(
+        {
+            "stage_peak_bytes": peaks.peaks,
+            "peak_bytes": max(peaks.peaks.get(s, 0) for s in ("encoding", "denoising", "decoding")),
+            "engine_peak_bytes": generated.peak_vram_bytes,
+            "s_per_step": statistics.median(intervals) if intervals else first_step,
+            "first_step_s": first_step,
+            "timings": generated.timings.to_dict(),
+            "load_s": generated.timings.loading_s,
+            "frames": generated.num_frames,
+            "peak_host_ram_bytes": host.peak(),
+        }
+    )
+    result["extra_host_ram_bytes"] = result["peak_host_ram_bytes"] - result["host_ram_before_bytes"]
+    if args.baseline:
+        result["official"] = official_baseline(engine, request, args)
+    return result
+
+
+def official_baseline(engine: Any, request: Any, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The official algorithm (bench/official_algorithm.py) on the same loaded weights, timed step by step."""
+    try:
+        from bench.official_algorithm import time_official_steps  # type: ignore[import-not-found]
+    except ImportError:
+        print("baseline not available (bench/official_algorithm.py is missing)", file=sys.stderr)
+        return None
+    import torch
+
+    pipe = engine.pipeline
+    device = torch.device(args.device)
+    dtype = pipe.transformer.dtype
+    embeds = pipe.encode_prompt(
+        request.prompt, request.negative_prompt, True, request.max_sequence_length, device, dtype
+    )
+    shape = pipe.latent_shape(request.height, request.width, request.effective_frames)
+    latents = pipe.initial_noise(shape, 0, dtype, device)
+    times = time_official_steps(pipe.transformer, embeds, latents, request.steps, request.guidance, device)
+    later = times[1:] or times
+    return {"step_s": list(times), "s_per_step": statistics.median(later)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--config", default="{}", help="JSON: {'memory': MemoryOptions.to_dict() keys, 'speed': …}")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--size", default="768x432")
+    parser.add_argument("--frames", type=int, default=125)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--baseline", action="store_true", help="also time the official algorithm")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    result = run(args)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
