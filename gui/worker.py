@@ -70,10 +70,10 @@ class JobOutcome:
 def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str, str]:
     """(kind, message, advice) for anything that escaped the engine."""
     if isinstance(exc, StudioError):
-        return exc.kind, exc.message, exc.advice
+        return str(exc.kind), exc.message, exc.advice
     if isinstance(exc, MemoryError):
         return (
-            OutOfMemoryError.kind,
+            str(OutOfMemoryError.kind),
             "The computer ran out of system memory (RAM).",
             "Close other programs, or choose a smaller size or fewer frames.",
         )
@@ -81,7 +81,7 @@ def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str
     if isinstance(exc, RuntimeError) and "out of memory" in text.lower():  # MPS and some CUDA paths
         from core.engine import OOM_ADVICE
 
-        return OutOfMemoryError.kind, f"The GPU ran out of memory ({text.splitlines()[0][:200]}).", OOM_ADVICE
+        return str(OutOfMemoryError.kind), f"The GPU ran out of memory ({text.splitlines()[0][:200]}).", OOM_ADVICE
     advice = "This is a bug in ContentV Studio. " + (f"The details are in {log_hint}." if log_hint else "")
     return INTERNAL_ERROR, f"Something went wrong: {type(exc).__name__}: {text.splitlines()[0] if text else ''}", advice
 
