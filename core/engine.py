@@ -233,6 +233,8 @@ class Engine:
 
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0])
+            if output.job_id is not None:
+                metadata["job_id"] = output.job_id
             publish_clip(frames, reservation, request.fps, metadata)
             video, sidecar, frames_dir = reservation.video_path, reservation.sidecar_path, reservation.frames_dir
 

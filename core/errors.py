@@ -111,6 +111,10 @@ class OutputTakenError(OutputError):
     kind = FailureKind.BAD_INPUT
 
 
+class OutputNameTakenError(OutputTakenError):
+    """The very name is taken (a file, its sidecar, or another job's reservation): another name would do."""
+
+
 class JobCancelled(StudioError):
     """The user cancelled the job; nothing was written."""
 

@@ -237,6 +237,7 @@ class OutputOptions:
     video_path: Path
     frames_dir: Path | None = None  # lossless PNG frames, one per frame
     write_sidecar: bool = True
+    job_id: int | None = None  # the history's job, recorded in the sidecar so a restart can reconcile it
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from core.errors import OutputError, OutputTakenError
+from core.errors import OutputError, OutputNameTakenError, OutputTakenError
 
 FRAME_NAME = "frame_{:05d}.png"
 RESERVATION_SUFFIX = ".reserved"
@@ -55,10 +55,10 @@ def check_output_path(path: Path) -> None:
     if path.suffix.lower() != ".mp4":
         raise OutputTakenError(f"The output must be an .mp4 file (got '{path.name}').")
     if path.exists():
-        raise OutputTakenError(f"{path} already exists; it will not be overwritten.", "Choose another file name.")
+        raise OutputNameTakenError(f"{path} already exists; it will not be overwritten.", "Choose another file name.")
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
-        raise OutputTakenError(
+        raise OutputNameTakenError(
             f"{sidecar} already exists; the clip's sidecar would replace it.", "Choose another file name."
         )
     parent = path.parent if str(path.parent) else Path(".")
@@ -215,7 +215,7 @@ def reserve_outputs(video_path: Path, frames_dir: Path | None = None, sidecar: b
     try:
         reservation._write_marker("writing", create=True)
     except FileExistsError:
-        raise OutputTakenError(
+        raise OutputNameTakenError(
             f"Another job is already writing {video_path}; it will not be overwritten.", "Choose another file name."
         ) from None
     except OSError as exc:

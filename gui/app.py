@@ -17,7 +17,8 @@ from PySide6.QtCore import QLockFile, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import __version__
-from core.history import HistoryError, HistoryStore
+from core.history import HistoryError
+from core.history_recovery import open_history
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
@@ -84,7 +85,15 @@ def create_window(
     lock = QLockFile(str(paths.lock_file))
     lock.setStaleLockTime(0)  # a lock left by a crashed process is detected by its dead PID
     owns_folder = lock.tryLock(200)
-    store = HistoryStore(paths.history_db)
+    # A damaged history is moved aside and a fresh one started; clips a killed session published are
+    # reconciled with it (only by the instance that owns the folder, as for interrupted jobs).
+    opening = open_history(paths.history_db, paths.outputs if owns_folder else None)
+    store = opening.store
+    if owns_folder:
+        from core.video import clean_leftovers
+
+        for leftover in clean_leftovers(paths.outputs):
+            logger.info("Cleaned up after an earlier job: %s", leftover)
     interrupted = store.mark_interrupted() if owns_folder else 0
     settings = Settings.load(paths.settings_file)
     window = MainWindow(
@@ -99,6 +108,10 @@ def create_window(
         warm_imports=warm_imports,
         monitor_interval_ms=monitor_interval_ms,
     )
+    if opening.notice:
+        # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
+        logger.warning("%s", opening.notice)
+        window.statusBar().showMessage(opening.notice)
     logger.info("Log file: %s", log_file)
     return window
 
@@ -148,7 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
         window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
     except (HistoryError, OSError) as exc:
-        QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
+        print(f"{APP_NAME} cannot start: {exc}", file=sys.stderr, flush=True)
+        if not args.smoke:  # --smoke never waits on a dialog
+            QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
         return 1
     window.show()
     if args.smoke:

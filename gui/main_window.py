@@ -115,7 +115,6 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._current_job: int | None = None
         self._stage_text = "Ready."
-        self._last_job: int | None = None
         self.error_dialog: ErrorDialog | None = None
 
         self.setWindowTitle(APP_NAME)
@@ -514,7 +513,6 @@ class MainWindow(QMainWindow):
         total = outcome.timings.total_s
         self._set_stage(f"Done in {total:.1f} s  ·  seed {outcome.seed}")
         self.vram_gauge.end_job(outcome.peak_vram_bytes)
-        self._last_job = job_id
         if not self._stopping:
             self.player.load(outcome.video_path, clip_info(outcome.request, outcome.num_frames, total))
             self.history_panel.select(job_id)

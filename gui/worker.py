@@ -175,12 +175,11 @@ class GenerationWorker(QObject):
         started = time.perf_counter()
         try:
             self._outputs.mkdir(parents=True, exist_ok=True)
-            video = unique_output_path(self._outputs, job.request.prompt)
             sink = ProgressSink(
                 on_stage=lambda stage: self._on_stage(job.id, stage),
                 on_step=lambda p: self._on_step(job.id, p),
             )
-            result = self._engine.generate(job.model_dir, job.request, OutputOptions(video), sink, job.cancel)
+            result = self._generate_under_a_free_name(job, sink)
         except JobCancelled:
             self._record(self._store.mark_cancelled, job.id)
             self.cancelled.emit(job.id)
@@ -196,6 +195,22 @@ class GenerationWorker(QObject):
         self._record(self._store.mark_done, job.id, result, thumbnail)
         logger.info("Job %s done in %.1f s: %s", job.id, time.perf_counter() - started, result.video_path)
         self.finished.emit(job.id, JobOutcome.from_result(job.id, result, thumbnail))
+
+    def _generate_under_a_free_name(self, job: Job, sink: ProgressSink) -> GenerationResult:
+        """Another window on this data folder may take the same name in the same second: take the next one."""
+        from core.errors import OutputNameTakenError
+
+        assert self._engine is not None
+        for attempt in range(20):
+            video = unique_output_path(self._outputs, job.request.prompt)
+            try:
+                return self._engine.generate(
+                    job.model_dir, job.request, OutputOptions(video, job_id=job.id), sink, job.cancel
+                )
+            except OutputNameTakenError:
+                if attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _record(write: Any, *args: Any) -> None:
