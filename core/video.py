@@ -174,8 +174,12 @@ class OutputReservation:
             try:
                 os.write(fd, data)
                 os.fsync(fd)
-            finally:
+            except BaseException:
                 os.close(fd)
+                with contextlib.suppress(OSError):
+                    self.marker.unlink()  # ours: created just now
+                raise
+            os.close(fd)
             return
         # A state change replaces the marker whole, so a kill never leaves it half-written.
         update = self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial")
