@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from core.history import HistoryStore, JobStatus
 from core.history_recovery import database_problem, open_history, reconcile_outputs
