@@ -93,7 +93,8 @@ def _output_error(exc: OSError, what: str) -> OutputError:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    # Windows flushes only through a handle opened for writing.
+    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

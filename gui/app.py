@@ -111,7 +111,8 @@ def create_window(
     if opening.notice:
         # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
         logger.warning("%s", opening.notice)
-        window.statusBar().showMessage(opening.notice)
+        earlier = window.statusBar().currentMessage()  # e.g. the note about interrupted jobs
+        window.statusBar().showMessage(f"{opening.notice} {earlier}".strip())
     logger.info("Log file: %s", log_file)
     return window
 

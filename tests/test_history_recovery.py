@@ -154,3 +154,22 @@ def test_a_healthy_history_does_not_resurrect_deleted_entries(tmp_path):
         store.add(request(), "/m")
     opening = open_history(path, outputs)
     assert opening.store.count() == 1
+
+
+def test_the_window_opens_over_a_damaged_history_and_says_so_in_the_status_bar(qtbot, tmp_path):
+    from gui.app import create_window
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "history.sqlite3").write_bytes(b"garbage" * 500)
+    window = create_window(data, start_engine=False, warm_imports=False)
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        message = window.statusBar().currentMessage()
+        assert "could not be used" in message and "history.sqlite3.damaged-" in message
+        assert window.error_dialog is None  # told without a dialog
+    finally:
+        window.close()
+        qtbot.waitUntil(lambda: window._shut_down, timeout=60_000)
+        window.deleteLater()
