@@ -52,8 +52,6 @@ from core.request import (
     Quantization,
 )
 
-EXIT_FAILED = EXIT_INTERNAL  # the old name, kept for callers
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming the problem (argparse's own exit status 2 is kept)."""

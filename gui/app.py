@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -152,6 +153,24 @@ def _wait_until_shown(app: QApplication, window: MainWindow, timeout_s: float) -
     QTimer.singleShot(0, check)
 
 
+def _exit_on_terminate(app: QApplication) -> None:
+    """SIGTERM (SIGBREAK on Windows) ends the window as Ctrl+C ends a job: the event loop stops with status 130
+    and `shutdown` cancels and records the jobs, saves the settings and closes the history; no dialog waits."""
+
+    def terminate(_signum: int, _frame: object) -> None:
+        logger.warning("Terminated by a signal; shutting down.")
+        app.exit(130)
+
+    for name in ("SIGTERM", "SIGBREAK"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, terminate)
+    # Python runs signal handlers only between bytecodes: a timer gives the interpreter a moment regularly.
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     unknown = [a for a in qt_args if not a.startswith("-")]
@@ -166,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.smoke:  # --smoke never waits on a dialog
             QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
         return 1
+    _exit_on_terminate(app)
     window.show()
     if args.smoke:
         _wait_until_shown(app, window, SMOKE_TIMEOUT_S)

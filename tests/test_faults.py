@@ -294,3 +294,27 @@ def test_smoke_with_a_damaged_history_does_not_block(tmp_path):
     assert proc.returncode == 0, proc.stderr
     kept = [p for p in data.iterdir() if p.name.startswith("history.sqlite3.damaged-")]
     assert len(kept) == 1 and kept[0].read_bytes() == b"not a database at all" * 200
+
+
+def test_sigterm_closes_the_window_cleanly(tmp_path):
+    import time
+
+    data = tmp_path / "data"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = data / "logs" / "contentv-studio.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (log.exists() and "Log file" in log.read_text()):
+        time.sleep(0.2)
+    time.sleep(1.0)  # the event loop is running
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(120) == 130
+    assert "Terminated by a signal" in log.read_text()
+    assert not (data / ".instance.lock").exists()  # shut down, not killed: the folder lock was released
