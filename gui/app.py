@@ -88,13 +88,13 @@ def create_window(
     owns_folder = lock.tryLock(200)
     # A damaged history is moved aside and a fresh one started; clips a killed session published are
     # reconciled with it (only by the instance that owns the folder, as for interrupted jobs).
-    opening = open_history(paths.history_db, paths.outputs if owns_folder else None)
-    store = opening.store
-    if owns_folder:
+    if owns_folder:  # first finish or remove what killed jobs left, so that a finished publish is reconciled
         from core.video import clean_leftovers
 
         for leftover in clean_leftovers(paths.outputs):
             logger.info("Cleaned up after an earlier job: %s", leftover)
+    opening = open_history(paths.history_db, paths.outputs if owns_folder else None)
+    store = opening.store
     interrupted = store.mark_interrupted() if owns_folder else 0
     settings = Settings.load(paths.settings_file)
     window = MainWindow(

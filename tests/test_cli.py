@@ -226,3 +226,23 @@ def test_help_lists_the_whole_contract():
         "--save-frames",
     ):
         assert flag in proc.stdout
+
+
+def test_a_full_disk_exits_5_with_one_line_and_leaves_nothing(tmp_path, tiny_model):
+    """A real small tmpfs where the machine allows mounting one (root); the encoder's failure is noticed."""
+    small = tmp_path / "small"
+    small.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(small)], capture_output=True)
+    if mount.returncode:
+        pytest.skip("cannot mount a tmpfs here (tests/test_outputs_atomic.py injects ENOSPC instead)")
+    try:
+        proc = run_main(
+            "generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--seed", "1",
+            "--width", "256", "--height", "256", "--output", str(small / "full.mp4"),
+        )  # fmt: skip
+        assert proc.returncode == 5, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: The disk is full") and "Traceback" not in proc.stderr
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
