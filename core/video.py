@@ -42,6 +42,8 @@ from core.errors import OutputError, OutputNameTakenError, OutputTakenError
 FRAME_NAME = "frame_{:05d}.png"
 RESERVATION_SUFFIX = ".reserved"
 _TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)-(?P<token>[0-9a-f]{12})\.partial(?:\.mp4|\.json)?$")
+# Tokens of jobs this process is writing right now (a cleanup on another thread must leave them alone).
+_ACTIVE_TOKENS: set[str] = set()
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -303,9 +305,6 @@ def _finish_publish(info: dict[str, Any], token: str) -> None:
             os.link(temp_video, video)
 
 
-_ACTIVE_TOKENS: set[str] = set()
-
-
 # ---- encoding ----------------------------------------------------------------------------------------------------
 def _send_frames(stdin: IO[bytes], pixels: np.ndarray) -> None:
     """Feed raw RGB frames to ffmpeg (a seam for tests that pause a writer mid-clip)."""
@@ -562,7 +561,9 @@ def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]
 def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
     """A sidecar beside an existing clip (never replacing one)."""
     sidecar = Path(path).with_suffix(".json")
-    temp = sidecar.with_name(f".{sidecar.stem}.{os.getpid()}-{secrets.token_hex(6)}.partial.json")
+    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    temp = sidecar.with_name(f".{sidecar.stem}.{token}.partial.json")
+    _ACTIVE_TOKENS.add(token)  # a cleanup on another thread leaves it alone
     try:
         _write_bytes_synced(temp, sidecar_text(metadata).encode("utf-8"))
         try:
@@ -572,6 +573,7 @@ def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
     except OSError as exc:
         raise _output_error(exc, f"The sidecar {sidecar}") from None
     finally:
+        _ACTIVE_TOKENS.discard(token)
         with contextlib.suppress(OSError):
             temp.unlink()
     return sidecar
@@ -581,7 +583,9 @@ def write_png_frames(frames: np.ndarray, folder: Path) -> Path:
     """A folder of lossless PNG frames, published whole by one rename."""
     _check_frames(frames)
     check_frames_dir(folder)
-    staging = folder.with_name(f".{folder.name}.{os.getpid()}-{secrets.token_hex(6)}.partial")
+    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    staging = folder.with_name(f".{folder.name}.{token}.partial")
+    _ACTIVE_TOKENS.add(token)
     try:
         _write_png_folder(frames_to_uint8(frames), staging)
         if folder.exists():
@@ -590,6 +594,8 @@ def write_png_frames(frames: np.ndarray, folder: Path) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _ACTIVE_TOKENS.discard(token)
     return folder
 
 
