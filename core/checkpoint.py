@@ -7,6 +7,8 @@ the moment a user picks a folder. Every problem is collected and reported in one
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +89,8 @@ def _safetensors_header_ok(path: Path) -> bool:
             if length <= 0 or length > 100_000_000:
                 return False
             header = json.loads(f.read(length))
+    except PermissionError:
+        raise
     except (OSError, ValueError):
         return False
     if not isinstance(header, dict):
@@ -120,18 +124,47 @@ def _weights(folder: Path) -> tuple[list[Path], str | None]:
         files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
         if not files:
             return [], "has no weight file (*.safetensors)"
-    broken = [f.name for f in files if f.suffix == ".safetensors" and not _safetensors_header_ok(f)]
+    try:
+        broken = [f.name for f in files if f.suffix == ".safetensors" and not _safetensors_header_ok(f)]
+    except PermissionError as exc:
+        return files, f"weight file {Path(str(exc.filename)).name} is unreadable (permission denied)"
     if broken:
         return files, f"weight file {broken[0]} is truncated or corrupt"
     return files, None
 
 
+def _unreadable(path: Path) -> bool:
+    """A folder that cannot be listed or a file that cannot be opened (is_file() alone says "missing")."""
+    try:
+        if path.is_dir():
+            os.listdir(path)
+        elif path.exists():
+            with path.open("rb") as f:
+                f.read(1)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def inspect_model_folder(path: str | Path) -> ModelFolderReport:
+    """Every problem of a model folder in plain words; never raises for a folder it cannot read."""
     root = Path(path).expanduser()
+    try:
+        return _inspect(root)
+    except OSError as exc:  # a folder that changes or turns unreadable while it is read
+        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        return ModelFolderReport(root, (f"{exc.filename or root} cannot be read ({reason})",))
+
+
+def _inspect(root: Path) -> ModelFolderReport:
     if not root.exists():
         return ModelFolderReport(root, ("the folder does not exist",))
     if not root.is_dir():
         return ModelFolderReport(root, ("it is a file, not a folder",))
+    if _unreadable(root):
+        return ModelFolderReport(root, ("the folder is unreadable (permission denied)",))
     problems: list[str] = []
     sizes: dict[str, int] = {}
     if (root / DOWNLOAD_MARKER).exists():
@@ -144,11 +177,16 @@ def inspect_model_folder(path: str | Path) -> ModelFolderReport:
     for name, (config_name, has_weights) in COMPONENTS.items():
         title = COMPONENT_TITLES[name]
         folder = root / name
+        if _unreadable(folder):
+            problems.append(f"{title}'s folder is unreadable (permission denied)")
+            continue
         if not folder.is_dir():
             problems.append(f"{title} is missing")
             continue
         config = folder / config_name
-        if not config.is_file():
+        if _unreadable(config):
+            problems.append(f"{title}'s {config_name} is unreadable (permission denied)")
+        elif not config.is_file():
             problems.append(f"{title} has no {config_name}")
         elif _read_json(config) is None:
             problems.append(f"{title}'s {config_name} is unreadable")
@@ -162,6 +200,9 @@ def inspect_model_folder(path: str | Path) -> ModelFolderReport:
     for name, groups in TOKENIZER_FILES.items():
         title = COMPONENT_TITLES[name]
         folder = root / name
+        if _unreadable(folder):
+            problems.append(f"{title}'s folder is unreadable (permission denied)")
+            continue
         if not folder.is_dir():
             problems.append(f"{title} is missing")
             continue
@@ -196,6 +237,16 @@ class LoadedComponents:
 
 
 PrepareHook = Callable[[str, Any], Any]
+
+
+def _is_pickle_refusal(exc: BaseException) -> bool:
+    """torch.load(weights_only=True) refused a pickle, perhaps wrapped by transformers or diffusers."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, pickle.UnpicklingError) or "weights_only" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = None) -> LoadedComponents:
@@ -234,8 +285,14 @@ def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = N
             tokenizer_3=T5TokenizerFast.from_pretrained(root / "tokenizer_3", local_files_only=True),
             scheduler=FlowMatchEulerDiscreteScheduler.from_pretrained(root / "scheduler", local_files_only=True),
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError) as exc:
+        if _is_pickle_refusal(exc):
+            raise ModelFolderError(
+                f"A weight file in {root} is a pickle that holds more than plain weights; it was refused "
+                "because loading it could run code.",
+                "Use the model's .safetensors files (download the folder again from its official source).",
+            ) from exc
         raise ModelFolderError(
-            f"Loading the model from {root} failed: {exc}",
+            f"Loading the model from {root} failed: {(str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]}",
             "The folder looked complete but a component could not be read; download it again.",
         ) from exc

@@ -1,18 +1,39 @@
 """The headless command line: `generate` (text to video) and `make-demo-model` (a tiny model to test an install).
 
-Bad input exits with status 2 and one line on stderr, without a traceback and without leaving any file.
+Every failure ends with one line on stderr and a distinct exit status (core.errors.EXIT_CODES: 2 bad input,
+3 model folder or load failure, 4 out of memory, 5 output not written, 130 cancelled — Ctrl+C or SIGTERM —,
+1 anything unexpected); the details of an unexpected one go to a log file whose path the line names.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import math
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
-from core.errors import JobCancelled, StudioError
+from core.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_OUT_OF_MEMORY,
+    EXIT_OUTPUT,
+    JobCancelled,
+    OutputTakenError,
+    StudioError,
+    exit_code,
+)
 from core.progress import ProgressSink, Stage, StepProgress
 from core.request import (
     DEFAULT_FPS,
@@ -31,11 +52,6 @@ from core.request import (
     Quantization,
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming the problem (argparse's own exit status 2 is kept)."""
@@ -53,9 +69,12 @@ def _int(text: str) -> int:
 
 def _float(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    return value
 
 
 def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
@@ -216,13 +235,10 @@ def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
 
     target = Path(args.dir).expanduser()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise StudioError(f"{target} already exists and is not empty; choose a new folder.")
+        raise OutputTakenError(f"{target} already exists and is not empty; choose a new folder.")
     path = make_demo_model(target)
     out.write(f"{path}\n")
     return EXIT_OK
-
-
-EXIT_WRITE_FAILED = 5  # the output could not be written (the reliability engineer's code)
 
 
 def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -242,7 +258,7 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         result = export_clip(ExportRequest(source, fmt, target, GifPalette(args.gif_palette)), progress)
     except ExportWriteError as exc:
         err.write(f"error: {exc}\n")
-        return EXIT_WRITE_FAILED
+        return EXIT_OUTPUT
     err.write(f"{result.frames} frames at {result.fps:g} fps ({result.codec}); parameters in {result.sidecar}\n")
     out.write(f"{result.output}\n")
     return EXIT_OK
@@ -269,16 +285,70 @@ def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         report = download_model(plan, target, progress)
     except (DownloadError, ModelFolderError) as exc:
         err.write(f"error: {exc}\n")
-        return EXIT_WRITE_FAILED if getattr(exc, "kind", "") == "disk-space" else EXIT_FAILED
+        return exit_code(exc.kind)
     except OSError as exc:  # the folder itself could not be written (permissions, a full disk)
         err.write(f"error: {target} could not be written: {exc}\n")
-        return EXIT_WRITE_FAILED
+        return EXIT_OUTPUT
     except KeyboardInterrupt:  # what arrived stays in the folder, marked incomplete
         err.write("\npaused: run the same command again to resume the download.\n")
         return EXIT_CANCELLED
     err.write(f"{report.message()}\n")
     out.write(f"{report.path}\n")
     return EXIT_OK
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _write_failure_log(exc: BaseException) -> Path | None:
+    """The traceback of an unexpected failure, in a log file the error line names."""
+    try:
+        folder = Path(tempfile.gettempdir()) / "contentv-studio"
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / f"cli-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return log
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (and SIGBREAK on Windows) end a job the way Ctrl+C does: cancel, clean up, exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    names = ["SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
+    previous: dict[int, Any] = {}
+    for name in names:
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):
+                previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(number, handler)
+
+
+def _what_was_written(args: argparse.Namespace) -> str:
+    """After an interrupt, say truthfully which outputs exist (the job publishes all of them or none)."""
+    if getattr(args, "command", None) != "generate":
+        return "nothing was written"
+    video = Path(args.output).expanduser()
+    if video.exists():
+        written = [str(video), str(video.with_suffix(".json"))]
+        if args.save_frames:
+            written.append(str(Path(args.save_frames).expanduser()))
+        return "the clip was already saved: " + ", ".join(p for p in written if Path(p).exists())
+    return "nothing was written"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -291,20 +361,39 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         parser.print_help(out)
         return EXIT_OK
     try:
-        if args.command == "generate":
-            return run_generate(args, out, err)
-        if args.command == "export":
-            return run_export(args, out, err)
-        if args.command == "download":
-            return run_download(args, out, err)
-        return run_make_demo_model(args, out)
+        with _terminate_as_interrupt():
+            if args.command == "generate":
+                return run_generate(args, out, err)
+            if args.command == "export":
+                return run_export(args, out, err)
+            if args.command == "download":
+                return run_download(args, out, err)
+            return run_make_demo_model(args, out)
     except JobCancelled as exc:
-        err.write(f"cancelled: {exc.message}\n")
+        err.write(f"cancelled: {_one_line(exc.message)}\n")
         return EXIT_CANCELLED
     except StudioError as exc:
-        line = exc.message if not exc.advice else f"{exc.message} {exc.advice}"
-        err.write(f"error: {line}\n")
-        return EXIT_BAD_INPUT if exc.kind != "out-of-memory" else EXIT_FAILED
+        err.write(f"error: {_one_line(str(exc))}\n")
+        return exit_code(exc.kind)
     except KeyboardInterrupt:
-        err.write("cancelled: interrupted; nothing was written.\n")
+        err.write(f"cancelled: interrupted; {_what_was_written(args)}.\n")
         return EXIT_CANCELLED
+    except MemoryError as exc:
+        log = _write_failure_log(exc)
+        err.write(f"error: the computer ran out of system memory (RAM){_log_note(log)}\n")
+        return EXIT_OUT_OF_MEMORY
+    except OSError as exc:
+        log = _write_failure_log(exc)
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            err.write(f"error: the disk is full ({exc.filename or 'output'}){_log_note(log)}\n")
+            return EXIT_OUTPUT
+        err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}{_log_note(log)}\n")
+        return EXIT_INTERNAL
+    except Exception as exc:
+        log = _write_failure_log(exc)
+        err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]}{_log_note(log)}\n")
+        return EXIT_INTERNAL
+
+
+def _log_note(log: Path | None) -> str:
+    return f" (details in {log})" if log else ""

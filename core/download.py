@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.checkpoint import DOWNLOAD_MARKER, ModelFolderReport, inspect_model_folder
-from core.errors import JobCancelled, ModelFolderError, StudioError
+from core.errors import FailureKind, JobCancelled, ModelFolderError, StudioError
 
 DEFAULT_REPO = "ByteDance/ContentV-8B"  # the official weights (huggingface.co/ByteDance/ContentV-8B)
 DEFAULT_REVISION = "main"
@@ -36,17 +36,17 @@ SPACE_MARGIN_BYTES = 200 * 1024**2  # room for the file system and the app's own
 class DownloadError(StudioError):
     """The hub could not be reached, or a file arrived damaged."""
 
-    kind = "download"
+    kind = FailureKind.NETWORK
 
 
 class DownloadTargetError(StudioError):
     """The chosen folder cannot receive the model (exit status 2)."""
 
-    kind = "invalid-request"
+    kind = FailureKind.BAD_INPUT
 
 
 class NotEnoughSpaceError(DownloadError):
-    kind = "disk-space"
+    kind = FailureKind.OUTPUT
 
 
 class DownloadCancelled(JobCancelled):

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core import __version__
 from core.checkpoint import check_model_folder, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
-from core.errors import OutOfMemoryError
+from core.errors import NonFiniteError, OutOfMemoryError
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -31,7 +33,7 @@ from core.request import (
     StageTimings,
     random_seed,
 )
-from core.video import check_frames_dir, check_output_path, write_mp4, write_png_frames, write_sidecar
+from core.video import OutputReservation, check_frames_dir, check_output_path, publish_clip, reserve_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -176,14 +178,30 @@ class Engine:
         progress: ProgressSink | None = None,
         cancel: CancelToken | None = None,
     ) -> GenerationResult:
-        import torch
-
         progress = progress or ProgressSink()
         cancel = cancel or CancelToken()
         resolved = self.check(model_dir, request, output)
         if request.seed is None:
             request = request.with_seed(random_seed())
         notes = tuple(n for n in (request.frames_note,) if n)
+        # Every name this job will publish is held from here on; a second job asking for it is refused now.
+        reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
+        with reservation:
+            return self._run_job(model_dir, request, output, progress, cancel, resolved, reservation, notes)
+
+    def _run_job(
+        self,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        output: OutputOptions,
+        progress: ProgressSink,
+        cancel: CancelToken,
+        resolved: ResolvedDevice,
+        reservation: OutputReservation,
+        notes: tuple[str, ...],
+    ) -> GenerationResult:
+        import torch
+
         cuda = resolved.device == "cuda"
         try:
             if cuda:
@@ -200,9 +218,11 @@ class Engine:
             cancel.raise_if_cancelled()
             with _stage(progress, Stage.DENOISING) as t_den:
                 latents = self._denoise(request, resolved, embeds, progress, cancel)
+            _refuse_non_finite(bool(torch.isfinite(latents).all()), "denoised latents", resolved)
             cancel.raise_if_cancelled()
             with _stage(progress, Stage.DECODING) as t_dec:
                 frames = self._decode(latents, resolved, progress, cancel)
+            _refuse_non_finite(bool(np.isfinite(frames).all()), "decoded frames", resolved)
             if request.memory.placement is Placement.MODEL:
                 self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
             cancel.raise_if_cancelled()
@@ -213,9 +233,10 @@ class Engine:
 
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0])
-            video = write_mp4(frames, output.video_path, request.fps, metadata)
-            sidecar = write_sidecar(video, metadata) if output.write_sidecar else None
-            frames_dir = write_png_frames(frames, output.frames_dir) if output.frames_dir else None
+            if output.job_id is not None:
+                metadata["job_id"] = output.job_id
+            publish_clip(frames, reservation, request.fps, metadata)
+            video, sidecar, frames_dir = reservation.video_path, reservation.sidecar_path, reservation.frames_dir
 
         timings = StageTimings(t_load(), t_enc(), t_den(), t_dec(), t_save())
         return GenerationResult(
@@ -345,6 +366,16 @@ class Engine:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> None:
+    """NaN or infinity would become a black clip: end the job instead, naming the likely cause."""
+    if finite:
+        return
+    cause = "the model's weights are probably damaged (download the transformer and VAE again)"
+    if resolved.dtype_name == "float16":
+        cause = "float16 overflowed (choose bfloat16 or float32), or " + cause.replace("probably ", "")
+    raise NonFiniteError(f"The {what} hold NaN or infinity: {cause}. Nothing was written.")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import JobCancelled, OutputError, StudioError
+from core.errors import FailureKind, JobCancelled, OutputError, StudioError
 from core.video import FRAME_NAME, _ffmpeg, _publish, _unescape_ffmetadata, read_mp4_comment
 
 PNG_SIDECAR_NAME = "parameters.json"
@@ -51,13 +51,13 @@ class GifPalette(str, Enum):
 class ExportInputError(StudioError):
     """The source clip or the chosen target is unusable (exit status 2)."""
 
-    kind = "invalid-request"
+    kind = FailureKind.BAD_INPUT
 
 
 class ExportWriteError(OutputError):
     """The export could not be written (exit status 5)."""
 
-    kind = "output"
+    kind = FailureKind.OUTPUT
 
 
 class ExportCancelled(JobCancelled):

@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from core.request import GenerationRequest, GenerationResult, MemoryOptions, StageTimings
+from core.request import GenerationRequest, GenerationResult, MemoryOptions
 
 SCHEMA_VERSION = 2
 
@@ -419,16 +419,6 @@ class HistoryStore:
                 (status.value, time.time(), kind, message, advice, job_id),
             )
 
-    def set_timings(self, job_id: int, timings: StageTimings) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE jobs SET timings = ? WHERE id = ?", (json.dumps(timings.to_dict()), job_id))
-
-    def set_thumbnail(self, job_id: int, thumbnail: Path | None) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET thumbnail_path = ? WHERE id = ?", (str(thumbnail) if thumbnail else None, job_id)
-            )
-
     def mark_interrupted(self) -> int:
         """Give up on what a previous run left queued or running (the app keeps its queue with
         `requeue_unfinished` instead; this is for tools that cannot resume). Returns how many."""
@@ -478,12 +468,6 @@ class HistoryStore:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
-
-    def video_in_use(self, path: str | Path) -> bool:
-        """Whether any record points at this file (outputs are never shared, but be sure before deleting)."""
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM jobs WHERE video_path = ? LIMIT 1", (str(path),)).fetchone()
-        return row is not None
 
 
 def _loads(text: str | None, default: Any) -> Any:

@@ -6,6 +6,7 @@ before anything heavy is loaded.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from dataclasses import dataclass, field
 from enum import Enum
@@ -112,6 +113,15 @@ def snap_size(value: int) -> int:
     return max(SIZE_MULTIPLE, round(value / SIZE_MULTIPLE) * SIZE_MULTIPLE)
 
 
+def _is_whole(value: object) -> bool:
+    """A real whole number: an int, not a bool, not a float (NaN and infinity included)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def random_seed() -> int:
     return random.SystemRandom().randrange(0, 2**32)
 
@@ -136,27 +146,29 @@ class GenerationRequest:
         if not self.prompt or not self.prompt.strip():
             found.append("The prompt is empty: describe the video you want.")
         for name, value in (("width", self.width), ("height", self.height)):
-            if not isinstance(value, int) or value <= 0:
+            if not _is_whole(value) or value <= 0:
                 found.append(f"The {name} must be a positive whole number of pixels (got {value}).")
             elif value % SIZE_MULTIPLE:
                 found.append(f"The {name} must be a multiple of {SIZE_MULTIPLE} (got {value}; try {snap_size(value)}).")
             elif value > MAX_SIDE:
                 found.append(f"The {name} is at most {MAX_SIDE} pixels (got {value}).")
-        if not isinstance(self.num_frames, int) or self.num_frames < 1:
+        if not _is_whole(self.num_frames) or self.num_frames < 1:
             found.append(f"The number of frames must be at least 1 (got {self.num_frames}).")
         elif self.num_frames > MAX_FRAMES:
             found.append(f"The number of frames is at most {MAX_FRAMES} (got {self.num_frames}).")
-        if not isinstance(self.fps, int) or not 1 <= self.fps <= 240:
+        if not _is_whole(self.fps) or not 1 <= self.fps <= 240:
             found.append(f"The frame rate must be between 1 and 240 fps (got {self.fps}).")
-        if not isinstance(self.steps, int) or self.steps < 1:
+        if not _is_whole(self.steps) or self.steps < 1:
             found.append(f"The number of steps must be at least 1 (got {self.steps}).")
         elif self.steps > 1000:
             found.append(f"The number of steps is at most 1000 (got {self.steps}).")
-        if not isinstance(self.guidance, (int, float)) or self.guidance < 0 or self.guidance != self.guidance:
+        if not _is_number(self.guidance) or not math.isfinite(self.guidance):
+            found.append(f"The guidance scale must be a finite number (got {self.guidance}).")
+        elif self.guidance < 0:
             found.append(f"The guidance scale cannot be negative (got {self.guidance}).")
-        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
+        if self.seed is not None and (not _is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED):
             found.append(f"The seed must be a whole number from 0 to {MAX_SEED} (got {self.seed}).")
-        if self.max_sequence_length < 1 or self.max_sequence_length > 512:
+        if not _is_whole(self.max_sequence_length) or not 1 <= self.max_sequence_length <= 512:
             found.append("The T5 sequence length must be between 1 and 512 tokens.")
         return found
 
@@ -225,6 +237,7 @@ class OutputOptions:
     video_path: Path
     frames_dir: Path | None = None  # lossless PNG frames, one per frame
     write_sidecar: bool = True
+    job_id: int | None = None  # the history's job, recorded in the sidecar so a restart can reconcile it
 
 
 @dataclass(frozen=True)

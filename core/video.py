@@ -1,26 +1,50 @@
 """Writing a finished clip: H.264 mp4 (imageio-ffmpeg's bundled ffmpeg), a JSON sidecar, the parameters in the
-mp4's own comment tag, and optional lossless PNG frames.
+mp4's own comment tag, and optional lossless PNG frames — atomically, under names no other job can take.
 
-Everything is written under a temporary name and moved into place only when whole, and an existing file is
-never replaced: a crash or a cancel leaves either nothing or the previous state.
+The invariant: under its final names a job leaves either its whole result (mp4, sidecar, frames folder, each
+complete and verified) or nothing, whatever happens — a kill, a full disk, a second job given the same name.
+
+1. `reserve_outputs` runs before any work: it refuses a name that is taken (mp4, json or a non-empty frames
+   folder) and creates an exclusive reservation file `.{name}.mp4.reserved` (O_EXCL, holding the owner's PID and
+   start time), so a second job asking for the same name is refused up front while the first is alive.
+2. Everything is written under names unique to the job (`.{stem}.{pid}-{token}.partial.mp4`, `….partial.json`,
+   a `.{frames}.{pid}-{token}.partial` staging folder). ffmpeg's exit status is checked, the finished mp4 is
+   decoded and its frames counted, and every file and the folder are fsynced.
+3. The reservation is marked "publishing", then the frames folder is renamed into place and the sidecar and the
+   mp4 are hard-linked to their final names (a link never replaces an existing file). Any failure before the mp4
+   is linked rolls back what was published; once the mp4 is linked the job is whole.
+4. The temporary names and the reservation are removed last. A job killed at any point leaves its reservation
+   and temporary files behind; `clean_leftovers` (run by the next job in that folder and at start) finds those
+   whose owner is gone and finishes a publish that had begun (all of its parts were verified) or deletes the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import math
 import os
+import re
+import secrets
 import shutil
 import subprocess
-import tempfile
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from core.errors import OutputError
+from core.errors import OutputError, OutputNameTakenError, OutputTakenError
 
 FRAME_NAME = "frame_{:05d}.png"
+RESERVATION_SUFFIX = ".reserved"
+_TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)-(?P<token>[0-9a-f]{12})\.partial(?:\.mp4|\.json)?$")
+# Tokens of jobs this process is writing right now (a cleanup on another thread must leave them alone).
+_ACTIVE_TOKENS: set[str] = set()
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -31,22 +55,27 @@ def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
 def check_output_path(path: Path) -> None:
     """Fail early, before any model is loaded, on a path the video could not be written to."""
     if path.suffix.lower() != ".mp4":
-        raise OutputError(f"The output must be an .mp4 file (got '{path.name}').")
+        raise OutputTakenError(f"The output must be an .mp4 file (got '{path.name}').")
     if path.exists():
-        raise OutputError(f"{path} already exists; it will not be overwritten.", "Choose another file name.")
+        raise OutputNameTakenError(f"{path} already exists; it will not be overwritten.", "Choose another file name.")
+    sidecar = path.with_suffix(".json")
+    if sidecar.exists():
+        raise OutputNameTakenError(
+            f"{sidecar} already exists; the clip's sidecar would replace it.", "Choose another file name."
+        )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"The folder {parent} does not exist.")
+        raise OutputTakenError(f"The folder {parent} does not exist.")
     if not os.access(parent, os.W_OK):
-        raise OutputError(f"The folder {parent} is not writable.")
+        raise OutputTakenError(f"The folder {parent} is not writable.")
 
 
 def check_frames_dir(path: Path) -> None:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise OutputError(f"{path} already exists and is not an empty folder; frames will not overwrite it.")
+        raise OutputTakenError(f"{path} already exists and is not an empty folder; frames will not overwrite it.")
     parent = path.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise OutputError(f"Cannot create the frames folder {path}: {parent} is missing or not writable.")
+        raise OutputTakenError(f"Cannot create the frames folder {path}: {parent} is missing or not writable.")
 
 
 def _ffmpeg() -> str:
@@ -55,86 +84,518 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    """Move a finished temporary file to its final name without ever replacing an existing file."""
+def _stage_reached(name: str) -> None:
+    """Called as the writer reaches each stage; a no-op that fault tests patch to pause or kill there."""
+
+
+def _output_error(exc: OSError, what: str) -> OutputError:
+    if exc.errno in _DISK_FULL:
+        return OutputError(f"The disk is full: {what} could not be written; nothing was saved.", "Free some space.")
+    return OutputError(f"{what} could not be written ({exc.strerror or exc}); nothing was saved.")
+
+
+def _fsync_file(path: Path) -> None:
+    # Windows flushes only through a handle opened for writing.
+    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
     try:
-        os.link(tmp, final)  # fails if `final` exists, atomically
-    except FileExistsError:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"{final} appeared while the clip was being written; it was not overwritten.") from None
-    except OSError:
-        # File systems without hard links (FAT, some network drives): a checked rename.
-        if final.exists():
-            tmp.unlink(missing_ok=True)
-            raise OutputError(f"{final} already exists; it was not overwritten.") from None
-        os.replace(tmp, final)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":  # directories cannot be opened for fsync there; NTFS journals the rename
         return
-    tmp.unlink()
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]) -> Path:
-    import imageio_ffmpeg
+# ---- owners ----------------------------------------------------------------------------------------------------
+def _process_start(pid: int) -> float | None:
+    import psutil
 
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def _owner_alive(pid: int, started: float | None) -> bool:
+    """Whether the process that wrote a reservation still runs (a reused PID with another start time does not)."""
+    now_started = _process_start(pid)
+    if now_started is None:
+        return False
+    return started is None or abs(now_started - started) < 1.0
+
+
+# ---- reservation -----------------------------------------------------------------------------------------------
+@dataclass
+class OutputReservation:
+    """The names one job will publish, held exclusively from the first check to the last rename."""
+
+    video_path: Path
+    sidecar_path: Path | None
+    frames_dir: Path | None
+    token: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(6)}")
+    released: bool = False
+
+    @property
+    def marker(self) -> Path:
+        return self.video_path.with_name(f".{self.video_path.name}{RESERVATION_SUFFIX}")
+
+    @property
+    def temp_video(self) -> Path:
+        return self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial.mp4")
+
+    @property
+    def temp_sidecar(self) -> Path:
+        return self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial.json")
+
+    @property
+    def frames_staging(self) -> Path | None:
+        if self.frames_dir is None:
+            return None
+        return self.frames_dir.with_name(f".{self.frames_dir.name}.{self.token}.partial")
+
+    def _write_marker(self, state: str, *, create: bool) -> None:
+        pid = os.getpid()
+        body = {
+            "pid": pid,
+            "started": _process_start(pid),
+            "token": self.token,
+            "state": state,
+            "video": str(self.video_path),
+            "sidecar": str(self.sidecar_path) if self.sidecar_path else None,
+            "frames_dir": str(self.frames_dir) if self.frames_dir else None,
+        }
+        data = json.dumps(body).encode("utf-8")
+        if create:  # O_EXCL: the reservation itself; a second job asking for this name is refused here
+            fd = os.open(self.marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            except BaseException:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    self.marker.unlink()  # ours: created just now
+                raise
+            os.close(fd)
+            return
+        # A state change replaces the marker whole, so a kill never leaves it half-written.
+        update = self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial")
+        _write_bytes_synced(update, data)
+        os.replace(update, self.marker)
+
+    def release(self) -> None:
+        """Remove the job's temporary names and its reservation (the final names are left as they are)."""
+        for temp in (self.temp_video, self.temp_sidecar):
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        staging = self.frames_staging
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not self.released:
+            with contextlib.suppress(OSError):
+                self.marker.unlink()
+            self.released = True
+
+    def __enter__(self) -> OutputReservation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def reserve_outputs(video_path: Path, frames_dir: Path | None = None, sidecar: bool = True) -> OutputReservation:
+    """Check every name the job will publish and hold them for this job, before any work starts."""
+    video_path = Path(video_path)
+    clean_leftovers(video_path.parent if str(video_path.parent) else Path("."))
+    if frames_dir is not None:
+        clean_leftovers(frames_dir.parent)
+    check_output_path(video_path)
+    if frames_dir is not None:
+        check_frames_dir(frames_dir)
+    reservation = OutputReservation(video_path, video_path.with_suffix(".json") if sidecar else None, frames_dir)
+    try:
+        reservation._write_marker("writing", create=True)
+    except FileExistsError:
+        raise OutputNameTakenError(
+            f"Another job is already writing {video_path}; it will not be overwritten.", "Choose another file name."
+        ) from None
+    except OSError as exc:
+        raise _output_error(exc, f"The reservation for {video_path}") from None
+    reservation.released = False
+    return reservation
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Finish or remove what jobs that are gone left in `folder`; returns the paths removed or completed.
+
+    A reservation whose owner is dead and whose state is "publishing" had every part written and verified:
+    its publish is completed (nothing lost). Any other dead job's temporary files are deleted."""
+    handled: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return handled
+    live_tokens: set[str] = set()
+    for marker in (e for e in entries if e.name.startswith(".") and e.name.endswith(RESERVATION_SUFFIX)):
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+            pid, token = int(info["pid"]), str(info["token"])
+        except (OSError, ValueError, KeyError, TypeError):
+            # A marker cut short by a kill while it was created: its owner never started writing.
+            if time.time() - _mtime(marker) > 60:
+                with contextlib.suppress(OSError):
+                    marker.unlink()
+                    handled.append(marker)
+            continue
+        if _owner_alive(pid, info.get("started")):
+            live_tokens.add(token)
+            continue
+        if info.get("state") == "publishing":
+            _finish_publish(info, token)
+        with contextlib.suppress(OSError):
+            marker.unlink()
+        handled.append(marker)
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None or f"{match['pid']}-{match['token']}" in live_tokens:
+            continue
+        if int(match["pid"]) == os.getpid() and f"{match['pid']}-{match['token']}" in _ACTIVE_TOKENS:
+            continue
+        if _process_start(int(match["pid"])) is not None and int(match["pid"]) != os.getpid():
+            # The owner still runs (its reservation may be in another folder, as for a frames folder).
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            handled.append(entry)
+    return handled
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _finish_publish(info: dict[str, Any], token: str) -> None:
+    """Complete a publish its owner began and could not finish: every part was verified before it began."""
+    video = Path(info["video"])
+    temp_video = video.with_name(f".{video.stem}.{token}.partial.mp4")
+    temp_sidecar = video.with_name(f".{video.stem}.{token}.partial.json")
+    if info.get("frames_dir"):
+        frames = Path(info["frames_dir"])
+        staging = frames.with_name(f".{frames.name}.{token}.partial")
+        if staging.is_dir() and not frames.exists():
+            with contextlib.suppress(OSError):
+                os.replace(staging, frames)
+    if info.get("sidecar") and temp_sidecar.is_file():
+        with contextlib.suppress(OSError):
+            os.link(temp_sidecar, info["sidecar"])
+    if temp_video.is_file():
+        with contextlib.suppress(OSError):
+            os.link(temp_video, video)
+
+
+# ---- encoding ----------------------------------------------------------------------------------------------------
+def _send_frames(stdin: IO[bytes], pixels: np.ndarray) -> None:
+    """Feed raw RGB frames to ffmpeg (a seam for tests that pause a writer mid-clip)."""
+    for frame in pixels:
+        stdin.write(np.ascontiguousarray(frame).tobytes())
+        _stage_reached("frame-sent")
+
+
+def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> None:
+    """ffmpeg from raw frames to an H.264 mp4 at `target` (which must not exist); raises OutputError if it fails."""
+    _, h, w, _ = pixels.shape
+    command = [
+        _ffmpeg(),
+        "-hide_banner",
+        "-n",  # never overwrite
+        "-v",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{w}x{h}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        # crf 17: visually lossless for generated video; faststart: plays while still loading.
+        "-crf",
+        "17",
+        "-preset",
+        "medium",
+        "-movflags",
+        "+faststart",
+        "-metadata",
+        f"comment={comment}",
+        str(target),
+    ]
+    with open(os.devnull, "wb") as devnull, _stderr_file(target) as log:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=devnull, stderr=log)
+        assert process.stdin is not None
+        try:
+            _send_frames(process.stdin, pixels)
+            process.stdin.close()
+            code = process.wait()
+        except BrokenPipeError:
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        log.seek(0)
+        message = log.read().decode("utf-8", "replace").strip()
+    if code != 0:
+        low = message.lower()
+        if "no space" in low or "disk quota" in low:
+            raise OutputError(
+                f"The disk is full: the clip {target.name} could not be written; nothing was saved.", "Free some space."
+            )
+        last = message.splitlines()[-1] if message else f"exit status {code}"
+        raise OutputError(f"The video encoder failed ({last}); nothing was saved.")
+
+
+@contextlib.contextmanager
+def _stderr_file(target: Path) -> Any:
+    import tempfile
+
+    with tempfile.TemporaryFile() as log:  # ffmpeg's messages; a pipe could fill and stall it
+        yield log
+
+
+def verify_mp4(path: Path, expected_frames: int) -> None:
+    """Decode the whole clip and count its frames: a truncated or damaged file is refused."""
+    result = subprocess.run(
+        [
+            _ffmpeg(),
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "error",
+            "-progress",
+            "pipe:1",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+    )
+    counts = re.findall(r"^frame=(\d+)$", result.stdout, flags=re.MULTILINE)
+    decoded = int(counts[-1]) if counts else 0
+    if result.returncode != 0 or decoded != expected_frames:
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"{decoded} frames decoded"
+        raise OutputError(
+            f"The finished clip did not check out ({detail}; expected {expected_frames} frames); nothing was saved."
+        )
+
+
+def _write_bytes_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_frames(frames: np.ndarray) -> None:
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] < 1:
         raise ValueError(f"frames must be (T, H, W, 3) with T >= 1, got {frames.shape}")
+
+
+def sidecar_text(metadata: dict[str, Any]) -> str:
+    """Strict JSON (no NaN or Infinity, which other readers refuse)."""
+    return json.dumps(metadata, indent=2, ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n"
+
+
+# ---- publishing ----------------------------------------------------------------------------------------------
+def publish_clip(
+    frames: np.ndarray, reservation: OutputReservation, fps: int, metadata: dict[str, Any]
+) -> OutputReservation:
+    """Write, verify and publish the whole result for a reservation (see the module docstring for the invariant).
+    Raises OutputError (nothing under final names) or re-raises an interrupt after rolling back."""
+    _check_frames(frames)
+    if not all(math.isfinite(v) for v in _floats(metadata)):
+        raise ValueError("clip metadata holds a non-finite number")
     pixels = frames_to_uint8(frames)
-    _, h, w, _ = pixels.shape
-    tmp = path.with_name(f".{path.stem}.partial.mp4")
-    comment = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
-    writer = imageio_ffmpeg.write_frames(
-        str(tmp),
-        size=(w, h),
-        fps=fps,
-        codec="libx264",
-        pix_fmt_in="rgb24",
-        pix_fmt_out="yuv420p",
-        quality=None,  # pyright: ignore[reportArgumentType] - None: let -crf below decide
-        bitrate=None,
-        macro_block_size=16,
-        ffmpeg_log_level="error",
-        # crf 17: visually lossless for generated video; faststart: plays while still loading.
-        output_params=["-crf", "17", "-preset", "medium", "-movflags", "+faststart", "-metadata", f"comment={comment}"],
-    )
+    comment = json.dumps(metadata, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    folder = reservation.video_path.parent if str(reservation.video_path.parent) else Path(".")
+    _ACTIVE_TOKENS.add(reservation.token)
     try:
-        writer.send(None)
-        for frame in pixels:
-            writer.send(np.ascontiguousarray(frame))
-        writer.close()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            writer.close()
-        tmp.unlink(missing_ok=True)
+        try:
+            _stage_reached("encoding")
+            _encode_mp4(pixels, reservation.temp_video, fps, comment)
+            _stage_reached("encoded")
+            verify_mp4(reservation.temp_video, pixels.shape[0])
+            _fsync_file(reservation.temp_video)
+            if reservation.sidecar_path is not None:
+                _write_bytes_synced(reservation.temp_sidecar, sidecar_text(metadata).encode("utf-8"))
+            staging = reservation.frames_staging
+            if staging is not None:
+                _write_png_folder(pixels, staging)
+            _fsync_dir(folder)
+            _stage_reached("verified")
+            reservation._write_marker("publishing", create=False)
+        except OSError as exc:
+            raise _output_error(exc, f"The clip {reservation.video_path}") from None
+        _publish_all(reservation, folder)
+        with contextlib.suppress(OSError):  # the names are linked; a failed directory flush loses nothing now
+            _fsync_dir(folder)
+        _stage_reached("published")
+    finally:
+        _ACTIVE_TOKENS.discard(reservation.token)
+    reservation.release()
+    _stage_reached("released")
+    return reservation
+
+
+def _publish_all(reservation: OutputReservation, folder: Path) -> None:
+    """Frames folder, sidecar, then the mp4 (the last step makes the job whole); roll back on any failure."""
+    published: list[Path] = []
+    try:
+        staging, frames_dir = reservation.frames_staging, reservation.frames_dir
+        if staging is not None and frames_dir is not None:
+            if frames_dir.exists():
+                frames_dir.rmdir()  # checked empty when reserved; a non-empty one makes this fail
+            os.replace(staging, frames_dir)
+            published.append(frames_dir)
+            _fsync_dir(frames_dir.parent)
+            _stage_reached("frames-published")
+        if reservation.sidecar_path is not None:
+            _link(reservation.temp_sidecar, reservation.sidecar_path)
+            published.append(reservation.sidecar_path)
+            _stage_reached("sidecar-published")
+        _link(reservation.temp_video, reservation.video_path)  # from here on the job is whole
+    except BaseException as exc:
+        for path in reversed(published):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        if isinstance(exc, FileExistsError):
+            raise OutputError(
+                f"{exc.filename} appeared while the clip was being written; it was not overwritten and the "
+                "clip was not saved."
+            ) from None
+        if isinstance(exc, OSError):
+            raise _output_error(exc, f"The clip {reservation.video_path}") from None
         raise
-    _publish(tmp, path)
-    return path
+
+
+def _link(temp: Path, final: Path) -> None:
+    """Give a finished temporary file its final name without ever replacing an existing file."""
+    try:
+        os.link(temp, final)  # fails if `final` exists, atomically
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno in _DISK_FULL:
+            raise
+        # File systems without hard links (FAT, some network drives): an exclusive copy, then fsync.
+        with open(temp, "rb") as src, open(final, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _floats(v)]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in _floats(v)]
+    return []
+
+
+def _write_png_folder(pixels: np.ndarray, staging: Path) -> None:
+    from PIL import Image
+
+    staging.mkdir()
+    for i, frame in enumerate(pixels):
+        target = staging / FRAME_NAME.format(i)
+        Image.fromarray(frame).save(target, compress_level=4)
+        _fsync_file(target)
+    _fsync_dir(staging)
+
+
+# ---- single files (thumbnails, tests, exports) ------------------------------------------------------------------
+def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]) -> Path:
+    """One mp4 without a sidecar, with the same guarantees as `publish_clip`."""
+    _check_frames(frames)
+    with reserve_outputs(Path(path), None, sidecar=False) as reservation:
+        publish_clip(frames, reservation, fps, metadata)
+    return Path(path)
 
 
 def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
-    sidecar = path.with_suffix(".json")
-    tmp = sidecar.with_name(f".{sidecar.name}.partial")
-    tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    _publish(tmp, sidecar)
+    """A sidecar beside an existing clip (never replacing one)."""
+    sidecar = Path(path).with_suffix(".json")
+    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    temp = sidecar.with_name(f".{sidecar.stem}.{token}.partial.json")
+    _ACTIVE_TOKENS.add(token)  # a cleanup on another thread leaves it alone
+    try:
+        _write_bytes_synced(temp, sidecar_text(metadata).encode("utf-8"))
+        try:
+            _link(temp, sidecar)
+        except FileExistsError:
+            raise OutputError(f"{sidecar} already exists; it was not overwritten.") from None
+    except OSError as exc:
+        raise _output_error(exc, f"The sidecar {sidecar}") from None
+    finally:
+        _ACTIVE_TOKENS.discard(token)
+        with contextlib.suppress(OSError):
+            temp.unlink()
     return sidecar
 
 
 def write_png_frames(frames: np.ndarray, folder: Path) -> Path:
-    from PIL import Image
-
-    pixels = frames_to_uint8(frames)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the frames folder is an ordinary one
+    """A folder of lossless PNG frames, published whole by one rename."""
+    _check_frames(frames)
+    check_frames_dir(folder)
+    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    staging = folder.with_name(f".{folder.name}.{token}.partial")
+    _ACTIVE_TOKENS.add(token)
     try:
-        for i, frame in enumerate(pixels):
-            Image.fromarray(frame).save(staging / FRAME_NAME.format(i), compress_level=4)
+        _write_png_folder(frames_to_uint8(frames), staging)
         if folder.exists():
-            folder.rmdir()  # checked empty by check_frames_dir
+            folder.rmdir()
         os.replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _ACTIVE_TOKENS.discard(token)
     return folder
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -17,7 +18,8 @@ from PySide6.QtCore import QCoreApplication, QLockFile, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import __version__
-from core.history import HistoryError, HistoryStore
+from core.history import HistoryError
+from core.history_recovery import open_history
 from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
@@ -90,7 +92,15 @@ def create_window(
     lock = QLockFile(str(paths.lock_file))
     lock.setStaleLockTime(0)  # a lock left by a crashed process is detected by its dead PID
     owns_folder = lock.tryLock(200)
-    store = HistoryStore(paths.history_db)
+    # A damaged history is moved aside and a fresh one started; clips a killed session published are
+    # reconciled with it (only by the instance that owns the folder, as for interrupted jobs).
+    if owns_folder:  # first finish or remove what killed jobs left, so that a finished publish is reconciled
+        from core.video import clean_leftovers
+
+        for leftover in clean_leftovers(paths.outputs):
+            logger.info("Cleaned up after an earlier job: %s", leftover)
+    opening = open_history(paths.history_db, paths.outputs if owns_folder else None)
+    store = opening.store
     # The previous session's waiting jobs (and the one it was running) wait again, paused, in the queue.
     interrupted = store.requeue_unfinished() if owns_folder else 0
     settings = Settings.load(paths.settings_file)
@@ -106,6 +116,11 @@ def create_window(
         warm_imports=warm_imports,
         monitor_interval_ms=monitor_interval_ms,
     )
+    if opening.notice:
+        # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
+        logger.warning("%s", opening.notice)
+        earlier = window.statusBar().currentMessage()  # e.g. the note about interrupted jobs
+        window.statusBar().showMessage(f"{opening.notice} {earlier}".strip())
     logger.info("Log file: %s", log_file)
     return window
 
@@ -145,6 +160,24 @@ def _wait_until_shown(app: QApplication, window: MainWindow, timeout_s: float) -
     QTimer.singleShot(0, check)
 
 
+def _exit_on_terminate(app: QApplication) -> None:
+    """SIGTERM (SIGBREAK on Windows) ends the window as Ctrl+C ends a job: the event loop stops with status 130
+    and `shutdown` cancels and records the jobs, saves the settings and closes the history; no dialog waits."""
+
+    def terminate(_signum: int, _frame: object) -> None:
+        logger.warning("Terminated by a signal; shutting down.")
+        app.exit(130)
+
+    for name in ("SIGTERM", "SIGBREAK"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, terminate)
+    # Python runs signal handlers only between bytecodes: a timer gives the interpreter a moment regularly.
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
     unknown = [a for a in qt_args if not a.startswith("-")]
@@ -159,8 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
     except (HistoryError, OSError) as exc:
         message = QCoreApplication.translate("main", "{app} cannot start.").format(app=APP_NAME)
-        QMessageBox.critical(None, APP_NAME, f"{message}\n\n{exc}")
+        print(f"{APP_NAME} cannot start: {exc}", file=sys.stderr, flush=True)
+        if not args.smoke:  # --smoke never waits on a dialog
+            QMessageBox.critical(None, APP_NAME, f"{message}\n\n{exc}")
         return 1
+    _exit_on_terminate(app)
     window.show()
     if args.smoke:
         _wait_until_shown(app, window, SMOKE_TIMEOUT_S)

@@ -25,7 +25,8 @@ TITLES = {
     "out-of-memory": QT_TRANSLATE_NOOP("ErrorDialog", "Out of memory"),
     "model-folder": QT_TRANSLATE_NOOP("ErrorDialog", "The model folder cannot be used"),
     "device": QT_TRANSLATE_NOOP("ErrorDialog", "This device is not available"),
-    "invalid-request": QT_TRANSLATE_NOOP("ErrorDialog", "These settings cannot run"),
+    "bad-input": QT_TRANSLATE_NOOP("ErrorDialog", "These settings cannot run"),
+    "non-finite": QT_TRANSLATE_NOOP("ErrorDialog", "The model produced no usable picture"),
     "output": QT_TRANSLATE_NOOP("ErrorDialog", "The clip cannot be saved"),
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "Something went wrong"),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed"),
@@ -34,7 +35,10 @@ HEADLINES = {
     "out-of-memory": QT_TRANSLATE_NOOP("ErrorDialog", "The job needed more memory than this computer has free."),
     "model-folder": QT_TRANSLATE_NOOP("ErrorDialog", "The model could not be loaded from this folder."),
     "device": QT_TRANSLATE_NOOP("ErrorDialog", "The device or memory mode asked for does not exist on this computer."),
-    "invalid-request": QT_TRANSLATE_NOOP("ErrorDialog", "Some settings are out of range."),
+    "bad-input": QT_TRANSLATE_NOOP("ErrorDialog", "Some settings are out of range."),
+    "non-finite": QT_TRANSLATE_NOOP(
+        "ErrorDialog", "The numbers went out of range (NaN or infinity) while the clip was made."
+    ),
     "output": QT_TRANSLATE_NOOP("ErrorDialog", "The finished clip could not be written."),
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "ContentV Studio hit an unexpected problem."),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed."),

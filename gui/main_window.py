@@ -123,7 +123,6 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._current_job: int | None = None
         self._stage_text = "Ready."
-        self._last_job: int | None = None
         self.error_dialog: ErrorDialog | None = None
         self.export_dialog: ExportDialog | None = None  # imported when first opened (it pulls in numpy)
 
@@ -634,7 +633,6 @@ class MainWindow(QMainWindow):
             self.tr("Done in {seconds} s  ·  seed {seed}").format(seconds=f"{total:.1f}", seed=outcome.seed)
         )
         self.vram_gauge.end_job(outcome.peak_vram_bytes)
-        self._last_job = job_id
         if not self._stopping:
             self.player.load(outcome.video_path, clip_info(outcome.request, outcome.num_frames, total))
             self.history_panel.select(job_id)

@@ -31,18 +31,10 @@ class Settings:
     last_request: dict[str, Any] = field(default_factory=dict)
     seed_locked: bool = False
     window_geometry: str = ""  # QMainWindow.saveGeometry(), hex
-    window_state: str = ""  # QMainWindow.saveState(), hex
     splitter_state: str = ""  # the three-column splitter, hex
     history_search: str = ""
     language: str = ""  # the Language menu's choice ("en", "zh_CN"); "" follows the system
     preview_every: int = 5  # denoising steps between live previews; 0: off
-
-    def add_recent_model(self, path: str) -> None:
-        path = str(path)
-        if not path:
-            return
-        self.recent_models = [path] + [p for p in self.recent_models if p != path]
-        del self.recent_models[MAX_RECENT_MODELS:]
 
     def request(self) -> GenerationRequest | None:
         """The last form contents, or None when there are none (or they no longer parse)."""

@@ -74,10 +74,10 @@ def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str
     """(kind, message, advice) for anything that escaped the engine. The engine's own errors stay in English
     (the dialog translates them, gui.i18n.core_text); the worker's words are translated here (thread-safe)."""
     if isinstance(exc, StudioError):
-        return exc.kind, exc.message, exc.advice
+        return str(exc.kind), exc.message, exc.advice
     if isinstance(exc, MemoryError):
         return (
-            OutOfMemoryError.kind,
+            str(OutOfMemoryError.kind),
             QCoreApplication.translate("classify_exception", "The computer ran out of system memory (RAM)."),
             QCoreApplication.translate(
                 "classify_exception", "Close other programs, or choose a smaller size or fewer frames."
@@ -88,7 +88,7 @@ def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str
         from core.engine import OOM_ADVICE
 
         message = QCoreApplication.translate("classify_exception", "The GPU ran out of memory ({error}).")
-        return OutOfMemoryError.kind, message.format(error=text.splitlines()[0][:200]), OOM_ADVICE
+        return str(OutOfMemoryError.kind), message.format(error=text.splitlines()[0][:200]), OOM_ADVICE
     advice = QCoreApplication.translate("classify_exception", "This is a bug in ContentV Studio.")
     if log_hint:
         details = QCoreApplication.translate("classify_exception", "The details are in {log_file}.")
@@ -193,7 +193,6 @@ class GenerationWorker(QObject):
         started = time.perf_counter()
         try:
             self._outputs.mkdir(parents=True, exist_ok=True)
-            video = unique_output_path(self._outputs, job.request.prompt)
             sink = ProgressSink(
                 on_stage=lambda stage: self._on_stage(job.id, stage),
                 on_step=lambda p: self._on_step(job.id, p),
@@ -201,7 +200,7 @@ class GenerationWorker(QObject):
                 on_decode=lambda d: self.decoded.emit(job.id, d.done, d.total),
                 preview_every=job.preview_every,
             )
-            result = self._engine.generate(job.model_dir, job.request, OutputOptions(video), sink, job.cancel)
+            result = self._generate_under_a_free_name(job, sink)
         except JobCancelled:
             if job.cancel.suspended:  # restarts from the beginning, same seed, on the next start or resume
                 self._record(self._store.requeue, job.id)
@@ -221,6 +220,22 @@ class GenerationWorker(QObject):
         self._record(self._store.mark_done, job.id, result, thumbnail)
         logger.info("Job %s done in %.1f s: %s", job.id, time.perf_counter() - started, result.video_path)
         self.finished.emit(job.id, JobOutcome.from_result(job.id, result, thumbnail))
+
+    def _generate_under_a_free_name(self, job: Job, sink: ProgressSink) -> GenerationResult:
+        """Another window on this data folder may take the same name in the same second: take the next one."""
+        from core.errors import OutputNameTakenError
+
+        assert self._engine is not None
+        for attempt in range(20):
+            video = unique_output_path(self._outputs, job.request.prompt)
+            try:
+                return self._engine.generate(
+                    job.model_dir, job.request, OutputOptions(video, job_id=job.id), sink, job.cancel
+                )
+            except OutputNameTakenError:
+                if attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _record(write: Any, *args: Any) -> None:

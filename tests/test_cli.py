@@ -118,6 +118,8 @@ BAD_INPUTS = [
     (["--prompt", "x", "--steps", "0"], "steps must be at least 1"),
     (["--prompt", "x", "--guidance", "-1"], "cannot be negative"),
     (["--prompt", "x", "--seed", "-5"], "seed must be"),
+    (["--prompt", "x", "--guidance", "inf"], "not a finite number"),
+    (["--prompt", "x", "--guidance", "nan"], "not a finite number"),
     (["--prompt", "x", "--frames", "many"], "not a whole number"),
     (["--prompt", "x", "--device", "tpu"], "invalid choice"),
     (["--prompt", "x", "--device", "cuda"], "CUDA GPU"),
@@ -137,7 +139,7 @@ def test_bad_input_exits_with_one_clear_line_and_no_file(tmp_path, tiny_model, e
         pass
     out = tmp_path / "out.mp4"
     proc = run_main("generate", "--model", str(tiny_model), *extra, "--output", str(out))
-    assert proc.returncode != 0
+    assert proc.returncode == 2  # bad input, refused before anything loads
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert message in lines[0]
@@ -149,13 +151,13 @@ def test_missing_and_broken_model_folders_are_named(tmp_path, broken_model):
     proc = run_main(
         "generate", "--model", str(tmp_path / "nowhere"), "--prompt", "x", "--output", str(tmp_path / "o.mp4")
     )
-    assert proc.returncode != 0 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 3 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
     (broken_model / "vae" / "diffusion_pytorch_model.safetensors").unlink()
     weights = broken_model / "transformer" / "diffusion_pytorch_model.safetensors"
     weights.write_bytes(weights.read_bytes()[:5000])  # a truncated download
     proc = run_main("generate", "--model", str(broken_model), "--prompt", "x", "--output", str(tmp_path / "o.mp4"))
-    assert proc.returncode != 0
+    assert proc.returncode == 3
     line = proc.stderr.strip()
     assert len(line.splitlines()) == 1
     assert "vae (Wan2.1 VAE) has no weight file" in line
@@ -167,8 +169,14 @@ def test_existing_output_is_never_overwritten(tmp_path, tiny_model):
     out = tmp_path / "taken.mp4"
     out.write_bytes(b"precious")
     proc = run_main("generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--output", str(out))
-    assert proc.returncode != 0 and "already exists" in proc.stderr
+    assert proc.returncode == 2 and "already exists" in proc.stderr
     assert out.read_bytes() == b"precious"
+    # An existing sidecar of that name is refused up front too, before the job runs.
+    free = tmp_path / "free.mp4"
+    (tmp_path / "free.json").write_text("{}")
+    proc = run_main("generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--output", str(free))
+    assert proc.returncode == 2 and "free.json already exists" in proc.stderr and "loading" not in proc.stderr
+    assert not free.exists() and (tmp_path / "free.json").read_text() == "{}"
 
 
 def test_unwritable_output_folder(tmp_path, tiny_model):
@@ -218,3 +226,23 @@ def test_help_lists_the_whole_contract():
         "--save-frames",
     ):
         assert flag in proc.stdout
+
+
+def test_a_full_disk_exits_5_with_one_line_and_leaves_nothing(tmp_path, tiny_model):
+    """A real small tmpfs where the machine allows mounting one (root); the encoder's failure is noticed."""
+    small = tmp_path / "small"
+    small.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(small)], capture_output=True)
+    if mount.returncode:
+        pytest.skip("cannot mount a tmpfs here (tests/test_outputs_atomic.py injects ENOSPC instead)")
+    try:
+        proc = run_main(
+            "generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--seed", "1",
+            "--width", "256", "--height", "256", "--output", str(small / "full.mp4"),
+        )  # fmt: skip
+        assert proc.returncode == 5, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: The disk is full") and "Traceback" not in proc.stderr
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], check=False)

@@ -165,9 +165,31 @@ def test_same_seed_same_clip_other_seed_other_clip(engine, tiny_model, tmp_path)
     assert not np.array_equal(fa, fc)
 
 
-def test_no_guidance_skips_the_negative_branch(engine, tiny_model, tmp_path):
-    result = engine.generate(tiny_model, tiny_request(guidance=1.0), OutputOptions(tmp_path / "g.mp4"))
+def test_no_guidance_skips_the_negative_branch(tiny_model, tmp_path, monkeypatch):
+    """guidance <= 1: no negative prompt is encoded and the transformer sees one sample per step, never two."""
+    from core.pipeline import ContentVPipeline
+
+    engine = Engine()  # its own, so no cached prompt embeddings from another test hide the encoding
+    encoded_cfg: list[bool] = []
+    batch_sizes: list[int] = []
+    real_encode, real_predict = ContentVPipeline.encode_prompt, ContentVPipeline._predict
+
+    def encode_spy(self, prompt, negative_prompt, do_cfg, *args, **kwargs):
+        encoded_cfg.append(do_cfg)
+        return real_encode(self, prompt, negative_prompt, do_cfg, *args, **kwargs)
+
+    def predict_spy(self, latents, *args, **kwargs):
+        batch_sizes.append(int(latents.shape[0]))
+        return real_predict(self, latents, *args, **kwargs)
+
+    monkeypatch.setattr(ContentVPipeline, "encode_prompt", encode_spy)
+    monkeypatch.setattr(ContentVPipeline, "_predict", predict_spy)
+    result = engine.generate(tiny_model, tiny_request(guidance=1.0, steps=2), OutputOptions(tmp_path / "g.mp4"))
     assert result.video_path.exists()
+    assert encoded_cfg == [False]
+    assert batch_sizes == [1, 1]  # one call per step, one sample: the negative branch never ran
+    embeds = engine._prompt_cache[1] if engine._prompt_cache else None
+    assert embeds is not None and embeds.negative_embeds is None
 
 
 def test_invalid_request_is_refused_before_loading(tiny_model, tmp_path):

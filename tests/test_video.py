@@ -55,23 +55,15 @@ def test_malformed_frames_are_refused(tmp_path):
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
-    import imageio_ffmpeg
+    import core.video as video
 
-    real = imageio_ffmpeg.write_frames
+    real = video._send_frames
 
-    def interrupted(path, *args, **kwargs):
-        writer = real(path, *args, **kwargs)
-        writer.send(None)
-        writer.send(np.zeros((32, 48, 3), np.uint8))
+    def interrupted(stdin, pixels):
+        real(stdin, pixels[:1])
+        raise KeyboardInterrupt  # the user pressed Ctrl+C mid-clip
 
-        def gen():
-            yield
-            raise KeyboardInterrupt  # the user pressed Ctrl+C mid-clip
-
-        fake = gen()
-        return fake
-
-    monkeypatch.setattr(imageio_ffmpeg, "write_frames", interrupted)
+    monkeypatch.setattr(video, "_send_frames", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_mp4(frames(), tmp_path / "c.mp4", 8, {})
     assert list(tmp_path.iterdir()) == []

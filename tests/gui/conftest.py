@@ -13,7 +13,8 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import pytest
 
-REFERENCE_MODEL = Path("/work/shared/reference/tiny-contentv")
+# The official reference checkpoint in the repository (tests/data/reference), wherever the checkout is.
+REFERENCE_MODEL = Path(__file__).resolve().parents[1] / "data" / "reference" / "tiny-contentv"
 
 
 @pytest.fixture(autouse=True)

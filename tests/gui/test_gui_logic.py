@@ -58,10 +58,7 @@ def test_settings_round_trip_and_bad_files(tmp_path: Path):
     path = tmp_path / "settings.json"
     assert Settings.load(path) == Settings()
     s = Settings(model_dir="/m", seed_locked=True, last_request={"prompt": "a cat", "width": 576, "height": 576})
-    for i in range(12):
-        s.add_recent_model(f"/m{i}")
-    s.add_recent_model("/m3")
-    assert s.recent_models[0] == "/m3" and len(s.recent_models) == MAX_RECENT_MODELS
+    s.recent_models = [f"/m{i}" for i in range(MAX_RECENT_MODELS)]
     s.save(path)
     loaded = Settings.load(path)
     assert loaded == s
