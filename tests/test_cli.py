@@ -106,8 +106,8 @@ def test_frame_count_rounds_down_to_4k_plus_1_with_a_note(tmp_path, tiny_model):
         str(out),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "generating 9 frames" in proc.stderr
-    assert read_mp4_frames(out).shape[0] == 9
+    assert "generating 13 frames" in proc.stderr  # the official rounding: 12 // 4 * 4 + 1
+    assert read_mp4_frames(out).shape[0] == 13
 
 
 BAD_INPUTS = [
