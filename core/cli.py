@@ -116,7 +116,7 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
         "--step-cache",
         choices=[c.value for c in StepCache],
         default=StepCache.OFF.value,
-        help="reuse work between steps: fast (First-Block cache), faster (MagCache/TaylorSeer); small quality cost",
+        help="reuse work between steps (MagCache once calibrated by an uncached job; else First-Block/TaylorSeer)",
     )
     gen.add_argument(
         "--guidance-batching",

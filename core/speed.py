@@ -90,10 +90,10 @@ class JobSpeed:
         plan = plan_step_cache(speed.step_cache, self.request.steps, ratios)
         apply_step_cache(transformer, plan)
         self.report.step_cache_method = plan.method
-        if plan.method == "taylorseer":
+        if plan.method in ("first-block", "taylorseer"):
             self.report.notes.append(
-                "Step cache 'faster' used TaylorSeer: this model has no MagCache calibration yet "
-                "(any job with the step cache off records one)."
+                f"Step cache '{speed.step_cache.value}' used {plan.method}: this model has no MagCache calibration "
+                "yet (the next job with the step cache off records one)."
             )
         if speed.step_cache is StepCache.OFF and ratios is None and self.request.steps >= 2:
             self._recorder = MagCalibrationRecorder(transformer, lambda: self.pipe.active_branch)
