@@ -2,7 +2,7 @@
 and its quality cost is measured as PSNR/SSIM of the frames against the uncached frames for the same seed.
 
 The weights are random, so the numbers check the mechanism, not the real quality cost (the benchmark measures that
-with `--model DIR` on real weights). Measured here (10 steps, 48×80×9, float32): see `test_each_level_...`'s
+with `--model DIR` on real weights). Measured here (10 steps, 48×32×5, float32): see `test_each_level_...`'s
 printed line (`pytest -s`)."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def pipe(reference_model: Path) -> ContentVPipeline:
 @pytest.fixture(scope="module")
 def inputs(pipe):
     embeds = pipe.encode_prompt("a red kite over a beach", "low quality", True, 256, DEVICE, torch.float32)
-    noise = pipe.initial_noise(pipe.latent_shape(48, 80, 9), 5, torch.float32, DEVICE)
+    noise = pipe.initial_noise(pipe.latent_shape(32, 48, 5), 5, torch.float32, DEVICE)
     return embeds, noise
 
 
