@@ -25,14 +25,15 @@ def blocks_compiled(transformer: Any) -> bool:
     return bool(blocks) and all(getattr(b, "_compiled_call_impl", None) is not None for b in blocks)
 
 
-def set_block_compilation(transformer: Any, enabled: bool) -> bool:
+def set_block_compilation(transformer: Any, enabled: bool, backend: str = "inductor") -> bool:
     """Compile (or un-compile) the repeated blocks; returns True when something changed. Idempotent, so a job can
-    call it every time; un-compiling restores the eager forward at once."""
+    call it every time; un-compiling restores the eager forward at once. (`backend="eager"` traces without
+    generating code: the tests' quick check of the wiring.)"""
     if enabled == blocks_compiled(transformer):
         return False
     if enabled:
         # dynamic=None: recompiles at most once for a new frame count or size, then reuses the graph.
-        transformer.compile_repeated_blocks(fullgraph=False, dynamic=None)
+        transformer.compile_repeated_blocks(fullgraph=False, dynamic=None, backend=backend)
     else:
         for block in _repeated_blocks(transformer):
             block._compiled_call_impl = None  # nn.Module.compile() stores the compiled call here
