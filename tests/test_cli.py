@@ -218,3 +218,14 @@ def test_help_lists_the_whole_contract():
         "--save-frames",
     ):
         assert flag in proc.stdout
+
+
+def test_speed_flags_reach_the_request():
+    from core.cli import build_parser, request_from_args
+    from core.request import GuidanceBatching, SpeedOptions, StepCache
+
+    base = ["generate", "--model", "m", "--prompt", "p", "--output", "o.mp4"]
+    assert request_from_args(build_parser().parse_args(base)).speed == SpeedOptions()
+    flags = ["--attention", "cudnn", "--step-cache", "faster", "--guidance-batching", "auto", "--compile"]
+    speed = request_from_args(build_parser().parse_args(base + flags)).speed
+    assert speed == SpeedOptions("cudnn", StepCache.FASTER, GuidanceBatching.AUTO, compile=True)

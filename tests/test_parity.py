@@ -128,3 +128,18 @@ def test_denoise_reports_latents_after_every_step(pipe, reference_case):
     assert [done for done, _ in seen] == [1, 2, 3]
     assert all(lat.shape == noise.shape for _, lat in seen)
     assert torch.equal(seen[-1][1], final) and not torch.equal(seen[0][1], final)
+
+
+def test_auto_guidance_batching_measures_both_and_keeps_the_faster(pipe, reference_case):
+    from core.request import GuidanceBatching
+
+    case = reference_case
+    device, dtype = torch.device("cpu"), torch.float32
+    embeds = pipe.encode_prompt(case["prompt"], case["negative_prompt"], True, 256, device, dtype)
+    noise = pipe.initial_noise(pipe.latent_shape(32, 48, 5), 2, dtype, device)
+    pipe.denoise(embeds, noise.clone(), 6, 6.0, device, batch_cfg=GuidanceBatching.AUTO)
+    timings = pipe.guidance_timings
+    assert set(timings) == {"sequential", "batched"}
+    assert pipe.guidance_batching_used.value == min(timings, key=lambda k: timings[k])
+    pipe.denoise(embeds, noise.clone(), 3, 6.0, device, batch_cfg=GuidanceBatching.AUTO)  # too few steps to measure
+    assert pipe.guidance_timings == {} and pipe.guidance_batching_used is GuidanceBatching.SEQUENTIAL
