@@ -10,6 +10,7 @@ The class mixes in diffusers' `CacheMixin` (enable_cache / cache_context / disab
 
 from __future__ import annotations
 
+import types
 from typing import Any, ClassVar
 
 import torch
@@ -73,14 +74,14 @@ def _pass_text_through(block: nn.Module) -> None:
     First-Block cache computes a text-state residual at the tail block) work on this transformer. The video
     output is untouched, so the numbers do not change.
     """
-    forward = block.forward
+    # A bound method (not a closure), so a deep copy of the model binds it to the copied block.
+    block.forward = types.MethodType(_forward_keeping_text, block)  # type: ignore[method-assign]
 
-    def forward_keeping_text(*args: Any, **kwargs: Any) -> Any:
-        text_in = kwargs.get("encoder_hidden_states", args[1] if len(args) > 1 else None)
-        text_out, video_out = forward(*args, **kwargs)
-        return (text_in if text_out is None else text_out), video_out
 
-    block.forward = forward_keeping_text  # type: ignore[method-assign]
+def _forward_keeping_text(block: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    text_in = kwargs.get("encoder_hidden_states", args[1] if len(args) > 1 else None)
+    text_out, video_out = type(block).forward(block, *args, **kwargs)
+    return (text_in if text_out is None else text_out), video_out
 
 
 class ContentVTransformer3DModel(SD3Transformer2DModel, CacheMixin):

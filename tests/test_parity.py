@@ -143,3 +143,23 @@ def test_auto_guidance_batching_measures_both_and_keeps_the_faster(pipe, referen
     assert pipe.guidance_batching_used.value == min(timings, key=lambda k: timings[k])
     pipe.denoise(embeds, noise.clone(), 3, 6.0, device, batch_cfg=GuidanceBatching.AUTO)  # too few steps to measure
     assert pipe.guidance_timings == {} and pipe.guidance_batching_used is GuidanceBatching.SEQUENTIAL
+
+
+def test_engine_runs_guidance_one_branch_after_the_other_unless_asked():
+    import dataclasses
+
+    from core.devices import ResolvedDevice
+    from core.request import GuidanceBatching, SpeedOptions, StepCache
+    from core.speed import remember_batching
+
+    engine, cpu = Engine(), ResolvedDevice("cpu", "float32")
+    request = GenerationRequest(prompt="p", width=64, height=32, num_frames=5)
+    assert engine._batch_cfg(request, cpu) is GuidanceBatching.SEQUENTIAL
+    asked = dataclasses.replace(request, speed=SpeedOptions(guidance_batching=GuidanceBatching.BATCHED))
+    assert engine._batch_cfg(asked, cpu) is GuidanceBatching.BATCHED
+    auto = dataclasses.replace(request, speed=SpeedOptions(guidance_batching=GuidanceBatching.AUTO))
+    assert engine._batch_cfg(auto, cpu) is GuidanceBatching.AUTO  # measured during the job
+    cached = dataclasses.replace(auto, speed=dataclasses.replace(auto.speed, step_cache=StepCache.FAST))
+    assert engine._batch_cfg(cached, cpu) is GuidanceBatching.SEQUENTIAL  # a cache keeps state per branch
+    remember_batching("cpu", "float32", auto.latent_shape, GuidanceBatching.BATCHED)
+    assert engine._batch_cfg(auto, cpu) is GuidanceBatching.BATCHED  # measured once, reused
