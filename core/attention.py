@@ -136,20 +136,31 @@ def _flash_attn_name(env_has_fa3: bool) -> str:
     return "_flash_3" if env_has_fa3 else "flash"
 
 
-def attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, backend: str) -> torch.Tensor:
-    """Attention of (batch, heads, tokens, dim) tensors with the named kernel; the same layout comes back."""
+def attend(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, backend: str, strict: bool = True
+) -> torch.Tensor:
+    """Attention of (batch, heads, tokens, dim) tensors with the named kernel; the same layout comes back.
+
+    `strict=False` (the kernel `auto` chose) makes a PyTorch kernel the first choice rather than the only one, so
+    an input it turns down at run time (a head size, a driver's cuDNN) falls back to the next one instead of
+    failing the job; a kernel the user forced stays the only one."""
     if backend == "sdpa":
         return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
     if backend in TORCH_KERNELS:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
-        kernel = {
-            "math": SDPBackend.MATH,
-            "efficient": SDPBackend.EFFICIENT_ATTENTION,
-            "flash": SDPBackend.FLASH_ATTENTION,
+        kernels = {
             "cudnn": SDPBackend.CUDNN_ATTENTION,
-        }[backend]
-        with sdpa_kernel(kernel):
+            "flash": SDPBackend.FLASH_ATTENTION,
+            "efficient": SDPBackend.EFFICIENT_ATTENTION,
+            "math": SDPBackend.MATH,
+        }
+        chosen = kernels[backend]
+        if strict:
+            with sdpa_kernel(chosen):
+                return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
+        order = [chosen, *(k for k in kernels.values() if k != chosen)]
+        with sdpa_kernel(order, set_priority=True):
             return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
     from diffusers.models.attention_dispatch import dispatch_attention_fn
 
@@ -176,11 +187,12 @@ def _heads(x: torch.Tensor, batch: int, heads: int, head_dim: int) -> torch.Tens
 class JointAttentionProcessor:
     """SD3's joint attention with a chosen kernel and optional query slicing (`query_chunk=None`: unsliced)."""
 
-    def __init__(self, backend: str = "sdpa", query_chunk: int | None = None) -> None:
+    def __init__(self, backend: str = "sdpa", query_chunk: int | None = None, strict: bool = True) -> None:
         if query_chunk is not None and query_chunk < 1:
             raise ValueError("query_chunk must be at least 1")
         self.backend = backend
         self.query_chunk = query_chunk
+        self.strict = strict  # False: `auto` chose the kernel; PyTorch may fall back (see `attend`)
 
     def __call__(
         self,
@@ -216,13 +228,17 @@ class JointAttentionProcessor:
 
         total = query.shape[2]
         if self.query_chunk is None or self.query_chunk >= total:
-            out = attend(query, key, value, self.backend).transpose(1, 2).reshape(batch, -1, attn.heads * head_dim)
+            out = (
+                attend(query, key, value, self.backend, self.strict)
+                .transpose(1, 2)
+                .reshape(batch, -1, attn.heads * head_dim)
+            )
         else:
             # Written slice by slice into one buffer (batch, tokens, heads*dim), so no list of slices is kept alive.
             out = query.new_empty(batch, total, attn.heads * head_dim)
             for start in range(0, total, self.query_chunk):
                 stop = min(start + self.query_chunk, total)
-                part = attend(query[:, :, start:stop], key, value, self.backend)
+                part = attend(query[:, :, start:stop], key, value, self.backend, self.strict)
                 out[:, start:stop] = part.transpose(1, 2).reshape(batch, stop - start, -1)
                 del part
         del query, key, value
@@ -245,30 +261,31 @@ class JointAttentionProcessor:
 class ChunkedJointAttnProcessor(JointAttentionProcessor):
     """The sliced variant (attention slicing), on top of whichever kernel is in use."""
 
-    def __init__(self, query_chunk: int = DEFAULT_QUERY_CHUNK, backend: str = "sdpa") -> None:
-        super().__init__(backend=backend, query_chunk=query_chunk)
+    def __init__(self, query_chunk: int = DEFAULT_QUERY_CHUNK, backend: str = "sdpa", strict: bool = True) -> None:
+        super().__init__(backend=backend, query_chunk=query_chunk, strict=strict)
 
 
 def _attention_modules(model: nn.Module) -> list[Attention]:
     return [m for m in model.modules() if isinstance(m, Attention)]
 
 
-def _current_backend(module: Attention) -> str:
-    return getattr(module.processor, "backend", "sdpa")
+def _current_backend(module: Attention) -> tuple[str, bool]:
+    return getattr(module.processor, "backend", "sdpa"), getattr(module.processor, "strict", True)
 
 
-def set_attention_backend(model: nn.Module, backend: str) -> int:
-    """Route every joint attention of `model` to `backend`, keeping slicing as it is; returns how many."""
+def set_attention_backend(model: nn.Module, backend: str, strict: bool = True) -> int:
+    """Route every joint attention of `model` to `backend`, keeping slicing as it is; returns how many.
+    `strict=False` for a kernel `auto` chose (PyTorch may fall back from it, see `attend`)."""
     modules = _attention_modules(model)
     for module in modules:
         chunk = getattr(module.processor, "query_chunk", None)
-        module.set_processor(JointAttentionProcessor(backend, chunk))  # pyright: ignore[reportArgumentType]
+        module.set_processor(JointAttentionProcessor(backend, chunk, strict))  # pyright: ignore[reportArgumentType]
     return len(modules)
 
 
 def attention_backend_in_use(model: nn.Module) -> str:
     """The kernel the model's attention calls ("mixed" if they differ, "" if it has none)."""
-    names = {_current_backend(m) for m in _attention_modules(model)}
+    names = {_current_backend(m)[0] for m in _attention_modules(model)}
     if not names:
         return ""
     return names.pop() if len(names) == 1 else "mixed"
@@ -278,7 +295,7 @@ def enable_attention_slicing(model: nn.Module, query_chunk: int = DEFAULT_QUERY_
     """Switch every joint attention of `model` to the chunked processor; returns how many were switched."""
     modules = _attention_modules(model)
     for module in modules:
-        processor = ChunkedJointAttnProcessor(query_chunk, _current_backend(module))
+        processor = ChunkedJointAttnProcessor(query_chunk, *_current_backend(module))
         module.set_processor(processor)  # pyright: ignore[reportArgumentType]
     return len(modules)
 
@@ -286,7 +303,8 @@ def enable_attention_slicing(model: nn.Module, query_chunk: int = DEFAULT_QUERY_
 def disable_attention_slicing(model: nn.Module) -> None:
     for module in _attention_modules(model):
         if isinstance(module.processor, ChunkedJointAttnProcessor):
-            module.set_processor(JointAttentionProcessor(_current_backend(module)))  # pyright: ignore[reportArgumentType]
+            backend, strict = _current_backend(module)
+            module.set_processor(JointAttentionProcessor(backend, None, strict))  # pyright: ignore[reportArgumentType]
 
 
 def attention_slicing_enabled(model: nn.Module) -> bool:

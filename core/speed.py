@@ -81,7 +81,7 @@ class JobSpeed:
         transformer = self.pipe.transformer
         speed = self.request.speed
         backend = check_attention_request(self.request, self.device, self.dtype_name)
-        set_attention_backend(transformer, backend)
+        set_attention_backend(transformer, backend, strict=speed.attention_backend != "auto")
         self.report.attention_backend = backend
         set_block_compilation(transformer, speed.compile)
         self.report.compiled = speed.compile

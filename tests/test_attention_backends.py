@@ -175,3 +175,19 @@ def test_kernel_used_is_in_the_clip_metadata(tiny_model, tmp_path):
     assert metadata["speed"]["attention_backend"] == "math"
     assert metadata["speed"]["guidance_batching"] == "sequential"
     assert metadata["request"]["speed"]["attention_backend"] == "math"
+
+
+def test_auto_kernel_may_fall_back_but_a_forced_one_may_not(transformer):
+    set_attention_backend(transformer, "math", strict=False)
+    assert all(not b.attn.processor.strict for b in transformer.transformer_blocks)
+    enable_attention_slicing(transformer, query_chunk=5)  # slicing keeps the kernel and its strictness
+    assert all(not b.attn.processor.strict for b in transformer.transformer_blocks)
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 2, 20, 16, generator=g) for _ in range(3))
+    # cuDNN attention does not run on the CPU: as auto's first choice it falls back, forced it raises.
+    torch.testing.assert_close(attend(q, k, v, "cudnn", strict=False), attend(q, k, v, "math"), atol=1e-6, rtol=1e-5)
+    with pytest.raises(RuntimeError):
+        attend(q, k, v, "cudnn", strict=True)
+    set_attention_backend(transformer, "sdpa")
+    for block in transformer.transformer_blocks:
+        block.attn.set_processor(JointAttentionProcessor("sdpa"))
