@@ -191,3 +191,23 @@ def test_auto_kernel_may_fall_back_but_a_forced_one_may_not(transformer):
     set_attention_backend(transformer, "sdpa")
     for block in transformer.transformer_blocks:
         block.attn.set_processor(JointAttentionProcessor("sdpa"))
+
+
+@pytest.mark.cuda
+def test_every_kernel_this_gpu_runs_matches_math_in_bf16():
+    from core.attention import detect_attention_environment
+
+    env = detect_attention_environment("cuda", "bfloat16")
+    g = torch.Generator(device="cuda").manual_seed(0)
+    q, k, v = (torch.randn(1, 4, 1500, 64, generator=g, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+    expected = attend(q.float(), k.float(), v.float(), "math")
+    ran = []
+    for name in ("sdpa", "math", "efficient", "flash", "cudnn", "flash-attn", "sage"):
+        if unavailable_reason(name, env) is not None:
+            continue
+        tolerance = 0.05 if name == "sage" else 0.02  # bf16 rounding; SageAttention quantizes QK to int8
+        torch.testing.assert_close(attend(q, k, v, name).float(), expected, atol=tolerance, rtol=0)
+        ran.append(name)
+    chosen = choose_attention_backend(env)
+    assert chosen in ran
+    attend(q, k, v, chosen, strict=False)

@@ -163,3 +163,27 @@ def test_engine_runs_guidance_one_branch_after_the_other_unless_asked():
     assert engine._batch_cfg(cached, cpu) is GuidanceBatching.SEQUENTIAL  # a cache keeps state per branch
     remember_batching("cpu", "float32", auto.latent_shape, GuidanceBatching.BATCHED)
     assert engine._batch_cfg(auto, cpu) is GuidanceBatching.BATCHED  # measured once, reused
+
+
+@pytest.mark.cuda
+def test_bf16_default_path_matches_the_official_algorithm_on_the_gpu(reference_model, reference_case):
+    """On a GPU with PyTorch's own SDPA choice (the official processor's), the default path is bit for bit the
+    official algorithm; the auto kernel (cuDNN/flash) stays within bf16 rounding of it."""
+    from bench.official_algorithm import official_denoise
+    from core.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
+
+    pipe = ContentVPipeline(**vars(load_components(reference_model, "bfloat16"))).to("cuda")
+    case, device, dtype = reference_case, torch.device("cuda"), torch.bfloat16
+    embeds = pipe.encode_prompt(case["prompt"], case["negative_prompt"], True, 256, device, dtype)
+    shape = pipe.latent_shape(case["height"], case["width"], case["num_frames"])
+    noise = pipe.initial_noise(shape, case["seed"], dtype, device)
+    steps, guidance = case["num_inference_steps"], case["guidance_scale"]
+    official = official_denoise(
+        pipe.transformer, embeds, noise.clone(), steps, guidance, device, scheduler=pipe.scheduler
+    )
+    set_attention_backend(pipe.transformer, "sdpa")
+    assert torch.equal(pipe.denoise(embeds, noise.clone(), steps, guidance, device), official)
+    auto = resolve_attention_backend("auto", detect_attention_environment("cuda", "bfloat16"))
+    set_attention_backend(pipe.transformer, auto, strict=False)
+    fast = pipe.denoise(embeds, noise.clone(), steps, guidance, device)
+    assert (fast.float() - official.float()).abs().max() < 0.25
