@@ -263,7 +263,9 @@ class ContentVPipeline(DiffusionPipeline):
                 on_latents(i + 1, latents)
             if on_step is not None:
                 on_step(i + 1)
-        self.guidance_batching_used = mode if guided else GuidanceBatching.SEQUENTIAL
+        # AUTO still undecided (stopped before measuring) ran one branch after the other.
+        ran_batched = guided and mode is GuidanceBatching.BATCHED
+        self.guidance_batching_used = GuidanceBatching.BATCHED if ran_batched else GuidanceBatching.SEQUENTIAL
         self.guidance_timings = {m.value: round(s, 4) for m, s in timings.items()}
         return latents
 

@@ -16,6 +16,7 @@ from core.attention import detect_attention_environment, resolve_attention_backe
 from core.compile import compile_seconds, set_block_compilation
 from core.request import GenerationRequest, GuidanceBatching, StepCache
 from core.step_cache import (
+    MIN_CALIBRATION_STEPS,
     MagCalibrationRecorder,
     apply_step_cache,
     load_calibration,
@@ -95,7 +96,10 @@ class JobSpeed:
                 f"Step cache '{speed.step_cache.value}' used {plan.method}: this model has no MagCache calibration "
                 "yet (the next job with the step cache off records one)."
             )
-        if speed.step_cache is StepCache.OFF and ratios is None and self.request.steps >= 2:
+        # Calibrate on uncached jobs until one long enough has run: MagCache interpolates the ratios to any step
+        # count, and more measured steps interpolate better.
+        steps = self.request.steps
+        if speed.step_cache is StepCache.OFF and steps >= MIN_CALIBRATION_STEPS and len(ratios or ()) < steps:
             self._recorder = MagCalibrationRecorder(transformer, lambda: self.pipe.active_branch)
         return self
 

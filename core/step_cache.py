@@ -18,7 +18,8 @@ reused instead of recomputed. The levels, and why each uses its method:
   first-order Taylor prediction of every attention output in between), which needs no calibration and skips a
   fixed share.
 
-MagCache's calibration is recorded for free during any uncached job (`MagCalibrationRecorder`: the magnitude ratio
+MagCache's calibration is recorded for free during an uncached job of at least 8 steps (again when a later one has
+more steps than the stored calibration) (`MagCalibrationRecorder`: the magnitude ratio
 of the blocks' residual between consecutive steps, the conditional branch, the formula of diffusers'
 `MagCacheConfig(calibrate=True)`), and kept in a small JSON file per model under the app's data folder
 (`calibration_path`). Not in the model folder: those are often read-only or a Hugging Face cache whose files are
@@ -50,6 +51,7 @@ MAG_RETENTION_RATIO = 0.2
 TAYLOR_INTERVAL = 3
 TAYLOR_WARMUP_STEPS = 2
 CALIBRATION_VERSION = 1
+MIN_CALIBRATION_STEPS = 8  # a shorter uncached job records nothing: too few ratios to interpolate from
 
 
 @dataclass(frozen=True)

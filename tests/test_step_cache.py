@@ -165,11 +165,15 @@ def test_engine_calibrates_on_an_uncached_job_then_uses_mag_cache(tiny_model, tm
     monkeypatch.setenv("CONTENTV_STUDIO_CALIBRATION_DIR", str(tmp_path / "cal"))
     engine = Engine()
     base = GenerationRequest(
-        prompt="a lighthouse", width=48, height=32, num_frames=5, steps=6, seed=3, memory=MemoryOptions(device="cpu")
+        prompt="a lighthouse", width=48, height=32, num_frames=5, steps=8, seed=3, memory=MemoryOptions(device="cpu")
     )
     first = engine.generate(tiny_model, base, OutputOptions(tmp_path / "off.mp4"))
     assert any("MagCache calibration" in n for n in first.notes)
-    assert load_calibration(tiny_model) is not None and len(load_calibration(tiny_model) or []) == 6
+    assert len(load_calibration(tiny_model) or []) == 8
+    short = engine.generate(
+        tiny_model, GenerationRequest(**{**vars(base), "steps": 4}), OutputOptions(tmp_path / "s.mp4")
+    )
+    assert not any("calibration" in n for n in short.notes)  # too short to improve on the stored one
     faster = GenerationRequest(**{**vars(base), "speed": SpeedOptions(step_cache=StepCache.FASTER)})
     second = engine.generate(tiny_model, faster, OutputOptions(tmp_path / "faster.mp4"))
     metadata = json.loads(second.sidecar_path.read_text()) if second.sidecar_path else {}
