@@ -227,7 +227,7 @@ class ContentVPipeline(DiffusionPipeline):
         if mode is GuidanceBatching.AUTO and (not guided or steps < AUTO_MIN_STEPS):
             mode = GuidanceBatching.SEQUENTIAL  # too few steps to measure and still profit
         timings: dict[GuidanceBatching, float] = {}
-        self.step_seconds: list[float] = []
+        self.step_seconds = []
 
         for i, t in enumerate(self.scheduler.timesteps):
             if should_stop is not None and should_stop():
