@@ -1,35 +1,198 @@
-"""Query-chunked joint attention for the MMDiT blocks.
+"""Joint attention for the MMDiT blocks: one processor that calls the fastest available kernel, optionally a slice
+of queries at a time.
 
-diffusers' `set_attention_slice` only reaches processors that know about slicing, and SD3's
-`JointAttnProcessor2_0` does not, so it is a no-op here. This processor computes the same joint attention
-(video tokens and text tokens attend to each other) a slice of queries at a time: each slice's softmax runs
-over all keys, so the result equals the unsliced one, while the attention-score buffer of a non-fused SDPA
-kernel shrinks from (heads × N × N) to (heads × chunk × N).
+Attention is about 79 % of a block's time at ContentV-8B's size, so the kernel is the main lever. The processor
+computes exactly what SD3's `JointAttnProcessor2_0` computes (video and text tokens attend to each other) and
+hands the (batch, heads, tokens, dim) tensors to one of these kernels:
+
+- `sdpa`: `F.scaled_dot_product_attention` with PyTorch's own choice, as the stock processor (the CPU default);
+- `math`, `efficient`, `flash`, `cudnn`: that PyTorch SDPA kernel only (`torch.nn.attention.sdpa_kernel`);
+- `flash-attn`: the `flash-attn` package (FlashAttention-3 on Hopper when `flash_attn_interface` is installed),
+  through diffusers' attention dispatcher;
+- `sage`: SageAttention from the optional `sageattention` package (int8 QK, faster, a small approximation),
+  through diffusers' attention dispatcher.
+
+`auto` picks per GPU generation (`choose_attention_backend`). A kernel asked for by name that cannot run here is
+refused before the model loads (`resolve_attention_backend`). Slicing (`query_chunk`) runs each slice's softmax
+over all keys, so the result equals the unsliced one while the score buffer of a non-fused kernel shrinks from
+(heads × N × N) to (heads × chunk × N).
 """
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers.models.attention_processor import Attention, JointAttnProcessor2_0
+from diffusers.models.attention_processor import Attention
 from torch import nn
 
+from core.errors import DeviceUnavailableError
+
 DEFAULT_QUERY_CHUNK = 2048
+
+TORCH_KERNELS = ("math", "efficient", "flash", "cudnn")
+HALF_DTYPES = ("bfloat16", "float16")
+
+# auto's preference on CUDA, fastest first, by GPU generation. Hopper and newer: cuDNN's fused attention beats
+# FlashAttention-2 (PyTorch's "flash") there; FA3 beats both. Ampere/Ada: PyTorch's flash (FA2) is the fastest
+# exact kernel. SageAttention, when installed, is faster still on sm80+ (an optional extra the user chose).
+_PREFERENCE_SM90 = ("sage", "flash-attn", "cudnn", "flash", "efficient", "math")
+_PREFERENCE_SM80 = ("sage", "flash", "flash-attn", "efficient", "math")
+_PREFERENCE_OLDER = ("efficient", "math")
+_PREFERENCE_FLOAT32 = ("efficient", "math")
+
+
+@dataclass(frozen=True)
+class AttentionEnvironment:
+    """What decides which kernels can run: the device, compute dtype, GPU generation and installed packages."""
+
+    device: str  # "cuda", "mps" or "cpu"
+    dtype_name: str
+    capability: tuple[int, int] = (0, 0)  # CUDA compute capability; (0, 0) off CUDA
+    has_flash_attn: bool = False
+    has_flash_attn_3: bool = False
+    has_sage: bool = False
+
+
+def detect_attention_environment(device: str, dtype_name: str) -> AttentionEnvironment:
+    capability = (0, 0)
+    if device == "cuda" and torch.cuda.is_available():
+        capability = torch.cuda.get_device_capability()
+    return AttentionEnvironment(
+        device=device,
+        dtype_name=dtype_name,
+        capability=capability,
+        has_flash_attn=importlib.util.find_spec("flash_attn") is not None,
+        has_flash_attn_3=importlib.util.find_spec("flash_attn_interface") is not None,
+        has_sage=importlib.util.find_spec("sageattention") is not None,
+    )
+
+
+def unavailable_reason(backend: str, env: AttentionEnvironment) -> str | None:
+    """Why `backend` cannot run in `env`, or None when it can."""
+    if backend in ("sdpa", "math"):
+        return None
+    if env.device != "cuda":
+        return f"the '{backend}' attention kernel needs a CUDA GPU"
+    half = env.dtype_name in HALF_DTYPES
+    sm = env.capability
+    if backend == "efficient":
+        return None if sm >= (5, 0) else "the memory-efficient kernel needs a GPU of compute capability 5.0 or newer"
+    if backend == "flash":
+        if sm < (8, 0):
+            return f"PyTorch's flash kernel needs an Ampere GPU or newer (this one is sm{sm[0]}{sm[1]})"
+        return None if half else "PyTorch's flash kernel needs bfloat16 or float16"
+    if backend == "cudnn":
+        if sm < (8, 0):
+            return f"cuDNN attention needs an Ampere GPU or newer (this one is sm{sm[0]}{sm[1]})"
+        return None if half else "cuDNN attention needs bfloat16 or float16"
+    if backend == "flash-attn":
+        if not (env.has_flash_attn or env.has_flash_attn_3):
+            return "the flash-attn package is not installed (pip install flash-attn)"
+        if sm < (8, 0):
+            return "flash-attn needs an Ampere GPU or newer"
+        return None if half else "flash-attn needs bfloat16 or float16"
+    if backend == "sage":
+        if not env.has_sage:
+            return "the sageattention package is not installed (pip install sageattention)"
+        if sm < (8, 0):
+            return "SageAttention needs an Ampere GPU or newer"
+        return None if half else "SageAttention needs bfloat16 or float16"
+    return f"'{backend}' is not an attention kernel this app knows"
+
+
+def choose_attention_backend(env: AttentionEnvironment) -> str:
+    """auto: the fastest kernel that can run in `env`."""
+    if env.device != "cuda":
+        return "sdpa"  # PyTorch's own choice on the CPU and MPS (the stock processor's numerics)
+    if env.dtype_name not in HALF_DTYPES:
+        order = _PREFERENCE_FLOAT32
+    elif env.capability >= (9, 0):
+        order = _PREFERENCE_SM90
+    elif env.capability >= (8, 0):
+        order = _PREFERENCE_SM80
+    else:
+        order = _PREFERENCE_OLDER
+    return next(name for name in order if unavailable_reason(name, env) is None)
+
+
+def resolve_attention_backend(requested: str, env: AttentionEnvironment) -> str:
+    """The kernel a job will use; a forced kernel that cannot run here is a clear error (before any loading)."""
+    if requested == "auto":
+        return choose_attention_backend(env)
+    reason = unavailable_reason(requested, env)
+    if reason is not None:
+        raise DeviceUnavailableError(
+            f"The attention kernel '{requested}' cannot run here: {reason}.",
+            "Choose --attention auto to use the fastest one available.",
+        )
+    return requested
+
+
+def _flash_attn_name(env_has_fa3: bool) -> str:
+    return "_flash_3" if env_has_fa3 else "flash"
+
+
+def attend(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, backend: str, strict: bool = True
+) -> torch.Tensor:
+    """Attention of (batch, heads, tokens, dim) tensors with the named kernel; the same layout comes back.
+
+    `strict=False` (the kernel `auto` chose) makes a PyTorch kernel the first choice rather than the only one, so
+    an input it turns down at run time (a head size, a driver's cuDNN) falls back to the next one instead of
+    failing the job; a kernel the user forced stays the only one."""
+    if backend == "sdpa":
+        return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
+    if backend in TORCH_KERNELS:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        kernels = {
+            "cudnn": SDPBackend.CUDNN_ATTENTION,
+            "flash": SDPBackend.FLASH_ATTENTION,
+            "efficient": SDPBackend.EFFICIENT_ATTENTION,
+            "math": SDPBackend.MATH,
+        }
+        chosen = kernels[backend]
+        if strict:
+            with sdpa_kernel(chosen):
+                return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
+        order = [chosen, *(k for k in kernels.values() if k != chosen)]
+        with sdpa_kernel(order, set_priority=True):
+            return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
+    from diffusers.models.attention_dispatch import dispatch_attention_fn
+
+    if backend == "flash-attn":
+        name = _flash_attn_name(importlib.util.find_spec("flash_attn_interface") is not None)
+    elif backend == "sage":
+        name = "sage"
+    else:
+        raise ValueError(f"unknown attention kernel {backend!r}")
+    # diffusers' dispatcher takes (batch, tokens, heads, dim).
+    out = dispatch_attention_fn(
+        query.transpose(1, 2),
+        key.transpose(1, 2),
+        value.transpose(1, 2),
+        backend=name,  # pyright: ignore[reportArgumentType]
+    )
+    return out.transpose(1, 2)
 
 
 def _heads(x: torch.Tensor, batch: int, heads: int, head_dim: int) -> torch.Tensor:
     return x.view(batch, -1, heads, head_dim).transpose(1, 2)
 
 
-class ChunkedJointAttnProcessor:
-    """Drop-in replacement for JointAttnProcessor2_0 that slices the query sequence."""
+class JointAttentionProcessor:
+    """SD3's joint attention with a chosen kernel and optional query slicing (`query_chunk=None`: unsliced)."""
 
-    def __init__(self, query_chunk: int = DEFAULT_QUERY_CHUNK) -> None:
-        if query_chunk < 1:
+    def __init__(self, backend: str = "sdpa", query_chunk: int | None = None, strict: bool = True) -> None:
+        if query_chunk is not None and query_chunk < 1:
             raise ValueError("query_chunk must be at least 1")
+        self.backend = backend
         self.query_chunk = query_chunk
+        self.strict = strict  # False: `auto` chose the kernel; PyTorch may fall back (see `attend`)
 
     def __call__(
         self,
@@ -64,14 +227,22 @@ class ChunkedJointAttnProcessor:
             value = torch.cat([value, ctx_v], dim=2)
 
         total = query.shape[2]
-        # Written slice by slice into one buffer (batch, tokens, heads*dim), so no list of slices is kept alive.
-        out = query.new_empty(batch, total, attn.heads * head_dim)
-        for start in range(0, total, self.query_chunk):
-            stop = min(start + self.query_chunk, total)
-            part = F.scaled_dot_product_attention(query[:, :, start:stop], key, value, dropout_p=0.0, is_causal=False)
-            out[:, start:stop] = part.transpose(1, 2).reshape(batch, stop - start, -1)
-            del part
+        if self.query_chunk is None or self.query_chunk >= total:
+            out = (
+                attend(query, key, value, self.backend, self.strict)
+                .transpose(1, 2)
+                .reshape(batch, -1, attn.heads * head_dim)
+            )
+        else:
+            # Written slice by slice into one buffer (batch, tokens, heads*dim), so no list of slices is kept alive.
+            out = query.new_empty(batch, total, attn.heads * head_dim)
+            for start in range(0, total, self.query_chunk):
+                stop = min(start + self.query_chunk, total)
+                part = attend(query[:, :, start:stop], key, value, self.backend, self.strict)
+                out[:, start:stop] = part.transpose(1, 2).reshape(batch, stop - start, -1)
+                del part
         del query, key, value
+        out = out.to(hidden_states.dtype)
 
         if encoder_hidden_states is not None:
             hidden_out, context_out = out[:, :video_tokens], out[:, video_tokens:]
@@ -87,22 +258,53 @@ class ChunkedJointAttnProcessor:
         return hidden_out
 
 
+class ChunkedJointAttnProcessor(JointAttentionProcessor):
+    """The sliced variant (attention slicing), on top of whichever kernel is in use."""
+
+    def __init__(self, query_chunk: int = DEFAULT_QUERY_CHUNK, backend: str = "sdpa", strict: bool = True) -> None:
+        super().__init__(backend=backend, query_chunk=query_chunk, strict=strict)
+
+
 def _attention_modules(model: nn.Module) -> list[Attention]:
     return [m for m in model.modules() if isinstance(m, Attention)]
+
+
+def _current_backend(module: Attention) -> tuple[str, bool]:
+    return getattr(module.processor, "backend", "sdpa"), getattr(module.processor, "strict", True)
+
+
+def set_attention_backend(model: nn.Module, backend: str, strict: bool = True) -> int:
+    """Route every joint attention of `model` to `backend`, keeping slicing as it is; returns how many.
+    `strict=False` for a kernel `auto` chose (PyTorch may fall back from it, see `attend`)."""
+    modules = _attention_modules(model)
+    for module in modules:
+        chunk = getattr(module.processor, "query_chunk", None)
+        module.set_processor(JointAttentionProcessor(backend, chunk, strict))  # pyright: ignore[reportArgumentType]
+    return len(modules)
+
+
+def attention_backend_in_use(model: nn.Module) -> str:
+    """The kernel the model's attention calls ("mixed" if they differ, "" if it has none)."""
+    names = {_current_backend(m)[0] for m in _attention_modules(model)}
+    if not names:
+        return ""
+    return names.pop() if len(names) == 1 else "mixed"
 
 
 def enable_attention_slicing(model: nn.Module, query_chunk: int = DEFAULT_QUERY_CHUNK) -> int:
     """Switch every joint attention of `model` to the chunked processor; returns how many were switched."""
     modules = _attention_modules(model)
     for module in modules:
-        module.set_processor(ChunkedJointAttnProcessor(query_chunk))  # pyright: ignore[reportArgumentType]
+        processor = ChunkedJointAttnProcessor(query_chunk, *_current_backend(module))
+        module.set_processor(processor)  # pyright: ignore[reportArgumentType]
     return len(modules)
 
 
 def disable_attention_slicing(model: nn.Module) -> None:
     for module in _attention_modules(model):
         if isinstance(module.processor, ChunkedJointAttnProcessor):
-            module.set_processor(JointAttnProcessor2_0())  # pyright: ignore[reportArgumentType]
+            backend, strict = _current_backend(module)
+            module.set_processor(JointAttentionProcessor(backend, None, strict))  # pyright: ignore[reportArgumentType]
 
 
 def attention_slicing_enabled(model: nn.Module) -> bool:

@@ -36,6 +36,7 @@ from core.errors import (
 )
 from core.progress import ProgressSink, Stage, StepProgress
 from core.request import (
+    ATTENTION_BACKENDS,
     DEFAULT_FPS,
     DEFAULT_FRAMES,
     DEFAULT_GUIDANCE,
@@ -46,10 +47,13 @@ from core.request import (
     DTYPES,
     OFFICIAL_NEGATIVE_PROMPT,
     GenerationRequest,
+    GuidanceBatching,
     MemoryOptions,
     OutputOptions,
     Placement,
     Quantization,
+    SpeedOptions,
+    StepCache,
 )
 
 
@@ -97,7 +101,7 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
         type=_int,
         default=DEFAULT_FRAMES,
         metavar="N",
-        help="4k+1; others round down (125 = 5.2 s at 24 fps)",
+        help="4k+1; others become n//4*4+1 as in the official pipeline (125 = 5.2 s at 24 fps)",
     )
     gen.add_argument("--fps", type=_int, default=DEFAULT_FPS, metavar="F")
     gen.add_argument("--steps", type=_int, default=DEFAULT_STEPS, metavar="S")
@@ -121,6 +125,25 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
         help="move the text encoders to system RAM once the prompt is encoded",
     )
     gen.add_argument("--quantize", choices=[q.value for q in Quantization], default=Quantization.NONE.value)
+    gen.add_argument(
+        "--attention",
+        choices=ATTENTION_BACKENDS,
+        default="auto",
+        help="attention kernel; auto: the fastest this GPU runs (a forced one that cannot run is refused)",
+    )
+    gen.add_argument(
+        "--step-cache",
+        choices=[c.value for c in StepCache],
+        default=StepCache.OFF.value,
+        help="reuse work between steps (MagCache once calibrated by an uncached job; else First-Block/TaylorSeer)",
+    )
+    gen.add_argument(
+        "--guidance-batching",
+        choices=[g.value for g in GuidanceBatching],
+        default=GuidanceBatching.SEQUENTIAL.value,
+        help="sequential: official numerics, less memory; batched; auto: measure and keep the faster",
+    )
+    gen.add_argument("--compile", action="store_true", help="torch.compile the transformer blocks (first step slower)")
     gen.add_argument("--output", required=True, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
 
@@ -162,6 +185,12 @@ def request_from_args(args: argparse.Namespace) -> GenerationRequest:
         guidance=args.guidance,
         seed=args.seed,
         memory=memory,
+        speed=SpeedOptions(
+            attention_backend=args.attention,
+            step_cache=StepCache(args.step_cache),
+            guidance_batching=GuidanceBatching(args.guidance_batching),
+            compile=args.compile,
+        ),
     )
 
 
@@ -221,9 +250,11 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     result = engine.generate(args.model, request, output, ProgressSink(bar.stage, bar.step))
     t = result.timings
     peak = f", peak VRAM {result.peak_vram_bytes / 2**30:.2f} GiB" if result.peak_vram_bytes else ""
+    compiled = f", compile {result.compile_s:.1f}s" if result.compile_s is not None else ""
     err.write(
         f"done in {time.perf_counter() - start:.1f}s (load {t.loading_s:.1f}s, encode {t.encoding_s:.1f}s, "
-        f"denoise {t.denoising_s:.1f}s, decode {t.decoding_s:.1f}s){peak}\n"
+        f"denoise {t.denoising_s:.1f}s, decode {t.decoding_s:.1f}s){peak}{compiled}"
+        f", attention {result.attention_backend or '?'}\n"
     )
     out.write(f"{result.video_path}\n")
     out.write(f"seed: {result.seed}\n")

@@ -26,11 +26,13 @@ from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, Step
 from core.request import (
     GenerationRequest,
     GenerationResult,
+    GuidanceBatching,
     MemoryOptions,
     OutputOptions,
     Placement,
     Quantization,
     StageTimings,
+    StepCache,
     random_seed,
 )
 from core.video import OutputReservation, check_frames_dir, check_output_path, publish_clip, reserve_outputs
@@ -86,6 +88,7 @@ class Engine:
         self._key: LoadKey | None = None
         self._prompt_cache: tuple[_PromptKey, Any] | None = None
         self._encoders_on_cpu = False
+        self._speed_report: Any = None  # core.speed.SpeedReport of the current job
 
     # ---- state ----------------------------------------------------------------------------------------------
     @property
@@ -122,6 +125,9 @@ class Engine:
         """Everything that can be refused without loading anything, in the order a user would fix it."""
         request.validate()
         resolved = resolve_device(request.memory, self.capabilities)
+        from core.speed import check_attention_request
+
+        check_attention_request(request, resolved.device, resolved.dtype_name)  # a forced kernel must exist here
         if output is not None:
             check_output_path(output.video_path)
             if output.frames_dir is not None:
@@ -184,6 +190,7 @@ class Engine:
         if request.seed is None:
             request = request.with_seed(random_seed())
         notes = tuple(n for n in (request.frames_note,) if n)
+        self._speed_report = None
         # Every name this job will publish is held from here on; a second job asking for it is refused now.
         reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
         with reservation:
@@ -248,7 +255,9 @@ class Engine:
             timings=timings,
             peak_vram_bytes=peak,
             device=resolved.device,
-            notes=notes,
+            notes=notes + tuple(self._speed_report.notes if self._speed_report else ()),
+            attention_backend=self._speed_report.attention_backend if self._speed_report else "",
+            compile_s=self._speed_report.compile_s if self._speed_report else None,
         )
 
     def clip_metadata(self, request: GenerationRequest, resolved: ResolvedDevice, frames: int) -> dict[str, Any]:
@@ -261,6 +270,7 @@ class Engine:
             "frames_generated": frames,
             "device": resolved.device,
             "dtype": resolved.dtype_name,
+            "speed": self._speed_report.to_dict() if getattr(self, "_speed_report", None) else {},
         }
 
     # ---- stages ---------------------------------------------------------------------------------------------
@@ -293,21 +303,34 @@ class Engine:
         self._prompt_cache = (key, embeds)
         return embeds
 
-    def _batch_cfg(self, request: GenerationRequest, resolved: ResolvedDevice) -> bool:
-        """Both guidance branches in one batch when the GPU has room for twice the activations."""
+    def _batch_cfg(self, request: GenerationRequest, resolved: ResolvedDevice) -> GuidanceBatching:
+        """How the guidance branches run. One after the other unless asked: batching buys nothing at ContentV-8B's
+        size on an H100, costs ~2.5 GiB and the official bf16 numerics. AUTO measures both on the job's own steps
+        (remembered per device and shape), but only when the GPU has room for twice the activations and no step
+        cache runs (a cache keeps separate state per branch)."""
         import torch
 
-        if resolved.device != "cuda":
-            return True
-        transformer = self._pipe.transformer
-        elem = torch.finfo(getattr(torch, resolved.dtype_name)).bits // 8
-        needed = 2 * activation_bytes_per_sample(request, transformer.inner_dim, elem)
-        free, _ = torch.cuda.mem_get_info()
-        if request.memory.placement is Placement.MODEL:
-            # The transformer is not on the GPU yet; it will be when the first step runs.
-            weights = sum(p.numel() * p.element_size() for p in transformer.parameters())
-            free -= weights
-        return free > needed * 1.25
+        from core.speed import remembered_batching
+
+        mode = request.speed.guidance_batching
+        if mode is not GuidanceBatching.AUTO:
+            return mode
+        if request.speed.step_cache is not StepCache.OFF:
+            return GuidanceBatching.SEQUENTIAL
+        remembered = remembered_batching(resolved.device, resolved.dtype_name, request.latent_shape)
+        if remembered is not None:
+            return remembered
+        if resolved.device == "cuda":
+            transformer = self._pipe.transformer
+            elem = torch.finfo(getattr(torch, resolved.dtype_name)).bits // 8
+            needed = 2 * activation_bytes_per_sample(request, transformer.inner_dim, elem)
+            free, _ = torch.cuda.mem_get_info()
+            if request.memory.placement is Placement.MODEL:
+                # The transformer is not on the GPU yet; it will be when the first step runs.
+                free -= sum(p.numel() * p.element_size() for p in transformer.parameters())
+            if free <= needed * 1.25:
+                return GuidanceBatching.SEQUENTIAL
+        return GuidanceBatching.AUTO
 
     def _denoise(
         self,
@@ -318,6 +341,8 @@ class Engine:
         cancel: CancelToken,
     ) -> Any:
         import torch
+
+        from core.speed import JobSpeed, remember_batching
 
         device = torch.device(resolved.device)
         dtype = getattr(torch, resolved.dtype_name)
@@ -333,17 +358,25 @@ class Engine:
                     progress.preview(PreviewFrames(done, request.steps, latents_to_rgb(current)))
 
             extra["on_latents"] = preview
-        result = self._pipe.denoise(
-            embeds,
-            latents,
-            request.steps,
-            request.guidance,
-            device,
-            batch_cfg=self._batch_cfg(request, resolved),
-            on_step=lambda _done: progress.step(clock.tick()),
-            should_stop=lambda: cancel.cancelled,
-            **extra,
-        )
+        assert self._key is not None
+        batching = self._batch_cfg(request, resolved)
+        with JobSpeed(self._pipe, self._key.model_dir, request, resolved.device, resolved.dtype_name) as speed:
+            self._speed_report = speed.report
+            result = self._pipe.denoise(
+                embeds,
+                latents,
+                request.steps,
+                request.guidance,
+                device,
+                batch_cfg=batching,
+                on_step=lambda _done: progress.step(clock.tick()),
+                should_stop=lambda: cancel.cancelled,
+                **extra,
+            )
+            speed.completed = not cancel.cancelled
+        if batching is GuidanceBatching.AUTO and len(self._pipe.guidance_timings) == 2:
+            chosen = self._pipe.guidance_batching_used
+            remember_batching(resolved.device, resolved.dtype_name, request.latent_shape, chosen)
         cancel.raise_if_cancelled()
         return result
 

@@ -5,7 +5,9 @@ report and cancel between.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -15,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import DiffusionPipeline
 
-from core.request import snap_frames
+from core.request import GuidanceBatching, snap_frames
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,21 @@ class PromptEmbeddings:
 
 
 StepHook = Callable[[int], None]  # called after each finished step with the number of steps done
+LatentsHook = Callable[[int, torch.Tensor], None]  # (steps done, the latents after that step)
+
+AUTO_MIN_STEPS = 6  # AUTO spends steps 1-3 on a warm-up and the two measurements; below this it is not worth it
+
+
+def _batching_mode(batch_cfg: bool | GuidanceBatching) -> GuidanceBatching:
+    if isinstance(batch_cfg, GuidanceBatching):
+        return batch_cfg
+    return GuidanceBatching.BATCHED if batch_cfg else GuidanceBatching.SEQUENTIAL
+
+
+def _synchronized_clock(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
 
 
 class ContentVPipeline(DiffusionPipeline):
@@ -53,6 +70,10 @@ class ContentVPipeline(DiffusionPipeline):
         tokenizer_3: object,
     ) -> None:
         super().__init__()
+        self.active_branch = "cond"  # the guidance branch the transformer is running ("cond", "uncond", "both")
+        self.guidance_batching_used = GuidanceBatching.SEQUENTIAL
+        self.guidance_timings: dict[str, float] = {}
+        self.step_seconds: list[float] = []  # seconds of each step of the last denoise (CUDA-synchronised)
         self.register_modules(
             transformer=transformer,
             scheduler=scheduler,
@@ -141,14 +162,38 @@ class ContentVPipeline(DiffusionPipeline):
         t: torch.Tensor,
         embeds: torch.Tensor,
         pooled: torch.Tensor,
+        branch: str,
     ) -> torch.Tensor:
-        return self.transformer(
-            hidden_states=latents,
-            timestep=t.expand(latents.shape[0]),
-            encoder_hidden_states=embeds,
-            pooled_projections=pooled,
-            return_dict=False,
-        )[0]
+        # The branch name keeps step caches (diffusers' cache hooks) and the MagCache recorder apart per branch.
+        self.active_branch = branch
+        context = (
+            self.transformer.cache_context(branch)
+            if getattr(self.transformer, "is_cache_enabled", False)
+            else contextlib.nullcontext()
+        )
+        with context:
+            return self.transformer(
+                hidden_states=latents,
+                timestep=t.expand(latents.shape[0]),
+                encoder_hidden_states=embeds,
+                pooled_projections=pooled,
+                return_dict=False,
+            )[0]
+
+    def _guided_pair_batched(
+        self, latents: torch.Tensor, t: torch.Tensor, both_embeds: torch.Tensor, both_pooled: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        uncond, cond = self._predict(torch.cat([latents, latents]), t, both_embeds, both_pooled, "both").chunk(2)
+        return uncond, cond
+
+    def _guided_pair_sequential(
+        self, latents: torch.Tensor, t: torch.Tensor, prompt: PromptEmbeddings
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        assert prompt.negative_embeds is not None and prompt.negative_pooled is not None
+        # The official order: the conditional branch first, then the unconditional one.
+        cond = self._predict(latents, t, prompt.embeds, prompt.pooled, "cond")
+        uncond = self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled, "uncond")
+        return uncond, cond
 
     @torch.no_grad()
     def denoise(
@@ -158,51 +203,70 @@ class ContentVPipeline(DiffusionPipeline):
         steps: int,
         guidance: float,
         device: torch.device,
-        batch_cfg: bool = True,
+        batch_cfg: bool | GuidanceBatching = False,
         on_step: StepHook | None = None,
         should_stop: Callable[[], bool] | None = None,
-        on_latents: Callable[[int, torch.Tensor], None] | None = None,
+        on_latents: LatentsHook | None = None,
     ) -> torch.Tensor:
-        """Flow-matching Euler from sigma 1 to 0. With `batch_cfg`, the conditional and unconditional branches
-        run as one batch of two; if that runs out of GPU memory, the rest runs one branch after the other."""
+        """Flow-matching Euler from sigma 1 to 0.
+
+        Guidance runs one branch after the other by default (the official numerics, half the activations).
+        `batch_cfg=True` (or BATCHED) runs both as one batch of two, falling back to one after the other if that
+        runs out of GPU memory; AUTO times both on this job's own steps (step 2 one after the other, step 3
+        batched, after a warm-up step) and keeps the faster for the rest. `self.guidance_batching_used` says
+        which ran. `on_latents(steps_done, latents)` sees the latents after each step (live preview)."""
+        mode = _batching_mode(batch_cfg)
+        guided = prompt.negative_embeds is not None and prompt.negative_pooled is not None
         sigmas = np.linspace(1.0, 0.0, steps + 1)[:-1]
         self.scheduler.set_timesteps(sigmas=sigmas, device=device)
-        both_embeds = both_pooled = prompt.embeds  # replaced below when guidance runs batched
-        if batch_cfg and prompt.negative_embeds is not None and prompt.negative_pooled is not None:
+        both_embeds = both_pooled = prompt.embeds  # replaced below when guidance may run batched
+        if guided and mode is not GuidanceBatching.SEQUENTIAL:
+            assert prompt.negative_embeds is not None and prompt.negative_pooled is not None
             both_embeds = torch.cat([prompt.negative_embeds, prompt.embeds])
             both_pooled = torch.cat([prompt.negative_pooled, prompt.pooled])
+        if mode is GuidanceBatching.AUTO and (not guided or steps < AUTO_MIN_STEPS):
+            mode = GuidanceBatching.SEQUENTIAL  # too few steps to measure and still profit
+        timings: dict[GuidanceBatching, float] = {}
+        self.step_seconds = []
 
         for i, t in enumerate(self.scheduler.timesteps):
             if should_stop is not None and should_stop():
                 break
-            if prompt.negative_embeds is None or prompt.negative_pooled is None:
-                noise_pred = self._predict(latents, t, prompt.embeds, prompt.pooled)
+            step_started = _synchronized_clock(device)
+            if not guided:
+                noise_pred = self._predict(latents, t, prompt.embeds, prompt.pooled, "cond")
             else:
+                run_batched = mode is GuidanceBatching.BATCHED or (mode is GuidanceBatching.AUTO and i == 2)
+                started = _synchronized_clock(device)
                 pair: tuple[torch.Tensor, torch.Tensor] | None = None
-                if batch_cfg:
+                if run_batched:
                     try:
-                        uncond, cond = self._predict(torch.cat([latents, latents]), t, both_embeds, both_pooled).chunk(
-                            2
-                        )
-                        pair = (uncond, cond)
+                        pair = self._guided_pair_batched(latents, t, both_embeds, both_pooled)
                     except torch.OutOfMemoryError:
                         logger.warning("Batched guidance ran out of GPU memory; continuing one branch at a time.")
-                        batch_cfg = False
-                        del both_embeds, both_pooled
+                        mode = GuidanceBatching.SEQUENTIAL
                         if torch.cuda.is_available():
                             torch.cuda.empty_cache()
                 if pair is None:
-                    pair = (
-                        self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled),
-                        self._predict(latents, t, prompt.embeds, prompt.pooled),
-                    )
+                    pair = self._guided_pair_sequential(latents, t, prompt)
                 uncond, cond = pair
                 noise_pred = uncond + guidance * (cond - uncond)
+                if mode is GuidanceBatching.AUTO and i in (1, 2):
+                    used = GuidanceBatching.BATCHED if run_batched else GuidanceBatching.SEQUENTIAL
+                    timings[used] = _synchronized_clock(device) - started
+                    if len(timings) == 2:
+                        mode = min(timings, key=lambda m: timings[m])
+                        logger.info("Guidance batching measured: %s; using %s", timings, mode.value)
             latents = self.scheduler.step(noise_pred, t, latents, return_dict=False)[0]
-            if on_step is not None:
-                on_step(i + 1)
+            self.step_seconds.append(_synchronized_clock(device) - step_started)
             if on_latents is not None:
                 on_latents(i + 1, latents)
+            if on_step is not None:
+                on_step(i + 1)
+        # AUTO still undecided (stopped before measuring) ran one branch after the other.
+        ran_batched = guided and mode is GuidanceBatching.BATCHED
+        self.guidance_batching_used = GuidanceBatching.BATCHED if ran_batched else GuidanceBatching.SEQUENTIAL
+        self.guidance_timings = {m.value: round(s, 4) for m, s in timings.items()}
         return latents
 
     # ---- decoding -----------------------------------------------------------------------------------------
@@ -288,7 +352,7 @@ class ContentVPipeline(DiffusionPipeline):
         max_sequence_length: int = 256,
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float32,
-        batch_cfg: bool = True,
+        batch_cfg: bool | GuidanceBatching = False,
     ) -> np.ndarray:
         device = torch.device(device)
         num_frames = snap_frames(num_frames)

@@ -3,15 +3,20 @@
 
 The official implementation rebuilds the position embedding on the CPU in every forward; here it is built
 once per (frames, height, width, device, dtype) and cached, which gives the same numbers.
+
+The class mixes in diffusers' `CacheMixin` (enable_cache / cache_context / disable_cache), which step caching
+(core/step_cache.py) uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Any, ClassVar
 
 import torch
 from diffusers import SD3Transformer2DModel
 from diffusers.configuration_utils import register_to_config
+from diffusers.models.cache_utils import CacheMixin
 from diffusers.models.embeddings import get_3d_sincos_pos_embed
 from diffusers.models.modeling_outputs import Transformer2DModelOutput
 from torch import nn
@@ -61,8 +66,28 @@ class FramePatchEmbed(nn.Module):
         return tokens + self.position_embedding(t, h, w, tokens.device, tokens.dtype)
 
 
-class ContentVTransformer3DModel(SD3Transformer2DModel):
+def _pass_text_through(block: nn.Module) -> None:
+    """Make a `context_pre_only` block return its text states unchanged instead of None.
+
+    SD3's last joint block does not update the text tokens and returns (None, video). Nothing reads the text
+    states after it, so the value is free to choose; returning the input lets block-level caches (diffusers'
+    First-Block cache computes a text-state residual at the tail block) work on this transformer. The video
+    output is untouched, so the numbers do not change.
+    """
+    # A bound method (not a closure), so a deep copy of the model binds it to the copied block.
+    block.forward = types.MethodType(_forward_keeping_text, block)  # type: ignore[method-assign]
+
+
+def _forward_keeping_text(block: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    text_in = kwargs.get("encoder_hidden_states", args[1] if len(args) > 1 else None)
+    text_out, video_out = type(block).forward(block, *args, **kwargs)
+    return (text_in if text_out is None else text_out), video_out
+
+
+class ContentVTransformer3DModel(SD3Transformer2DModel, CacheMixin):
     """Accepts every SD3Transformer2DModel config key, so the official config.json loads as it is."""
+
+    _repeated_blocks: ClassVar[list[str]] = ["JointTransformerBlock"]  # for regional torch.compile (core/compile.py)
 
     @register_to_config
     def __init__(
@@ -99,6 +124,9 @@ class ContentVTransformer3DModel(SD3Transformer2DModel):
         )
         # Replace SD3's 2D PatchEmbed (and its large fixed position table) by the per-frame 3D version.
         self.pos_embed = FramePatchEmbed(patch_size=patch_size, in_channels=in_channels, embed_dim=self.inner_dim)
+        for block in self.transformer_blocks:
+            if getattr(block, "context_pre_only", False):
+                _pass_text_through(block)
 
     def unpatchify(self, tokens: torch.Tensor, frames: int, height: int, width: int) -> torch.Tensor:
         p = self.pos_embed.patch_size

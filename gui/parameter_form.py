@@ -287,7 +287,7 @@ class ParameterForm(QWidget):
         finally:
             self._snapping = False
         self._frames_snapped = snapped
-        self._frames_message = f"{value} frames was rounded down to {snapped}: the video VAE needs 4k + 1 frames."
+        self._frames_message = f"{value} frames was rounded to {snapped}: the video VAE needs 4k + 1 frames."
         self._render_notes()
 
     def _sync_preset(self) -> None:

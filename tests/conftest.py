@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Step-cache calibrations go to a throw-away folder, never the tester's own app-data folder.
+os.environ.setdefault("CONTENTV_STUDIO_CALIBRATION_DIR", tempfile.mkdtemp(prefix="contentv-calibration-"))
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = DATA / "reference"

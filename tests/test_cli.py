@@ -106,8 +106,8 @@ def test_frame_count_rounds_down_to_4k_plus_1_with_a_note(tmp_path, tiny_model):
         str(out),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "generating 9 frames" in proc.stderr
-    assert read_mp4_frames(out).shape[0] == 9
+    assert "generating 13 frames" in proc.stderr  # the official rounding: 12 // 4 * 4 + 1
+    assert read_mp4_frames(out).shape[0] == 13
 
 
 BAD_INPUTS = [
@@ -246,3 +246,14 @@ def test_a_full_disk_exits_5_with_one_line_and_leaves_nothing(tmp_path, tiny_mod
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_speed_flags_reach_the_request():
+    from core.cli import build_parser, request_from_args
+    from core.request import GuidanceBatching, SpeedOptions, StepCache
+
+    base = ["generate", "--model", "m", "--prompt", "p", "--output", "o.mp4"]
+    assert request_from_args(build_parser().parse_args(base)).speed == SpeedOptions()
+    flags = ["--attention", "cudnn", "--step-cache", "faster", "--guidance-batching", "auto", "--compile"]
+    speed = request_from_args(build_parser().parse_args(base + flags)).speed
+    assert speed == SpeedOptions("cudnn", StepCache.FASTER, GuidanceBatching.AUTO, compile=True)

@@ -7,7 +7,17 @@ import dataclasses
 import pytest
 
 from core.errors import InvalidRequestError
-from core.request import GenerationRequest, MemoryOptions, Placement, Quantization, snap_frames, snap_size
+from core.request import (
+    GenerationRequest,
+    GuidanceBatching,
+    MemoryOptions,
+    Placement,
+    Quantization,
+    SpeedOptions,
+    StepCache,
+    snap_frames,
+    snap_size,
+)
 
 
 def test_defaults_are_the_official_demo():
@@ -17,11 +27,44 @@ def test_defaults_are_the_official_demo():
     assert r.negative_prompt.startswith("overexposed, low quality")
 
 
-@pytest.mark.parametrize(("frames", "snapped"), [(1, 1), (5, 5), (8, 5), (9, 9), (12, 9), (125, 125), (128, 125)])
-def test_frames_round_down_to_4k_plus_1(frames, snapped):
+@pytest.mark.parametrize(
+    ("frames", "snapped"),
+    [(1, 1), (2, 1), (4, 5), (5, 5), (8, 9), (9, 9), (12, 13), (14, 13), (16, 17), (125, 125), (128, 129)],
+)
+def test_frames_round_as_the_official_pipeline(frames, snapped):
+    # contentv_pipeline.py: `if num_frames % 4 != 1: num_frames = num_frames // 4 * 4 + 1` (12 -> 13, 14 -> 13).
     assert snap_frames(frames) == snapped
+    assert snapped == (frames if frames % 4 == 1 else frames // 4 * 4 + 1)
     note = GenerationRequest(prompt="x", num_frames=frames).frames_note
     assert (note == "") == (frames == snapped)
+    if note:
+        assert f"generating {snapped} frames" in note
+
+
+def test_rounded_frame_count_drives_the_latent_shape():
+    assert GenerationRequest(prompt="x", num_frames=12).latent_shape[2] == 4  # 13 frames -> 4 latent frames
+
+
+def test_speed_options_round_trip_and_old_rows_load():
+    speed = SpeedOptions(
+        attention_backend="cudnn",
+        step_cache=StepCache.FASTER,
+        guidance_batching=GuidanceBatching.AUTO,
+        compile=True,
+    )
+    r = GenerationRequest(prompt="p", seed=1, speed=speed)
+    assert GenerationRequest.from_dict(r.to_dict()) == r
+    old_row = {k: v for k, v in r.to_dict().items() if k != "speed"}
+    assert GenerationRequest.from_dict(old_row).speed == SpeedOptions()
+    assert SpeedOptions.from_dict({"step_cache": "fast"}) == SpeedOptions(step_cache=StepCache.FAST)
+    assert SpeedOptions().guidance_batching is GuidanceBatching.SEQUENTIAL
+
+
+def test_unknown_speed_values_are_refused():
+    problems = GenerationRequest(prompt="p", speed=SpeedOptions(attention_backend="warp")).problems()
+    assert any("Unknown attention kernel 'warp'" in p for p in problems)
+    with pytest.raises(ValueError):
+        SpeedOptions.from_dict({"step_cache": "fastest"})
 
 
 def test_sizes_snap_to_16():

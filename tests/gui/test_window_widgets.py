@@ -159,13 +159,13 @@ def test_parameter_form_snaps_and_explains(qtbot, open_window):
 
     frames.lineEdit().selectAll()
     qtbot.keyClicks(frames.lineEdit(), "100")
-    assert "100 frames will run as 97" in frames_note.text()
+    assert "100 frames will run as 101" in frames_note.text()
     frames.editingFinished.emit()
-    assert frames.value() == 97
-    assert frames_note.text() == "100 frames was rounded down to 97: the video VAE needs 4k + 1 frames."
-    assert duration.text() == "4.04 s at 24 fps"
+    assert frames.value() == 101
+    assert frames_note.text() == "100 frames was rounded to 101: the video VAE needs 4k + 1 frames."
+    assert duration.text() == "4.21 s at 24 fps"
     find(window, QSpinBox, "fpsSpin").setValue(16)
-    assert duration.text() == "6.06 s at 16 fps"
+    assert duration.text() == "6.31 s at 16 fps"
 
     # Presets and the swap button.
     presets.setCurrentIndex(presets.findText("Portrait 432 × 768"))
