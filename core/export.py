@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import FailureKind, JobCancelled, OutputError, StudioError
-from core.video import FRAME_NAME, _ffmpeg, _publish, _unescape_ffmetadata, read_mp4_comment
+from core.video import FRAME_NAME, _ffmpeg, _unescape_ffmetadata, publish_file, read_mp4_comment, unique_temp_name
 
 PNG_SIDECAR_NAME = "parameters.json"
 PNG_TEXT_KEY = "parameters"  # the key most image tools read generation parameters from
@@ -200,16 +200,16 @@ def _json(parameters: dict[str, Any]) -> str:
 
 
 def _write_sidecar_tmp(path: Path, parameters: dict[str, Any]) -> Path:
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = unique_temp_name(path)
     tmp.write_text(json.dumps(parameters, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     return tmp
 
 
 def _publish_pair(media_tmp: Path, media: Path, sidecar_tmp: Path, sidecar: Path) -> None:
     """Publish the export and its sidecar; if the sidecar cannot follow, take the export back."""
-    _publish(media_tmp, media)
+    publish_file(media_tmp, media)
     try:
-        _publish(sidecar_tmp, sidecar)
+        publish_file(sidecar_tmp, sidecar)
     except BaseException:
         media.unlink(missing_ok=True)
         raise
@@ -231,7 +231,7 @@ def _export_webm(
     total = len(clip.frames)
     _, h, w, _ = clip.frames.shape
     out = request.output
-    tmp = out.with_name(f".{out.stem}.partial.webm")
+    tmp = unique_temp_name(out, ".partial.webm")
     cmd = [
         _ffmpeg(), "-v", "error", "-nostdin", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{clip.fps:g}", "-i", "-",
@@ -320,7 +320,7 @@ def _export_gif(
 
     out = request.output
     data = _gif_bytes(clip, request.gif_palette, report, stop)
-    tmp = out.with_name(f".{out.stem}.partial.gif")
+    tmp = unique_temp_name(out, ".partial.gif")
     sidecar = sidecar_path(out, ExportFormat.GIF)
     sidecar_tmp: Path | None = None
     try:

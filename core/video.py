@@ -528,6 +528,24 @@ def _link(temp: Path, final: Path) -> None:
             os.fsync(dst.fileno())
 
 
+def publish_file(temp: Path, final: Path) -> None:
+    """Move a finished temporary file to its final name, never replacing an existing file (for exports)."""
+    try:
+        _link(temp, final)
+    except FileExistsError:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"{final} appeared while it was being written; it was not overwritten.") from None
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise _output_error(exc, str(final)) from None
+    temp.unlink(missing_ok=True)
+
+
+def unique_temp_name(final: Path, suffix: str = ".partial") -> Path:
+    """A temporary name beside `final` that no other writer (process or thread) uses."""
+    return final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
 def _floats(value: Any) -> list[float]:
     if isinstance(value, float):
         return [value]
