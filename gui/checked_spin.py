@@ -78,5 +78,5 @@ class CheckedDoubleSpinBox(QDoubleSpinBox):
             return self.textFromValue(self.value())
         value = max(self.minimum(), min(self.maximum(), typed))
         if value != typed:
-            self.corrected.emit(correction_message(self.accessibleName(), raw, allowed, f"{value:g}", True))
+            self.corrected.emit(correction_message(self.accessibleName(), f"{typed:g}", allowed, f"{value:g}", True))
         return self.textFromValue(value)

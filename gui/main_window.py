@@ -64,8 +64,6 @@ STAGE_TEXT = {
 }
 EMPTY_PROMPT = "The prompt is empty"
 TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
-# The smallest window: fits 1366×768 at 100 % and 1920×1080 at 150 % (1280×720 logical) with room for the panel.
-MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT = 1100, 620
 
 
 def window_title(percent: int | None = None, prompt: str = "") -> str:
@@ -236,7 +234,10 @@ class MainWindow(QMainWindow):
         left_col.setSpacing(0)
         left_col.addWidget(scroll, 1)
         left_col.addWidget(run_bar)
-        left.setMinimumWidth(380)
+        # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
+        left.setMinimumWidth(
+            left_content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+        )
 
         # Centre: the clip.
         self.player = VideoPlayer()
@@ -244,7 +245,6 @@ class MainWindow(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(8, 10, 8, 10)
         centre_layout.addWidget(self.player)
-        centre.setMinimumWidth(360)
 
         # Right: the history.
         self.history_panel = HistoryPanel(self.store)
@@ -252,7 +252,6 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 10, 10, 10)
         right_layout.addWidget(self.history_panel)
-        right.setMinimumWidth(320)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")

@@ -7,19 +7,30 @@ Tab (StrongFocus) and hand the wheel on to the scroll area until they have it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QComboBox, QWidget
 
 GUARDED_TYPES: tuple[type[QWidget], ...] = (QAbstractSpinBox, QComboBox, QAbstractSlider)
 
 
+def _scroll_area_of(widget: QWidget) -> QAbstractScrollArea | None:
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QAbstractScrollArea):
+        parent = parent.parentWidget()
+    return parent
+
+
 class WheelGuard(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
-            # Ignored and filtered: Qt passes the wheel on to the parents, and the scroll area scrolls.
-            event.ignore()
-            return True
-        return False
+        if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget) or watched.hasFocus():
+            return False
+        area = _scroll_area_of(watched)
+        if area is not None:
+            # Handed to the scroll area directly (Qt propagates only spontaneous wheel events to parents).
+            QCoreApplication.sendEvent(area.viewport(), event.clone())
+        else:
+            event.ignore()  # filtered and ignored: Qt passes it on to the parents
+        return True
 
 
 def guard_wheel(root: QWidget) -> WheelGuard:
