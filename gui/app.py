@@ -7,6 +7,7 @@ headless commands. An unknown option is an error (exit 2, one line), never a win
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import logging.handlers
 import sys
@@ -15,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from PySide6.QtCore import QLockFile, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QLockFile, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from core import __version__
 from core.history import HistoryError, HistoryStore
@@ -147,6 +148,39 @@ def get_application(qt_argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
+def warm_up_engine_imports(show_splash: bool = False) -> QSplashScreen | None:
+    """Import torch, diffusers, transformers and the engine before the window's first paint (behind a splash
+    screen when asked).
+
+    Importing torch loads its C++ library, whose start-up (relocations and thousands of operator registrations)
+    runs inside one import statement that holds the GIL for 0.6–1 s: done on the worker thread while the window
+    was up, it froze the window for that long, and no switch interval or chunking can split it. The imports of
+    diffusers and transformers that follow also held the GUI thread for 100–250 ms at a time on a busy
+    machine (import hooks and extension modules that run without yielding the GIL). Done here they cost the
+    same time once, before the window appears, and the worker's own imports find them done. What they allocate
+    lives as long as the process, so it is moved out of the collector's sight (gc.freeze) and never makes a
+    full collection long. Returns the splash, for `finish(window)`."""
+    splash: QSplashScreen | None = None
+    if show_splash and "diffusers" not in sys.modules:
+        splash = QSplashScreen(app_icon().pixmap(160, 160))
+        splash.showMessage(
+            QCoreApplication.translate("App", "Starting {name}…").format(name=APP_NAME),
+            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+        )
+        splash.show()
+        QApplication.processEvents()
+    try:
+        import torch  # noqa: F401
+
+        from gui.worker import GenerationWorker
+
+        GenerationWorker.import_pipeline_modules()
+    except Exception:  # a missing or broken torch is reported by the engine's own start, with advice
+        logger.exception("Importing the engine failed")
+    gc.freeze()
+    return splash
+
+
 def _wait_until_shown(app: QApplication, window: MainWindow, timeout_s: float) -> None:
     """--smoke: exit 0 once the window is visible and exposed, 1 if that does not happen in time."""
     deadline = time.monotonic() + timeout_s
@@ -195,13 +229,18 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     app = get_application(qt_args)
+    # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
+    splash = None if args.smoke else warm_up_engine_imports(show_splash=True)
     try:
-        # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
         window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
     except (HistoryError, OSError) as exc:
+        if splash is not None:
+            splash.close()
         QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
         return 1
     window.show()
+    if splash is not None:
+        splash.finish(window)
     if args.smoke:
         _wait_until_shown(app, window, SMOKE_TIMEOUT_S)
     code = app.exec()

@@ -5,6 +5,7 @@ and nothing written outside the data folder."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -419,3 +420,36 @@ def test_file_dialog_writes_nothing_outside_the_data_folder(tmp_path):
     written = [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()]
     assert written == []
     assert (data / "qt" / "QtProject.conf").is_file()  # Qt's dialog state went into the data folder
+
+
+# ---- a responsive window ------------------------------------------------------------------------------------------
+def test_no_gap_over_100_ms_on_the_gui_thread_from_first_paint_through_a_first_job(qtbot, open_window, gui_tiny_model):
+    """A 10 ms timer on the GUI thread, started as Generate is pressed right after the window appears, through
+    the engine's start (the worker's imports), loading, the job and the clip appearing in the player."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from gui.app import warm_up_engine_imports
+    from tests.gui.helpers import JobWatcher, fill_small
+
+    warm_up_engine_imports()  # as main() does before the window
+    window = open_window(model=gui_tiny_model)  # shown and exposed: the first paint is done
+    watcher = JobWatcher(window)
+    ticks: list[float] = [time.perf_counter()]
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    fill_small(window)
+    qtbot.waitUntil(window.generate_button.isEnabled, timeout=30_000)  # the model folder check
+    qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(watcher.finished or watcher.failed), timeout=180_000)
+    qtbot.waitUntil(lambda: window.player.path is not None, timeout=10_000)
+    qtbot.wait(300)  # the clip starts playing
+    timer.stop()
+    assert watcher.finished, watcher.failed
+    gaps = sorted((round(b - a, 3) for a, b in itertools.pairwise(ticks)), reverse=True)
+    assert len(ticks) > 100
+    assert gaps[0] <= 0.1, f"longest gaps (s): {gaps[:8]}"
