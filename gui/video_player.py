@@ -368,6 +368,8 @@ class VideoPlayer(QWidget):
             return
         position = self.player.position()
         if position != self._last_position:
+            if self._last_position >= 0:
+                self._stall_restarts = 0  # it moved since the last restart: a later stall may restart again
             self._last_position = position
             return
         if self._stall_restarts < 1 and self._path is not None:

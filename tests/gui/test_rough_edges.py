@@ -453,3 +453,22 @@ def test_no_gap_over_100_ms_on_the_gui_thread_from_first_paint_through_a_first_j
     gaps = sorted((round(b - a, 3) for a, b in itertools.pairwise(ticks)), reverse=True)
     assert len(ticks) > 100
     assert gaps[0] <= 0.1, f"longest gaps (s): {gaps[:8]}"
+
+
+def test_a_stalled_clip_is_restarted_and_otherwise_shows_the_play_icon(qtbot, open_window, clip, monkeypatch):
+    window = open_window(start_engine=False)
+    player = window.player
+    player.load(clip)
+    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0, timeout=10_000)
+    # The backend says "playing" but the position stands still (as seen at 0:00 with a pause icon).
+    monkeypatch.setattr(player.player, "position", lambda: 0)
+    restarts: list[bool] = []
+    monkeypatch.setattr(player.player, "stop", lambda: restarts.append(True))
+    player._stall_timer.stop()
+    player._check_stall()  # notes the position
+    player._check_stall()  # it did not move: start again
+    assert restarts == [True] and player.is_playing()
+    player._check_stall()
+    player._check_stall()  # still not moving after the restart: pause, so the button shows "play"
+    qtbot.waitUntil(lambda: not player.is_playing(), timeout=5_000)
+    assert player.play_button.property("showsPause") is False
