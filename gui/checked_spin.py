@@ -10,10 +10,6 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox, QWidget
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("CheckedSpin", text)
-
-
 def _strip_affixes(text: str, prefix: str, suffix: str) -> str:
     text = text.strip()
     if prefix and text.startswith(prefix.strip()):
@@ -25,12 +21,12 @@ def _strip_affixes(text: str, prefix: str, suffix: str) -> str:
 
 def correction_message(name: str, typed: str, allowed: str, result: str, readable: bool) -> str:
     if readable:
-        return _tr("{name}: {typed} is outside {allowed}; it was set to {result}.").format(
-            name=name, typed=typed, allowed=allowed, result=result
-        )
-    return _tr("{name}: “{typed}” is not a number ({allowed}); it stays {result}.").format(
-        name=name, typed=typed, allowed=allowed, result=result
-    )
+        return QCoreApplication.translate(
+            "CheckedSpin", "{name}: {typed} is outside {allowed}; it was set to {result}."
+        ).format(name=name, typed=typed, allowed=allowed, result=result)
+    return QCoreApplication.translate(
+        "CheckedSpin", "{name}: “{typed}” is not a number ({allowed}); it stays {result}."
+    ).format(name=name, typed=typed, allowed=allowed, result=result)
 
 
 class CheckedSpinBox(QSpinBox):

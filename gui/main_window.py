@@ -442,9 +442,9 @@ class MainWindow(QMainWindow):
         if model_problem:
             self.generate_button.setToolTip(model_problem)
         elif not has_prompt:
-            self.generate_button.setToolTip("Write a prompt first.")
+            self.generate_button.setToolTip(self.tr("Write a prompt first."))
         elif problems:
-            self.generate_button.setToolTip("Fix the settings listed above first.")
+            self.generate_button.setToolTip(self.tr("Fix the settings listed above first."))
         else:
             self.generate_button.setToolTip(
                 "Add this job to the queue (Ctrl+Enter)." if self.controller.busy else "Generate the clip (Ctrl+Enter)."

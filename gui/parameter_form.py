@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -45,10 +45,6 @@ from gui.resources import ui_icon
 from gui.seed_spin import SeedSpinBox
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ParameterForm", text)
-
-
 @dataclass(frozen=True)
 class SizePreset:
     label: str
@@ -56,13 +52,14 @@ class SizePreset:
     height: int
 
 
+# Marked for translation here, translated where shown (self.tr(label)).
 SIZE_PRESETS: tuple[SizePreset, ...] = (
-    SizePreset("Landscape 768 × 432 (official)", 768, 432),
-    SizePreset("Portrait 432 × 768", 432, 768),
-    SizePreset("Square 576 × 576", 576, 576),
-    SizePreset("Small landscape 512 × 288 (quick)", 512, 288),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Landscape 768 × 432 (official)"), 768, 432),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Portrait 432 × 768"), 432, 768),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Square 576 × 576"), 576, 576),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Small landscape 512 × 288 (quick)"), 512, 288),
 )
-CUSTOM_LABEL = "Custom"
+CUSTOM_LABEL = QT_TRANSLATE_NOOP("ParameterForm", "Custom")
 
 # The form's fields in the FormModel (the request's dictionary names).
 FORM_FIELDS = ("width", "height", "num_frames", "fps", "steps", "guidance", "seed", SEED_LOCKED)
@@ -71,7 +68,9 @@ FORM_FIELDS = ("width", "height", "num_frames", "fps", "steps", "guidance", "see
 def duration_text(frames: int, fps: int) -> str:
     if fps <= 0:
         return ""
-    return _tr("{seconds:.2f} s at {fps} fps").format(seconds=snap_frames(frames) / fps, fps=fps)
+    return QCoreApplication.translate("ParameterForm", "{seconds:.2f} s at {fps} fps").format(
+        seconds=snap_frames(frames) / fps, fps=fps
+    )
 
 
 @dataclass(frozen=True)
