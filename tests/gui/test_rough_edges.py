@@ -451,7 +451,7 @@ def test_no_gap_over_100_ms_on_the_gui_thread_from_first_paint_through_a_first_j
     timer.stop()
     assert watcher.finished, watcher.failed
     gaps = sorted((round(b - a, 3) for a, b in itertools.pairwise(ticks)), reverse=True)
-    assert len(ticks) > 100
+    assert len(ticks) > (ticks[-1] - ticks[0]) / 0.03  # the timer kept firing, not just now and then
     assert gaps[0] <= 0.1, f"longest gaps (s): {gaps[:8]}"
 
 
