@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+import time
 from collections.abc import Iterator
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
@@ -50,6 +51,7 @@ class GuiGarbageCollector(QObject):
         super().__init__(parent)
         self.threshold = gc.get_threshold()
         self._long_lived = len(gc.get_objects(generation=2))
+        self._next_full_check = 0.0  # counting the old generation costs a few ms: at most once a second
         gc.disable()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -73,6 +75,10 @@ class GuiGarbageCollector(QObject):
             self._long_lived = len(gc.get_objects(generation=2))
 
     def _full_collection_due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_full_check:
+            return False
+        self._next_full_check = now + 1.0
         pending = len(gc.get_objects(generation=2)) - self._long_lived
         return pending > self._long_lived // 4
 
