@@ -1,6 +1,7 @@
 """ContentV Studio's entry point.
 
-python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke)
+python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke, --version)
+python main.py --help              the window's options and the headless commands
 python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
 python main.py make-demo-model DIR write a tiny random-weight model to check an install
 python main.py export CLIP.mp4 --format webm|gif|png [--output PATH]   a clip as WebM, GIF or PNG frames
@@ -16,7 +17,7 @@ CLI_COMMANDS = {"generate", "make-demo-model", "export", "download"}
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and (argv[0] in CLI_COMMANDS or argv[0] in {"-h", "--help"}):
+    if argv and argv[0] in CLI_COMMANDS:
         from core.cli import main as cli_main
 
         return cli_main(argv)

@@ -1,11 +1,13 @@
 """Starting the window: options, the data folder, logging, the QApplication, and `--smoke` for packaging checks.
 
-python main.py [--data-dir DIR] [--model DIR] [--language zh_CN|en] [--smoke]
+python main.py [--data-dir DIR] [--model DIR] [--language zh_CN|en] [--smoke] [--version]; `main.py --help` lists
+these and the headless commands. An unknown option is an error (exit 2, one line), never a window.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import logging.handlers
 import signal
@@ -13,9 +15,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from PySide6.QtCore import QCoreApplication, QLockFile, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QLockFile, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from core import __version__
 from core.history import HistoryError
@@ -24,20 +27,46 @@ from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
-from gui.settings import Settings
+from gui.settings import Settings, keep_qt_settings_in
 from gui.theme import apply_theme
 
 logger = logging.getLogger(__name__)
 
 SMOKE_TIMEOUT_S = 30.0
+EXIT_BAD_USAGE = 2
+# Qt's own command-line options (QApplication/QGuiApplication), passed through to Qt; those marked take a value.
+QT_OPTIONS_WITH_VALUE = {"-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-style", "-stylesheet"}
+QT_OPTIONS_WITH_VALUE |= {"-session", "-display", "-geometry", "-title", "-name", "-qwindowgeometry"}
+QT_OPTIONS_WITH_VALUE |= {"-qwindowtitle", "-qwindowicon", "-fontengine", "-qmljsdebugger"}
+QT_FLAGS = {"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync", "-testability"}
 _log_handler: logging.Handler | None = None
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line naming the problem, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(EXIT_BAD_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def headless_commands() -> list[tuple[str, str]]:
+    """(name, help) of each command of the command line (core.cli), for the window's --help."""
+    from core.cli import build_parser as build_cli_parser
+
+    commands: list[tuple[str, str]] = []
+    for action in build_cli_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands += [(choice.dest, choice.help or "") for choice in action._choices_actions]
+    return commands
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    lines = [f"  {name:<18}{text}" for name, text in headless_commands()]
+    parser = _Parser(
         prog="main.py",
-        description=f"{APP_NAME}: text-to-video with ContentV-8B on your own GPU. Without options, opens the window.",
-        epilog="Headless use: 'main.py generate --help'.",
+        description=f"{APP_NAME}: text-to-video with ContentV-8B on your own GPU. Without a command, opens the window.",
+        epilog="commands (headless; 'main.py COMMAND --help' for each one's options):\n" + "\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data-dir", metavar="DIR", help="keep settings, history and outputs under DIR (portable)")
     parser.add_argument("--model", metavar="DIR", help="preselect this model folder")
@@ -85,6 +114,7 @@ def create_window(
     """Open the data folder and build the window (not shown). Needs a QApplication. Raises HistoryError when the
     history database cannot be used."""
     paths = DataPaths.at(data_dir).ensure()
+    keep_qt_settings_in(paths.root / "qt")  # Qt's file dialog remembers its folders there, not in ~/.config
     log_file = configure_logging(paths)
     logger.info("%s %s starting; data folder %s", APP_NAME, __version__, paths.root)
     # One instance per data folder marks the previous session's unfinished jobs as interrupted; a second
@@ -140,6 +170,39 @@ def get_application(qt_argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
+def warm_up_engine_imports(show_splash: bool = False) -> QSplashScreen | None:
+    """Import torch, diffusers, transformers and the engine before the window's first paint (behind a splash
+    screen when asked).
+
+    Importing torch loads its C++ library, whose start-up (relocations and thousands of operator registrations)
+    runs inside one import statement that holds the GIL for 0.6–1 s: done on the worker thread while the window
+    was up, it froze the window for that long, and no switch interval or chunking can split it. The imports of
+    diffusers and transformers that follow also held the GUI thread for 100–250 ms at a time on a busy
+    machine (import hooks and extension modules that run without yielding the GIL). Done here they cost the
+    same time once, before the window appears, and the worker's own imports find them done. What they allocate
+    lives as long as the process, so it is moved out of the collector's sight (gc.freeze) and never makes a
+    full collection long. Returns the splash, for `finish(window)`."""
+    splash: QSplashScreen | None = None
+    if show_splash and "diffusers" not in sys.modules:
+        splash = QSplashScreen(app_icon().pixmap(160, 160))
+        splash.showMessage(
+            QCoreApplication.translate("App", "Starting {name}…").format(name=APP_NAME),
+            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+        )
+        splash.show()
+        QApplication.processEvents()
+    try:
+        import torch  # noqa: F401
+
+        from gui.worker import GenerationWorker
+
+        GenerationWorker.import_pipeline_modules()
+    except Exception:  # a missing or broken torch is reported by the engine's own start, with advice
+        logger.exception("Importing the engine failed")
+    gc.freeze()
+    return splash
+
+
 def _wait_until_shown(app: QApplication, window: MainWindow, timeout_s: float) -> None:
     """--smoke: exit 0 once the window is visible and exposed, 1 if that does not happen in time."""
     deadline = time.monotonic() + timeout_s
@@ -176,21 +239,44 @@ def _exit_on_terminate(app: QApplication) -> None:
     wake = QTimer(app)
     wake.timeout.connect(lambda: None)
     wake.start(250)
+def split_qt_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(ours, Qt's): Qt's own options (-style fusion, -reverse, …) go to QApplication; the rest are ours."""
+    ours: list[str] = []
+    qt: list[str] = []
+    pending_value = False
+    for arg in args:
+        if pending_value:
+            qt.append(arg)
+            pending_value = False
+        elif arg in QT_FLAGS:
+            qt.append(arg)
+        elif arg in QT_OPTIONS_WITH_VALUE:
+            qt.append(arg)
+            pending_value = True
+        else:
+            ours.append(arg)
+    return ours, qt
+
+
+def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options and Qt's. Anything else (an unknown option, a stray word) exits 2 with one line."""
+    ours, qt_args = split_qt_options(argv)
+    return build_parser().parse_args(ours), qt_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args, qt_args = build_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
-    unknown = [a for a in qt_args if not a.startswith("-")]
-    if unknown:
-        build_parser().error(f"unrecognised arguments: {' '.join(unknown)}")
+    args, qt_args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     app = get_application(qt_args)
     # Before any widget exists: every widget sets its texts once, when it is built.
     saved_language = Settings.load(DataPaths.at(args.data_dir).settings_file).language
     install_language(app, choose_language(args.language, saved_language))
+    # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
+    splash = None if args.smoke else warm_up_engine_imports(show_splash=True)
     try:
-        # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
         window = create_window(args.data_dir, args.model, start_engine=not args.smoke)
     except (HistoryError, OSError) as exc:
+        if splash is not None:
+            splash.close()
         message = QCoreApplication.translate("main", "{app} cannot start.").format(app=APP_NAME)
         print(f"{APP_NAME} cannot start: {exc}", file=sys.stderr, flush=True)
         if not args.smoke:  # --smoke never waits on a dialog
@@ -198,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     _exit_on_terminate(app)
     window.show()
+    if splash is not None:
+        splash.finish(window)
     if args.smoke:
         _wait_until_shown(app, window, SMOKE_TIMEOUT_S)
     code = app.exec()

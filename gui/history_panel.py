@@ -3,6 +3,7 @@ the selected entry (load into the form, re-run, re-run with a new seed, play, sh
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFont, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -49,6 +50,19 @@ STATUS_COLOURS = {
     JobStatus.INTERRUPTED: "#c37a3a",
 }
 THUMB = QSize(96, 54)
+
+
+def _word_pattern(word: str) -> re.Pattern[str]:
+    # A word with letters of scripts written without spaces (Chinese, Japanese) matches inside text; other words
+    # must stand alone, so "B" does not match "job C" nor "Bb".
+    if any(ord(ch) >= 0x2E80 for ch in word):
+        return re.compile(re.escape(word), re.IGNORECASE)
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+
+def matches_search(prompt: str, query: str) -> bool:
+    """Whole-word search: every word of the query occurs in the prompt as a word of its own (any case)."""
+    return all(_word_pattern(word).search(prompt) for word in query.split())
 
 
 def describe(record: JobRecord) -> str:
@@ -315,6 +329,13 @@ class HistoryPanel(QWidget):
         self.list_view.customContextMenuRequested.connect(self._context_menu)
         self.list_view.doubleClicked.connect(self._on_double_click)
         self.list_view.selectionModel().selectionChanged.connect(self._update_actions)
+        # Delete (the platform's delete key) asks to delete the selected entry, as the trash button does.
+        self.delete_action = QAction(self.tr("Delete"), self.list_view)
+        self.delete_action.setObjectName("historyDeleteAction")
+        self.delete_action.setShortcuts(QKeySequence.StandardKey.Delete)
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.delete_action.triggered.connect(lambda: self._emit(self.deleteRequested))
+        self.list_view.addAction(self.delete_action)
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("historyEmptyLabel")
@@ -388,7 +409,8 @@ class HistoryPanel(QWidget):
         """Re-read the store, keeping the selection."""
         selected = self.selected_record()
         query = self.search_edit.text()
-        records = self._store.list_jobs(query, limit=MAX_LISTED)
+        # The store narrows by substring; the panel keeps whole-word matches only.
+        records = [r for r in self._store.list_jobs(query, limit=MAX_LISTED) if matches_search(r.prompt, query)]
         self.model.set_records(records)
         total = self._store.count()
         if query.strip():
@@ -399,7 +421,11 @@ class HistoryPanel(QWidget):
         self.list_view.setVisible(has_rows)
         self.empty_label.setVisible(not has_rows)
         self.empty_label.setText(
-            "Nothing matches this search." if query.strip() else "No jobs yet.\nEvery clip you make is listed here."
+            self.tr("No job's prompt has the words “{query}”.\nClear the search to see all {total}.").format(
+                query=query.strip(), total=total
+            )
+            if query.strip()
+            else self.tr("No jobs yet.\nEvery clip you make is listed here.")
         )
         if selected is not None:
             self.select(selected.id)

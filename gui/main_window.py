@@ -38,6 +38,7 @@ from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
 from gui.controller import JobController, seed_series
 from gui.error_dialogs import ErrorDialog, confirm
+from gui.form_model import FormModel, bind_memory_panel
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
 from gui.i18n import LanguageMenu
@@ -54,6 +55,7 @@ from gui.settings import Settings
 from gui.system_monitor import SystemMonitor
 from gui.video_player import VideoPlayer, open_in_folder
 from gui.vram_gauge import VramGauge
+from gui.wheel_guard import guard_wheel
 from gui.worker import JobOutcome
 
 if TYPE_CHECKING:
@@ -69,6 +71,19 @@ STAGE_TEXT = {
     Stage.SAVING.value: "Saving the clip…",
 }
 EMPTY_PROMPT = "The prompt is empty"
+TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
+
+
+def window_title(percent: int | None = None, prompt: str = "") -> str:
+    """One title: "85% — a red fox… — ContentV Studio" while a job runs, the app's name otherwise. It ends with
+    the application's display name, so Qt does not append it a second time."""
+    if percent is None:
+        return APP_NAME
+    parts = [f"{percent}%"]
+    prompt = " ".join(prompt.split())
+    if prompt:
+        parts.append(prompt if len(prompt) <= TITLE_PROMPT_CHARS else prompt[: TITLE_PROMPT_CHARS - 1].rstrip() + "…")
+    return " — ".join([*parts, APP_NAME])
 
 
 def clock(seconds: float) -> str:
@@ -125,8 +140,10 @@ class MainWindow(QMainWindow):
         self._stage_text = "Ready."
         self.error_dialog: ErrorDialog | None = None
         self.export_dialog: ExportDialog | None = None  # imported when first opened (it pulls in numpy)
+        self.form = FormModel(parent=self)  # the form's state; the panels bind to it
+        self._current_prompt = ""  # of the running job, for the title
 
-        self.setWindowTitle(APP_NAME)
+        self.setWindowTitle(window_title())
         self.setWindowIcon(app_icon())
         install_gui_gc()  # released in shutdown()
         self.controller = JobController(
@@ -170,6 +187,9 @@ class MainWindow(QMainWindow):
         self.prompt_editor = PromptEditor()
         self.parameter_form = ParameterForm()
         self.memory_panel = MemoryPanel()
+        self.prompt_editor.bind(self.form)
+        self.parameter_form.bind(self.form)
+        bind_memory_panel(self.form, self.memory_panel)
 
         left_content = QWidget()
         left_layout = QVBoxLayout(left_content)
@@ -186,6 +206,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        guard_wheel(left_content)  # the wheel scrolls the form; it changes a field only once that has focus
 
         # The run bar stays in view below the scrolling form.
         self.problems_label = QLabel()
@@ -198,7 +219,7 @@ class MainWindow(QMainWindow):
         self.generate_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setToolTip("Stop the running job after the current step; nothing is written.")
+        self.cancel_button.setToolTip(self.tr("Stop the running job after the current step; nothing is written (Esc)."))
         self.cancel_button.setEnabled(False)
         self.batch_controls = BatchControls()
         buttons = QHBoxLayout()
@@ -235,7 +256,10 @@ class MainWindow(QMainWindow):
         left_col.setSpacing(0)
         left_col.addWidget(scroll, 1)
         left_col.addWidget(run_bar)
-        left.setMinimumWidth(380)
+        # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
+        left.setMinimumWidth(
+            left_content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
+        )
 
         # Centre: the clip.
         self.player = VideoPlayer()
@@ -247,7 +271,6 @@ class MainWindow(QMainWindow):
         self.preview_view = self.preview_panel.view
         self.preview_panel.setMaximumHeight(240)
         centre_layout.addWidget(self._group(self.tr("Live preview"), self.preview_panel))
-        centre.setMinimumWidth(360)
 
         # Right: the history.
         self.history_panel = HistoryPanel(self.store)
@@ -257,7 +280,6 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(8, 10, 10, 10)
         right_layout.addWidget(self._group(self.tr("Queue"), self.queue_panel))
         right_layout.addWidget(self.history_panel, 1)
-        right.setMinimumWidth(320)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -305,7 +327,9 @@ class MainWindow(QMainWindow):
         self.generate_action.triggered.connect(self.generate)
         job_menu.addAction(self.generate_action)
         self.addAction(self.generate_action)  # the shortcut works even with the menu bar hidden
-        self.cancel_action = job_menu.addAction("&Cancel the running job", self.cancel_job)
+        self.cancel_action = job_menu.addAction(self.tr("&Cancel the running job"), self.cancel_job)
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.cancel_action.setEnabled(False)
         job_menu.addSeparator()
         rerun = job_menu.addAction("&Re-run the selected job", lambda: self._rerun_selected(False))
@@ -350,6 +374,7 @@ class MainWindow(QMainWindow):
         self.parameter_form.changed.connect(self._revalidate)
         self.memory_panel.changed.connect(self._revalidate)
         self.model_picker.reportChanged.connect(self._revalidate)
+        self.model_picker.pathChanged.connect(self._revalidate)
         self.model_picker.demoFinished.connect(self._on_demo_finished)
 
         self.player.openFolderRequested.connect(lambda p: self._open_folder(Path(p)))
@@ -372,10 +397,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         request = s.request()
         if request is not None:
-            self.prompt_editor.set_prompt(request.prompt)
-            self.prompt_editor.set_negative_prompt(request.negative_prompt)
-            self.parameter_form.apply_request(request, lock_seed=s.seed_locked)
-            self.memory_panel.set_options(request.memory)
+            self.form.apply_request(request, lock_seed=s.seed_locked)
         self.model_picker.set_recent(s.recent_models)
         model = model_override or s.model_dir
         if model:
@@ -421,19 +443,7 @@ class MainWindow(QMainWindow):
 
     # ---- the form ---------------------------------------------------------------------------------------------
     def current_request(self, seed: int | None = None) -> GenerationRequest:
-        p = self.parameter_form.parameters()
-        return GenerationRequest(
-            prompt=self.prompt_editor.prompt(),
-            negative_prompt=self.prompt_editor.negative_prompt(),
-            width=p.width,
-            height=p.height,
-            num_frames=p.num_frames,
-            fps=p.fps,
-            steps=p.steps,
-            guidance=p.guidance,
-            seed=p.seed if seed is None else seed,
-            memory=self.memory_panel.options(),
-        )
+        return self.form.request(seed)
 
     def problems(self) -> list[str]:
         """What stops the form from running, in plain words (the empty prompt is a hint, not a problem)."""
@@ -455,19 +465,36 @@ class MainWindow(QMainWindow):
         p = self.parameter_form.parameters()
         self.memory_panel.set_job_shape(JobShape(p.width, p.height, p.num_frames, p.steps, p.guidance))
 
+    def model_problem(self) -> str:
+        """Why the chosen model folder cannot run a job yet ("" when it can)."""
+        picker = self.model_picker
+        if not picker.path():
+            return self.tr("Choose a model folder first (File ▸ Choose model folder…).")
+        if picker.checking or picker.report is None:
+            return self.tr("Checking the model folder…")
+        if not picker.is_valid:
+            return self.tr("The model folder cannot be used: {problems}").format(
+                problems="; ".join(picker.report.problems) or self.tr("see the note under it")
+            )
+        return ""
+
     def _revalidate(self) -> None:
         problems = self.problems()
-        if problems:
-            self.problems_label.setText("\n".join(f"• {p}" for p in problems))
-        self.problems_label.setVisible(bool(problems))
+        model_problem = self.model_problem()
+        shown = [model_problem, *problems] if model_problem else problems
+        if shown:
+            self.problems_label.setText("\n".join(f"• {p}" for p in shown))
+        self.problems_label.setVisible(bool(shown))
         has_prompt = bool(self.prompt_editor.prompt())
-        ok = not problems and has_prompt and not self._stopping
+        ok = not shown and has_prompt and not self._stopping
         self.generate_button.setEnabled(ok)
         self.generate_action.setEnabled(ok)
-        if not has_prompt:
-            self.generate_button.setToolTip("Write a prompt first.")
+        if model_problem:
+            self.generate_button.setToolTip(model_problem)
+        elif not has_prompt:
+            self.generate_button.setToolTip(self.tr("Write a prompt first."))
         elif problems:
-            self.generate_button.setToolTip("Fix the settings listed above first.")
+            self.generate_button.setToolTip(self.tr("Fix the settings listed above first."))
         else:
             self.generate_button.setToolTip(
                 "Add this job to the queue (Ctrl+Enter)." if self.controller.busy else "Generate the clip (Ctrl+Enter)."
@@ -563,6 +590,9 @@ class MainWindow(QMainWindow):
         self._seconds_per_step = None
         self._job_eta = 0.0
         self.preview_view.clear()
+        record = self.store.get(job_id)
+        self._current_prompt = record.prompt if record is not None else ""
+        self.setWindowTitle(window_title(0, self._current_prompt))
         self.vram_gauge.begin_job()
         self._set_busy_bar()
         self._set_stage(STAGE_TEXT[Stage.LOADING.value])
@@ -602,7 +632,7 @@ class MainWindow(QMainWindow):
             + left
         )
         self.history_panel.set_progress(job_id, step / total if total else 1.0)
-        self.setWindowTitle(f"{APP_NAME} — {100 * step // max(1, total)}%")
+        self.setWindowTitle(window_title(100 * step // max(1, total), self._current_prompt))
 
     def _on_preview(self, job_id: int, frames: PreviewFrames) -> None:
         if job_id != self._current_job:
@@ -671,7 +701,7 @@ class MainWindow(QMainWindow):
         if job_id == self._current_job:
             self._current_job = None
             self._seconds_per_step = None
-            self.setWindowTitle(APP_NAME)
+            self.setWindowTitle(window_title())
 
     def _reset_bar(self, text: str) -> None:
         self.progress_bar.setRange(0, 1)
@@ -756,10 +786,7 @@ class MainWindow(QMainWindow):
 
     # ---- history actions --------------------------------------------------------------------------------------
     def load_record(self, record: JobRecord) -> None:
-        self.prompt_editor.set_prompt(record.prompt)
-        self.prompt_editor.set_negative_prompt(record.negative_prompt)
-        self.parameter_form.apply_request(record.request, lock_seed=True)
-        self.memory_panel.set_options(record.memory)
+        self.form.apply_request(record.request, lock_seed=True)
         if record.model_dir and record.model_dir != self.model_picker.path():
             self.model_picker.set_path(record.model_dir)
         self.statusBar().showMessage("Loaded the job into the form (seed locked: Generate makes the same clip).", 6000)

@@ -1,22 +1,24 @@
 """Size, length, frame rate, steps, guidance and seed.
 
 Sizes snap to multiples of 16 and frame counts to 4k+1 when an entry is finished, with a note saying what
-changed, so what the user sees is what the engine will run.
+changed, so what the user sees is what the engine will run. A value typed outside a field's range is brought
+into it with a note saying so (never silently).
+
+The values live in a `FormModel` once the form is bound to one (`bind`): the widgets write their fields into it
+and follow its `changed(field)` signal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QSpinBox,
     QToolButton,
     QWidget,
 )
@@ -37,6 +39,8 @@ from core.request import (
     snap_frames,
     snap_size,
 )
+from gui.checked_spin import CheckedDoubleSpinBox, CheckedSpinBox
+from gui.form_model import SEED_LOCKED, FormModel
 from gui.resources import ui_icon
 from gui.seed_spin import SeedSpinBox
 
@@ -48,19 +52,25 @@ class SizePreset:
     height: int
 
 
+# Marked for translation here, translated where shown (self.tr(label)).
 SIZE_PRESETS: tuple[SizePreset, ...] = (
-    SizePreset("Landscape 768 × 432 (official)", 768, 432),
-    SizePreset("Portrait 432 × 768", 432, 768),
-    SizePreset("Square 576 × 576", 576, 576),
-    SizePreset("Small landscape 512 × 288 (quick)", 512, 288),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Landscape 768 × 432 (official)"), 768, 432),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Portrait 432 × 768"), 432, 768),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Square 576 × 576"), 576, 576),
+    SizePreset(QT_TRANSLATE_NOOP("ParameterForm", "Small landscape 512 × 288 (quick)"), 512, 288),
 )
-CUSTOM_LABEL = "Custom"
+CUSTOM_LABEL = QT_TRANSLATE_NOOP("ParameterForm", "Custom")
+
+# The form's fields in the FormModel (the request's dictionary names).
+FORM_FIELDS = ("width", "height", "num_frames", "fps", "steps", "guidance", "seed", SEED_LOCKED)
 
 
 def duration_text(frames: int, fps: int) -> str:
     if fps <= 0:
         return ""
-    return f"{snap_frames(frames) / fps:.2f} s at {fps} fps"
+    return QCoreApplication.translate("ParameterForm", "{seconds:.2f} s at {fps} fps").format(
+        seconds=snap_frames(frames) / fps, fps=fps
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class ParameterForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._model: FormModel | None = None
+        self._syncing = False  # True while widgets follow the model (their signals must not write back)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setHorizontalSpacing(10)
@@ -93,22 +105,22 @@ class ParameterForm(QWidget):
         self.preset_combo.setMinimumContentsLength(12)  # a long item must not widen the whole column
         self.preset_combo.setObjectName("sizePresetCombo")
         for preset in SIZE_PRESETS:
-            self.preset_combo.addItem(preset.label, f"{preset.width}x{preset.height}")
-        self.preset_combo.addItem(CUSTOM_LABEL, None)
-        self.preset_combo.setToolTip("Common sizes. ContentV was trained at 768 × 432.")
-        form.addRow("Size", self.preset_combo)
+            self.preset_combo.addItem(self.tr(preset.label), f"{preset.width}x{preset.height}")
+        self.preset_combo.addItem(self.tr(CUSTOM_LABEL), None)
+        self.preset_combo.setToolTip(self.tr("Common sizes. ContentV was trained at 768 × 432."))
+        form.addRow(self.tr("Size"), self.preset_combo)
 
         self.width_spin = self._spin("widthSpin", SIZE_MULTIPLE, MAX_SIDE, SIZE_MULTIPLE, DEFAULT_WIDTH, " px")
         self.height_spin = self._spin("heightSpin", SIZE_MULTIPLE, MAX_SIDE, SIZE_MULTIPLE, DEFAULT_HEIGHT, " px")
-        self.width_spin.setAccessibleName("Width")
-        self.height_spin.setAccessibleName("Height")
-        tip = "Pixels; a multiple of 16 (other values are rounded to the nearest one)."
+        self.width_spin.setAccessibleName(self.tr("Width"))
+        self.height_spin.setAccessibleName(self.tr("Height"))
+        tip = self.tr("Pixels; a multiple of 16 (other values are rounded to the nearest one).")
         self.width_spin.setToolTip(tip)
         self.height_spin.setToolTip(tip)
         self.swap_button = QToolButton()
         self.swap_button.setObjectName("swapSizeButton")
         self.swap_button.setText("⇄")
-        self.swap_button.setToolTip("Swap width and height (landscape ↔ portrait).")
+        self.swap_button.setToolTip(self.tr("Swap width and height (landscape ↔ portrait)."))
         self.swap_button.setAutoRaise(True)
         self.swap_button.clicked.connect(self._swap)
         size_row = QHBoxLayout()
@@ -119,15 +131,15 @@ class ParameterForm(QWidget):
         size_row.addWidget(times)
         size_row.addWidget(self.height_spin, 1)
         size_row.addWidget(self.swap_button)
-        form.addRow("Width × height", size_row)
+        form.addRow(self.tr("Width × height"), size_row)
         self.size_note = self._note("sizeNote")
         form.addRow("", self.size_note)
 
         # -- length
         self.frames_spin = self._spin("framesSpin", 1, MAX_FRAMES, VAE_TEMPORAL_FACTOR, DEFAULT_FRAMES, " frames")
-        self.frames_spin.setAccessibleName("Frames")
+        self.frames_spin.setAccessibleName(self.tr("Frames"))
         self.frames_spin.setToolTip(
-            "Number of frames; the video VAE needs 4k + 1 (…, 97, 121, 125, …). Other counts are rounded down."
+            self.tr("Number of frames; the video VAE needs 4k + 1 (…, 97, 121, 125, …). Other counts are rounded down.")
         )
         self.duration_label = QLabel()
         self.duration_label.setObjectName("durationLabel")
@@ -135,58 +147,63 @@ class ParameterForm(QWidget):
         frames_row = QHBoxLayout()
         frames_row.addWidget(self.frames_spin, 1)
         frames_row.addWidget(self.duration_label)
-        form.addRow("Length", frames_row)
+        form.addRow(self.tr("Length"), frames_row)
         self.frames_note = self._note("framesNote")
         form.addRow("", self.frames_note)
 
         self.fps_spin = self._spin("fpsSpin", 1, 240, 1, DEFAULT_FPS, " fps")
-        self.fps_spin.setAccessibleName("Frame rate")
-        self.fps_spin.setToolTip("Playback frame rate of the saved clip (ContentV was trained on 24 fps).")
-        form.addRow("Frame rate", self.fps_spin)
+        self.fps_spin.setAccessibleName(self.tr("Frame rate"))
+        self.fps_spin.setToolTip(self.tr("Playback frame rate of the saved clip (ContentV was trained on 24 fps)."))
+        form.addRow(self.tr("Frame rate"), self.fps_spin)
 
         # -- sampling
         self.steps_spin = self._spin("stepsSpin", 1, 1000, 1, DEFAULT_STEPS, "")
-        self.steps_spin.setAccessibleName("Steps")
-        self.steps_spin.setToolTip("Denoising steps. 50 is the official setting; fewer is faster and rougher.")
-        form.addRow("Steps", self.steps_spin)
+        self.steps_spin.setAccessibleName(self.tr("Steps"))
+        self.steps_spin.setToolTip(self.tr("Denoising steps. 50 is the official setting; fewer is faster and rougher."))
+        form.addRow(self.tr("Steps"), self.steps_spin)
 
-        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin = CheckedDoubleSpinBox()
         self.guidance_spin.setObjectName("guidanceSpin")
-        self.guidance_spin.setAccessibleName("Guidance")
+        self.guidance_spin.setAccessibleName(self.tr("Guidance"))
         self.guidance_spin.setRange(0.0, 30.0)
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setDecimals(1)
         self.guidance_spin.setValue(DEFAULT_GUIDANCE)
         self.guidance_spin.setToolTip(
-            "How strongly the video follows the prompt (classifier-free guidance). 6 is the official setting; "
-            "1 or less skips the negative prompt and runs about twice as fast."
+            self.tr(
+                "How strongly the video follows the prompt (classifier-free guidance). 6 is the official setting; "
+                "1 or less skips the negative prompt and runs about twice as fast."
+            )
         )
-        form.addRow("Guidance", self.guidance_spin)
+        form.addRow(self.tr("Guidance"), self.guidance_spin)
 
         # -- seed
         self.seed_spin = SeedSpinBox()
         self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setAccessibleName("Seed")
-        self.seed_spin.setToolTip("The same seed with the same settings gives the same clip.")
+        self.seed_spin.setAccessibleName(self.tr("Seed"))
+        self.seed_spin.setToolTip(self.tr("The same seed with the same settings gives the same clip."))
         self.random_seed_button = QToolButton()
         self.random_seed_button.setObjectName("randomSeedButton")
         self.random_seed_button.setIcon(ui_icon("dice"))
-        self.random_seed_button.setToolTip("Pick a new random seed now.")
-        self.random_seed_button.setAccessibleName("Random seed")
+        self.random_seed_button.setToolTip(self.tr("Pick a new random seed now."))
+        self.random_seed_button.setAccessibleName(self.tr("Random seed"))
         self.random_seed_button.clicked.connect(self.randomize_seed)
         self.seed_lock = QToolButton()
         self.seed_lock.setObjectName("seedLockButton")
         self.seed_lock.setCheckable(True)
-        self.seed_lock.setAccessibleName("Lock seed")
+        self.seed_lock.setAccessibleName(self.tr("Lock seed"))
         self.seed_lock.toggled.connect(self._on_lock_toggled)
         seed_row = QHBoxLayout()
         seed_row.setSpacing(4)
         seed_row.addWidget(self.seed_spin, 1)
         seed_row.addWidget(self.random_seed_button)
         seed_row.addWidget(self.seed_lock)
-        form.addRow("Seed", seed_row)
+        form.addRow(self.tr("Seed"), seed_row)
         self._on_lock_toggled(False)
         self.seed_spin.setValue(random_seed())
+        # What the last out-of-range entry became (steps 0, guidance 99, letters in the seed): never silent.
+        self.range_note = self._note("rangeNote")
+        form.addRow("", self.range_note)
 
         # -- wiring
         self._snapping = False  # True while the form itself rounds a value (keeps the note about it)
@@ -195,8 +212,8 @@ class ParameterForm(QWidget):
         self._frames_message = ""
         self._frames_snapped: int | None = None
         self.preset_combo.activated.connect(self._on_preset)
-        self.width_spin.editingFinished.connect(lambda: self._snap_size(self.width_spin, "Width"))
-        self.height_spin.editingFinished.connect(lambda: self._snap_size(self.height_spin, "Height"))
+        self.width_spin.editingFinished.connect(lambda: self._snap_size(self.width_spin, self.tr("Width")))
+        self.height_spin.editingFinished.connect(lambda: self._snap_size(self.height_spin, self.tr("Height")))
         self.frames_spin.editingFinished.connect(self._snap_frames)
         for spin in (self.width_spin, self.height_spin, self.frames_spin, self.fps_spin, self.steps_spin):
             spin.valueChanged.connect(self._on_changed)
@@ -204,12 +221,22 @@ class ParameterForm(QWidget):
         self.seed_spin.valueChanged.connect(self._on_changed)
         # A seed typed by hand is meant to be used: keep it instead of drawing a new one at Generate.
         self.seed_spin.edited.connect(lambda: self.set_seed_locked(True))
+        for checked in (
+            self.width_spin,
+            self.height_spin,
+            self.frames_spin,
+            self.fps_spin,
+            self.steps_spin,
+            self.guidance_spin,
+            self.seed_spin,
+        ):
+            checked.corrected.connect(self.show_correction)
         self._on_changed()
 
     # ---- building blocks --------------------------------------------------------------------------------------
     @staticmethod
-    def _spin(name: str, lo: int, hi: int, step: int, value: int, suffix: str) -> QSpinBox:
-        spin = QSpinBox()
+    def _spin(name: str, lo: int, hi: int, step: int, value: int, suffix: str) -> CheckedSpinBox:
+        spin = CheckedSpinBox()
         spin.setObjectName(name)
         spin.setRange(lo, hi)
         spin.setSingleStep(step)
@@ -237,6 +264,7 @@ class ParameterForm(QWidget):
         self.duration_label.setText(duration_text(self.frames_spin.value(), self.fps_spin.value()))
         self._sync_preset()
         self._render_notes()
+        self._write_model()
         self.changed.emit()
 
     def _size_unchanged(self) -> bool:
@@ -246,13 +274,18 @@ class ParameterForm(QWidget):
         frames = self.frames_spin.value()
         if snap_frames(frames) != frames:  # typed but not finished yet, or set from outside: say what will run
             self._set_note(
-                self.frames_note, f"{frames} frames will run as {snap_frames(frames)} (the VAE needs 4k + 1)."
+                self.frames_note,
+                self.tr("{frames} frames will run as {snapped} (the VAE needs 4k + 1).").format(
+                    frames=frames, snapped=snap_frames(frames)
+                ),
             )
         else:
             self._set_note(self.frames_note, self._frames_message)
         live = [
-            f"The {name} becomes {snap_size(spin.value())} (a multiple of 16)."
-            for spin, name in ((self.width_spin, "width"), (self.height_spin, "height"))
+            self.tr("The {name} becomes {snapped} (a multiple of 16).").format(
+                name=name, snapped=snap_size(spin.value())
+            )
+            for spin, name in ((self.width_spin, self.tr("width")), (self.height_spin, self.tr("height")))
             if spin.value() % SIZE_MULTIPLE
         ]
         self._set_note(self.size_note, " ".join(live) or self._size_message)
@@ -262,7 +295,11 @@ class ParameterForm(QWidget):
         label.setText(text)
         label.setVisible(bool(text))
 
-    def _snap_size(self, spin: QSpinBox, name: str) -> None:
+    def show_correction(self, message: str) -> None:
+        """Say what an out-of-range entry became, under the form (it stays until the next correction)."""
+        self._set_note(self.range_note, message)
+
+    def _snap_size(self, spin: CheckedSpinBox, name: str) -> None:
         value = spin.value()
         snapped = min(MAX_SIDE, snap_size(value))
         if snapped == value:
@@ -273,7 +310,9 @@ class ParameterForm(QWidget):
         finally:
             self._snapping = False
         self._size_snapped = (self.width_spin.value(), self.height_spin.value())
-        self._size_message = f"{name} {value} was rounded to {snapped}: sizes are multiples of 16."
+        self._size_message = self.tr("{name} {value} was rounded to {snapped}: sizes are multiples of 16.").format(
+            name=name, value=value, snapped=snapped
+        )
         self._render_notes()
 
     def _snap_frames(self) -> None:
@@ -287,7 +326,9 @@ class ParameterForm(QWidget):
         finally:
             self._snapping = False
         self._frames_snapped = snapped
-        self._frames_message = f"{value} frames was rounded to {snapped}: the video VAE needs 4k + 1 frames."
+        self._frames_message = self.tr(
+            "{value} frames was rounded to {snapped}: the video VAE needs 4k + 1 frames."
+        ).format(value=value, snapped=snapped)
         self._render_notes()
 
     def _sync_preset(self) -> None:
@@ -312,10 +353,11 @@ class ParameterForm(QWidget):
     def _on_lock_toggled(self, locked: bool) -> None:
         self.seed_lock.setIcon(ui_icon("lock" if locked else "lock-open"))
         self.seed_lock.setToolTip(
-            "Seed locked: every job uses this seed. Click to draw a new seed for each job."
+            self.tr("Seed locked: every job uses this seed. Click to draw a new seed for each job.")
             if locked
-            else "Seed unlocked: each job draws a new random seed. Click to keep this one."
+            else self.tr("Seed unlocked: each job draws a new random seed. Click to keep this one.")
         )
+        self._write_model()
         self.changed.emit()
 
     # ---- values -----------------------------------------------------------------------------------------------
@@ -341,8 +383,58 @@ class ParameterForm(QWidget):
             seed_locked=self.seed_locked,
         )
 
+    # ---- the model --------------------------------------------------------------------------------------------
+    def bind(self, model: FormModel) -> None:
+        """Show the model's values and keep both in step from now on."""
+        self._model = model
+        model.changed.connect(self._on_model_changed)
+        self._read_model()
+
+    def field_values(self) -> dict[str, object]:
+        p = self.parameters()
+        return {
+            "width": p.width,
+            "height": p.height,
+            "num_frames": p.num_frames,
+            "fps": p.fps,
+            "steps": p.steps,
+            "guidance": p.guidance,
+            "seed": p.seed,
+            SEED_LOCKED: p.seed_locked,
+        }
+
+    def _write_model(self) -> None:
+        if self._model is not None and not self._syncing:
+            self._model.update(self.field_values())
+
+    def _on_model_changed(self, name: str) -> None:
+        if name in FORM_FIELDS and not self._syncing:
+            self._read_model()
+
+    def _read_model(self) -> None:
+        model = self._model
+        if model is None:
+            return
+        self._syncing = True
+        try:
+            self.width_spin.setValue(model.get("width"))
+            self.height_spin.setValue(model.get("height"))
+            self.frames_spin.setValue(model.get("num_frames"))
+            self.fps_spin.setValue(model.get("fps"))
+            self.steps_spin.setValue(model.get("steps"))
+            self.guidance_spin.setValue(model.get("guidance"))
+            if model.get("seed") is not None:
+                self.seed_spin.setValue(model.get("seed"))
+            self.seed_lock.setChecked(model.seed_locked)
+        finally:
+            self._syncing = False
+        self._on_changed()
+
     def apply_request(self, request: GenerationRequest, lock_seed: bool | None = None) -> None:
         """Fill the form from a request (history entry or saved settings)."""
+        if self._model is not None:
+            self._model.apply_request(request, lock_seed)
+            return
         self.width_spin.setValue(request.width)
         self.height_spin.setValue(request.height)
         self.frames_spin.setValue(request.num_frames)

@@ -1,4 +1,6 @@
-"""Prompt and negative prompt. The negative prompt starts as the official one; a link puts it back."""
+"""Prompt and negative prompt. The negative prompt starts as the official one; a link puts it back.
+
+Bound to a `FormModel` (`bind`), the editors write the `prompt` and `negative_prompt` fields and follow them."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from core.request import OFFICIAL_NEGATIVE_PROMPT
+from gui.form_model import FormModel
 
 
 class _PlainEdit(QPlainTextEdit):
@@ -43,21 +46,23 @@ class PromptEditor(QWidget):
         self.prompt_edit = _PlainEdit()
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText(
-            "Describe the video: subject, action, setting, camera, light.\n"
-            "e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden light."
+            self.tr(
+                "Describe the video: subject, action, setting, camera, light.\n"
+                "e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden light."
+            )
         )
-        self.prompt_edit.setAccessibleName("Prompt")
-        self.prompt_edit.setToolTip("What the video shows. Ctrl+Enter generates.")
+        self.prompt_edit.setAccessibleName(self.tr("Prompt"))
+        self.prompt_edit.setToolTip(self.tr("What the video shows. Ctrl+Enter generates."))
         self.prompt_edit.setMinimumHeight(72)
 
         neg_row = QHBoxLayout()
-        neg_label = QLabel("&Negative prompt")
+        neg_label = QLabel(self.tr("&Negative prompt"))
         neg_label.setProperty("role", "subheading")
-        self.reset_negative = QPushButton("Official default")
+        self.reset_negative = QPushButton(self.tr("Official default"))
         self.reset_negative.setObjectName("resetNegativeButton")
         self.reset_negative.setFlat(True)
         self.reset_negative.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.reset_negative.setToolTip("Put back the official demo's negative prompt.")
+        self.reset_negative.setToolTip(self.tr("Put back the official demo's negative prompt."))
         self.reset_negative.clicked.connect(lambda: self.set_negative_prompt(OFFICIAL_NEGATIVE_PROMPT))
         neg_row.addWidget(neg_label)
         neg_row.addStretch(1)
@@ -65,8 +70,8 @@ class PromptEditor(QWidget):
 
         self.negative_edit = _PlainEdit()
         self.negative_edit.setObjectName("negativePromptEdit")
-        self.negative_edit.setAccessibleName("Negative prompt")
-        self.negative_edit.setToolTip("What the video should avoid. Used when guidance is above 1.")
+        self.negative_edit.setAccessibleName(self.tr("Negative prompt"))
+        self.negative_edit.setToolTip(self.tr("What the video should avoid. Used when guidance is above 1."))
         self.negative_edit.setPlainText(OFFICIAL_NEGATIVE_PROMPT)
         self.negative_edit.setFixedHeight(56)
         neg_label.setBuddy(self.negative_edit)
@@ -75,12 +80,36 @@ class PromptEditor(QWidget):
         layout.addLayout(neg_row)
         layout.addWidget(self.negative_edit)
 
-        self.prompt_edit.textChanged.connect(self.changed)
+        self._model: FormModel | None = None
+        self.prompt_edit.textChanged.connect(self._on_prompt_changed)
         self.negative_edit.textChanged.connect(self._on_negative_changed)
         self._on_negative_changed()
 
+    # ---- the model --------------------------------------------------------------------------------------------
+    def bind(self, model: FormModel) -> None:
+        self._model = model
+        model.changed.connect(self._on_model_changed)
+        self._on_model_changed("prompt")
+        self._on_model_changed("negative_prompt")
+
+    def _on_model_changed(self, name: str) -> None:
+        # Compared stripped: the model keeps the request's (stripped) text, the editor what is being typed.
+        if self._model is None:
+            return
+        if name == "prompt" and self._model.get("prompt") != self.prompt():
+            self.set_prompt(self._model.get("prompt"))
+        elif name == "negative_prompt" and self._model.get("negative_prompt") != self.negative_prompt():
+            self.set_negative_prompt(self._model.get("negative_prompt"))
+
+    def _on_prompt_changed(self) -> None:
+        if self._model is not None:
+            self._model.set("prompt", self.prompt())
+        self.changed.emit()
+
     def _on_negative_changed(self) -> None:
         self.reset_negative.setVisible(self.negative_prompt() != OFFICIAL_NEGATIVE_PROMPT)
+        if self._model is not None:
+            self._model.set("negative_prompt", self.negative_prompt())
         self.changed.emit()
 
     def prompt(self) -> str:

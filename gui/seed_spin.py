@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QWidget
 
@@ -12,6 +12,7 @@ from core.request import MAX_SEED
 class SeedSpinBox(QAbstractSpinBox):
     valueChanged = Signal(object)  # int (object: a Qt int signal would truncate to 32 bits)
     edited = Signal()  # the user typed or stepped (not set from code)
+    corrected = Signal(str)  # typed text that is not a seed was replaced: a sentence saying so
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,16 +39,30 @@ class SeedSpinBox(QAbstractSpinBox):
     # ---- QAbstractSpinBox protocol ------------------------------------------------------------------------
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # type: ignore[override]
         stripped = text.strip().replace(",", "").replace("_", "")
-        if stripped == "":
+        # Letters or a number past the maximum stand while typing; _correct() says what happens to them.
+        if stripped == "" or not stripped.isdigit() or int(stripped) > MAX_SEED:
             return QValidator.State.Intermediate, text, pos
-        if not stripped.isdigit():
-            return QValidator.State.Invalid, text, pos
-        if int(stripped) > MAX_SEED:
-            return QValidator.State.Invalid, text, pos
         return QValidator.State.Acceptable, text, pos
 
     def fixup(self, text: str) -> str:  # type: ignore[override]
         return str(self._value)
+
+    def _correct(self, text: str) -> None:
+        """Editing ended on text that is not the value: bring it into range and say what changed."""
+        typed = text.strip()
+        stripped = typed.replace(",", "").replace("_", "")
+        if stripped.isdigit() and int(stripped) > MAX_SEED:
+            message = QCoreApplication.translate(
+                "SeedSpinBox", "Seed: {typed} is above the largest seed, {max}; it was set to {max}."
+            ).format(typed=typed, max=MAX_SEED)
+            self.setValue(MAX_SEED)
+            self.corrected.emit(message)
+            return
+        if typed and stripped != str(self._value):
+            message = QCoreApplication.translate(
+                "SeedSpinBox", "Seed: “{typed}” is not a whole number from 0 to {max}; it stays {value}."
+            ).format(typed=typed, max=MAX_SEED, value=self._value)
+            self.corrected.emit(message)
 
     def stepBy(self, steps: int) -> None:
         self.setValue(self._value + steps)
@@ -76,4 +91,5 @@ class SeedSpinBox(QAbstractSpinBox):
 
     def _normalise_text(self) -> None:
         if self.lineEdit().text() != str(self._value):
+            self._correct(self.lineEdit().text())
             self.lineEdit().setText(str(self._value))

@@ -23,6 +23,19 @@ logger = logging.getLogger(__name__)
 MAX_RECENT_MODELS = 8
 
 
+def keep_qt_settings_in(folder: Path) -> None:
+    """Qt's own settings (QFileDialog's recent folders and view state, which it saves under the "QtProject"
+    organisation) go into `folder` instead of ~/.config/QtProject.conf, so nothing is written outside the data
+    folder. QFileDialog opens QSettings(UserScope, "QtProject") in the native format: on Linux and the BSDs
+    that is an INI file whose folder setPath() moves. (On Windows and macOS the native format is the registry
+    and a plist, which setPath() cannot move.)"""
+    from PySide6.QtCore import QSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(folder))
+
+
 @dataclass
 class Settings:
     model_dir: str = ""

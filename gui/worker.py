@@ -22,6 +22,7 @@ from core.errors import JobCancelled, OutOfMemoryError, StudioError
 from core.history import HistoryStore
 from core.progress import CancelToken, ProgressSink, Stage, StepProgress
 from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
+from gui.gc_guard import full_collections_paused
 from gui.i18n import core_text
 from gui.paths import unique_output_path
 
@@ -137,16 +138,17 @@ class GenerationWorker(QObject):
             from core.devices import detect_capabilities
             from core.engine import Engine
 
-            caps = detect_capabilities()  # imports torch
-            self._engine = Engine(caps)
-            self.capabilities = caps
-            if self._warm_imports:
-                self._import_pipeline_modules()
-            # The engine calls gc.collect() when it (re)loads a model; a full collection over everything torch
-            # and diffusers allocated at import holds the GIL for a third of a second, freezing the window.
-            # Moving those long-lived objects out of the collector's sight keeps later collections short.
-            # (No collection here: this is not the GUI thread, see gui.gc_guard.)
-            gc.freeze()
+            with full_collections_paused():  # what the imports allocate lives on; gc.freeze() below
+                caps = detect_capabilities()  # imports torch
+                self._engine = Engine(caps)
+                self.capabilities = caps
+                if self._warm_imports:
+                    self.import_pipeline_modules()
+                # The engine calls gc.collect() when it (re)loads a model; a full collection over everything torch
+                # and diffusers allocated at import holds the GIL for a third of a second, freezing the window.
+                # Moving those long-lived objects out of the collector's sight keeps later collections short.
+                # (No collection here: this is not the GUI thread, see gui.gc_guard.)
+                gc.freeze()
         except Exception as exc:  # torch missing or broken: say so, keep the window usable
             logger.exception("The generation engine could not start")
             kind, message, advice = classify_exception(exc, self._log_hint)
@@ -156,7 +158,7 @@ class GenerationWorker(QObject):
         self.ready.emit(caps)
 
     @staticmethod
-    def _import_pipeline_modules() -> None:
+    def import_pipeline_modules() -> None:
         # Import the modelling code now, while the user is still typing, instead of on the first Generate:
         # some of these imports hold the GIL for a while, which is better spent before a job than during it.
         import diffusers  # noqa: F401

@@ -140,3 +140,41 @@ def test_gui_never_imports_torch_at_module_level():
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_gui_collector_keeps_full_collections_rare_and_none_while_paused(qapp):
+    """Full collections (the long ones) follow CPython's 25 % rule and wait while the engine imports."""
+    import gc
+
+    from gui.gc_guard import GuiGarbageCollector, full_collections_paused
+
+    collector = GuiGarbageCollector(interval_ms=3_600_000)  # driven by hand below
+    started: list[int] = []
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(on_gc)
+    kept: list[list[object]] = []
+    try:
+
+        def allocate_and_check(rounds: int) -> None:
+            for _ in range(rounds):
+                kept.append([[] for _ in range(gc.get_threshold()[0] + 50)])  # long-lived containers
+                collector.check()
+
+        collector._long_lived = 10**9  # as if a huge heap were there: a full collection is not due yet
+        allocate_and_check(150)
+        assert 2 not in started and 1 in started and 0 in started
+        collector._long_lived = 0  # now it is due, but the engine is importing
+        collector._next_full_check = 0.0
+        with full_collections_paused():
+            allocate_and_check(150)
+        assert 2 not in started
+        allocate_and_check(150)
+        assert 2 in started
+    finally:
+        gc.callbacks.remove(on_gc)
+        collector.stop()
+        collector.deleteLater()
