@@ -24,7 +24,7 @@ from core.estimate import (
     gpu_specs,
     recommend,
 )
-from core.request import GenerationRequest, MemoryOptions, Placement, Quantization
+from core.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAMED_INT8_TILED = {"placement": Placement.STREAMED, "quantization": Quantization.INT8, "vae_tiling": True}
@@ -224,13 +224,9 @@ def test_estimate_request_reads_the_memory_and_speed_options() -> None:
         == estimate(JobShape(), EstimateOptions(placement=Placement.STREAMED, vae_tiling=True)).denoising_bytes
     )
 
-    class Speed:
-        guidance_batching = "batched"
-
-    class WithSpeed(GenerationRequest):
-        speed = Speed()
-
-    batched = estimate_request(WithSpeed(prompt="x"))
+    batched = estimate_request(
+        GenerationRequest(prompt="x", speed=SpeedOptions(guidance_batching=GuidanceBatching.BATCHED))
+    )
     assert batched.denoising_bytes > estimate_request(GenerationRequest(prompt="x")).denoising_bytes
 
 
