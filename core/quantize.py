@@ -24,6 +24,23 @@ INT8_MAX = 127.0
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
 
 
+def quantize_weight(
+    weight: torch.Tensor, kind: Quantization, compute_dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric absmax quantization per output channel: (int8 or float8 weight, scale in compute dtype)."""
+    weight = weight.to(torch.float32)
+    absmax = weight.abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
+    if kind is Quantization.INT8:
+        scale = absmax / INT8_MAX
+        qweight = torch.round(weight / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
+    elif kind is Quantization.FP8:
+        scale = absmax / FP8_MAX
+        qweight = (weight / scale).clamp_(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
+    else:
+        raise ValueError(f"not a quantized kind: {kind}")
+    return qweight, scale.to(compute_dtype)
+
+
 class QuantizedLinear(nn.Module):
     def __init__(
         self,
@@ -39,21 +56,47 @@ class QuantizedLinear(nn.Module):
         self.weight_scale = nn.Parameter(scale, requires_grad=False)  # (out, 1) in compute dtype
         self.bias = None if bias is None else nn.Parameter(bias, requires_grad=False)
         self.compute_dtype = compute_dtype
+        self._pending: tuple[Quantization, torch.dtype] = (Quantization.NONE, compute_dtype)
 
     @classmethod
     def from_linear(cls, linear: nn.Linear, kind: Quantization, compute_dtype: torch.dtype) -> QuantizedLinear:
-        weight = linear.weight.detach().to(torch.float32)
-        absmax = weight.abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
-        if kind is Quantization.INT8:
-            scale = absmax / INT8_MAX
-            qweight = torch.round(weight / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
-        elif kind is Quantization.FP8:
-            scale = absmax / FP8_MAX
-            qweight = (weight / scale).clamp_(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
-        else:
-            raise ValueError(f"not a quantized kind: {kind}")
+        qweight, scale = quantize_weight(linear.weight.detach(), kind, compute_dtype)
         bias = None if linear.bias is None else linear.bias.detach().to(compute_dtype)
-        return cls(qweight, scale.to(compute_dtype), bias, compute_dtype)
+        return cls(qweight, scale, bias, compute_dtype)
+
+    @classmethod
+    def empty(
+        cls,
+        in_features: int,
+        out_features: int,
+        has_bias: bool,
+        kind: Quantization,
+        compute_dtype: torch.dtype,
+        source_dtype: torch.dtype,
+    ) -> QuantizedLinear:
+        """A skeleton on the meta device, filled by `load_weight` as the checkpoint is read (core.weights_loader).
+        `source_dtype` is the dtype the unquantized layer would have had: the weight is rounded to it first, so
+        the result is bit for bit what quantizing the loaded layer gives."""
+        storage = torch.int8 if kind is Quantization.INT8 else torch.float8_e4m3fn
+        meta = torch.device("meta")
+        qweight = torch.empty(out_features, in_features, dtype=storage, device=meta)
+        scale = torch.empty(out_features, 1, dtype=compute_dtype, device=meta)
+        bias = torch.empty(out_features, dtype=compute_dtype, device=meta) if has_bias else None
+        layer = cls(qweight, scale, bias, compute_dtype)
+        layer._pending = (kind, source_dtype)
+        return layer
+
+    def load_weight(self, weight: torch.Tensor, pin_memory: bool = False) -> None:
+        """Quantize a full-precision weight read from the checkpoint into this skeleton."""
+        kind, source_dtype = self._pending
+        if tuple(weight.shape) != (self.out_features, self.in_features):
+            shape = (self.out_features, self.in_features)
+            raise ValueError(f"a weight of shape {tuple(weight.shape)} for a layer of shape {shape}")
+        qweight, scale = quantize_weight(weight.to(source_dtype), kind, self.compute_dtype)
+        if pin_memory:
+            qweight, scale = qweight.pin_memory(), scale.pin_memory()
+        self.qweight = nn.Parameter(qweight, requires_grad=False)
+        self.weight_scale = nn.Parameter(scale, requires_grad=False)
 
     @property
     def weight(self) -> None:
@@ -85,8 +128,22 @@ def quantize_linears(
     """
     if kind is Quantization.NONE:
         return 0
+    targets = quantizable_linears(model, include, min_features)
+    count = len(targets)
+    while targets:  # drop each original as soon as its replacement is in place: one spare layer at a time
+        _, parent, child_name, linear = targets.pop()
+        setattr(parent, child_name, QuantizedLinear.from_linear(linear, kind, compute_dtype))
+        del linear
+    return count
+
+
+def quantizable_linears(
+    model: nn.Module, include: Iterable[str] = ("",), min_features: int = 16
+) -> list[tuple[str, nn.Module, str, nn.Linear]]:
+    """(full name, parent, attribute, layer) of each nn.Linear under the `include` prefixes that is big enough
+    to be worth quantizing."""
     prefixes = tuple(include)
-    targets: list[tuple[nn.Module, str, nn.Linear]] = []
+    targets: list[tuple[str, nn.Module, str, nn.Linear]] = []
     for name, module in model.named_modules():
         for child_name, child in module.named_children():
             full = f"{name}.{child_name}" if name else child_name
@@ -95,10 +152,8 @@ def quantize_linears(
                 and full.startswith(prefixes)
                 and min(child.in_features, child.out_features) >= min_features
             ):
-                targets.append((module, child_name, child))
-    for parent, child_name, linear in targets:
-        setattr(parent, child_name, QuantizedLinear.from_linear(linear, kind, compute_dtype))
-    return len(targets)
+                targets.append((full, module, child_name, child))
+    return targets
 
 
 def parameter_bytes(model: nn.Module) -> int:
@@ -109,3 +164,9 @@ def parameter_bytes(model: nn.Module) -> int:
 # and attention layers hold nearly all of its. Embeddings, norms and the output projection stay in full precision.
 TRANSFORMER_QUANT_PREFIXES = ("transformer_blocks.",)
 T5_QUANT_PREFIXES = ("encoder.block.",)
+
+# component name -> the prefixes quantized in it
+QUANTIZED_PREFIXES: dict[str, tuple[str, ...]] = {
+    "transformer": TRANSFORMER_QUANT_PREFIXES,
+    "text_encoder_3": T5_QUANT_PREFIXES,
+}
