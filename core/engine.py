@@ -131,9 +131,7 @@ class Engine:
     def load(self, model_dir: str | Path, memory: MemoryOptions, cancel: CancelToken | None = None) -> LoadKey:
         """Load (or keep) the pipeline for these options. A cancel is honoured between components, so closing the
         window during a long load does not wait for all 27 GB; the half-loaded pipeline is dropped."""
-        import torch
-
-        from core.memory import apply_placement, component_preparer, text_encoders_movable
+        from core.memory import apply_placement, component_preparer, pinned_components, text_encoders_movable
         from core.pipeline import ContentVPipeline
 
         resolved = resolve_device(memory, self.capabilities)
@@ -147,20 +145,20 @@ class Engine:
         encoders_off = (
             memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu"
         )
-        prepare = component_preparer(
-            memory.quantization,
-            getattr(torch, resolved.dtype_name),
-            memory.placement,
-            resolved.device,
-            encoders_off,
-        )
+        prepare = component_preparer(memory.placement, resolved.device, encoders_off)
 
         def prepare_unless_cancelled(name: str, module: Any) -> Any:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             return prepare(name, module)
 
-        components = load_components(root, resolved.dtype_name, prepare_unless_cancelled)
+        components = load_components(
+            root,
+            resolved.dtype_name,
+            prepare_unless_cancelled,
+            quantization=memory.quantization,
+            pinned=pinned_components(memory.placement, resolved.device),
+        )
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)
         self._encoders_on_cpu = encoders_off
@@ -201,7 +199,7 @@ class Engine:
             with _stage(progress, Stage.DENOISING) as t_den:
                 latents = self._denoise(request, resolved, embeds, progress, cancel)
             cancel.raise_if_cancelled()
-            with _stage(progress, Stage.DECODING) as t_dec:
+            with _stage(progress, Stage.DECODING) as t_dec, self._lent(request, resolved, ("vae",)):
                 frames = self._pipe.decode(latents, torch.device(resolved.device))
             if request.memory.placement is Placement.MODEL:
                 self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
@@ -263,14 +261,21 @@ class Engine:
         if movable and self._encoders_on_cpu:
             move_text_encoders(self._pipe, resolved.device)
             self._encoders_on_cpu = False
-        embeds = self._pipe.encode_prompt(
-            request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length, device, dtype
-        )
+        with self._lent(request, resolved, ("text_encoder", "text_encoder_2")):
+            embeds = self._pipe.encode_prompt(
+                request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length, device, dtype
+            )
         if want_off:
             move_text_encoders(self._pipe, "cpu")
             self._encoders_on_cpu = True
         self._prompt_cache = (key, embeds)
         return embeds
+
+    def _lent(self, request: GenerationRequest, resolved: ResolvedDevice, names: tuple[str, ...]) -> Any:
+        """The named components on the GPU for one stage only, where the placement keeps them in RAM."""
+        from core.memory import stage_residency
+
+        return stage_residency(self._pipe, request.memory.placement, resolved.device, names)
 
     def _batch_cfg(self, request: GenerationRequest, resolved: ResolvedDevice) -> bool:
         """Both guidance branches in one batch when the GPU has room for twice the activations."""
