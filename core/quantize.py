@@ -12,7 +12,7 @@ any other weight. They are stored as `qweight`, and `weight` is None: model code
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -24,20 +24,50 @@ INT8_MAX = 127.0
 FP8_MAX = 448.0  # largest finite float8_e4m3fn
 
 
+QUANTIZE_CHUNK_ELEMENTS = 1 << 20  # float32 temporaries of at most 4 MB while quantizing
+
+
 def quantize_weight(
     weight: torch.Tensor, kind: Quantization, compute_dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric absmax quantization per output channel: (int8 or float8 weight, scale in compute dtype)."""
-    weight = weight.to(torch.float32)
-    absmax = weight.abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
+    rows, columns = weight.shape
+    step = max(1, QUANTIZE_CHUNK_ELEMENTS // max(1, columns))
+    return quantize_rows(lambda a, b: weight[a:b], rows, columns, kind, compute_dtype, None, step)
+
+
+def quantize_rows(
+    read_rows: Callable[[int, int], torch.Tensor],
+    rows: int,
+    columns: int,
+    kind: Quantization,
+    compute_dtype: torch.dtype,
+    source_dtype: torch.dtype | None,
+    rows_per_step: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Quantize a weight given as `read_rows(start, stop)`, a few rows at a time: each row's scale depends on
+    that row alone, so the result equals quantizing the whole, with small float32 temporaries. With
+    `source_dtype`, each slice is first rounded to it (the dtype the unquantized layer would have had)."""
     if kind is Quantization.INT8:
-        scale = absmax / INT8_MAX
-        qweight = torch.round(weight / scale).clamp_(-INT8_MAX, INT8_MAX).to(torch.int8)
+        storage, limit = torch.int8, INT8_MAX
     elif kind is Quantization.FP8:
-        scale = absmax / FP8_MAX
-        qweight = (weight / scale).clamp_(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
+        storage, limit = torch.float8_e4m3fn, FP8_MAX
     else:
         raise ValueError(f"not a quantized kind: {kind}")
+    qweight = torch.empty((rows, columns), dtype=storage)
+    scale = torch.empty((rows, 1), dtype=torch.float32)
+    for start in range(0, rows, rows_per_step):
+        stop = min(rows, start + rows_per_step)
+        part = read_rows(start, stop)
+        if source_dtype is not None:
+            part = part.to(source_dtype)
+        part = part.to(torch.float32, copy=True)  # a copy: changed in place below
+        part_scale = part.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / limit
+        part.div_(part_scale)
+        if kind is Quantization.INT8:
+            part = part.round_()
+        qweight[start:stop] = part.clamp_(-limit, limit).to(storage)
+        scale[start:stop] = part_scale
     return qweight, scale.to(compute_dtype)
 
 
@@ -86,13 +116,22 @@ class QuantizedLinear(nn.Module):
         layer._pending = (kind, source_dtype)
         return layer
 
-    def load_weight(self, weight: torch.Tensor, pin_memory: bool = False) -> None:
-        """Quantize a full-precision weight read from the checkpoint into this skeleton."""
+    def load_weight_rows(
+        self,
+        read_rows: Callable[[int, int], torch.Tensor],
+        shape: tuple[int, ...],
+        rows_per_read: int,
+        pin_memory: bool = False,
+    ) -> None:
+        """Quantize a full-precision weight into this skeleton, reading it `rows_per_read` rows at a time
+        (core.weights_loader streams it from the file), so the full-precision weight never exists whole."""
         kind, source_dtype = self._pending
-        if tuple(weight.shape) != (self.out_features, self.in_features):
-            shape = (self.out_features, self.in_features)
-            raise ValueError(f"a weight of shape {tuple(weight.shape)} for a layer of shape {shape}")
-        qweight, scale = quantize_weight(weight.to(source_dtype), kind, self.compute_dtype)
+        if tuple(shape) != (self.out_features, self.in_features):
+            expected = (self.out_features, self.in_features)
+            raise ValueError(f"a weight of shape {tuple(shape)} for a layer of shape {expected}")
+        qweight, scale = quantize_rows(
+            read_rows, self.out_features, self.in_features, kind, self.compute_dtype, source_dtype, rows_per_read
+        )
         if pin_memory:
             qweight, scale = qweight.pin_memory(), scale.pin_memory()
         self.qweight = nn.Parameter(qweight, requires_grad=False)
@@ -103,7 +142,8 @@ class QuantizedLinear(nn.Module):
         return None
 
     def dequantized_weight(self, dtype: torch.dtype) -> torch.Tensor:
-        return self.qweight.to(dtype) * self.weight_scale.to(dtype)
+        # In place on the fresh copy: one weight-sized temporary per layer, not two.
+        return self.qweight.to(dtype).mul_(self.weight_scale.to(dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype if x.is_floating_point() else self.compute_dtype

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +59,8 @@ class TensorEntry:
 class SafetensorsReader:
     """The tensors of one component (a single file or the shards an index names), read one at a time."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, pin_memory: bool = False) -> None:
+        self.pin_memory = pin_memory  # tensors kept as read go straight into page-locked memory
         self.entries: dict[str, TensorEntry] = {}
         for file in weight_files(folder):
             self.entries.update(_read_header(file))
@@ -70,28 +71,56 @@ class SafetensorsReader:
     def files(self) -> list[Path]:
         return sorted({e.file for e in self.entries.values()})
 
-    def read(self, name: str, handle: IO[bytes], pin_memory: bool = False) -> torch.Tensor:
+    def read_into(self, name: str, handle: IO[bytes], out: torch.Tensor, scratch: torch.Tensor) -> None:
+        """Fill `out` (its final dtype, maybe pinned) from the file: directly when the dtypes agree, otherwise
+        through `scratch` a slice at a time, so no full-size temporary of the tensor ever exists."""
         entry = self.entries[name]
-        buffer = torch.empty(entry.nbytes, dtype=torch.uint8, pin_memory=pin_memory)
-        if entry.nbytes:
-            handle.seek(entry.start)
-            view = memoryview(buffer.numpy())
-            got = handle.readinto(view)
-            if got != entry.nbytes:
-                raise OSError(f"{entry.file.name} is truncated (tensor {name})")
-        return buffer.view(entry.dtype).reshape(entry.shape)
+        flat = out.view(-1)
+        if entry.dtype == out.dtype:
+            _read_exact(handle, entry.start, flat.view(torch.uint8), entry, name)
+            return
+        item = entry.nbytes // max(1, flat.numel())
+        per_chunk = max(1, scratch.numel() // max(1, item))
+        for first in range(0, flat.numel(), per_chunk):
+            count = min(per_chunk, flat.numel() - first)
+            raw = scratch[: count * item]
+            _read_exact(handle, entry.start + first * item, raw, entry, name)
+            flat[first : first + count].copy_(raw.view(entry.dtype))
 
-    def iter_tensors(
-        self, read_pinned: Callable[[str, TensorEntry], bool] | None = None
-    ) -> Iterator[tuple[str, torch.Tensor]]:
-        """File by file, in file order, so reads are sequential. `read_pinned(name, entry)` says which tensors
-        to read straight into page-locked memory (those whose file form is already their final form)."""
-        with ExitStack() as stack:
-            handles = {f: stack.enter_context(f.open("rb")) for f in self.files()}
-            ordered = sorted(self.entries.items(), key=lambda item: (str(item[1].file), item[1].start))
-            for name, entry in ordered:
-                pinned = read_pinned is not None and read_pinned(name, entry)
-                yield name, self.read(name, handles[entry.file], pinned)
+    def row_reader(
+        self, name: str, handle: IO[bytes], scratch: torch.Tensor
+    ) -> Callable[[int, int], torch.Tensor]:
+        """`read(start, stop)` gives rows start..stop of a 2-D tensor, in `scratch` (valid until the next read)."""
+        entry = self.entries[name]
+        row_bytes = entry.nbytes // max(1, entry.shape[0])
+
+        def read(start: int, stop: int) -> torch.Tensor:
+            raw = scratch[: (stop - start) * row_bytes]
+            _read_exact(handle, entry.start + start * row_bytes, raw, entry, name)
+            return raw.view(entry.dtype).view(stop - start, *entry.shape[1:])
+
+        return read
+
+    def rows_per_read(self, name: str, scratch: torch.Tensor) -> int:
+        entry = self.entries[name]
+        row_bytes = max(1, entry.nbytes // max(1, entry.shape[0]))
+        if row_bytes > scratch.numel():
+            raise ValueError(f"tensor {name} has rows larger than the read buffer")
+        return scratch.numel() // row_bytes
+
+    def in_file_order(self) -> list[str]:
+        return [n for n, _ in sorted(self.entries.items(), key=lambda item: (str(item[1].file), item[1].start))]
+
+
+def _read_exact(handle: IO[bytes], offset: int, into: torch.Tensor, entry: TensorEntry, name: str) -> None:
+    if into.numel() == 0:
+        return
+    handle.seek(offset)
+    if handle.readinto(memoryview(into.numpy())) != into.numel():
+        raise OSError(f"{entry.file.name} is truncated (tensor {name})")
+
+
+READ_BUFFER_BYTES = 8 << 20  # one reused buffer for every conversion: nothing else is allocated while reading
 
 
 def weight_files(folder: Path) -> list[Path]:
@@ -125,16 +154,27 @@ def _read_header(file: Path) -> dict[str, TensorEntry]:
 
 # ---- building the empty model ---------------------------------------------------------------------------------
 def build_empty(cls: Any, folder: Path) -> nn.Module:
-    """The model with its parameters on the meta device and its buffers (position ids, tables) real."""
-    from accelerate import init_empty_weights
+    """The model with every parameter on the meta device: no memory, no random initialisation.
 
-    with init_empty_weights(include_buffers=False):
-        if hasattr(cls, "load_config"):  # diffusers
-            model = cls.from_config(cls.load_config(folder))
-        else:  # transformers
-            config = cls.config_class.from_pretrained(folder, local_files_only=True)
-            model = cls(config)
+    Built entirely under the meta device, nothing is allocated. A model with buffers (CLIP's position ids: values
+    computed at construction, not stored in the checkpoint) is rebuilt with only its parameters on meta (accelerate's
+    `init_empty_weights`), which allocates each parameter for a moment; only the small CLIP encoders need that.
+    """
+    with torch.device("meta"):
+        model = _construct(cls, folder)
+    if next(model.buffers(), None) is not None:
+        from accelerate import init_empty_weights
+
+        with init_empty_weights(include_buffers=False):
+            model = _construct(cls, folder)
     return model.eval()
+
+
+def _construct(cls: Any, folder: Path) -> nn.Module:
+    if hasattr(cls, "load_config"):  # diffusers
+        return cls.from_config(cls.load_config(folder))
+    config = cls.config_class.from_pretrained(folder, local_files_only=True)  # transformers
+    return cls(config)
 
 
 def fp32_module_names(model: nn.Module, dtype: torch.dtype) -> tuple[str, ...]:
@@ -185,20 +225,22 @@ def load_model(
 
     # Parameter dtypes as the library loaders leave them: compute dtype, float32 where transformers keeps it.
     slots: dict[str, _Slot] = {}
-    by_identity: dict[int, _Slot] = {}
+    # id -> (the tensor, kept alive so that no id is reused while this runs; its slot)
+    by_identity: dict[int, tuple[torch.Tensor, _Slot]] = {}
     for module_name, module in model.named_modules():
         for attr, tensor in list(module._parameters.items()) + list(module._buffers.items()):
             if tensor is None:
                 continue
             full = f"{module_name}.{attr}" if module_name else attr
             is_param = attr in module._parameters
-            slot = by_identity.get(id(tensor))
+            known = by_identity.get(id(tensor))
+            slot = known[1] if known is not None else None
             if slot is None:
                 target = tensor.dtype
                 if tensor.is_floating_point():
                     target = torch.float32 if _kept_in_fp32(full, keep_fp32) else dtype
                 slot = _Slot([], target, is_param)
-                by_identity[id(tensor)] = slot
+                by_identity[id(tensor)] = (tensor, slot)
             slot.places.append((module, attr))
             slots[full] = slot
 
@@ -222,28 +264,32 @@ def load_model(
                 slots[f"{full}.bias"] = _Slot([(skeleton, "bias")], dtype, True)
 
     reader = SafetensorsReader(folder)
+    # Tensors the model has no place for (e.g. the decoder half of a full T5 checkpoint) are not even read.
+    reader.entries = {n: e for n, e in reader.entries.items() if n in slots or n in quantized}
+    widest_row = max((e.nbytes // max(1, e.shape[0]) for n, e in reader.entries.items() if n in quantized), default=0)
+    scratch = torch.empty(max(READ_BUFFER_BYTES, widest_row), dtype=torch.uint8)
     filled: set[int] = set()
-    def read_pinned(name: str, entry: TensorEntry) -> bool:
-        slot = slots.get(name)
-        return pin_memory and name not in quantized and slot is not None and slot.dtype == entry.dtype
-
-    for name, raw in reader.iter_tensors(read_pinned):
-        layer = quantized.get(name)
-        if layer is not None:
-            layer.load_weight(raw, pin_memory=pin_memory)
-            filled.add(id(layer))
-            continue
-        slot = slots.get(name)
-        if slot is None:
-            continue  # e.g. a decoder half a T5 checkpoint carries; transformers ignores it too
-        expected = _slot_shape(slot)
-        if expected is not None and tuple(raw.shape) != expected:
-            raise ValueError(f"{folder.name}: {name} has shape {tuple(raw.shape)}, the model expects {expected}")
-        tensor = _final_form(raw, slot.dtype, pin_memory)
-        del raw
-        for module, attr in slot.places:
-            _set_tensor(module, attr, tensor, slot.is_param)
-        filled.add(id(slot))
+    with ExitStack() as stack:
+        handles = {f: stack.enter_context(f.open("rb")) for f in reader.files()}
+        for name in reader.in_file_order():
+            entry = reader.entries[name]
+            handle = handles[entry.file]
+            layer = quantized.get(name)
+            if layer is not None:
+                read_rows = reader.row_reader(name, handle, scratch)
+                layer.load_weight_rows(read_rows, entry.shape, reader.rows_per_read(name, scratch), pin_memory)
+                filled.add(id(layer))
+                continue
+            slot = slots[name]
+            expected = _slot_shape(slot)
+            if expected is not None and entry.shape != expected:
+                raise ValueError(f"{folder.name}: {name} has shape {entry.shape}, the model expects {expected}")
+            tensor = torch.empty(entry.shape, dtype=slot.dtype, pin_memory=pin_memory)
+            reader.read_into(name, handle, tensor, scratch)
+            for module, attr in slot.places:
+                _set_tensor(module, attr, tensor, slot.is_param)
+            filled.add(id(slot))
+    del scratch
 
     _tie_unfilled(model, slots, filled)
     missing = [n for n, s in slots.items() if s.is_param and id(s) not in filled and _is_meta(s)]
@@ -287,14 +333,6 @@ def _is_meta(slot: _Slot) -> bool:
     module, attr = slot.places[0]
     current = module._parameters.get(attr) if slot.is_param else module._buffers.get(attr)
     return current is not None and current.is_meta
-
-
-def _final_form(raw: torch.Tensor, dtype: torch.dtype, pin_memory: bool) -> torch.Tensor:
-    if raw.dtype == dtype and (raw.is_pinned() or not pin_memory):
-        return raw
-    out = torch.empty(raw.shape, dtype=dtype, pin_memory=pin_memory)
-    out.copy_(raw)
-    return out
 
 
 def _pin_remaining(model: nn.Module) -> None:
