@@ -118,7 +118,7 @@ def lent_to_device(module: torch.nn.Module, device: torch.device) -> Iterator[No
     for tensor in list(module.parameters()) + list(module.buffers()):
         if id(tensor) not in host:
             host[id(tensor)] = (tensor, tensor.data)
-            tensor.data = tensor.data.to(device, non_blocking=tensor.data.is_pinned())
+            tensor.data = _copy_to(tensor.data, device)
     try:
         yield
     finally:
@@ -126,6 +126,10 @@ def lent_to_device(module: torch.nn.Module, device: torch.device) -> Iterator[No
             tensor.data = data
         if device.type == "cuda":
             torch.cuda.empty_cache()
+
+
+def _copy_to(data: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return data.to(device, non_blocking=data.is_pinned())
 
 
 def apply_runtime_options(pipe: ContentVPipeline, options: MemoryOptions) -> None:

@@ -193,11 +193,14 @@ def _kept_in_fp32(param_name: str, keep: tuple[str, ...]) -> bool:
     return any(k in parts for k in keep)
 
 
-def _set_tensor(module: nn.Module, attr: str, tensor: torch.Tensor, is_param: bool) -> None:
-    if is_param:
-        module._parameters[attr] = nn.Parameter(tensor, requires_grad=False)
-    else:
-        module._buffers[attr] = tensor
+def _place(slot: _Slot, tensor: torch.Tensor) -> None:
+    """Put the tensor at every place of its slot, as one object: tied weights stay one Parameter."""
+    value = nn.Parameter(tensor, requires_grad=False) if slot.is_param else tensor
+    for module, attr in slot.places:
+        if slot.is_param:
+            module._parameters[attr] = value  # pyright: ignore[reportArgumentType]
+        else:
+            module._buffers[attr] = value
 
 
 @dataclass
@@ -286,8 +289,7 @@ def load_model(
                 raise ValueError(f"{folder.name}: {name} has shape {entry.shape}, the model expects {expected}")
             tensor = torch.empty(entry.shape, dtype=slot.dtype, pin_memory=pin_memory)
             reader.read_into(name, handle, tensor, scratch)
-            for module, attr in slot.places:
-                _set_tensor(module, attr, tensor, slot.is_param)
+            _place(slot, tensor)
             filled.add(id(slot))
     del scratch
 
