@@ -173,7 +173,7 @@ def test_gpu_placements_fail_before_loading_without_a_gpu(tiny_model, tmp_path, 
     import core.engine as engine_module
     from core.devices import Capabilities
 
-    monkeypatch.setattr(engine_module, "load_components", lambda *a: pytest.fail("must not load"))
+    monkeypatch.setattr(engine_module, "load_components", lambda *a, **k: pytest.fail("must not load"))
     engine = Engine(Capabilities(cuda=False, mps=False))
     request = GenerationRequest(
         prompt="x", width=80, height=48, num_frames=5, steps=1, memory=MemoryOptions(placement=placement)
