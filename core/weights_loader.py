@@ -137,7 +137,10 @@ def weight_files(folder: Path) -> list[Path]:
 
 def _read_header(file: Path) -> dict[str, TensorEntry]:
     with file.open("rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
+        raw = f.read(8)
+        if len(raw) != 8:
+            raise ValueError(f"{file.name} is not a safetensors file")
+        (length,) = struct.unpack("<Q", raw)
         header = json.loads(f.read(length))
     base = 8 + length
     entries = {}
