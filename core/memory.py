@@ -148,7 +148,6 @@ def apply_runtime_options(pipe: ContentVPipeline, options: MemoryOptions) -> Non
         disable_attention_slicing(pipe.transformer)
 
 
-
 def text_encoders_movable(placement: Placement) -> bool:
     """Only the all-on-GPU placement leaves the text encoders' residency to us; the offload modes manage it."""
     return placement is Placement.GPU

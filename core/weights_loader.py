@@ -87,9 +87,7 @@ class SafetensorsReader:
             _read_exact(handle, entry.start + first * item, raw, entry, name)
             flat[first : first + count].copy_(raw.view(entry.dtype))
 
-    def row_reader(
-        self, name: str, handle: IO[bytes], scratch: torch.Tensor
-    ) -> Callable[[int, int], torch.Tensor]:
+    def row_reader(self, name: str, handle: IO[bytes], scratch: torch.Tensor) -> Callable[[int, int], torch.Tensor]:
         """`read(start, stop)` gives rows start..stop of a 2-D tensor, in `scratch` (valid until the next read)."""
         entry = self.entries[name]
         row_bytes = entry.nbytes // max(1, entry.shape[0])

@@ -115,8 +115,16 @@ def _group_of(module: torch.nn.Module):
 def test_streamed_placement_groups_t5_block_by_block(reference_model):
     pipe = ContentVPipeline(**vars(load_components(reference_model, "float32")))
     ids = torch.tensor([[5, 9, 13, 1]])
+    g = torch.Generator().manual_seed(0)
+    transformer_inputs = (
+        torch.randn(1, 16, 2, 8, 8, generator=g),
+        torch.randn(1, 20, 4096, generator=g),
+        torch.randn(1, 2048, generator=g),
+        torch.tensor([500.0]),
+    )
     with torch.no_grad():
         expected = pipe.text_encoder_3(ids)[0]
+        expected_noise = pipe.transformer(*transformer_inputs, return_dict=False)[0]
     # On the CPU: the same grouping as on a GPU, without the side stream (onload device = the CPU).
     stream_blocks(pipe, torch.device("cpu"), use_stream=False)
     assert STREAMED_BLOCKS["text_encoder_3"] == ["encoder"]
@@ -130,8 +138,9 @@ def test_streamed_placement_groups_t5_block_by_block(reference_model):
         assert id(pipe.text_encoder_3.shared.weight) not in held
     transformer_blocks = list(pipe.transformer.transformer_blocks)
     assert all(_group_of(b).modules == [b] for b in transformer_blocks)
-    with torch.no_grad():
+    with torch.no_grad():  # the grouped models compute exactly what they computed before
         torch.testing.assert_close(pipe.text_encoder_3(ids)[0], expected, rtol=0, atol=0)
+        torch.testing.assert_close(pipe.transformer(*transformer_inputs, return_dict=False)[0], expected_noise)
 
 
 @pytest.fixture()

@@ -290,9 +290,7 @@ def test_cuda_streamed_int8_streams_t5_blocks_and_lends_clip_and_vae_per_stage(t
     engine.load(tiny_model, memory)
     pipe = engine.pipeline
     blocks = pipe.text_encoder_3.encoder.block
-    blocks[1].register_forward_pre_hook(
-        lambda *_: t5_block_devices.append(next(blocks[0].parameters()).device.type)
-    )
+    blocks[1].register_forward_pre_hook(lambda *_: t5_block_devices.append(next(blocks[0].parameters()).device.type))
     # every streamed weight is pinned, and the offload group holds that very tensor
     group = blocks[0]._diffusers_hook.get_hook("group_offloading").group
     for param in blocks[0].parameters():
