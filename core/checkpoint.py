@@ -202,6 +202,7 @@ def load_components(
     *,
     quantization: Quantization = Quantization.NONE,
     pinned: frozenset[str] = frozenset(),
+    devices: dict[str, str] | None = None,
 ) -> LoadedComponents:
     """Load each component with an explicit class (model_index.json names a transformer module that is not in
     diffusers). Weights land on the CPU in the compute dtype; the VAE stays float32.
@@ -237,6 +238,7 @@ def load_components(
             quantization if prefixes is not None else Quantization.NONE,
             prefixes or ("",),
             pin_memory=name in pinned,
+            device=(devices or {}).get(name),
         )
         return prepare(name, loaded) if prepare is not None else loaded
 

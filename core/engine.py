@@ -131,7 +131,7 @@ class Engine:
     def load(self, model_dir: str | Path, memory: MemoryOptions, cancel: CancelToken | None = None) -> LoadKey:
         """Load (or keep) the pipeline for these options. A cancel is honoured between components, so closing the
         window during a long load does not wait for all 27 GB; the half-loaded pipeline is dropped."""
-        from core.memory import apply_placement, component_preparer, pinned_components, text_encoders_movable
+        from core.memory import apply_placement, load_devices, pinned_components, text_encoders_movable
         from core.pipeline import ContentVPipeline
 
         resolved = resolve_device(memory, self.capabilities)
@@ -145,19 +145,19 @@ class Engine:
         encoders_off = (
             memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu"
         )
-        prepare = component_preparer(memory.placement, resolved.device, encoders_off)
 
-        def prepare_unless_cancelled(name: str, module: Any) -> Any:
+        def stop_if_cancelled(_name: str, module: Any) -> Any:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            return prepare(name, module)
+            return module
 
         components = load_components(
             root,
             resolved.dtype_name,
-            prepare_unless_cancelled,
+            stop_if_cancelled,
             quantization=memory.quantization,
             pinned=pinned_components(memory.placement, resolved.device),
+            devices=load_devices(memory.placement, resolved.device, encoders_off),
         )
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)

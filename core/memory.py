@@ -7,7 +7,7 @@ attention slicing are switches that can change between jobs without a reload.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import torch
@@ -23,22 +23,13 @@ logger = logging.getLogger(__name__)
 TEXT_ENCODER_NAMES = ("text_encoder", "text_encoder_2", "text_encoder_3")
 
 
-def component_preparer(
-    placement: Placement,
-    device: str,
-    text_encoders_off_gpu: bool,
-) -> Callable[[str, torch.nn.Module], torch.nn.Module]:
-    """What happens to each model as soon as it is loaded (already quantized by the loader, on the CPU): when
-    everything is to live on the GPU, the move there — one component at a time, so host RAM never holds the
-    whole model."""
-
-    def prepare(name: str, module: torch.nn.Module) -> torch.nn.Module:
-        stays_on_cpu = text_encoders_off_gpu and name in TEXT_ENCODER_NAMES
-        if placement is Placement.GPU and not stays_on_cpu:
-            module.to(device)
-        return module
-
-    return prepare
+def load_devices(placement: Placement, device: str, text_encoders_off_gpu: bool) -> dict[str, str]:
+    """Where each component is put as it is read: when everything lives on the GPU, straight there, tensor by
+    tensor, so host RAM never holds a whole component (text encoders kept off the GPU stay in RAM)."""
+    if placement is not Placement.GPU or device == "cpu":
+        return {}
+    names = ("transformer", "vae", *TEXT_ENCODER_NAMES)
+    return {n: device for n in names if not (text_encoders_off_gpu and n in TEXT_ENCODER_NAMES)}
 
 
 def pinned_components(placement: Placement, device: str) -> frozenset[str]:
@@ -50,8 +41,8 @@ def pinned_components(placement: Placement, device: str) -> frozenset[str]:
 
 
 def apply_placement(pipe: ContentVPipeline, placement: Placement, device: str) -> None:
-    """Set up the offload modes, once per load. (All-on-GPU needs nothing here: component_preparer already
-    moved each model as it was loaded.)"""
+    """Set up the offload modes, once per load. (All-on-GPU needs nothing here: the loader put each model on the
+    GPU as it was read, see load_devices.)"""
     target = torch.device(device)
     # Feed-forward a slice of tokens at a time: the 4x-wide intermediate is the largest tensor of a block.
     enable_feed_forward_chunking(pipe.transformer)

@@ -59,8 +59,7 @@ class TensorEntry:
 class SafetensorsReader:
     """The tensors of one component (a single file or the shards an index names), read one at a time."""
 
-    def __init__(self, folder: Path, pin_memory: bool = False) -> None:
-        self.pin_memory = pin_memory  # tensors kept as read go straight into page-locked memory
+    def __init__(self, folder: Path) -> None:
         self.entries: dict[str, TensorEntry] = {}
         for file in weight_files(folder):
             self.entries.update(_read_header(file))
@@ -220,10 +219,13 @@ def load_model(
     quantization: Quantization = Quantization.NONE,
     quantize_prefixes: Iterable[str] = ("",),
     pin_memory: bool = False,
+    device: str | torch.device | None = None,
 ) -> nn.Module:
     """Build `cls` from `folder` in `dtype`, quantizing the Linear layers under `quantize_prefixes`, with each
     tensor read, converted and placed one at a time. `pin_memory` reads each tensor straight into page-locked
-    memory (for streamed offload, whose side-stream copies need it), so no unpinned copy ever exists."""
+    memory (for streamed offload, whose side-stream copies need it), so no unpinned copy ever exists. With a
+    `device` (all on GPU), each tensor goes there as soon as it is read: host RAM holds one tensor at a time."""
+    on_device = device is not None and torch.device(device).type != "cpu"
     model = build_empty(cls, folder)
     keep_fp32 = fp32_module_names(model, dtype)
 
@@ -282,6 +284,9 @@ def load_model(
             if layer is not None:
                 read_rows = reader.row_reader(name, handle, scratch)
                 layer.load_weight_rows(read_rows, entry.shape, reader.rows_per_read(name, scratch), pin_memory)
+                if on_device:
+                    layer.qweight = nn.Parameter(layer.qweight.to(device), requires_grad=False)
+                    layer.weight_scale = nn.Parameter(layer.weight_scale.to(device), requires_grad=False)
                 filled.add(id(layer))
                 continue
             slot = slots[name]
@@ -290,7 +295,7 @@ def load_model(
                 raise ValueError(f"{folder.name}: {name} has shape {entry.shape}, the model expects {expected}")
             tensor = torch.empty(entry.shape, dtype=slot.dtype, pin_memory=pin_memory)
             reader.read_into(name, handle, tensor, scratch)
-            _place(slot, tensor)
+            _place(slot, tensor.to(device) if on_device else tensor)
             filled.add(id(slot))
     del scratch
 
@@ -301,6 +306,8 @@ def load_model(
         raise KeyError(f"{folder.name}: the weights lack {', '.join(sorted(missing)[:5])}")
     if pin_memory:
         _pin_remaining(model)
+    if on_device:
+        model.to(device)  # what was not read from the file: buffers built at construction
     return model
 
 

@@ -264,3 +264,29 @@ def test_int8_job_uses_much_less_host_ram_than_bf16(tiny_model, tmp_path):
     margin = 112 * 2**20  # interpreter, activations of the tiny job, allocator slack
     for figures in (bf16, int8):
         assert figures["extra_peak_bytes"] <= 1.15 * figures["weight_bytes"] + margin, figures
+
+
+def test_all_on_gpu_components_go_to_the_device_as_they_are_read(reference_model):
+    from core.memory import load_devices
+
+    assert load_devices(Placement.GPU, "cuda", text_encoders_off_gpu=False) == dict.fromkeys(
+        ("transformer", "vae", "text_encoder", "text_encoder_2", "text_encoder_3"), "cuda"
+    )
+    assert set(load_devices(Placement.GPU, "cuda", text_encoders_off_gpu=True)) == {"transformer", "vae"}
+    assert load_devices(Placement.STREAMED, "cuda", False) == {} == load_devices(Placement.GPU, "cpu", False)
+    # The CPU has no second device; the meta device shows each tensor (quantized ones too) was sent on.
+    model = load_model(
+        T5EncoderModel, reference_model / "text_encoder_3", torch.bfloat16, Quantization.INT8, ("encoder.block.",)
+    )
+    on_meta = load_model(
+        T5EncoderModel,
+        reference_model / "text_encoder_3",
+        torch.bfloat16,
+        Quantization.INT8,
+        ("encoder.block.",),
+        device="meta",
+    )
+    assert all(t.is_meta for t in on_meta.state_dict().values())
+    assert {n: (t.shape, t.dtype) for n, t in on_meta.state_dict().items()} == {
+        n: (t.shape, t.dtype) for n, t in model.state_dict().items()
+    }
