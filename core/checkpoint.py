@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelFolderError
+from core.request import Quantization
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 # Present while core.download fills a folder; a folder holding it is never taken for a complete model.
@@ -249,12 +250,24 @@ def _is_pickle_refusal(exc: BaseException) -> bool:
     return False
 
 
-def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = None) -> LoadedComponents:
+def load_components(
+    root: Path,
+    dtype_name: str,
+    prepare: PrepareHook | None = None,
+    *,
+    quantization: Quantization = Quantization.NONE,
+    pinned: frozenset[str] = frozenset(),
+    devices: dict[str, str] | None = None,
+) -> LoadedComponents:
     """Load each component with an explicit class (model_index.json names a transformer module that is not in
     diffusers). Weights land on the CPU in the compute dtype; the VAE stays float32.
 
-    `prepare(name, module)` runs on each model right after it is loaded (quantize it, move it to the GPU), so
-    host memory holds one unprepared component at a time rather than all 27 GB of ContentV-8B at once.
+    Each model is read tensor by tensor straight into its final form (core.weights_loader): the transformer's
+    and T5's Linear weights quantized as they arrive when `quantization` asks for it, and the components named in
+    `pinned` read into page-locked memory (streamed offload), so no component ever exists twice in host RAM.
+
+    `prepare(name, module)` runs on each model right after it is loaded (move it to the GPU), so host memory
+    holds one unprepared component at a time rather than all 27 GB of ContentV-8B at once.
     """
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler
@@ -265,21 +278,32 @@ def load_components(root: Path, dtype_name: str, prepare: PrepareHook | None = N
         T5TokenizerFast,  # pyright: ignore[reportAttributeAccessIssue] - a lazy export
     )
 
+    from core.quantize import QUANTIZED_PREFIXES
     from core.transformer import ContentVTransformer3DModel
+    from core.weights_loader import load_model
 
     dtype = getattr(torch, dtype_name)
 
-    def model(name: str, cls: Any, **kwargs: Any) -> Any:
-        loaded = cls.from_pretrained(root / name, local_files_only=True, **kwargs)
+    def model(name: str, cls: Any, model_dtype: Any) -> Any:
+        prefixes = QUANTIZED_PREFIXES.get(name)
+        loaded = load_model(
+            cls,
+            root / name,
+            model_dtype,
+            quantization if prefixes is not None else Quantization.NONE,
+            prefixes or ("",),
+            pin_memory=name in pinned,
+            device=(devices or {}).get(name),
+        )
         return prepare(name, loaded) if prepare is not None else loaded
 
     try:
         return LoadedComponents(
-            transformer=model("transformer", ContentVTransformer3DModel, torch_dtype=dtype),
-            vae=model("vae", AutoencoderKLWan, torch_dtype=torch.float32),
-            text_encoder=model("text_encoder", CLIPTextModelWithProjection, dtype=dtype),
-            text_encoder_2=model("text_encoder_2", CLIPTextModelWithProjection, dtype=dtype),
-            text_encoder_3=model("text_encoder_3", T5EncoderModel, dtype=dtype),
+            transformer=model("transformer", ContentVTransformer3DModel, dtype),
+            vae=model("vae", AutoencoderKLWan, torch.float32),
+            text_encoder=model("text_encoder", CLIPTextModelWithProjection, dtype),
+            text_encoder_2=model("text_encoder_2", CLIPTextModelWithProjection, dtype),
+            text_encoder_3=model("text_encoder_3", T5EncoderModel, dtype),
             tokenizer=CLIPTokenizer.from_pretrained(root / "tokenizer", local_files_only=True),
             tokenizer_2=CLIPTokenizer.from_pretrained(root / "tokenizer_2", local_files_only=True),
             tokenizer_3=T5TokenizerFast.from_pretrained(root / "tokenizer_3", local_files_only=True),

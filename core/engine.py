@@ -139,9 +139,7 @@ class Engine:
     def load(self, model_dir: str | Path, memory: MemoryOptions, cancel: CancelToken | None = None) -> LoadKey:
         """Load (or keep) the pipeline for these options. A cancel is honoured between components, so closing the
         window during a long load does not wait for all 27 GB; the half-loaded pipeline is dropped."""
-        import torch
-
-        from core.memory import apply_placement, component_preparer, text_encoders_movable
+        from core.memory import apply_placement, load_devices, pinned_components, text_encoders_movable
         from core.pipeline import ContentVPipeline
 
         resolved = resolve_device(memory, self.capabilities)
@@ -155,20 +153,20 @@ class Engine:
         encoders_off = (
             memory.text_encoders_off_gpu and text_encoders_movable(memory.placement) and resolved.device != "cpu"
         )
-        prepare = component_preparer(
-            memory.quantization,
-            getattr(torch, resolved.dtype_name),
-            memory.placement,
-            resolved.device,
-            encoders_off,
-        )
 
-        def prepare_unless_cancelled(name: str, module: Any) -> Any:
+        def stop_if_cancelled(_name: str, module: Any) -> Any:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            return prepare(name, module)
+            return module
 
-        components = load_components(root, resolved.dtype_name, prepare_unless_cancelled)
+        components = load_components(
+            root,
+            resolved.dtype_name,
+            stop_if_cancelled,
+            quantization=memory.quantization,
+            pinned=pinned_components(memory.placement, resolved.device),
+            devices=load_devices(memory.placement, resolved.device, encoders_off),
+        )
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)
         self._encoders_on_cpu = encoders_off
@@ -227,7 +225,7 @@ class Engine:
                 latents = self._denoise(request, resolved, embeds, progress, cancel)
             _refuse_non_finite(bool(torch.isfinite(latents).all()), "denoised latents", resolved)
             cancel.raise_if_cancelled()
-            with _stage(progress, Stage.DECODING) as t_dec:
+            with _stage(progress, Stage.DECODING) as t_dec, self._lent(request, resolved, ("vae",)):
                 frames = self._decode(latents, resolved, progress, cancel)
             _refuse_non_finite(bool(np.isfinite(frames).all()), "decoded frames", resolved)
             if request.memory.placement is Placement.MODEL:
@@ -294,14 +292,21 @@ class Engine:
         if movable and self._encoders_on_cpu:
             move_text_encoders(self._pipe, resolved.device)
             self._encoders_on_cpu = False
-        embeds = self._pipe.encode_prompt(
-            request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length, device, dtype
-        )
+        with self._lent(request, resolved, ("text_encoder", "text_encoder_2")):
+            embeds = self._pipe.encode_prompt(
+                request.prompt, request.negative_prompt, do_cfg, request.max_sequence_length, device, dtype
+            )
         if want_off:
             move_text_encoders(self._pipe, "cpu")
             self._encoders_on_cpu = True
         self._prompt_cache = (key, embeds)
         return embeds
+
+    def _lent(self, request: GenerationRequest, resolved: ResolvedDevice, names: tuple[str, ...]) -> Any:
+        """The named components on the GPU for one stage only, where the placement keeps them in RAM."""
+        from core.memory import stage_residency
+
+        return stage_residency(self._pipe, request.memory.placement, resolved.device, names)
 
     def _batch_cfg(self, request: GenerationRequest, resolved: ResolvedDevice) -> GuidanceBatching:
         """How the guidance branches run. One after the other unless asked: batching buys nothing at ContentV-8B's

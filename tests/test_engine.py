@@ -53,9 +53,9 @@ def test_pipeline_is_loaded_once_and_reloaded_only_when_needed(tiny_model, tmp_p
     loads: list[str] = []
     real = engine_module.load_components
 
-    def counting(root, dtype_name, prepare=None):
+    def counting(root, dtype_name, prepare=None, **options):
         loads.append(dtype_name)
-        return real(root, dtype_name, prepare)
+        return real(root, dtype_name, prepare, **options)
 
     monkeypatch.setattr(engine_module, "load_components", counting)
     engine = Engine()
@@ -216,14 +216,14 @@ def test_cancel_during_loading_stops_between_components(tiny_model, tmp_path, mo
     loaded: list[str] = []
     real = engine_module.load_components
 
-    def cancelling(root, dtype_name, prepare=None):
+    def cancelling(root, dtype_name, prepare=None, **options):
         def spy(name, module):
             loaded.append(name)
             if name == "vae":
                 token.cancel()  # the user closes the window while the VAE loads
             return prepare(name, module)
 
-        return real(root, dtype_name, spy)
+        return real(root, dtype_name, spy, **options)
 
     monkeypatch.setattr(engine_module, "load_components", cancelling)
     engine = Engine()

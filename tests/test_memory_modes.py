@@ -173,7 +173,7 @@ def test_gpu_placements_fail_before_loading_without_a_gpu(tiny_model, tmp_path, 
     import core.engine as engine_module
     from core.devices import Capabilities
 
-    monkeypatch.setattr(engine_module, "load_components", lambda *a: pytest.fail("must not load"))
+    monkeypatch.setattr(engine_module, "load_components", lambda *a, **k: pytest.fail("must not load"))
     engine = Engine(Capabilities(cuda=False, mps=False))
     request = GenerationRequest(
         prompt="x", width=80, height=48, num_frames=5, steps=1, memory=MemoryOptions(placement=placement)
@@ -259,3 +259,47 @@ def test_cuda_attention_slicing_lowers_peak_without_fused_kernels(reference_mode
         sliced = torch.cuda.max_memory_allocated() - base
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
     assert sliced < full
+
+
+@pytest.mark.cuda
+def test_cuda_streamed_int8_streams_t5_blocks_and_lends_clip_and_vae_per_stage(tiny_model, tmp_path):
+    """Streamed + int8: weights pinned once (the offload groups hold the loaded tensors, no second copy), T5's
+    blocks on the GPU one at a time, CLIP and the VAE on the GPU only in their stages; peak VRAM per stage."""
+    from core.progress import ProgressSink, Stage
+
+    engine = Engine()
+    memory = MemoryOptions(device="cuda", placement=Placement.STREAMED, quantization=Quantization.INT8)
+    request = GenerationRequest(prompt="x", width=80, height=48, num_frames=5, steps=2, seed=1, memory=memory)
+    stage_peaks: dict[str, int] = {}
+    seen_during_denoising: list[set[str]] = []
+    current: list[Stage] = []
+
+    def on_stage(stage: Stage) -> None:
+        if current:
+            stage_peaks[current[-1].value] = torch.cuda.max_memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        current.append(stage)
+
+    def on_step(_progress) -> None:
+        pipe = engine.pipeline
+        seen_during_denoising.append(
+            {next(getattr(pipe, n).parameters()).device.type for n in ("text_encoder", "text_encoder_2", "vae")}
+        )
+
+    t5_block_devices: list[str] = []
+    engine.load(tiny_model, memory)
+    pipe = engine.pipeline
+    blocks = pipe.text_encoder_3.encoder.block
+    blocks[1].register_forward_pre_hook(lambda *_: t5_block_devices.append(next(blocks[0].parameters()).device.type))
+    # every streamed weight is pinned, and the offload group holds that very tensor
+    group = blocks[0]._diffusers_hook.get_hook("group_offloading").group
+    for param in blocks[0].parameters():
+        assert param.data.is_pinned()
+        assert group.cpu_param_dict[param].data_ptr() == param.data.data_ptr()
+    engine.generate(tiny_model, request, OutputOptions(tmp_path / "s.mp4"), ProgressSink(on_stage, on_step))
+    stage_peaks[current[-1].value] = torch.cuda.max_memory_allocated()
+    assert t5_block_devices == ["cpu"] * len(t5_block_devices) and t5_block_devices  # block 0 left before block 1
+    assert seen_during_denoising and all(devices == {"cpu"} for devices in seen_during_denoising)
+    for name in ("text_encoder", "text_encoder_2", "vae"):
+        assert next(getattr(pipe, name).parameters()).device.type == "cpu"
+    print("peak VRAM per stage (bytes):", stage_peaks)
