@@ -3,6 +3,7 @@ the selected entry (load into the form, re-run, re-run with a new seed, play, sh
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -99,6 +100,7 @@ def tooltip(record: JobRecord) -> str:
         f"{record.steps} steps, guidance {record.guidance:g}, seed {record.seed}",
         f"Model: {record.model_dir}",
         f"Device {m.device}, {m.dtype}; placement {m.placement.value}; 8-bit {m.quantization.value}",
+        speed_details(record),
     ]
     if record.total_s:
         lines.append(f"Took {record.total_s:.1f} s")
@@ -107,6 +109,27 @@ def tooltip(record: JobRecord) -> str:
     if record.error_message:
         lines.append(f"\n{record.error_message}")
     return "\n".join(lines)
+
+
+def speed_details(record: JobRecord) -> str:
+    """The speed options asked for, and from the clip's sidecar what ran (the kernel, the cache method)."""
+    speed = record.request.speed
+    line = (
+        f"Speed: step cache {speed.step_cache.value}, attention {speed.attention_backend}, "
+        f"guidance {speed.guidance_batching.value}, compile {'on' if speed.compile else 'off'}"
+    )
+    ran: dict[str, Any] = {}
+    if record.video is not None:
+        try:
+            ran = json.loads(record.video.with_suffix(".json").read_text(encoding="utf-8")).get("speed") or {}
+        except (OSError, ValueError, AttributeError):
+            ran = {}  # no sidecar (turned off, or moved): the options asked for are all there is
+    used = [f"kernel {ran['attention_backend']}"] if ran.get("attention_backend") else []
+    if ran.get("step_cache_method") not in (None, "none"):
+        used.append(f"cache {ran['step_cache_method']}")
+    if ran.get("compile_s") is not None:
+        used.append(f"compiled in {ran['compile_s']:.0f} s")
+    return line + (f" (ran: {', '.join(used)})" if used else "")
 
 
 class HistoryModel(QAbstractListModel):
