@@ -651,9 +651,7 @@ def estimate_request(
     if device is not None and memory.device == "auto":
         memory = dataclasses.replace(memory, device=device)
     speed = {"step_cache": request.speed.step_cache, "fused_attention": request.speed.attention_backend != "math"}
-    options = options_from_memory(
-        memory, guidance_batched_for(request), gpu_name=gpu_name, **{**speed, **overrides}
-    )
+    options = options_from_memory(memory, guidance_batched_for(request), gpu_name=gpu_name, **{**speed, **overrides})
     shape = JobShape(
         request.width, request.height, request.num_frames, request.steps, request.guidance, request.max_sequence_length
     )

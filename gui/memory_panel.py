@@ -421,9 +421,7 @@ class MemoryPanel(QWidget):
         return self.advice_label.text()
 
     def apply_recommendation(self) -> None:
-        found = recommend_options(
-            self._shape, self.options(), self._caps, self._sample, self._speed, self._calibrated
-        )
+        found = recommend_options(self._shape, self.options(), self._caps, self._sample, self._speed, self._calibrated)
         if found is None:
             return
         old = self.options()
