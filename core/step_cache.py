@@ -67,9 +67,9 @@ def calibration_dir() -> Path:
     override = os.environ.get("CONTENTV_STUDIO_CALIBRATION_DIR")
     if override:
         return Path(override)
-    from platformdirs import user_data_dir
+    from core.state_dirs import state_dir
 
-    return Path(user_data_dir("ContentV Studio", appauthor=False, roaming=False)) / "step-cache"
+    return state_dir("step-cache")
 
 
 def _model_identity(model_dir: str | Path) -> str:

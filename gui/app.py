@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 from core import __version__
 from core.history import HistoryError
 from core.history_recovery import open_history
+from core.state_dirs import set_state_root
 from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
@@ -115,6 +116,7 @@ def create_window(
     history database cannot be used."""
     paths = DataPaths.at(data_dir).ensure()
     keep_qt_settings_in(paths.root / "qt")  # Qt's file dialog remembers its folders there, not in ~/.config
+    set_state_root(paths.root)  # the engine's step-cache calibrations live in the data folder too
     log_file = configure_logging(paths)
     logger.info("%s %s starting; data folder %s", APP_NAME, __version__, paths.root)
     # One instance per data folder marks the previous session's unfinished jobs as interrupted; a second

@@ -1,0 +1,27 @@
+"""Where the engine keeps what it learns about a model between sessions (step-cache calibrations).
+
+The window points this at its data folder (so `--data-dir` keeps everything in one place and nothing is written
+elsewhere); the command line uses the user's data folder. No torch here: the window imports it at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+APP_DATA_NAME = "ContentV Studio"
+
+_root: Path | None = None
+
+
+def set_state_root(path: str | Path | None) -> None:
+    """Keep the engine's learned state under `path` (None: back to the user's data folder)."""
+    global _root
+    _root = Path(path) if path is not None else None
+
+
+def state_dir(name: str) -> Path:
+    if _root is not None:
+        return _root / name
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False)) / name
