@@ -219,7 +219,7 @@ def _count_frames(path: Path) -> int:
     import imageio_ffmpeg
 
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
-    return frames
+    return int(frames or 0)
 
 
 def _export_webm(

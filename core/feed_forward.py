@@ -28,14 +28,14 @@ def chunked_feed_forward(module: nn.Module, chunk_tokens: int, hidden_states: to
     tokens = hidden_states.shape[1]
     if tokens <= chunk_tokens:
         return whole(module, hidden_states)
-    out: torch.Tensor | None = None
-    for start in range(0, tokens, chunk_tokens):
+    first = whole(module, hidden_states[:, :chunk_tokens])
+    out = first.new_empty((first.shape[0], tokens, *first.shape[2:]))
+    out[:, : first.shape[1]] = first
+    del first
+    for start in range(chunk_tokens, tokens, chunk_tokens):
         piece = whole(module, hidden_states[:, start : start + chunk_tokens])
-        if out is None:
-            out = piece.new_empty((piece.shape[0], tokens, *piece.shape[2:]))
         out[:, start : start + piece.shape[1]] = piece
         del piece
-    assert out is not None
     return out
 
 

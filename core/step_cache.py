@@ -36,7 +36,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -160,7 +160,7 @@ class MagCalibrationRecorder:
     is running; "cond" also when guidance is off), so the guidance branches do not mix."""
 
     def __init__(self, transformer: nn.Module, current_branch: Callable[[], str]) -> None:
-        blocks = transformer.transformer_blocks  # type: ignore[attr-defined]
+        blocks = cast(nn.ModuleList, transformer.transformer_blocks)
         self.ratios: list[float] = []
         self._branch = current_branch
         self._input: torch.Tensor | None = None

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import torch
 from torch import nn
@@ -113,7 +113,7 @@ def _read_exact(handle: IO[bytes], offset: int, into: torch.Tensor, entry: Tenso
     if into.numel() == 0:
         return
     handle.seek(offset)
-    if handle.readinto(memoryview(into.numpy())) != into.numel():
+    if handle.readinto(into.numpy().data) != into.numel():  # pyright: ignore[reportAttributeAccessIssue]
         raise OSError(f"{entry.file.name} is truncated (tensor {name})")
 
 
@@ -327,7 +327,7 @@ def _tie_unfilled(model: nn.Module, slots: dict[str, _Slot], filled: set[int]) -
             assert tensor is not None
             for place_module, place_attr in empty.places:
                 if full.is_param:
-                    place_module._parameters[place_attr] = tensor
+                    place_module._parameters[place_attr] = cast(nn.Parameter, tensor)
                 else:
                     place_module._buffers[place_attr] = tensor
             filled.add(id(empty))
