@@ -124,6 +124,16 @@ PY_EXCLUDES = [
     # (huggingface_hub's http_get on /resolve/ URLs), never through Xet; without hf_xet's metadata in the bundle
     # huggingface_hub reports Xet as unavailable and never tries it.
     "hf_xet",
+    # Command-line front ends of the libraries (the app has its own): transformers' and huggingface_hub's CLIs and
+    # what only they import. httpx2's CLI and accelerate's rich tracebacks import these lazily, behind checks.
+    "transformers.cli",
+    "huggingface_hub.cli",
+    "huggingface_hub.inference._mcp",
+    "typer",
+    "click",
+    "rich",
+    "pygments",
+    "shellingham",
     # Other ML frameworks transformers/diffusers probe for.
     "tensorflow",
     "jax",
@@ -282,7 +292,6 @@ METADATA = [
     "idna",
     "certifi",
     "truststore",
-    "click",
 ]
 
 # What goes into the bundle: a change to any of these makes dist/ stale.
