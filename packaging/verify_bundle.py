@@ -1,9 +1,9 @@
 """Check a built bundle the way a user would use it: its layout, its shared-library links (Linux), `--smoke`
-(open the window offscreen, exit 0) in English and in Chinese (`--language zh_CN`, with Qt's own catalogue
-loaded), `--help` listing the headless commands, a tiny `generate` whose mp4 must hold the frames asked for,
-`export` of that clip to WebM, GIF and PNG frames (each decoded back, every frame counted), `generate --compile`
-refused with a clear message (the bundle runs eager), and `download` from a stand-in Hub on 127.0.0.1
-(tests/hub_server.py) serving the demo model.
+(open the window offscreen, exit 0) in English and in Chinese (`--language zh_CN`: our catalogue loads, Qt's
+own qtbase catalogue is bundled), `--help` listing the headless commands, a tiny `generate` whose mp4 must hold
+the frames asked for, `export` of that clip to WebM, GIF and PNG frames (each decoded back, every frame counted),
+`generate --compile` refused with a clear message (the bundle runs eager), and `download` from a stand-in Hub on
+127.0.0.1 (tests/hub_server.py) serving the demo model.
 
     python packaging/verify_bundle.py                       dist/ContentVStudio, a demo model made by the bundle
     python packaging/verify_bundle.py --model DIR           generate with this model folder instead
@@ -217,17 +217,14 @@ def smoke(exe: Path, data_dir: Path, timeout: float = 180) -> str | None:
 
 
 def smoke_translated(exe: Path, data_dir: Path, language: str = "zh_CN", timeout: float = 180) -> str | None:
-    """`--language zh_CN --smoke`: the window opens in Chinese, and the log (gui.app writes it in the data folder)
-    says both our catalogue and Qt's own qtbase catalogue were found in the bundle."""
+    """`--language zh_CN --smoke`: the window opens with the Chinese catalogue. gui.i18n warns on stderr when the
+    app's catalogue cannot be loaded (its info lines come before the log file exists, so they are not checked);
+    check_layout checks that Qt's own qtbase catalogue is bundled where QLibraryInfo looks."""
     proc = run([str(exe), "--language", language, "--smoke", "--data-dir", str(data_dir)], timeout)
     if proc.returncode != 0:
         return _fail(f"--language {language} --smoke", proc)
-    logs = sorted((data_dir / "logs").glob("*.log"))
-    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
-    if f"Interface language: {language}" not in text:
-        return f"--language {language} --smoke did not switch the language; its log:\n{text[-3000:]}"
-    if "catalogue was not found" in text or "No translation catalogue" in text:
-        return f"--language {language} --smoke misses a translation catalogue; its log:\n{text[-3000:]}"
+    if "No translation catalogue" in proc.stderr or "Traceback" in proc.stderr:
+        return _fail(f"--language {language} --smoke (a catalogue is missing)", proc)
     return None
 
 
@@ -290,8 +287,8 @@ def decoded_frame_count(path: Path, fmt: str) -> tuple[int, tuple[int, int]]:
         import imageio_ffmpeg
 
         reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
-        meta = next(reader)
-        return sum(1 for _ in reader), tuple(meta["size"])
+        width, height = next(reader)["size"]
+        return sum(1 for _ in reader), (width, height)
     from PIL import Image, ImageSequence
 
     if fmt == "gif":
