@@ -9,6 +9,7 @@ compiling happens during the first denoising step, so its cost is measured as th
 
 from __future__ import annotations
 
+import sys
 from statistics import median
 from typing import Any
 
@@ -25,12 +26,26 @@ def blocks_compiled(transformer: Any) -> bool:
     return bool(blocks) and all(getattr(b, "_compiled_call_impl", None) is not None for b in blocks)
 
 
+def check_compile_available() -> None:
+    """The standalone app (PyInstaller) carries neither triton nor torch's C++ headers, which inductor's code
+    generation needs: refuse there with a clear message instead of failing inside the first step."""
+    if getattr(sys, "frozen", False):
+        from core.errors import DeviceUnavailableError
+
+        raise DeviceUnavailableError(
+            "torch.compile is not available in the standalone app (it lacks triton and a C++ toolchain).",
+            "Run without --compile, or run ContentV Studio from source to use it.",
+        )
+
+
 def set_block_compilation(transformer: Any, enabled: bool, backend: str = "inductor") -> bool:
     """Compile (or un-compile) the repeated blocks; returns True when something changed. Idempotent, so a job can
     call it every time; un-compiling restores the eager forward at once. (`backend="eager"` traces without
     generating code: the tests' quick check of the wiring.)"""
     if enabled == blocks_compiled(transformer):
         return False
+    if enabled and backend == "inductor":
+        check_compile_available()
     if enabled:
         # dynamic=None: recompiles at most once for a new frame count or size, then reuses the graph.
         transformer.compile_repeated_blocks(fullgraph=False, dynamic=None, backend=backend)

@@ -112,15 +112,28 @@ PY_EXCLUDES = [
     "PyQt6",
     "PySide2",
     # torch extras the engine never calls: TensorBoard, ONNX export, the test suites. Triton (CUDA builds) is
-    # only for torch.compile, which the engine does not use; torch falls back to eager kernels without it.
+    # only for torch.compile's inductor code generation: the frozen app runs eager (`--compile` is a from-source
+    # feature, see packaging/README.md "torch.compile"), so its 889 MiB CUDA toolchain stays out.
     "torch.utils.tensorboard",
     "tensorboard",
     "onnx",
     "onnxruntime",
     "onnxscript",
     "triton",
-    # Downloading from the Hub: the app loads local folders only (local_files_only=True).
+    # Xet storage client of huggingface_hub: core/download.py fetches every file over plain HTTP(S) with resume
+    # (huggingface_hub's http_get on /resolve/ URLs), never through Xet; without hf_xet's metadata in the bundle
+    # huggingface_hub reports Xet as unavailable and never tries it.
     "hf_xet",
+    # Command-line front ends of the libraries (the app has its own): transformers' and huggingface_hub's CLIs and
+    # what only they import. httpx2's CLI and accelerate's rich tracebacks import these lazily, behind checks.
+    "transformers.cli",
+    "huggingface_hub.cli",
+    "huggingface_hub.inference._mcp",
+    "typer",
+    "click",
+    "rich",
+    "pygments",
+    "shellingham",
     # Other ML frameworks transformers/diffusers probe for.
     "tensorflow",
     "jax",
@@ -223,6 +236,18 @@ HIDDEN_IMPORTS = [
     "PySide6.QtMultimedia",  # the clip player; its FFmpeg backend plugin comes with it
     "PySide6.QtMultimediaWidgets",
     "PySide6.QtSvg",  # the SVG icon
+    # `download` (core/download.py imports these inside functions) and huggingface_hub's HTTP client.
+    "huggingface_hub.hf_api",
+    "huggingface_hub.file_download",
+    "huggingface_hub.errors",
+    "huggingface_hub.utils",
+    "httpx2",
+    # Step caching (core/step_cache.py) and group offloading use diffusers' hooks; hooks/hook-diffusers.py
+    # collects every diffusers.hooks submodule, this names the package the app imports by name.
+    "diffusers.hooks",
+    # `export`: the GIF and PNG writers Pillow registers lazily.
+    "PIL.GifImagePlugin",
+    "PIL.PngImagePlugin",
 ]
 
 # Distributions whose metadata the frozen app must carry: diffusers and transformers check versions and
@@ -259,6 +284,14 @@ METADATA = [
     "sympy",
     "networkx",
     "importlib_metadata",
+    # huggingface_hub's HTTP stack (`download`): it checks what is installed through importlib.metadata.
+    "httpx2",
+    "httpcore2",
+    "anyio",
+    "h11",
+    "idna",
+    "certifi",
+    "truststore",
 ]
 
 # What goes into the bundle: a change to any of these makes dist/ stale.

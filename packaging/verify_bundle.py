@@ -1,5 +1,9 @@
 """Check a built bundle the way a user would use it: its layout, its shared-library links (Linux), `--smoke`
-(open the window offscreen, exit 0), and a tiny `generate` whose mp4 must hold the frames asked for.
+(open the window offscreen, exit 0) in English and in Chinese (`--language zh_CN`: our catalogue loads, Qt's
+own qtbase catalogue is bundled), `--help` listing the headless commands, a tiny `generate` whose mp4 must hold
+the frames asked for, `export` of that clip to WebM, GIF and PNG frames (each decoded back, every frame counted),
+`generate --compile` refused with a clear message (the bundle runs eager), and `download` from a stand-in Hub on
+127.0.0.1 (tests/hub_server.py) serving the demo model.
 
     python packaging/verify_bundle.py                       dist/ContentVStudio, a demo model made by the bundle
     python packaging/verify_bundle.py --model DIR           generate with this model folder instead
@@ -27,6 +31,10 @@ ROOT = HERE.parent
 
 # Tiny generation: 80x48, 9 frames, 4 steps (seconds on a CPU).
 TINY = {"width": 80, "height": 48, "frames": 9, "steps": 4}
+
+# What `--help` must list: the headless commands main.py dispatches.
+COMMANDS = ("generate", "make-demo-model", "export", "download")
+EXPORT_FORMATS = ("webm", "gif", "png")
 
 # Libraries a bundled ELF may need from the host: glibc, the graphics stack PyInstaller never bundles
 # (libGL/EGL, libxcb, libwayland, libdrm, the NVIDIA driver's libcuda), what build.py's LINUX_HOST_LIBS leaves
@@ -102,9 +110,18 @@ def check_layout(bundle: Path) -> list[str]:
             problems.append(f"PySide6.{module} is bundled but the app never uses it")
     if not list((internal / "sentencepiece" / "package_data").glob("*.bin")):
         problems.append("sentencepiece's normalization tables are not bundled (make-demo-model fails)")
-    for dist in ("torch", "diffusers", "transformers"):
+    for dist in ("torch", "diffusers", "transformers", "huggingface_hub", "httpx2"):
         if not list(internal.glob(f"{dist}-*.dist-info")):
             problems.append(f"{dist}'s package metadata is not bundled (importlib.metadata checks fail)")
+    # Left out on purpose (build.EXCLUDES): the download never uses Xet, the bundle never compiles.
+    for unwanted in ("hf_xet", "triton"):
+        if (internal / unwanted).exists() or list(internal.glob(f"{unwanted}-*.dist-info")):
+            problems.append(f"{unwanted} is bundled but build.EXCLUDES leaves it out")
+    qt_translations = internal / "PySide6" / ("translations" if sys.platform.startswith("win") else "Qt/translations")
+    for catalogue in sorted((ROOT / "resources" / "translations").glob("contentv_studio_*.qm")):
+        language = catalogue.stem.removeprefix("contentv_studio_")
+        if not (qt_translations / f"qtbase_{language}.qm").exists():
+            problems.append(f"Qt's own qtbase_{language}.qm is not bundled (standard buttons stay in English)")
     if sys.platform.startswith("linux"):
         for name in ("contentv-studio.desktop", "install.sh"):
             if not (bundle / name).exists():
@@ -199,6 +216,26 @@ def smoke(exe: Path, data_dir: Path, timeout: float = 180) -> str | None:
     return None if proc.returncode == 0 else _fail("--smoke", proc)
 
 
+def smoke_translated(exe: Path, data_dir: Path, language: str = "zh_CN", timeout: float = 180) -> str | None:
+    """`--language zh_CN --smoke`: the window opens with the Chinese catalogue. gui.i18n warns on stderr when the
+    app's catalogue cannot be loaded (its info lines come before the log file exists, so they are not checked);
+    check_layout checks that Qt's own qtbase catalogue is bundled where QLibraryInfo looks."""
+    proc = run([str(exe), "--language", language, "--smoke", "--data-dir", str(data_dir)], timeout)
+    if proc.returncode != 0:
+        return _fail(f"--language {language} --smoke", proc)
+    if "No translation catalogue" in proc.stderr or "Traceback" in proc.stderr:
+        return _fail(f"--language {language} --smoke (a catalogue is missing)", proc)
+    return None
+
+
+def help_lists_commands(exe: Path, timeout: float = 120) -> str | None:
+    proc = run([str(exe), "--help"], timeout)
+    if proc.returncode != 0:
+        return _fail("--help", proc)
+    missing = [c for c in COMMANDS if c not in proc.stdout]
+    return f"--help does not list {missing}:\n{proc.stdout[-3000:]}" if missing else None
+
+
 def make_demo_model(exe: Path, target: Path, timeout: float = 600) -> str | None:
     proc = run([str(exe), "make-demo-model", str(target)], timeout)
     return None if proc.returncode == 0 else _fail("make-demo-model", proc)
@@ -244,6 +281,90 @@ def generate(exe: Path, model: Path, output: Path, timeout: float = 900) -> str 
     return None
 
 
+def decoded_frame_count(path: Path, fmt: str) -> tuple[int, tuple[int, int]]:
+    """Decode an export back (with this Python's libraries, not the bundle's): (frames, (width, height))."""
+    if fmt == "webm":
+        import imageio_ffmpeg
+
+        reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+        width, height = next(reader)["size"]
+        return sum(1 for _ in reader), (width, height)
+    from PIL import Image, ImageSequence
+
+    if fmt == "gif":
+        with Image.open(path) as gif:
+            frames = [frame.convert("RGB").size for frame in ImageSequence.Iterator(gif)]
+        return len(frames), frames[0]
+    sizes = []
+    for png in sorted(path.glob("*.png")):
+        with Image.open(png) as image:
+            image.load()  # every frame decodes, not only its header
+            sizes.append(image.size)
+    return len(sizes), sizes[0] if sizes else (0, 0)
+
+
+def export_all(exe: Path, clip: Path, work: Path, frames: int, timeout: float = 300) -> list[str]:
+    """`export` of the clip to each format; each output must decode back to every frame at the clip's size."""
+    problems = []
+    want_size = (TINY["width"], TINY["height"])
+    for fmt in EXPORT_FORMATS:
+        output = work / (f"export-{fmt}" if fmt == "png" else f"export.{fmt}")
+        proc = run([str(exe), "export", str(clip), "--format", fmt, "--output", str(output)], timeout)
+        if proc.returncode != 0:
+            problems.append(_fail(f"export --format {fmt}", proc))
+            continue
+        try:
+            count, size = decoded_frame_count(output, fmt)
+        except Exception as exc:  # whatever the decoder raises: the export is unreadable
+            problems.append(f"export --format {fmt}: {output} does not decode: {exc!r}")
+            continue
+        if (count, size) != (frames, want_size):
+            problems.append(
+                f"export --format {fmt}: {output} decodes to {count} frames of {size}, not {frames} of {want_size}"
+            )
+    return problems
+
+
+def compile_refused(exe: Path, model: Path, work: Path, timeout: float = 600) -> str | None:
+    """The bundle runs eager (no triton, no C++ headers): `--compile` must end with exit 2 and one clear line,
+    not a traceback from inside inductor."""
+    output = work / "compiled.mp4"
+    cmd = [str(exe), "generate", "--model", str(model), "--prompt", "compile", "--width", "32", "--height", "32",
+           "--frames", "1", "--steps", "1", "--device", "cpu", "--compile", "--output", str(output)]  # fmt: skip
+    proc = run(cmd, timeout)
+    if proc.returncode != 2 or "torch.compile is not available" not in proc.stderr or output.exists():
+        return _fail("generate --compile (expected exit 2, refused)", proc)
+    return None
+
+
+def download_from_local_hub(exe: Path, model: Path, work: Path, timeout: float = 300) -> str | None:
+    """`download` against tests/hub_server.py on 127.0.0.1 serving `model`: the folder arrives whole and equal."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.hub_server import serve_model
+    except ImportError:
+        print("  (download check skipped: tests/hub_server.py is not beside this script)")
+        return None
+    target = work / "downloaded-model"
+    env = bundle_env()
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env.pop(name, None)
+        env.pop(name.lower(), None)
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["HF_HOME"] = str(work / "hf-home")  # no token or cache of the machine's user
+    with serve_model(model) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        proc = run([str(exe), "download", "--to", str(target)], timeout, env=env)
+    if proc.returncode != 0:
+        return _fail("download", proc)
+    expected = {p.relative_to(model).as_posix(): p for p in model.rglob("*") if p.is_file()}
+    got = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
+    if set(got) != set(expected):
+        return f"download: {target} holds {sorted(set(got) ^ set(expected))} unlike the served model"
+    different = [name for name, p in expected.items() if p.read_bytes() != got[name].read_bytes()]
+    return f"download: {different} differ from the served files" if different else None
+
+
 def verify(bundle: Path, model: Path | None = None, skip_smoke: bool = False, work: Path | None = None) -> list[str]:
     cfg = load_build_config()
     exe = bundle / cfg.exe_name()
@@ -255,18 +376,28 @@ def verify(bundle: Path, model: Path | None = None, skip_smoke: bool = False, wo
     own_work = work is None
     work = Path(tempfile.mkdtemp(prefix="contentv-verify-")) if work is None else work
     try:
+        checks = [lambda: help_lists_commands(exe)]
         if not skip_smoke:
-            failure = smoke(exe, work / "smoke-data")
-            if failure:
-                problems.append(failure)
+            checks += [lambda: smoke(exe, work / "smoke-data"), lambda: smoke_translated(exe, work / "smoke-zh")]
+        problems += [failure for check in checks if (failure := check())]
+        made_here = model is None
         if model is None:
             model = work / "tiny-model"
             failure = make_demo_model(exe, model)
             if failure:
                 return [*problems, failure]
-        failure = generate(exe, model, work / "tiny.mp4")
+        clip = work / "tiny.mp4"
+        failure = generate(exe, model, clip)
+        if failure:
+            return [*problems, failure]
+        problems += export_all(exe, clip, work, TINY["frames"])
+        failure = compile_refused(exe, model, work)
         if failure:
             problems.append(failure)
+        if made_here:  # the demo model is small enough to download in seconds; a real one is not
+            failure = download_from_local_hub(exe, model, work)
+            if failure:
+                problems.append(failure)
     finally:
         if own_work:
             shutil.rmtree(work, ignore_errors=True)
@@ -283,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"FAIL: {problem}", file=sys.stderr)
     if not problems:
-        print(f"OK: {args.bundle} passed layout, links, --smoke and a tiny generate")
+        print(f"OK: {args.bundle} passed layout, links, --help, --smoke (en, zh_CN), generate, export, download")
     return 1 if problems else 0
 
 

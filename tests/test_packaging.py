@@ -149,6 +149,130 @@ def test_verify_uses_a_valid_tiny_generate_command():
     assert (args.width, args.height, args.frames, args.steps) == (80, 48, 9, 4)
 
 
+def _requirement_names(path: Path) -> list[str]:
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.append(re.split(r"[=<>!~\[; ]", line, maxsplit=1)[0])
+    return names
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_runtime_requirement_carries_its_metadata():
+    # diffusers, transformers and huggingface_hub ask importlib.metadata what is installed; a requirement whose
+    # metadata stays behind looks uninstalled in the frozen app.
+    carried = {_canonical(d) for d in build.METADATA}
+    missing = [n for n in _requirement_names(ROOT / "requirements.txt") if _canonical(n) not in carried]
+    assert not missing, f"add to build.METADATA: {missing}"
+
+
+def test_huggingface_hub_dependencies_carry_their_metadata():
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    from packaging.requirements import Requirement
+
+    carried = {_canonical(d) for d in build.METADATA}
+    excluded = {_canonical(x) for x in build.EXCLUDES}
+    for dist in ("huggingface_hub", "httpx2"):
+        for line in requires(dist) or []:
+            requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue  # an extra, or another platform's
+            try:
+                version(requirement.name)
+            except PackageNotFoundError:
+                continue  # not installed here: nothing to carry
+            assert _canonical(requirement.name) in carried | excluded, (
+                f"{dist} needs {requirement.name}: add it to build.METADATA"
+            )
+
+
+def test_new_features_are_in_the_bundle_lists():
+    hidden = set(build.HIDDEN_IMPORTS)
+    assert {"huggingface_hub.hf_api", "huggingface_hub.file_download", "diffusers.hooks"} <= hidden
+    assert {"PIL.GifImagePlugin", "PIL.PngImagePlugin"} <= hidden  # export writes GIF and PNG through Pillow
+    hook = (PACKAGING / "hooks" / "hook-diffusers.py").read_text(encoding="utf-8")
+    assert '"hooks"' in hook  # every diffusers.hooks submodule: step caching and group offloading
+    # The bundle runs eager: triton (inductor's GPU code generation) and hf_xet (unused by core/download.py) stay
+    # out, and the frozen app refuses --compile instead of failing inside the first step.
+    assert {"triton", "hf_xet"} <= set(build.EXCLUDES)
+    for module in hidden:
+        assert importlib.util.find_spec(module) is not None, f"{module} is not importable here"
+
+
+def test_frozen_app_refuses_compile_with_a_clear_message(monkeypatch):
+    from torch import nn
+
+    from core.compile import check_compile_available, set_block_compilation
+    from core.errors import DeviceUnavailableError
+
+    class Block(nn.Module):
+        pass
+
+    class Transformer(nn.Module):
+        _repeated_blocks = ("Block",)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.block = Block()
+
+    check_compile_available()  # from source: available
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    with pytest.raises(DeviceUnavailableError, match=r"torch\.compile is not available in the standalone app"):
+        check_compile_available()
+    with pytest.raises(DeviceUnavailableError):
+        set_block_compilation(Transformer(), True)
+    assert set_block_compilation(Transformer(), False) is False  # turning it off never needs a compiler
+
+
+def test_verify_commands_match_the_cli():
+    from core.cli import build_parser
+
+    parser = build_parser()
+    help_text = parser.format_help()
+    assert all(command in help_text for command in verify.COMMANDS)
+    for fmt in verify.EXPORT_FORMATS:
+        args = parser.parse_args(["export", "clip.mp4", "--format", fmt, "--output", "out"])
+        assert args.format == fmt
+    assert parser.parse_args(["download", "--to", "d"]).to == "d"
+
+
+def test_decoded_frame_count_reads_every_frame_of_each_export_format(tmp_path):
+    import imageio_ffmpeg
+    import numpy as np
+    from PIL import Image
+
+    w, h, n = verify.TINY["width"], verify.TINY["height"], 5
+    frames = [np.full((h, w, 3), 40 * i, dtype=np.uint8) for i in range(n)]
+    webm = tmp_path / "clip.webm"
+    writer = imageio_ffmpeg.write_frames(str(webm), (w, h), fps=24, codec="libvpx-vp9", macro_block_size=1)
+    writer.send(None)
+    for frame in frames:
+        writer.send(frame)
+    writer.close()
+    assert verify.decoded_frame_count(webm, "webm") == (n, (w, h))
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(tmp_path / "clip.gif", save_all=True, append_images=images[1:], duration=42)
+    assert verify.decoded_frame_count(tmp_path / "clip.gif", "gif") == (n, (w, h))
+    (tmp_path / "pngs").mkdir()
+    for i, image in enumerate(images):
+        image.save(tmp_path / "pngs" / f"frame_{i:05d}.png")
+    assert verify.decoded_frame_count(tmp_path / "pngs", "png") == (n, (w, h))
+
+
+def test_ci_script_runs_the_readme_command_and_handles_pytest_exit_codes():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)
+    assert './test.sh "$@"' in ci and "ruff check ." in ci
+    assert '-m "not slow"' in ci and "-m slow" in ci
+    assert "status -eq 5" in ci  # "no tests collected" is told apart from a failure
+    assert "set -e" not in ci.replace("set -euo", "")  # statuses are read, not lost to errexit
+
+
 # ---- Linux files -------------------------------------------------------------------------------------------------
 def test_desktop_entry_matches_the_bundle():
     keys = _desktop_keys(DESKTOP.read_text(encoding="utf-8"))
