@@ -119,7 +119,7 @@ class StagePeaks:
 
 
 def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
-    from core.request import GenerationRequest, MemoryOptions
+    from core.request import GenerationRequest, MemoryOptions, SpeedOptions
 
     width, height = (int(v) for v in args.size.split("x"))
     memory = MemoryOptions.from_dict({"device": args.device, "dtype": args.dtype, **config.get("memory", {})})
@@ -135,26 +135,45 @@ def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
     )
     speed = config.get("speed")
     if speed:
-        # The speed options of issue 9 (core.request.SpeedOptions), where this checkout has them.
-        import core.request as request_module
-
-        speed_cls = request_module.SpeedOptions  # type: ignore[attr-defined]
-        values: dict[str, Any] = {}
-        for name, value in speed.items():
-            current = getattr(speed_cls(), name)
-            values[name] = type(current)(value) if not isinstance(current, (bool, str)) else value
-        request = dataclasses.replace(request, speed=speed_cls(**values))  # type: ignore[call-arg]
+        request = dataclasses.replace(request, speed=SpeedOptions.from_dict(speed))
     return request
 
 
-def guidance_batched(request: Any) -> bool:
-    """Whether this engine runs guidance batched for the request (issue 9's speed options where present; the
-    older engine batches whenever it fits, which it did in every measured configuration)."""
-    speed = getattr(request, "speed", None)
-    if speed is None:
-        return True
-    mode = getattr(speed, "guidance_batching", None)
-    return str(getattr(mode, "value", mode)).lower() == "batched"
+class AttentionCounter:
+    """Counts the joint attentions the engine's processor actually computes: a block a step cache skips, or an
+    attention TaylorSeer predicts, never reaches it. Patched on the class because each job installs fresh
+    processor instances (this process runs one configuration, so the patch touches nothing else); the official
+    baseline uses diffusers' stock processor and is not counted."""
+
+    def __init__(self) -> None:
+        from core.attention import JointAttentionProcessor
+
+        self.calls = 0
+        original = JointAttentionProcessor.__call__
+        counter = self
+
+        def counting_call(processor: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.calls += 1
+            return original(processor, *args, **kwargs)
+
+        JointAttentionProcessor.__call__ = counting_call  # type: ignore[method-assign]
+
+
+class FrameCapture:
+    """Keeps the frames of the job's last decode (float32 in [0, 1]) so the parent can compare configurations."""
+
+    def __init__(self) -> None:
+        from core.pipeline import ContentVPipeline
+
+        self.frames: Any = None
+        original = ContentVPipeline.decode
+        capture = self
+
+        def capturing_decode(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+            capture.frames = original(pipe, *args, **kwargs)
+            return capture.frames
+
+        ContentVPipeline.decode = capturing_decode  # type: ignore[method-assign]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -168,7 +187,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     config = json.loads(args.config)
     request = build_request(config, args)
     device = args.device
-    result: dict[str, Any] = {"config": config, "guidance_batched": guidance_batched(request)}
+    attentions = AttentionCounter()
+    capture = FrameCapture()
+    result: dict[str, Any] = {"config": config}
     if device == "cuda":
         result["device_name"] = torch.cuda.get_device_name(0)
         result["gpu_total_bytes"] = int(torch.cuda.get_device_properties(0).total_memory)
@@ -198,6 +219,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
             generated = engine.generate(args.model, request, output, sink)
     peaks.finish()
+    speed_report = engine.clip_metadata(request, engine.check(args.model, request), generated.num_frames)["speed"]
+    num_layers = int(engine.pipeline.transformer.config.num_layers)
     intervals = [b - a for a, b in itertools.pairwise(step_marks)]
     first_step = step_marks[0] - stage_marks["denoising"] if step_marks else None
     result.update(
@@ -211,8 +234,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "load_s": generated.timings.loading_s,
             "frames": generated.num_frames,
             "peak_host_ram_bytes": host.peak(),
+            "speed": speed_report,
+            "guidance_batched": speed_report.get("guidance_batching") == "batched",
+            "attention_calls": attentions.calls,
+            # Transformer calls in whole-model equivalents (a First-Block-cached call counts 1/num_layers).
+            "transformer_calls": attentions.calls / num_layers,
         }
     )
+    if args.frames_out and capture.frames is not None:
+        import numpy as np
+
+        np.save(args.frames_out, capture.frames.astype(np.float32))
+        result["frames_file"] = args.frames_out
     result["extra_host_ram_bytes"] = result["peak_host_ram_bytes"] - result["host_ram_before_bytes"]
     if args.baseline:
         result["official"] = official_baseline(engine, request, args)
@@ -236,7 +269,12 @@ def official_baseline(engine: Any, request: Any, args: argparse.Namespace) -> di
     )
     shape = pipe.latent_shape(request.height, request.width, request.effective_frames)
     latents = pipe.initial_noise(shape, 0, dtype, device)
-    times = time_official_steps(pipe.transformer, embeds, latents, request.steps, request.guidance, device)
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    scheduler = FlowMatchEulerDiscreteScheduler.from_config(pipe.scheduler.config)  # the model's own, fresh
+    times = time_official_steps(
+        pipe.transformer, embeds, latents, request.steps, request.guidance, device, scheduler=scheduler
+    )
     later = times[1:] or times
     return {"step_s": list(times), "s_per_step": statistics.median(later)}
 
@@ -251,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=125)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--baseline", action="store_true", help="also time the official algorithm")
+    parser.add_argument("--frames-out", default=None, help="save the decoded frames here (.npy) for quality checks")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args)
