@@ -187,7 +187,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     config = json.loads(args.config)
     request = build_request(config, args)
     device = args.device
-    attentions = AttentionCounter()
+    # Counting inside a compiled block would add a side effect to every traced call: not for compiled runs.
+    attentions = None if (config.get("speed") or {}).get("compile") else AttentionCounter()
     capture = FrameCapture()
     result: dict[str, Any] = {"config": config}
     if device == "cuda":
@@ -236,9 +237,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "peak_host_ram_bytes": host.peak(),
             "speed": speed_report,
             "guidance_batched": speed_report.get("guidance_batching") == "batched",
-            "attention_calls": attentions.calls,
+            "attention_calls": attentions.calls if attentions else None,
             # Transformer calls in whole-model equivalents (a First-Block-cached call counts 1/num_layers).
-            "transformer_calls": attentions.calls / num_layers,
+            "transformer_calls": attentions.calls / num_layers if attentions else None,
         }
     )
     if args.frames_out and capture.frames is not None:
