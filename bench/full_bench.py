@@ -270,10 +270,18 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", "| ratio | value |", "|---|---|"]
         lines += [f"| {k} | {v:.3f} |" for k, v in report["ratios"].items()]
     if report["device"] == "cpu":
+        loads = [
+            f"{r['name']}: {r['load_average'][0]}→{r['load_average'][1]}"
+            for r in report["results"]
+            if r.get("load_average") and None not in r["load_average"]
+        ]
         lines += [
             "",
             "A scaled-down CPU run: it checks the benchmark end to end and the CPU-valid configurations; the GPU "
-            "figures come from `bench/run_full.sh` on a CUDA machine.",
+            "figures come from `bench/run_full.sh` on a CUDA machine. The CPU's s/step figures are only as good as "
+            "the machine was quiet (1-minute load average before→after each configuration: "
+            + ("; ".join(loads) or "not available")
+            + f"; {os.cpu_count()} CPUs). The estimator's s/step on a CPU is a rough 1 TFLOPs guess.",
         ]
     return "\n".join(lines) + "\n"
 

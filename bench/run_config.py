@@ -67,6 +67,13 @@ class HostRamPeak:
         return max(self._peak, self.current())
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # not on Windows
+        return None
+
+
 def _vm_kib(field: str) -> int | None:
     try:
         with open("/proc/self/status", encoding="ascii") as status:
@@ -197,6 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result["device_name"] = platform.processor() or platform.machine() or "cpu"
     result["host_ram_before_bytes"] = host.current()
+    load_before = _load_average()
     peaks = StagePeaks(device)
     step_marks: list[float] = []
     stage_marks: dict[str, float] = {}
@@ -248,6 +256,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         np.save(args.frames_out, capture.frames.astype(np.float32))
         result["frames_file"] = args.frames_out
     result["extra_host_ram_bytes"] = result["peak_host_ram_bytes"] - result["host_ram_before_bytes"]
+    # Other processes' load skews CPU timings: kept beside them (1-minute load average, before and after).
+    result["load_average"] = [load_before, _load_average()]
     if args.baseline:
         result["official"] = official_baseline(engine, request, args)
     return result
