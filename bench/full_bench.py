@@ -1,15 +1,16 @@
-"""The engine benchmark at full size (a GPU) or scaled down (the CPU): every memory configuration through the
-project's `Engine`, each in a fresh process, against the official algorithm on the same weights and against the
-memory estimator (core/estimate.py).
+"""The engine benchmark at full size (a GPU) or scaled down (the CPU): every memory configuration and speed option
+through the project's `Engine`, each in a fresh process, against the official algorithm on the same weights, the
+uncached frames (PSNR/SSIM) and the memory estimator (core/estimate.py).
 
-    bench/run_full.sh                                   # CUDA GPU: ContentV-8B-shaped folder, 768x432x125, 3 steps
-    bench/run_full.sh --set speed                       # the same folder size: step-cache levels and compile
-    .venv/bin/python -m bench.full_bench --scale small  # CPU: scaled-down model and job, a few minutes
+    bench/run_full.sh "$OUT"                            # CUDA GPU: ContentV-8B-shaped folder, 768x432x125, 3 steps
+    bench/run_full.sh "$OUT" --set speed                # batched guidance, fast/faster cache, compile (8 steps)
+    .venv/bin/python -m bench.full_bench --scale small  # CPU: scaled-down model and job, about 10 minutes
     .venv/bin/python -m bench.full_bench --model /path/to/ContentV-8B --device cuda   # real weights
 
-Writes bench/results/engine-<device>-<scale>.json and .md (the device named in both). Per configuration: per-stage peak
-device memory, s/step, load time, peak host RAM; ratios: engine s/step vs the official algorithm's, streamed vs
-all on GPU, measured vs estimated.
+Writes <out>/engine-<device>-<scale>.json and .md (the device named in both), rewritten after each configuration.
+Per configuration: per-stage peak device memory, s/step, load time, peak host RAM, transformer calls, PSNR/SSIM
+against the base configuration; ratios: engine and speed options vs the official algorithm, cached vs uncached,
+streamed vs all on GPU, int8 vs bf16 host RAM, measured vs estimated.
 """
 
 from __future__ import annotations
