@@ -20,7 +20,7 @@ def test_scaled_down_benchmark_runs_end_to_end(tiny_model: Path, tmp_path: Path)
     code = full_bench.main([*args, "--name", "run", "--steps", "8", "--timeout", "120"])
     elapsed = time.perf_counter() - start
     assert code == 0
-    assert elapsed < 180, f"the tiny benchmark took {elapsed:.0f} s"
+    assert elapsed < 240, f"the tiny benchmark took {elapsed:.0f} s"
 
     report = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert report["device"] == "cpu" and report["device_name"]
