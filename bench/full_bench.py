@@ -207,6 +207,11 @@ def attach_ratios(results: list[dict[str, Any]]) -> dict[str, float]:
             if not other or not other.get("s_per_step"):
                 continue
             ratios[f"{variant}: {base_name} s/step ÷ its s/step (speed-up)"] = base["s_per_step"] / other["s_per_step"]
+            if base.get("all_steps_s") and other.get("all_steps_s"):
+                # Every step, the first included: a cache always computes its first steps in full.
+                ratios[f"{variant}: {base_name} denoising time ÷ its (speed-up)"] = (
+                    base["all_steps_s"] / other["all_steps_s"]
+                )
             if official:
                 ratios[f"{variant}: official s/step ÷ its s/step (speed-up)"] = official / other["s_per_step"]
             if base.get("transformer_calls") and other.get("transformer_calls") is not None:
