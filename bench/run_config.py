@@ -6,7 +6,7 @@ belongs to this configuration alone). Prints one line `RESULT {json}` on stdout.
 
 Per stage (loading, encoding, denoising, decoding): peak GPU memory from the CUDA allocator, its peak statistics
 reset as each stage begins (the engine's stage callback); on the CPU, the tensor-memory tracker of core/memtrack.py
-(tensors alive, reset the same way). Seconds per step: the median interval between steps after the first (which
+(tensors alive, reset the same way). Seconds per step: the mean interval between steps after the first (which
 includes warm-up). Host RAM: the process's VmHWM (Linux), or psutil's RSS sampled by a thread elsewhere.
 """
 
@@ -67,6 +67,13 @@ class HostRamPeak:
         return max(self._peak, self.current())
 
 
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # not on Windows
+        return None
+
+
 def _vm_kib(field: str) -> int | None:
     try:
         with open("/proc/self/status", encoding="ascii") as status:
@@ -119,7 +126,7 @@ class StagePeaks:
 
 
 def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
-    from core.request import GenerationRequest, MemoryOptions
+    from core.request import GenerationRequest, MemoryOptions, SpeedOptions
 
     width, height = (int(v) for v in args.size.split("x"))
     memory = MemoryOptions.from_dict({"device": args.device, "dtype": args.dtype, **config.get("memory", {})})
@@ -135,26 +142,45 @@ def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
     )
     speed = config.get("speed")
     if speed:
-        # The speed options of issue 9 (core.request.SpeedOptions), where this checkout has them.
-        import core.request as request_module
-
-        speed_cls = request_module.SpeedOptions  # type: ignore[attr-defined]
-        values: dict[str, Any] = {}
-        for name, value in speed.items():
-            current = getattr(speed_cls(), name)
-            values[name] = type(current)(value) if not isinstance(current, (bool, str)) else value
-        request = dataclasses.replace(request, speed=speed_cls(**values))  # type: ignore[call-arg]
+        request = dataclasses.replace(request, speed=SpeedOptions.from_dict(speed))
     return request
 
 
-def guidance_batched(request: Any) -> bool:
-    """Whether this engine runs guidance batched for the request (issue 9's speed options where present; the
-    older engine batches whenever it fits, which it did in every measured configuration)."""
-    speed = getattr(request, "speed", None)
-    if speed is None:
-        return True
-    mode = getattr(speed, "guidance_batching", None)
-    return str(getattr(mode, "value", mode)).lower() == "batched"
+class AttentionCounter:
+    """Counts the joint attentions the engine's processor actually computes: a block a step cache skips, or an
+    attention TaylorSeer predicts, never reaches it. Patched on the class because each job installs fresh
+    processor instances (this process runs one configuration, so the patch touches nothing else); the official
+    baseline uses diffusers' stock processor and is not counted."""
+
+    def __init__(self) -> None:
+        from core.attention import JointAttentionProcessor
+
+        self.calls = 0
+        original = JointAttentionProcessor.__call__
+        counter = self
+
+        def counting_call(processor: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.calls += 1
+            return original(processor, *args, **kwargs)
+
+        JointAttentionProcessor.__call__ = counting_call  # type: ignore[method-assign]
+
+
+class FrameCapture:
+    """Keeps the frames of the job's last decode (float32 in [0, 1]) so the parent can compare configurations."""
+
+    def __init__(self) -> None:
+        from core.pipeline import ContentVPipeline
+
+        self.frames: Any = None
+        original = ContentVPipeline.decode
+        capture = self
+
+        def capturing_decode(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+            capture.frames = original(pipe, *args, **kwargs)
+            return capture.frames
+
+        ContentVPipeline.decode = capturing_decode  # type: ignore[method-assign]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -168,13 +194,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     config = json.loads(args.config)
     request = build_request(config, args)
     device = args.device
-    result: dict[str, Any] = {"config": config, "guidance_batched": guidance_batched(request)}
+    # Counting inside a compiled block would add a side effect to every traced call: not for compiled runs.
+    attentions = None if (config.get("speed") or {}).get("compile") else AttentionCounter()
+    capture = FrameCapture()
+    result: dict[str, Any] = {"config": config}
     if device == "cuda":
         result["device_name"] = torch.cuda.get_device_name(0)
         result["gpu_total_bytes"] = int(torch.cuda.get_device_properties(0).total_memory)
     else:
         result["device_name"] = platform.processor() or platform.machine() or "cpu"
     result["host_ram_before_bytes"] = host.current()
+    load_before = _load_average()
     peaks = StagePeaks(device)
     step_marks: list[float] = []
     stage_marks: dict[str, float] = {}
@@ -198,6 +228,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
             generated = engine.generate(args.model, request, output, sink)
     peaks.finish()
+    speed_report = engine.clip_metadata(request, engine.check(args.model, request), generated.num_frames)["speed"]
+    num_layers = int(engine.pipeline.transformer.config.num_layers)
     intervals = [b - a for a, b in itertools.pairwise(step_marks)]
     first_step = step_marks[0] - stage_marks["denoising"] if step_marks else None
     result.update(
@@ -205,15 +237,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "stage_peak_bytes": peaks.peaks,
             "peak_bytes": max(peaks.peaks.get(s, 0) for s in ("encoding", "denoising", "decoding")),
             "engine_peak_bytes": generated.peak_vram_bytes,
-            "s_per_step": statistics.median(intervals) if intervals else first_step,
+            # The mean, not the median: a step cache makes some steps nearly free and others whole, and the
+            # median of such a mix lands on one kind. Steps after the first (warm-up, compilation) only.
+            "s_per_step": statistics.fmean(intervals) if intervals else first_step,
+            "all_steps_s": (step_marks[-1] - stage_marks["denoising"]) if step_marks else None,
             "first_step_s": first_step,
             "timings": generated.timings.to_dict(),
             "load_s": generated.timings.loading_s,
             "frames": generated.num_frames,
             "peak_host_ram_bytes": host.peak(),
+            "speed": speed_report,
+            "guidance_batched": speed_report.get("guidance_batching") == "batched",
+            "attention_calls": attentions.calls if attentions else None,
+            # Transformer calls in whole-model equivalents (a First-Block-cached call counts 1/num_layers).
+            "transformer_calls": attentions.calls / num_layers if attentions else None,
         }
     )
+    if args.frames_out and capture.frames is not None:
+        import numpy as np
+
+        np.save(args.frames_out, capture.frames.astype(np.float32))
+        result["frames_file"] = args.frames_out
     result["extra_host_ram_bytes"] = result["peak_host_ram_bytes"] - result["host_ram_before_bytes"]
+    # Other processes' load skews CPU timings: kept beside them (1-minute load average, before and after).
+    result["load_average"] = [load_before, _load_average()]
     if args.baseline:
         result["official"] = official_baseline(engine, request, args)
     return result
@@ -236,9 +283,27 @@ def official_baseline(engine: Any, request: Any, args: argparse.Namespace) -> di
     )
     shape = pipe.latent_shape(request.height, request.width, request.effective_frames)
     latents = pipe.initial_noise(shape, 0, dtype, device)
-    times = time_official_steps(pipe.transformer, embeds, latents, request.steps, request.guidance, device)
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    scheduler = FlowMatchEulerDiscreteScheduler.from_config(pipe.scheduler.config)  # the model's own, fresh
+    run = lambda: time_official_steps(  # noqa: E731
+        pipe.transformer, embeds, latents, request.steps, request.guidance, device, scheduler=scheduler
+    )
+    peak = None
+    if device.type == "cpu":
+        # The engine's job ran under the tensor tracker, whose dispatcher hook costs time on every operator:
+        # the baseline runs under one too, so the two s/step figures pay the same overhead and stay comparable.
+        from core.memtrack import TensorMemoryTracker
+
+        with TensorMemoryTracker() as tracker:
+            times = run()
+        peak = int(tracker.peak_bytes)
+    else:
+        torch.cuda.reset_peak_memory_stats()
+        times = run()
+        peak = int(torch.cuda.max_memory_allocated())
     later = times[1:] or times
-    return {"step_s": list(times), "s_per_step": statistics.median(later)}
+    return {"step_s": list(times), "s_per_step": statistics.fmean(later), "peak_bytes": peak}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=125)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--baseline", action="store_true", help="also time the official algorithm")
+    parser.add_argument("--frames-out", default=None, help="save the decoded frames here (.npy) for quality checks")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     result = run(args)

@@ -33,6 +33,10 @@ GiB = 2**30
 # Peak transformer activations of one call, per sample, in units of (tokens × hidden × element size): the hidden
 # states, attention inputs/outputs and feed-forward intermediates alive at once in a block with a fused kernel.
 ACTIVATION_BUFFERS_PER_SAMPLE = 13.5
+# Of those, the feed-forward's two 4x-wide intermediates (before and after the GELU): the engine now runs the
+# feed-forward a slice of tokens at a time (core/feed_forward.py), so they scale with the slice, not the clip.
+FEED_FORWARD_BUFFERS = 8.0
+DEFAULT_FEED_FORWARD_CHUNK = 8192  # core.feed_forward.DEFAULT_CHUNK_TOKENS (not imported: it imports torch)
 # Streamed placement: blocks of weights on the GPU at once (the one computing, the next one arriving).
 STREAMED_BLOCKS_IN_FLIGHT = 1.5
 # Untiled VAE decode: working set per output pixel of one frame chunk (float32 decoder features).
@@ -347,6 +351,8 @@ class EstimateOptions:
     t5_streamed: bool = True
     small_models_on_demand: bool = True
     one_copy_loading: bool = True
+    # Feed-forward slices of this many tokens (core/feed_forward.py, on in every placement); None: unchunked.
+    feed_forward_chunk_tokens: int | None = DEFAULT_FEED_FORWARD_CHUNK
     gpu_name: str = CALIBRATION_GPU
     step_cache: StepCache = StepCache.OFF
     step_cache_calibrated: bool = False  # a MagCache calibration is stored for this model
@@ -452,7 +458,10 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
     batch = shape.samples_per_step if options.guidance_batched else 1
     hidden_bytes = tokens * tr.hidden * elem
     denoise_act = video_tokens * tr.hidden * elem  # the cached 3D position table
-    denoise_act += int(batch * ACTIVATION_BUFFERS_PER_SAMPLE * hidden_bytes)
+    ff_tokens = min(tokens, options.feed_forward_chunk_tokens or tokens)
+    per_sample = (ACTIVATION_BUFFERS_PER_SAMPLE - FEED_FORWARD_BUFFERS) * hidden_bytes
+    per_sample += FEED_FORWARD_BUFFERS * ff_tokens * tr.hidden * elem
+    denoise_act += int(batch * per_sample)
     if not options.fused_attention:
         rows = min(tokens, DEFAULT_QUERY_CHUNK) if options.attention_slicing else tokens
         # scores and their softmax, float32 on the CPU's math path, the compute dtype elsewhere
@@ -493,7 +502,8 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
         t5_on_gpu = w.t5_shared + int(STREAMED_BLOCKS_IN_FLIGHT * w.t5_block) if options.t5_streamed else w.t5
         blocks = w.transformer_other + int(STREAMED_BLOCKS_IN_FLIGHT * w.transformer_block)
         if options.small_models_on_demand:
-            enc_w = max(w.clip, t5_on_gpu)
+            # The CLIPs are lent for the whole prompt encoding (T5 streams through meanwhile), the VAE for decoding.
+            enc_w = w.clip + t5_on_gpu
             den_w = blocks
             dec_w = w.vae
         else:

@@ -12,31 +12,40 @@ from bench import full_bench
 
 
 def test_scaled_down_benchmark_runs_end_to_end(tiny_model: Path, tmp_path: Path) -> None:
+    """The base configuration (with the official baseline) and a step-cache level, through the real Engine."""
     start = time.perf_counter()
-    args = ["--model", str(tiny_model), "--scale", "tiny", "--configs", "all on CPU", "--out", str(tmp_path)]
-    code = full_bench.main([*args, "--name", "run", "--steps", "2", "--timeout", "120"])
+    configs = "all on CPU,all on CPU + faster cache"
+    args = ["--model", str(tiny_model), "--scale", "tiny", "--configs", configs, "--out", str(tmp_path)]
+    # 8 steps: the uncached base run records the MagCache calibration the cache level then uses.
+    code = full_bench.main([*args, "--name", "run", "--steps", "8", "--timeout", "120"])
     elapsed = time.perf_counter() - start
     assert code == 0
-    assert elapsed < 60, f"the tiny benchmark took {elapsed:.0f} s"
+    assert elapsed < 240, f"the tiny benchmark took {elapsed:.0f} s"
 
     report = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert report["device"] == "cpu" and report["device_name"]
-    (result,) = report["results"]
-    assert "error" not in result, result
-    assert result["name"] == "all on CPU"
-    assert set(result["stage_peak_bytes"]) >= {"loading", "encoding", "denoising", "decoding"}
-    assert all(v > 0 for k, v in result["stage_peak_bytes"].items() if k != "saving")
-    assert result["s_per_step"] > 0 and result["load_s"] > 0
-    assert result["peak_host_ram_bytes"] > result["host_ram_before_bytes"] > 0
-    assert result["frames"] == 5
-    assert result["estimate"]["peak_bytes"] > 0 and result["estimate"]["s_per_step"] > 0
-    # Without bench/official_algorithm.py the baseline is reported as missing, not silently dropped.
-    if result.get("official") is None:
-        assert result.get("official_note") == "baseline not available"
+    base, cached = report["results"]
+    assert "error" not in base and "error" not in cached, report["results"]
+    assert base["name"] == "all on CPU"
+    assert set(base["stage_peak_bytes"]) >= {"loading", "encoding", "denoising", "decoding"}
+    assert all(v > 0 for k, v in base["stage_peak_bytes"].items() if k != "saving")
+    assert base["s_per_step"] > 0 and base["load_s"] > 0
+    assert base["peak_host_ram_bytes"] > base["host_ram_before_bytes"] > 0
+    assert base["frames"] == 5
+    assert base["estimate"]["peak_bytes"] > 0 and base["estimate"]["s_per_step"] > 0
+    # The official algorithm ran on the same weights, step by step.
+    assert len(base["official"]["step_s"]) == 8 and base["official"]["s_per_step"] > 0
+    # Uncached, sequential guidance: every step calls the whole transformer once per guidance branch.
+    assert base["transformer_calls"] == 16 and base["speed"]["guidance_batching"] == "sequential"
+    # The cache level used the calibration the base run recorded, skipped calls, and its frames were compared.
+    assert cached["speed"]["step_cache_method"] == "mag-cache"
+    assert cached["transformer_calls"] < base["transformer_calls"]
+    assert 0 < cached["psnr_db"] < float("inf") and 0 < cached["ssim"] <= 1
+    assert report["ratios"]["faster cache: transformer calls ÷ all on CPU's"] < 1
 
     markdown = (tmp_path / "run.md").read_text(encoding="utf-8")
     assert report["device_name"] in markdown
-    assert "| all on CPU |" in markdown and "| configuration |" in markdown
+    assert "| all on CPU |" in markdown and "| configuration |" in markdown and "(mag-cache)" in markdown
 
 
 def test_report_ratios_against_the_official_algorithm_and_all_on_gpu() -> None:
@@ -49,6 +58,38 @@ def test_report_ratios_against_the_official_algorithm_and_all_on_gpu() -> None:
     assert ratios["official s/step ÷ engine s/step (speed-up)"] == pytest.approx(1.5)
     assert ratios["streamed s/step ÷ all on GPU"] == pytest.approx(3.1 / 3.0)
     assert results[1]["s_per_step_vs_base"] == pytest.approx(3.1 / 3.0)
+
+
+def test_report_ratios_for_the_speed_options_and_int8_host_ram() -> None:
+    results = [
+        {
+            "name": "all on CPU",
+            "s_per_step": 4.0,
+            "official": {"s_per_step": 5.0},
+            "transformer_calls": 16.0,
+            "extra_host_ram_bytes": 1000,
+        },
+        {"name": "all on CPU (bf16)", "s_per_step": 6.0, "extra_host_ram_bytes": 600},
+        {"name": "int8 + tiling (bf16)", "s_per_step": 6.5, "extra_host_ram_bytes": 300},
+        {"name": "all on CPU + fast cache", "s_per_step": 2.0, "transformer_calls": 8.0},
+    ]
+    ratios = full_bench.attach_ratios(results)
+    assert ratios["fast cache: all on CPU s/step ÷ its s/step (speed-up)"] == pytest.approx(2.0)
+    assert ratios["fast cache: official s/step ÷ its s/step (speed-up)"] == pytest.approx(2.5)
+    assert ratios["fast cache: transformer calls ÷ all on CPU's"] == pytest.approx(0.5)
+    assert ratios["host RAM added by the job: int8 + tiling (bf16) ÷ all on CPU (bf16)"] == pytest.approx(0.5)
+
+
+def test_a_configuration_past_the_budget_is_reported_skipped(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(full_bench, "build_or_use_model", lambda args, workdir: (tmp_path, 0.0, "none"))
+    ran: list[str] = []
+    monkeypatch.setattr(full_bench, "run_one", lambda name, *a: ran.append(name) or {"name": name, "error": "x"})
+    code = full_bench.main(
+        ["--configs", "all on CPU", "--budget", "10", "--min-config-s", "60", "--out", str(tmp_path)]
+    )
+    report = json.loads((tmp_path / "engine-cpu-small.json").read_text(encoding="utf-8"))
+    assert code == 1 and ran == []
+    assert report["results"][0]["error"].startswith("skipped")
 
 
 def test_model_builder_writes_a_sharded_folder_the_engine_checks(tmp_path: Path, monkeypatch) -> None:

@@ -29,8 +29,15 @@ from core.request import GenerationRequest, GuidanceBatching, MemoryOptions, Pla
 ROOT = Path(__file__).resolve().parents[1]
 STREAMED_INT8_TILED = {"placement": Placement.STREAMED, "quantization": Quantization.INT8, "vae_tiling": True}
 FULL = JobShape(768, 432, 125, steps=3)
-# The table was measured with guidance batched, T5 not streamed, CLIPs and VAE kept on the GPU and the old loader.
-AS_MEASURED = dict(guidance_batched=True, t5_streamed=False, small_models_on_demand=False, one_copy_loading=False)
+# The table was measured with guidance batched, T5 not streamed, CLIPs and VAE kept on the GPU, the feed-forward
+# unchunked and the old loader.
+AS_MEASURED = dict(
+    guidance_batched=True,
+    t5_streamed=False,
+    small_models_on_demand=False,
+    one_copy_loading=False,
+    feed_forward_chunk_tokens=None,
+)
 
 
 def measured(**options: object) -> object:
@@ -246,3 +253,40 @@ def test_recommend_picks_the_fastest_options_that_fit() -> None:
     assert not hopeless.fits and hopeless.options.placement is Placement.SEQUENTIAL
     cpu = recommend(FULL, gpu_free_bytes=0, host_ram_bytes=64 * GiB, capabilities=Capabilities(cuda=False, mps=False))
     assert cpu.options.device == "cpu" and cpu.options.placement is Placement.GPU
+
+
+def test_assumptions_match_the_engine() -> None:
+    """The estimator's model of the engine, pinned to the engine's own settings: a change there fails here."""
+    from core import attention, feed_forward, memory
+    from core.estimate import DEFAULT_FEED_FORWARD_CHUNK, DEFAULT_QUERY_CHUNK
+
+    assert DEFAULT_FEED_FORWARD_CHUNK == feed_forward.DEFAULT_CHUNK_TOKENS
+    assert DEFAULT_QUERY_CHUNK == attention.DEFAULT_QUERY_CHUNK
+    # Streamed: transformer and T5 stream block by block; the CLIPs and the VAE are lent for their stage only.
+    assert set(memory.STREAMED_BLOCKS) == {"transformer", "text_encoder_3"}
+    assert set(memory.LENT_FOR_STAGE) == {"text_encoder", "text_encoder_2", "vae"}
+    assert SpeedOptions().guidance_batching is GuidanceBatching.SEQUENTIAL
+    defaults = EstimateOptions()
+    assert defaults.t5_streamed and defaults.small_models_on_demand and defaults.one_copy_loading
+    assert not defaults.guidance_batched
+
+
+def test_chunked_feed_forward_lowers_the_activations_of_long_clips_only() -> None:
+    chunked = estimate(FULL, EstimateOptions())
+    unchunked = estimate(FULL, EstimateOptions(feed_forward_chunk_tokens=None))
+    saved = unchunked.denoising_bytes - chunked.denoising_bytes
+    # 41,805 tokens against 8,192: the two 4x-wide intermediates shrink by about 80 % (~1.2 GiB in bf16).
+    tokens = FULL.video_tokens(2) + FULL.text_tokens
+    assert saved == pytest.approx(8 * (tokens - 8192) * 2432 * 2, rel=0.01)
+    short = JobShape(512, 288, 17)  # fewer tokens than one slice: nothing changes
+    assert (
+        estimate(short, EstimateOptions()).denoising_bytes
+        == estimate(short, EstimateOptions(feed_forward_chunk_tokens=None)).denoising_bytes
+    )
+
+
+def test_streamed_encoding_holds_the_clips_beside_the_streaming_t5() -> None:
+    arch = Architecture.contentv_8b()
+    clip_bytes = (arch.clip_l.params + arch.clip_g.params) * 2
+    streamed = estimate(FULL, EstimateOptions(placement=Placement.STREAMED))
+    assert clip_bytes < streamed.encoding_bytes < clip_bytes + 1.5 * GiB
