@@ -22,6 +22,7 @@ from core import __version__
 from core.checkpoint import check_model_folder, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
 from core.errors import NonFiniteError, OutOfMemoryError
+from core.i18n import _t
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -234,7 +235,9 @@ class Engine:
             peak = int(torch.cuda.max_memory_allocated()) if cuda else None
         except torch.OutOfMemoryError as exc:
             self._after_oom()
-            raise OutOfMemoryError(f"The GPU ran out of memory ({_first_line(exc)}).", OOM_ADVICE) from None
+            raise OutOfMemoryError(
+                _t("The GPU ran out of memory ({cause}).").format(cause=_first_line(exc)), OOM_ADVICE
+            ) from None
 
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0])

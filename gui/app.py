@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 from core import __version__
 from core.history import HistoryError
 from core.history_recovery import open_history
-from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
+from gui.i18n import SUPPORTED_LANGUAGES, choose_language, core_text, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
@@ -150,7 +150,7 @@ def create_window(
         # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
         logger.warning("%s", opening.notice)
         earlier = window.statusBar().currentMessage()  # e.g. the note about interrupted jobs
-        window.statusBar().showMessage(f"{opening.notice} {earlier}".strip())
+        window.statusBar().showMessage(f"{core_text(opening.notice)} {earlier}".strip())
     logger.info("Log file: %s", log_file)
     return window
 

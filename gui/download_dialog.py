@@ -37,6 +37,7 @@ from core.download import (
     fetch_plan,
 )
 from core.errors import JobCancelled, StudioError
+from gui.i18n import core_text
 from gui.model_picker import format_bytes
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class DownloadDialog(QDialog):
             check_target(folder)
             space = check_space(plan, folder)
         except StudioError as exc:
-            self.size_label.setText(f"{text}. {exc}")
+            self.size_label.setText(f"{text}. {core_text(exc.message)} {core_text(exc.advice)}".strip())
             self._update_buttons()
             return
         except OSError as exc:

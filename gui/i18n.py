@@ -30,6 +30,8 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
+from core.i18n import match_template
+
 logger = logging.getLogger(__name__)
 
 SOURCE_LANGUAGE = "en"
@@ -155,8 +157,29 @@ def install_language(app: QCoreApplication, language: str) -> str:
 
 
 def core_text(text: str) -> str:
-    """An engine (core/) message in the interface language; the English text when it has no translation."""
-    return QCoreApplication.translate(CORE_CONTEXT, text) if text else text
+    """An engine (core/) message in the interface language; the English text when it has no translation.
+
+    A message filled in from a `_t("… {name} …")` template (core/i18n.py) is translated by its template, and the
+    same values are put into the translation."""
+    if not text or active_language() == SOURCE_LANGUAGE:
+        return text
+    translated = QCoreApplication.translate(CORE_CONTEXT, text)
+    if translated != text:
+        return translated
+    found = match_template(text)
+    if found is None:
+        return text
+    template, values = found
+    translated_template = QCoreApplication.translate(CORE_CONTEXT, template)
+    if translated_template == template:
+        return text
+    # A field that is itself an engine word ("width") is translated too; paths and numbers stay as they are.
+    values = {name: QCoreApplication.translate(CORE_CONTEXT, value) for name, value in values.items()}
+    try:
+        return translated_template.format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation with broken fields: English beats a crash
+        logger.warning("Translation of %r has fields that do not match; shown in English", template)
+        return text
 
 
 def _translate_into(language: str, context: str, text: str) -> str:

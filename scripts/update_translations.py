@@ -153,7 +153,11 @@ def apply_translations(language: str, table: dict[str, dict[str, str]]) -> int:
     for context, source, translation in _messages(tree):
         text = table.get(context, {}).get(source, "")
         if text:
-            translation.text = text
+            forms = translation.findall("numerusform")
+            for form in forms:  # a %n message: Chinese has one plural form, so every form reads the same
+                form.text = text
+            if not forms:
+                translation.text = text
             translation.attrib.pop("type", None)
             applied += 1
     if applied:
