@@ -187,7 +187,9 @@ def _inspect(root: Path) -> ModelFolderReport:
             continue
         config = folder / config_name
         if _unreadable(config):
-            problems.append(_t("{part}'s {file} is unreadable (permission denied)").format(part=title, file=config_name))
+            problems.append(
+                _t("{part}'s {file} is unreadable (permission denied)").format(part=title, file=config_name)
+            )
         elif not config.is_file():
             problems.append(_t("{part} has no {file}").format(part=title, file=config_name))
         elif _read_json(config) is None:

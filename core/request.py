@@ -212,23 +212,31 @@ class GenerationRequest:
         # Templates with named fields (_t), so the window can translate them filled in (core/i18n.py).
         for name, value in ((_t("width"), self.width), (_t("height"), self.height)):
             if not _is_whole(value) or value <= 0:
-                found.append(_t("The {name} must be a positive whole number of pixels (got {value}).").format(
-                    name=name, value=value
-                ))
+                found.append(
+                    _t("The {name} must be a positive whole number of pixels (got {value}).").format(
+                        name=name, value=value
+                    )
+                )
             elif value % SIZE_MULTIPLE:
-                found.append(_t("The {name} must be a multiple of {multiple} (got {value}; try {snapped}).").format(
-                    name=name, multiple=SIZE_MULTIPLE, value=value, snapped=snap_size(value)
-                ))
+                found.append(
+                    _t("The {name} must be a multiple of {multiple} (got {value}; try {snapped}).").format(
+                        name=name, multiple=SIZE_MULTIPLE, value=value, snapped=snap_size(value)
+                    )
+                )
             elif value > MAX_SIDE:
-                found.append(_t("The {name} is at most {limit} pixels (got {value}).").format(
-                    name=name, limit=MAX_SIDE, value=value
-                ))
+                found.append(
+                    _t("The {name} is at most {limit} pixels (got {value}).").format(
+                        name=name, limit=MAX_SIDE, value=value
+                    )
+                )
         if not _is_whole(self.num_frames) or self.num_frames < 1:
             found.append(_t("The number of frames must be at least 1 (got {value}).").format(value=self.num_frames))
         elif self.num_frames > MAX_FRAMES:
-            found.append(_t("The number of frames is at most {limit} (got {value}).").format(
-                limit=MAX_FRAMES, value=self.num_frames
-            ))
+            found.append(
+                _t("The number of frames is at most {limit} (got {value}).").format(
+                    limit=MAX_FRAMES, value=self.num_frames
+                )
+            )
         if not _is_whole(self.fps) or not 1 <= self.fps <= 240:
             found.append(_t("The frame rate must be between 1 and 240 fps (got {value}).").format(value=self.fps))
         if not _is_whole(self.steps) or self.steps < 1:
@@ -240,9 +248,11 @@ class GenerationRequest:
         elif self.guidance < 0:
             found.append(_t("The guidance scale cannot be negative (got {value}).").format(value=self.guidance))
         if self.seed is not None and (not _is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED):
-            found.append(_t("The seed must be a whole number from 0 to {limit} (got {value}).").format(
-                limit=MAX_SEED, value=self.seed
-            ))
+            found.append(
+                _t("The seed must be a whole number from 0 to {limit} (got {value}).").format(
+                    limit=MAX_SEED, value=self.seed
+                )
+            )
         if not _is_whole(self.max_sequence_length) or not 1 <= self.max_sequence_length <= 512:
             found.append(_t("The T5 sequence length must be between 1 and 512 tokens."))
         found.extend(self.speed.problems())

@@ -86,7 +86,9 @@ def describe(record: JobRecord) -> str:
     """One meta line: size, frames, steps, seed, time taken, when."""
     parts = [
         f"{record.width}×{record.height}",
-        QCoreApplication.translate("HistoryPanel", "{frames} f").format(frames=record.frames_generated or record.num_frames),
+        QCoreApplication.translate("HistoryPanel", "{frames} f").format(
+            frames=record.frames_generated or record.num_frames
+        ),
         QCoreApplication.translate("HistoryPanel", "{steps} steps").format(steps=record.steps),
     ]
     if record.seed is not None:
@@ -113,20 +115,29 @@ def tooltip(record: JobRecord) -> str:
         "",
         QCoreApplication.translate("HistoryPanel", "Status: {status}").format(status=status_text(record.status)),
         QCoreApplication.translate("HistoryPanel", "{width} × {height}, {frames} frames at {fps} fps").format(
-            width=record.width, height=record.height, frames=record.frames_generated or record.num_frames, fps=record.fps
+            width=record.width,
+            height=record.height,
+            frames=record.frames_generated or record.num_frames,
+            fps=record.fps,
         ),
         QCoreApplication.translate("HistoryPanel", "{steps} steps, guidance {guidance}, seed {seed}").format(
             steps=record.steps, guidance=f"{record.guidance:g}", seed=record.seed
         ),
         QCoreApplication.translate("HistoryPanel", "Model: {folder}").format(folder=record.model_dir),
-        QCoreApplication.translate("HistoryPanel", "Device {device}, {dtype}; placement {placement}; 8-bit {quantization}").format(
-            device=m.device, dtype=m.dtype, placement=m.placement.value, quantization=m.quantization.value
-        ),
+        QCoreApplication.translate(
+            "HistoryPanel", "Device {device}, {dtype}; placement {placement}; 8-bit {quantization}"
+        ).format(device=m.device, dtype=m.dtype, placement=m.placement.value, quantization=m.quantization.value),
     ]
     if record.total_s:
-        lines.append(QCoreApplication.translate("HistoryPanel", "Took {seconds} s").format(seconds=f"{record.total_s:.1f}"))
+        lines.append(
+            QCoreApplication.translate("HistoryPanel", "Took {seconds} s").format(seconds=f"{record.total_s:.1f}")
+        )
     if record.peak_vram_bytes:
-        lines.append(QCoreApplication.translate("HistoryPanel", "Peak VRAM {size} GB").format(size=f"{record.peak_vram_bytes / 2**30:.2f}"))
+        lines.append(
+            QCoreApplication.translate("HistoryPanel", "Peak VRAM {size} GB").format(
+                size=f"{record.peak_vram_bytes / 2**30:.2f}"
+            )
+        )
     if record.error_message:
         lines.append(f"\n{record.error_message}")
     return "\n".join(lines)
@@ -269,7 +280,9 @@ class HistoryDelegate(QStyledItemDelegate):
         status = status_text(record.status)
         progress = index.data(ProgressRole)
         if record.status is JobStatus.RUNNING and progress is not None:
-            status = QCoreApplication.translate("HistoryPanel", "running {percent}%").format(percent=f"{progress * 100:.0f}")
+            status = QCoreApplication.translate("HistoryPanel", "running {percent}%").format(
+                percent=f"{progress * 100:.0f}"
+            )
         meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
         meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
         painter.drawText(
@@ -371,7 +384,9 @@ class HistoryPanel(QWidget):
             "loadButton", self.tr("Load"), self.tr("Put this job's prompt and settings into the form.")
         )
         self.rerun_button = self._button(
-            "rerunButton", self.tr("Re-run"), self.tr("Run this job again with the same seed and settings: the same clip.")
+            "rerunButton",
+            self.tr("Re-run"),
+            self.tr("Run this job again with the same seed and settings: the same clip."),
         )
         self.rerun_new_button = self._button(
             "rerunNewSeedButton", self.tr("New seed"), self.tr("Run this job again with a new random seed.")

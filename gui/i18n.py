@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
+from core.errors import StudioError
 from core.i18n import match_template
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,11 @@ def core_text(text: str) -> str:
     except (KeyError, IndexError, ValueError):  # a translation with broken fields: English beats a crash
         logger.warning("Translation of %r has fields that do not match; shown in English", template)
         return text
+
+
+def error_text(error: StudioError) -> str:
+    """A project error's message and advice, translated, as one text (what `str(error)` is in English)."""
+    return " ".join(part for part in (core_text(error.message), core_text(error.advice)) if part)
 
 
 def _translate_into(language: str, context: str, text: str) -> str:

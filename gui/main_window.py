@@ -834,7 +834,9 @@ class MainWindow(QMainWindow):
             if has_file
             else self.tr("Delete this job from the history?")
         )
-        detail = self.tr("{file}\n\nThe file is deleted, not moved to the trash.").format(file=video) if has_file else ""
+        detail = (
+            self.tr("{file}\n\nThe file is deleted, not moved to the trash.").format(file=video) if has_file else ""
+        )
         if not confirm(self, self.tr("Delete job"), question, detail, self.tr("Delete")):
             return False
         if record.status is JobStatus.QUEUED:

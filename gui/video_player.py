@@ -118,7 +118,9 @@ class VideoPlayer(QWidget):
         self.placeholder.setObjectName("videoPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        self.placeholder.setText(self.tr("Your clip will play here.\n\nWrite a prompt and press Generate (Ctrl+Enter)."))
+        self.placeholder.setText(
+            self.tr("Your clip will play here.\n\nWrite a prompt and press Generate (Ctrl+Enter).")
+        )
 
         self.stack = QStackedWidget()
         self.stack.setObjectName("videoStack")

@@ -2078,4 +2078,43 @@ It will be written to:
         <translation>{app} 无法启动。</translation>
     </message>
 </context>
+<context>
+    <name>memory_advice</name>
+    <message>
+        <source>all on GPU</source>
+        <translation>全部放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>model CPU offload</source>
+        <translation>模型 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>sequential CPU offload</source>
+        <translation>顺序 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>streamed offload</source>
+        <translation>流式卸载</translation>
+    </message>
+    <message>
+        <source>VAE tiling</source>
+        <translation>VAE 分块</translation>
+    </message>
+    <message>
+        <source>VAE slicing</source>
+        <translation>VAE 切片</translation>
+    </message>
+    <message>
+        <source>{quantization} weights</source>
+        <translation>{quantization} 权重</translation>
+    </message>
+    <message>
+        <source>attention slicing</source>
+        <translation>注意力切片</translation>
+    </message>
+    <message>
+        <source>text encoders off the GPU after encoding</source>
+        <translation>编码后将文本编码器移出 GPU</translation>
+    </message>
+</context>
 </TS>
