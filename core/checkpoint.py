@@ -67,9 +67,9 @@ class ModelFolderReport:
 
     def message(self) -> str:
         if self.ok:
-            return f"{self.path} is a complete ContentV model folder."
+            return _t("{path} is a complete ContentV model folder.").format(path=self.path)
         listed = "; ".join(self.problems)
-        return f"{self.path} is not a usable ContentV model folder: {listed}."
+        return _t("{path} is not a usable ContentV model folder: {problems}.").format(path=self.path, problems=listed)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -156,13 +156,14 @@ def inspect_model_folder(path: str | Path) -> ModelFolderReport:
     try:
         return _inspect(root)
     except OSError as exc:  # a folder that changes or turns unreadable while it is read
-        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
-        return ModelFolderReport(root, (f"{exc.filename or root} cannot be read ({reason})",))
+        reason = _t("permission denied") if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        problem = _t("{path} cannot be read ({reason})").format(path=exc.filename or root, reason=reason)
+        return ModelFolderReport(root, (problem,))
 
 
 def _inspect(root: Path) -> ModelFolderReport:
     if not root.exists():
-        return ModelFolderReport(root, ("the folder does not exist",))
+        return ModelFolderReport(root, (_t("the folder does not exist"),))
     if not root.is_dir():
         return ModelFolderReport(root, (_t("it is a file, not a folder"),))
     if _unreadable(root):
@@ -212,7 +213,13 @@ def _inspect(root: Path) -> ModelFolderReport:
             continue
         for alternatives in groups:
             if not any((folder / a).is_file() for a in alternatives):
-                problems.append(_t("{part} has no {file}").format(part=title, file=" / ".join(alternatives)))
+                if len(alternatives) == 2:
+                    first, second = alternatives
+                    problems.append(
+                        _t("{part} has no {first} or {second}").format(part=title, first=first, second=second)
+                    )
+                else:
+                    problems.append(_t("{part} has no {file}").format(part=title, file=" or ".join(alternatives)))
 
     return ModelFolderReport(root, tuple(problems), sizes)
 

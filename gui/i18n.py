@@ -175,7 +175,7 @@ def core_text(text: str) -> str:
     if translated_template == template:
         return text
     # A field that is itself an engine word ("width") is translated too; paths and numbers stay as they are.
-    values = {name: QCoreApplication.translate(CORE_CONTEXT, value) for name, value in values.items()}
+    values = {name: core_text(value) for name, value in values.items()}
     try:
         return translated_template.format(**values)
     except (KeyError, IndexError, ValueError):  # a translation with broken fields: English beats a crash

@@ -12,7 +12,7 @@
     <name>BatchControls</name>
     <message>
         <source>Jobs per prompt, with seeds seed, seed + 1, …</source>
-        <translation>每个提示词的任务数，种子依次为 seed、seed + 1、…</translation>
+        <translation>每个提示词的任务数，种子依次为 种子、种子 + 1、…</translation>
     </message>
     <message>
         <source>Seeds per prompt</source>
@@ -1860,6 +1860,18 @@ It will be written to:
         <translation>该文件夹看似完整，但有组件无法读取；请重新下载。</translation>
     </message>
     <message>
+        <source>{path} is not a usable ContentV model folder: {problems}.</source>
+        <translation>{path} 不是可用的 ContentV 模型文件夹：{problems}。</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限被拒绝</translation>
+    </message>
+    <message>
+        <source>the folder does not exist</source>
+        <translation>文件夹不存在</translation>
+    </message>
+    <message>
         <source>it is a file, not a folder</source>
         <translation>这是文件，不是文件夹</translation>
     </message>
@@ -1874,6 +1886,14 @@ It will be written to:
     <message>
         <source>Use the model&apos;s .safetensors files (download the folder again from its official source).</source>
         <translation>请使用模型的 .safetensors 文件（从官方来源重新下载该文件夹）。</translation>
+    </message>
+    <message>
+        <source>{path} is a complete ContentV model folder.</source>
+        <translation>{path} 是完整的 ContentV 模型文件夹。</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read ({reason})</source>
+        <translation>无法读取 {path}（{reason}）</translation>
     </message>
     <message>
         <source>{part}&apos;s folder is unreadable (permission denied)</source>
@@ -1894,6 +1914,10 @@ It will be written to:
     <message>
         <source>{part}&apos;s {file} is unreadable</source>
         <translation>{part} 的 {file} 无法读取</translation>
+    </message>
+    <message>
+        <source>{part} has no {first} or {second}</source>
+        <translation>{part} 中既没有 {first} 也没有 {second}</translation>
     </message>
     <message>
         <source>A CUDA GPU was asked for, but PyTorch sees none on this machine.</source>
