@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.request import GenerationRequest, MemoryOptions, Placement, Quantization, snap_frames
+from core.request import GenerationRequest, MemoryOptions, Placement, Quantization, StepCache, snap_frames
 
 GiB = 2**30
 
@@ -64,6 +64,14 @@ VAE_DECODE_FLOPS_PER_PIXEL = 2.2e6  # rough, per output pixel per frame; not mea
 VAE_EFFICIENCY_FACTOR = 0.25
 DEFAULT_QUERY_CHUNK = 2048  # core.attention.DEFAULT_QUERY_CHUNK (not imported: it imports torch)
 SAFETY_MARGIN_BYTES = int(0.9 * GiB)  # CUDA context, allocator fragmentation
+# Step caching (core/step_cache.py): the share of the transformer's work a level skips. MagCache's shares are
+# what its settings allowed on the tiny test model (fast: about a third of the calls, faster: about half); the
+# First-Block cache is adaptive and skipped nothing on random weights, so the estimate promises nothing for it.
+# TaylorSeer's share follows from its schedule (warm-up steps, then one full step in TAYLOR_INTERVAL).
+MAG_CACHE_SKIPPED_SHARE = {StepCache.FAST: 1 / 3, StepCache.FASTER: 1 / 2}
+FIRST_BLOCK_SKIPPED_SHARE = 0.0
+TAYLOR_INTERVAL = 3  # core.step_cache.TAYLOR_INTERVAL (not imported: it imports torch)
+TAYLOR_WARMUP_STEPS = 2  # core.step_cache.TAYLOR_WARMUP_STEPS
 
 # Approximate dense bf16/fp16 tensor TFLOPs (FP32 accumulate) and host-link bandwidth (GB/s, effective) of common
 # cards, from the vendors' data sheets. Matched by substring of the name CUDA/NVML reports, longest key first.
@@ -340,6 +348,8 @@ class EstimateOptions:
     small_models_on_demand: bool = True
     one_copy_loading: bool = True
     gpu_name: str = CALIBRATION_GPU
+    step_cache: StepCache = StepCache.OFF
+    step_cache_calibrated: bool = False  # a MagCache calibration is stored for this model
 
     def memory_options(self) -> MemoryOptions:
         return MemoryOptions(
@@ -529,6 +539,23 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
     )
 
 
+def step_cache_saving(level: StepCache, steps: int, calibrated: bool, attention_share: float = 1.0) -> float:
+    """The share of the denoising compute a step-cache level is expected to skip (0 = none).
+
+    MagCache and the First-Block cache skip whole transformer calls; TaylorSeer predicts the attention outputs on
+    its cached steps and still runs the rest, so it saves `attention_share` of those steps."""
+    if level is StepCache.OFF or steps < 1:
+        return 0.0
+    if calibrated:
+        return MAG_CACHE_SKIPPED_SHARE[level]
+    if level is StepCache.FAST:
+        return FIRST_BLOCK_SKIPPED_SHARE
+    cached_steps = sum(
+        1 for step in range(TAYLOR_WARMUP_STEPS, steps) if (step - TAYLOR_WARMUP_STEPS) % TAYLOR_INTERVAL
+    )
+    return cached_steps / steps * attention_share
+
+
 def _step_flops(shape: JobShape, arch: Architecture, options: EstimateOptions) -> float:
     linear, attention = arch.transformer.flops_per_call(
         shape.video_tokens(arch.transformer.patch_size), shape.text_tokens
@@ -556,6 +583,14 @@ def _timing(
         compute *= 1 + QUANTIZED_STEP_OVERHEAD
     if options.attention_slicing:
         compute *= 1 + ATTENTION_SLICING_OVERHEAD
+    # MagCache and the First-Block cache skip whole calls (their transfers too); TaylorSeer only the attention.
+    whole_calls = options.step_cache_calibrated or options.step_cache is StepCache.FAST
+    linear, attention = arch.transformer.flops_per_call(video_tokens, shape.text_tokens)
+    cache_saving = step_cache_saving(
+        options.step_cache, shape.steps, options.step_cache_calibrated, attention / (linear + attention)
+    )
+    if not whole_calls:
+        compute *= 1 - cache_saving
     calls = 1 if options.guidance_batched or shape.samples_per_step == 1 else 2
     link = max(link_gbs, 1e-9) * 1e9
     per_job_transfer = 0.0
@@ -568,6 +603,8 @@ def _timing(
             step = compute + calls * w.transformer / (SEQUENTIAL_LINK_EFFICIENCY * link)
         elif options.placement is Placement.MODEL:
             per_job_transfer = 2 * w.total / (0.5 * link)  # each component in and back out, pageable copies
+    if whole_calls:
+        step *= 1 - cache_saving
     decode_flops = VAE_DECODE_FLOPS_PER_PIXEL * shape.width * shape.height * snap_frames(shape.frames)
     decode_s = decode_flops / (throughput * VAE_EFFICIENCY_FACTOR)
     total = shape.steps * step + decode_s + per_job_transfer
@@ -613,7 +650,8 @@ def estimate_request(
     memory = request.memory
     if device is not None and memory.device == "auto":
         memory = dataclasses.replace(memory, device=device)
-    options = options_from_memory(memory, guidance_batched_for(request), gpu_name=gpu_name, **overrides)
+    speed = {"step_cache": request.speed.step_cache, "fused_attention": request.speed.attention_backend != "math"}
+    options = options_from_memory(memory, guidance_batched_for(request), gpu_name=gpu_name, **{**speed, **overrides})
     shape = JobShape(
         request.width, request.height, request.num_frames, request.steps, request.guidance, request.max_sequence_length
     )
@@ -665,11 +703,16 @@ def recommend(
     capabilities: Any,
     arch: Architecture | None = None,
     margin_bytes: int = SAFETY_MARGIN_BYTES,
+    **kept: Any,
 ) -> Recommendation:
     """The fastest options predicted to fit in `gpu_free_bytes` (less a margin for the CUDA context and
-    fragmentation) and in `host_ram_bytes`; full precision and untiled decoding where they cost nothing."""
+    fragmentation) and in `host_ram_bytes`; full precision and untiled decoding where they cost nothing.
+
+    `kept`: EstimateOptions fields the user chose that this does not change but that change the answer (the
+    speed options: guidance_batched costs memory, step_cache and fused_attention change the time)."""
     scored = []
-    for options in _candidates(capabilities):
+    for candidate in _candidates(capabilities):
+        options = dataclasses.replace(candidate, **kept)
         result = estimate(shape, options, arch)
         # Among equally fast choices, prefer the fewest compromises (8-bit weights, tiling seams).
         compromises = (options.quantization is not Quantization.NONE, options.vae_tiling, options.text_encoders_off_gpu)

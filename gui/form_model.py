@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.request import GenerationRequest, MemoryOptions, random_seed
+from core.request import GenerationRequest, MemoryOptions, SpeedOptions, random_seed
 
 SEED_LOCKED = "seed_locked"  # the form's own field: keep the seed at Generate instead of drawing a new one
 
@@ -80,6 +80,12 @@ class FormModel(QObject):
     def set_memory(self, options: MemoryOptions) -> None:
         self.set("memory", options.to_dict())
 
+    def speed(self) -> SpeedOptions:
+        return SpeedOptions.from_dict(self._values["speed"])
+
+    def set_speed(self, options: SpeedOptions) -> None:
+        self.set("speed", options.to_dict())
+
 
 def bind_memory_panel(model: FormModel, panel: Any) -> None:
     """The memory panel (options()/set_options()/changed) follows and writes the model's `memory` field."""
@@ -104,3 +110,30 @@ def bind_memory_panel(model: FormModel, panel: Any) -> None:
     model.changed.connect(to_panel)
     if panel.options() != model.memory():
         panel.set_options(model.memory())
+
+
+def bind_speed_panel(model: FormModel, panel: Any) -> None:
+    """The speed panel (options()/set_options()/changed) follows and writes the model's `speed` field."""
+    syncing = False
+
+    def from_panel() -> None:
+        nonlocal syncing
+        if not syncing:
+            model.set_speed(panel.options())
+
+    def to_panel(name: str) -> None:
+        nonlocal syncing
+        if name != "speed" or panel.options() == model.speed():
+            return
+        syncing = True
+        try:
+            panel.set_options(model.speed())
+        finally:
+            syncing = False
+        # A kernel this machine cannot run came back as Auto: the request must say so too.
+        model.set_speed(panel.options())
+
+    panel.changed.connect(from_panel)
+    model.changed.connect(to_panel)
+    if panel.options() != model.speed():
+        panel.set_options(model.speed())

@@ -3,6 +3,7 @@ the selected entry (load into the form, re-run, re-run with a new seed, play, sh
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -127,6 +128,7 @@ def tooltip(record: JobRecord) -> str:
         QCoreApplication.translate(
             "HistoryPanel", "Device {device}, {dtype}; placement {placement}; 8-bit {quantization}"
         ).format(device=m.device, dtype=m.dtype, placement=m.placement.value, quantization=m.quantization.value),
+        speed_details(record),
     ]
     if record.total_s:
         lines.append(
@@ -141,6 +143,45 @@ def tooltip(record: JobRecord) -> str:
     if record.error_message:
         lines.append(f"\n{record.error_message}")
     return "\n".join(lines)
+
+
+def speed_details(record: JobRecord) -> str:
+    """The speed options asked for, and from the clip's sidecar what ran (the kernel, the cache method)."""
+    speed = record.request.speed
+    line = QCoreApplication.translate(
+        "HistoryPanel", "Speed: step cache {cache}, attention {attention}, guidance {guidance}, compile {compile}"
+    ).format(
+        cache=speed.step_cache.value,
+        attention=speed.attention_backend,
+        guidance=speed.guidance_batching.value,
+        compile=QCoreApplication.translate("HistoryPanel", "on")
+        if speed.compile
+        else QCoreApplication.translate("HistoryPanel", "off"),
+    )
+    ran: dict[str, Any] = {}
+    if record.video is not None:
+        try:
+            ran = json.loads(record.video.with_suffix(".json").read_text(encoding="utf-8")).get("speed") or {}
+        except (OSError, ValueError, AttributeError):
+            ran = {}  # no sidecar (turned off, or moved): the options asked for are all there is
+    used = (
+        [QCoreApplication.translate("HistoryPanel", "kernel {name}").format(name=ran["attention_backend"])]
+        if ran.get("attention_backend")
+        else []
+    )
+    if ran.get("step_cache_method") not in (None, "none"):
+        used.append(
+            QCoreApplication.translate("HistoryPanel", "cache {method}").format(method=ran["step_cache_method"])
+        )
+    if ran.get("compile_s") is not None:
+        used.append(
+            QCoreApplication.translate("HistoryPanel", "compiled in {seconds} s").format(
+                seconds=f"{ran['compile_s']:.0f}"
+            )
+        )
+    if not used:
+        return line
+    return QCoreApplication.translate("HistoryPanel", "{speed} (ran: {what})").format(speed=line, what=", ".join(used))
 
 
 class HistoryModel(QAbstractListModel):

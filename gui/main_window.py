@@ -38,7 +38,7 @@ from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
 from gui.controller import JobController, seed_series
 from gui.error_dialogs import ErrorDialog, confirm
-from gui.form_model import FormModel, bind_memory_panel
+from gui.form_model import FormModel, bind_memory_panel, bind_speed_panel
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
 from gui.i18n import QT_TRANSLATE_NOOP, LanguageMenu, core_text
@@ -52,6 +52,7 @@ from gui.prompt_editor import PromptEditor
 from gui.queue_panel import BatchControls, QueuePanel
 from gui.resources import app_icon
 from gui.settings import Settings
+from gui.speed_panel import SpeedPanel
 from gui.system_monitor import SystemMonitor
 from gui.video_player import VideoPlayer, open_in_folder
 from gui.vram_gauge import VramGauge
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
         self.prompt_editor.bind(self.form)
         self.parameter_form.bind(self.form)
         bind_memory_panel(self.form, self.memory_panel)
+        self.speed_panel = SpeedPanel()
+        bind_speed_panel(self.form, self.speed_panel)
 
         left_content = QWidget()
         left_layout = QVBoxLayout(left_content)
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self._group(self.tr("&Prompt"), self.prompt_editor), 1)
         left_layout.addWidget(self._group(self.tr("Video"), self.parameter_form))
         left_layout.addWidget(self._group(self.tr("Memory and device"), self.memory_panel))
+        left_layout.addWidget(self._group(self.tr("Speed"), self.speed_panel))
         left_layout.addStretch(0)
         scroll = QScrollArea()
         scroll.setObjectName("leftScroll")
@@ -395,6 +399,12 @@ class MainWindow(QMainWindow):
         # Memory advice before a job (issue 8, item 6): the estimate follows the form and NVML's free memory.
         self.monitor.sampled.connect(self.memory_panel.update_sample)
         self.parameter_form.changed.connect(self._update_memory_advice)
+        # Speed options: the kernels follow the device and precision, the step-cache note the model's calibration
+        # (recorded by a finished job), and the advice both.
+        self.form.changed.connect(lambda name: name == "memory" and self._update_speed_context())
+        self.model_picker.pathChanged.connect(self._update_speed_context)
+        c.jobFinished.connect(self._update_speed_context)
+        self.speed_panel.changed.connect(self._update_speed_context)
 
     # ---- start-up ---------------------------------------------------------------------------------------------
     def _restore(self, model_override: str | None) -> None:
@@ -468,6 +478,10 @@ class MainWindow(QMainWindow):
 
         p = self.parameter_form.parameters()
         self.memory_panel.set_job_shape(JobShape(p.width, p.height, p.num_frames, p.steps, p.guidance))
+
+    def _update_speed_context(self, *_: object) -> None:
+        self.speed_panel.set_context(self.controller.capabilities, self.form.memory(), self.model_picker.path())
+        self.memory_panel.set_speed(self.form.speed(), self.speed_panel.calibrated is True)
 
     def model_problem(self) -> str:
         """Why the chosen model folder cannot run a job yet ("" when it can)."""
@@ -728,6 +742,7 @@ class MainWindow(QMainWindow):
         from core.devices import unavailable_reasons
 
         self.memory_panel.set_capabilities(caps, unavailable_reasons(caps))  # type: ignore[arg-type]
+        self._update_speed_context()
         accelerator = getattr(caps, "accelerator", None)
         where = {"cuda": getattr(caps, "cuda_name", "CUDA GPU"), "mps": "Apple GPU"}.get(accelerator or "", "CPU")
         self.statusBar().showMessage(self.tr("Engine ready · {device}").format(device=where), 5000)

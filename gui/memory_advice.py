@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication
 
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, Recommendation, estimate, options_from_memory, recommend
-from core.request import MemoryOptions, Placement, Quantization
+from core.request import GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
 from gui.i18n import QT_TRANSLATE_NOOP
 from gui.system_monitor import GpuSample, SystemSample
 
@@ -118,7 +118,27 @@ def _gpu_name(capabilities: object, sample: SystemSample | None) -> str:
     return str(getattr(capabilities, "cuda_name", "") or "")
 
 
-def advise(shape: JobShape, memory: MemoryOptions, capabilities: object, sample: SystemSample | None) -> JobAdvice:
+def speed_estimate_options(speed: SpeedOptions | None, calibrated: bool = False) -> dict[str, object]:
+    """The speed options where the estimator needs them: batched guidance holds two samples' activations, a
+    step cache skips a share of the transformer's work (more with a MagCache calibration), and the math kernel
+    materialises the attention scores. AUTO batching is estimated as sequential, the engine's safe default."""
+    speed = speed or SpeedOptions()
+    return {
+        "guidance_batched": speed.guidance_batching is GuidanceBatching.BATCHED,
+        "step_cache": speed.step_cache,
+        "step_cache_calibrated": calibrated,
+        "fused_attention": speed.attention_backend != "math",
+    }
+
+
+def advise(
+    shape: JobShape,
+    memory: MemoryOptions,
+    capabilities: object,
+    sample: SystemSample | None,
+    speed: SpeedOptions | None = None,
+    calibrated: bool = False,
+) -> JobAdvice:
     """Estimate the job as the form stands: peak GPU memory against the free memory NVML reports, and time."""
     accelerator = getattr(capabilities, "accelerator", None)
     on_cpu = memory.device == "cpu" or (memory.device == "auto" and accelerator is None)
@@ -126,7 +146,9 @@ def advise(shape: JobShape, memory: MemoryOptions, capabilities: object, sample:
     bf16 = bool(getattr(capabilities, "bf16", True))
     dtype = memory.dtype if memory.dtype != "auto" else ("float32" if on_cpu else "bfloat16" if bf16 else "float16")
     options = options_from_memory(
-        dataclasses.replace(memory, device=device, dtype=dtype), gpu_name=_gpu_name(capabilities, sample)
+        dataclasses.replace(memory, device=device, dtype=dtype),
+        gpu_name=_gpu_name(capabilities, sample),
+        **speed_estimate_options(speed, calibrated),  # type: ignore[arg-type]
     )
     result = estimate(shape, options)
     free = None if on_cpu else gpu_free_bytes(sample.gpu if sample is not None else None)
@@ -140,13 +162,19 @@ def advise(shape: JobShape, memory: MemoryOptions, capabilities: object, sample:
 
 
 def recommend_options(
-    shape: JobShape, current: MemoryOptions, capabilities: object, sample: SystemSample | None
+    shape: JobShape,
+    current: MemoryOptions,
+    capabilities: object,
+    sample: SystemSample | None,
+    speed: SpeedOptions | None = None,
+    calibrated: bool = False,
 ) -> Recommendation | None:
     """The fastest settings predicted to fit this GPU's free memory; None without a GPU reading. The device and
     precision the user chose are kept."""
     free = gpu_free_bytes(sample.gpu if sample is not None else None)
     if free is None or getattr(capabilities, "accelerator", None) is None:
         return None
-    found = recommend(shape, free, host_ram_available(sample), capabilities)
+    kept = speed_estimate_options(speed, calibrated)
+    found = recommend(shape, free, host_ram_available(sample), capabilities, **kept)
     chosen = dataclasses.replace(found.options, device=current.device, dtype=current.dtype)
     return Recommendation(chosen, found.estimate, found.fits)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.estimate import JobShape
-from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization
+from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization, SpeedOptions
 from gui.i18n import QT_TRANSLATE_NOOP, core_text
 from gui.memory_advice import advise, describe_changes, recommend_options
 from gui.system_monitor import SystemSample
@@ -258,6 +258,8 @@ class MemoryPanel(QWidget):
         self._sample: SystemSample | None = None
         self._shape = JobShape()
         self._recommendation_note = ""
+        self._speed = SpeedOptions()  # the Speed group's choices, where they change memory or time
+        self._calibrated = False
 
         for combo in (self.device_combo, self.dtype_combo, self.quant_combo):
             combo.currentIndexChanged.connect(self._on_changed)
@@ -403,6 +405,13 @@ class MemoryPanel(QWidget):
             self._recommendation_note = ""
             self._refresh_advice()
 
+    def set_speed(self, speed: SpeedOptions, calibrated: bool = False) -> None:
+        """The speed options (batched guidance's memory, the step cache's time); `calibrated`: this model has a
+        MagCache calibration, so a step cache skips more."""
+        if (speed, calibrated) != (self._speed, self._calibrated):
+            self._speed, self._calibrated = speed, calibrated
+            self._refresh_advice()
+
     def update_sample(self, sample: SystemSample) -> None:
         """A reading from the system monitor (NVML's free GPU memory, system RAM)."""
         self._sample = sample
@@ -412,7 +421,7 @@ class MemoryPanel(QWidget):
         return self.advice_label.text()
 
     def apply_recommendation(self) -> None:
-        found = recommend_options(self._shape, self.options(), self._caps, self._sample)
+        found = recommend_options(self._shape, self.options(), self._caps, self._sample, self._speed, self._calibrated)
         if found is None:
             return
         old = self.options()
@@ -441,7 +450,7 @@ class MemoryPanel(QWidget):
         if caps is None:
             self.advice_label.setText(self.tr("Estimating needs the machine check to finish…"))
             return
-        advice = advise(self._shape, self.options(), caps, self._sample)
+        advice = advise(self._shape, self.options(), caps, self._sample, self._speed, self._calibrated)
         peak = f"{advice.peak_bytes / 2**30:.1f}"
         stage = {
             "encoding": self.tr("while encoding the prompt"),

@@ -393,6 +393,34 @@
         <translation>显存峰值 {size} GB</translation>
     </message>
     <message>
+        <source>Speed: step cache {cache}, attention {attention}, guidance {guidance}, compile {compile}</source>
+        <translation>速度：步骤缓存 {cache}，注意力 {attention}，引导 {guidance}，编译 {compile}</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <source>kernel {name}</source>
+        <translation>内核 {name}</translation>
+    </message>
+    <message>
+        <source>cache {method}</source>
+        <translation>缓存 {method}</translation>
+    </message>
+    <message>
+        <source>compiled in {seconds} s</source>
+        <translation>编译用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>{speed} (ran: {what})</source>
+        <translation>{speed}（实际运行：{what}）</translation>
+    </message>
+    <message>
         <source>running {percent}%</source>
         <translation>运行中 {percent}%</translation>
     </message>
@@ -582,6 +610,10 @@ Every clip you make is listed here.</source>
     <message>
         <source>Memory and device</source>
         <translation>内存与设备</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
     </message>
     <message>
         <source>Generate</source>
@@ -1618,6 +1650,157 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     </message>
 </context>
 <context>
+    <name>SpeedPanel</name>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Every step computes every block: the official result, the slowest.</source>
+        <translation>每一步计算所有模块：与官方结果一致，速度最慢。</translation>
+    </message>
+    <message>
+        <source>Fast</source>
+        <translation>快</translation>
+    </message>
+    <message>
+        <source>Reuses the transformer&apos;s work between steps where it barely changes. With this model&apos;s MagCache calibration it skips about a third of the transformer calls; without one, the First-Block cache skips only steps whose first block changed by less than 5 % (conservative, often none). A small quality cost: fine detail can differ slightly from the uncached clip with the same seed.</source>
+        <translation>在 Transformer 输出几乎不变的步骤之间复用其计算结果。有此模型的 MagCache 校准时，约跳过三分之一的 Transformer 调用；没有校准时，First-Block 缓存只跳过首个模块变化小于 5% 的步骤（保守，常常一步也不跳过）。质量略有损失：细节可能与相同种子下不用缓存的视频稍有不同。</translation>
+    </message>
+    <message>
+        <source>Faster</source>
+        <translation>更快</translation>
+    </message>
+    <message>
+        <source>Reuses more: with a MagCache calibration about half the transformer calls are skipped; without one, TaylorSeer predicts the attention of two steps in three after two warm-up steps. A visible quality cost is possible (softer detail, small drifts in motion); compare with Off on a short clip.</source>
+        <translation>复用更多：有 MagCache 校准时约跳过一半的 Transformer 调用；没有校准时，TaylorSeer 在两步预热后，每三步中预测两步的注意力。可能出现可见的质量损失（细节变软、运动略有漂移）；请用短视频与“关闭”对比。</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s default</source>
+        <translation>PyTorch 默认</translation>
+    </message>
+    <message>
+        <source>PyTorch math (exact, slowest)</source>
+        <translation>PyTorch math（精确，最慢）</translation>
+    </message>
+    <message>
+        <source>Memory-efficient (PyTorch)</source>
+        <translation>省内存（PyTorch）</translation>
+    </message>
+    <message>
+        <source>Flash (PyTorch, FlashAttention-2)</source>
+        <translation>Flash（PyTorch，FlashAttention-2）</translation>
+    </message>
+    <message>
+        <source>cuDNN fused attention</source>
+        <translation>cuDNN 融合注意力</translation>
+    </message>
+    <message>
+        <source>flash-attn package (FA2 / FA3)</source>
+        <translation>flash-attn 包（FA2 / FA3）</translation>
+    </message>
+    <message>
+        <source>SageAttention (int8, approximate)</source>
+        <translation>SageAttention（int8，近似）</translation>
+    </message>
+    <message>
+        <source>One after the other</source>
+        <translation>依次运行</translation>
+    </message>
+    <message>
+        <source>The two guidance branches run one after the other: the official numbers bit for bit and half the activation memory. As fast as batching at ContentV-8B&apos;s size (measured on an H100).</source>
+        <translation>两个引导分支依次运行：与官方数值逐位一致，激活内存减半。在 ContentV-8B 的规模下与批处理一样快（在 H100 上测得）。</translation>
+    </message>
+    <message>
+        <source>Batched</source>
+        <translation>批处理</translation>
+    </message>
+    <message>
+        <source>Both guidance branches as one batch of two: may be faster for small clips, needs about twice the activation memory (about 2.5 GB more at 768 × 432 × 125), and in bf16 differs slightly from the official numbers.</source>
+        <translation>两个引导分支合为一批（两个样本）：短小的视频可能更快，激活内存约需两倍（768 × 432 × 125 时约多 2.5 GB），且在 bf16 下与官方数值略有差异。</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Measures both ways on the first job of a size and keeps the faster one for the next jobs of that size; the estimate assumes one after the other.</source>
+        <translation>在某一尺寸的第一个任务上测量两种方式，之后同尺寸的任务使用较快的一种；估算按依次运行计算。</translation>
+    </message>
+    <message>
+        <source>Step cache</source>
+        <translation>步骤缓存</translation>
+    </message>
+    <message>
+        <source>Attention kernel</source>
+        <translation>注意力内核</translation>
+    </message>
+    <message>
+        <source>The kernel that computes attention, about four fifths of the transformer&apos;s time. Auto picks the fastest one this GPU and precision can run; a kernel chosen by name is used or the job is refused.</source>
+        <translation>计算注意力的内核，约占 Transformer 五分之四的时间。“自动”会选择此 GPU 和精度下能运行的最快内核；按名称选择的内核要么被使用，要么任务被拒绝。</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>引导</translation>
+    </message>
+    <message>
+        <source>Compile the transformer&apos;s blocks</source>
+        <translation>编译 Transformer 的模块</translation>
+    </message>
+    <message>
+        <source>torch.compile of the repeated transformer blocks (regional compile): faster steps on a GPU. The first job after loading, or after a change of size, pays the compile time (often a minute or more); the history shows how long it took.</source>
+        <translation>对重复的 Transformer 模块执行 torch.compile（区域编译）：在 GPU 上每步更快。加载后或更改尺寸后的第一个任务需要承担编译时间（通常一分钟或更久）；历史记录会显示用时。</translation>
+    </message>
+    <message>
+        <source>The first job pays the compile time.</source>
+        <translation>第一个任务需要承担编译时间。</translation>
+    </message>
+    <message>
+        <source>Auto ({kernel} here)</source>
+        <translation>自动（本机为 {kernel}）</translation>
+    </message>
+    <message>
+        <source>{kernel} — unavailable</source>
+        <translation>{kernel} — 不可用</translation>
+    </message>
+    <message>
+        <source>Unavailable here: {reason}.</source>
+        <translation>本机不可用：{reason}。</translation>
+    </message>
+    <message>
+        <source>{kernel} cannot run here ({reason}); using Auto.</source>
+        <translation>{kernel} 无法在本机运行（{reason}）；改用“自动”。</translation>
+    </message>
+    <message>
+        <source>MagCache calibration: choose a model to check.</source>
+        <translation>MagCache 校准：请选择模型以检查。</translation>
+    </message>
+    <message>
+        <source>This model has a MagCache calibration: Fast and Faster use MagCache.</source>
+        <translation>此模型有 MagCache 校准：“快”和“更快”使用 MagCache。</translation>
+    </message>
+    <message>
+        <source>No MagCache calibration for this model yet: one is recorded during the next job with the step cache off and at least 8 steps. Until then Fast uses the First-Block cache, Faster TaylorSeer.</source>
+        <translation>此模型还没有 MagCache 校准：下一个关闭步骤缓存且至少 8 步的任务会记录一份。在此之前，“快”使用 First-Block 缓存，“更快”使用 TaylorSeer。</translation>
+    </message>
+    <message>
+        <source>Which kernels run here is known once the engine has started.</source>
+        <translation>引擎启动后才能知道本机可运行哪些内核。</translation>
+    </message>
+    <message>
+        <source>Auto uses {kernel} here.</source>
+        <translation>“自动”在本机使用 {kernel}。</translation>
+    </message>
+    <message>
+        <source>Greyed-out kernels cannot run here; point at one for the reason.</source>
+        <translation>灰色的内核无法在本机运行；将指针移到其上可查看原因。</translation>
+    </message>
+</context>
+<context>
     <name>VideoPlayer</name>
     <message>
         <source>Video player</source>
@@ -1842,6 +2025,58 @@ It will be written to:
     <message>
         <source>Choose --attention auto to use the fastest one available.</source>
         <translation>选择 --attention auto 以使用可用的最快内核。</translation>
+    </message>
+    <message>
+        <source>the memory-efficient kernel needs a GPU of compute capability 5.0 or newer</source>
+        <translation>省内存内核需要计算能力 5.0 或更高的 GPU</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s flash kernel needs bfloat16 or float16</source>
+        <translation>PyTorch 的 flash 内核需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>cuDNN attention needs bfloat16 or float16</source>
+        <translation>cuDNN 注意力需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>the flash-attn package is not installed (pip install flash-attn)</source>
+        <translation>未安装 flash-attn 包（pip install flash-attn）</translation>
+    </message>
+    <message>
+        <source>flash-attn needs an Ampere GPU or newer</source>
+        <translation>flash-attn 需要 Ampere 或更新的 GPU</translation>
+    </message>
+    <message>
+        <source>flash-attn needs bfloat16 or float16</source>
+        <translation>flash-attn 需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>the sageattention package is not installed (pip install sageattention)</source>
+        <translation>未安装 sageattention 包（pip install sageattention）</translation>
+    </message>
+    <message>
+        <source>SageAttention needs an Ampere GPU or newer</source>
+        <translation>SageAttention 需要 Ampere 或更新的 GPU</translation>
+    </message>
+    <message>
+        <source>SageAttention needs bfloat16 or float16</source>
+        <translation>SageAttention 需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>&apos;{kernel}&apos; is not an attention kernel this app knows</source>
+        <translation>“{kernel}”不是本程序认识的注意力内核</translation>
+    </message>
+    <message>
+        <source>the &apos;{kernel}&apos; attention kernel needs a CUDA GPU</source>
+        <translation>“{kernel}”注意力内核需要 CUDA GPU</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s flash kernel needs an Ampere GPU or newer (this one is {arch})</source>
+        <translation>PyTorch 的 flash 内核需要 Ampere 或更新的 GPU（此 GPU 为 {arch}）</translation>
+    </message>
+    <message>
+        <source>cuDNN attention needs an Ampere GPU or newer (this one is {arch})</source>
+        <translation>cuDNN 注意力需要 Ampere 或更新的 GPU（此 GPU 为 {arch}）</translation>
     </message>
     <message>
         <source>Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.</source>
