@@ -6,9 +6,12 @@ How strings are translated
   for tables built at import time, translated where they are shown. Values go in with `str.format` and named
   fields (`self.tr("{used} of {total} GB").format(…)`), so a translator can move them within the sentence.
 - Engine strings from core/ (which never imports Qt) are plain English. They are translated where they are shown,
-  by their English text, in the "core" context: `core_text(message)`. scripts/update_translations.py extracts them
-  from core/ (see core/i18n.py for which ones); a message without a translation, e.g. one built with an f-string,
-  is shown in English.
+  by their English text, in the "core" context: `core_text(message)` (`error_text(error)` for a StudioError's
+  message and advice). scripts/update_translations.py extracts them from core/ (see core/i18n.py for which ones).
+  A message filled in from a `_t("… {name} …")` template is recognised and translated by its template; one built
+  with an f-string, or without a translation, is shown in English.
+- tests/gui/test_i18n.py builds the whole window in Chinese and fails on any English word left in it, and on any
+  extracted string without a finished translation.
 - Sources: resources/translations/contentv_studio_<language>.ts (Qt Linguist XML), compiled to the .qm next to it
   by scripts/update_translations.py (pyside6-lupdate then pyside6-lrelease). The .qm files are committed, and a
   test checks that they match their .ts. English is the source language and needs no catalogue.
