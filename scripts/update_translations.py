@@ -5,8 +5,9 @@
 1. pyside6-lupdate reads gui/*.py and main.py (self.tr, QCoreApplication.translate, QT_TRANSLATE_NOOP) plus the
    engine's user-facing strings from core/ (see core/i18n.py: literals passed to `_t(...)` and to error
    constructors, and `*_ADVICE` constants; a `_t("… {name} …")` template is extracted as the template), which
-   this script lists in a temporary file as `QCoreApplication.translate("core", "...")` calls. Existing translations are kept; strings no longer in the
-   code are dropped (-no-obsolete); no source locations are stored, so the .ts only changes when strings do.
+   this script lists in a temporary file as `QCoreApplication.translate("core", "...")` calls. Existing
+   translations are kept; strings no longer in the code are dropped (-no-obsolete); no source locations are
+   stored, so the .ts only changes when strings do.
 2. pyside6-lrelease compiles each .ts to the .qm beside it (the app loads the .qm; both are committed).
 
 Running it twice changes nothing the second time. `--check` exits 1 when a .ts or .qm would change (for CI).
