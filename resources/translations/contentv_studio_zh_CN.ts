@@ -1404,6 +1404,10 @@ The file is deleted, not moved to the trash.</source>
         <translation>宽 × 高</translation>
     </message>
     <message>
+        <source> frames</source>
+        <translation> 帧</translation>
+    </message>
+    <message>
         <source>Frames</source>
         <translation>帧数</translation>
     </message>

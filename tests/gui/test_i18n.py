@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QGroupBox,
@@ -155,6 +156,9 @@ def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
                 yield f"{where} item {i}", widget.itemText(i)
         elif isinstance(widget, QGroupBox):
             yield f"{where} title", widget.title()
+        elif isinstance(widget, QAbstractSpinBox):  # "125 frames": the unit is part of what is shown
+            yield f"{where} text", widget.text()
+            yield f"{where} special value", widget.specialValueText()
         elif isinstance(widget, QTabWidget):
             for i in range(widget.count()):
                 yield f"{where} tab {i}", widget.tabText(i)
