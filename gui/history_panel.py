@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractListModel,
     QCoreApplication,
+    QDateTime,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -38,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.history import HistoryStore, JobRecord, JobStatus
+from core.request import Placement
 from gui.i18n import QT_TRANSLATE_NOOP
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
@@ -79,8 +82,31 @@ STATUS_TEXT = {
 }
 
 
+# Option values as the history's details show them ("auto", "none" …), translated where shown (option_text).
+PLACEMENT_TEXT = {
+    Placement.GPU: QT_TRANSLATE_NOOP("HistoryPanel", "all on GPU"),
+    Placement.MODEL: QT_TRANSLATE_NOOP("HistoryPanel", "model CPU offload"),
+    Placement.SEQUENTIAL: QT_TRANSLATE_NOOP("HistoryPanel", "sequential CPU offload"),
+    Placement.STREAMED: QT_TRANSLATE_NOOP("HistoryPanel", "streamed offload"),
+}
+OPTION_TEXT = {
+    "auto": QT_TRANSLATE_NOOP("HistoryPanel", "auto"),
+    "none": QT_TRANSLATE_NOOP("HistoryPanel", "none"),
+    "off": QT_TRANSLATE_NOOP("HistoryPanel", "off"),
+    "fast": QT_TRANSLATE_NOOP("HistoryPanel", "fast"),
+    "faster": QT_TRANSLATE_NOOP("HistoryPanel", "faster"),
+    "sequential": QT_TRANSLATE_NOOP("HistoryPanel", "sequential"),
+    "batched": QT_TRANSLATE_NOOP("HistoryPanel", "batched"),
+}
+
+
 def status_text(status: JobStatus) -> str:
     return QCoreApplication.translate("HistoryPanel", STATUS_TEXT.get(status, status.value))
+
+
+def option_text(value: str) -> str:
+    """An option's value in words; names (cuda, bfloat16, int8, sdpa …) stay as they are."""
+    return QCoreApplication.translate("HistoryPanel", OPTION_TEXT[value]) if value in OPTION_TEXT else value
 
 
 def describe(record: JobRecord) -> str:
@@ -104,9 +130,11 @@ def when(record: JobRecord, now: float | None = None) -> str:
     t = time.localtime(record.created_at)
     if time.localtime(now)[:3] == t[:3]:
         return time.strftime("%H:%M", t)
+    # Qt date formats in the interface language (strftime's month names follow the C locale: always English).
+    moment = QDateTime.fromSecsSinceEpoch(int(record.created_at))
     if time.localtime(now).tm_year == t.tm_year:
-        return time.strftime("%d %b %H:%M", t)
-    return time.strftime("%d %b %Y", t)
+        return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM HH:mm"))
+    return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM yyyy"))
 
 
 def tooltip(record: JobRecord) -> str:
@@ -127,7 +155,12 @@ def tooltip(record: JobRecord) -> str:
         QCoreApplication.translate("HistoryPanel", "Model: {folder}").format(folder=record.model_dir),
         QCoreApplication.translate(
             "HistoryPanel", "Device {device}, {dtype}; placement {placement}; 8-bit {quantization}"
-        ).format(device=m.device, dtype=m.dtype, placement=m.placement.value, quantization=m.quantization.value),
+        ).format(
+            device=option_text(m.device),
+            dtype=option_text(m.dtype),
+            placement=QCoreApplication.translate("HistoryPanel", PLACEMENT_TEXT[m.placement]),
+            quantization=option_text(m.quantization.value),
+        ),
         speed_details(record),
     ]
     if record.total_s:
@@ -151,9 +184,9 @@ def speed_details(record: JobRecord) -> str:
     line = QCoreApplication.translate(
         "HistoryPanel", "Speed: step cache {cache}, attention {attention}, guidance {guidance}, compile {compile}"
     ).format(
-        cache=speed.step_cache.value,
-        attention=speed.attention_backend,
-        guidance=speed.guidance_batching.value,
+        cache=option_text(speed.step_cache.value),
+        attention=option_text(speed.attention_backend),
+        guidance=option_text(speed.guidance_batching.value),
         compile=QCoreApplication.translate("HistoryPanel", "on")
         if speed.compile
         else QCoreApplication.translate("HistoryPanel", "off"),

@@ -405,6 +405,54 @@
         <translation>关</translation>
     </message>
     <message>
+        <source>all on GPU</source>
+        <translation>全部放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>model CPU offload</source>
+        <translation>模型 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>sequential CPU offload</source>
+        <translation>顺序 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>streamed offload</source>
+        <translation>流式卸载</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>fast</source>
+        <translation>快</translation>
+    </message>
+    <message>
+        <source>faster</source>
+        <translation>更快</translation>
+    </message>
+    <message>
+        <source>sequential</source>
+        <translation>依次运行</translation>
+    </message>
+    <message>
+        <source>batched</source>
+        <translation>批处理</translation>
+    </message>
+    <message>
+        <source>d MMM HH:mm</source>
+        <translation>M月d日 HH:mm</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy</source>
+        <translation>yyyy年M月d日</translation>
+    </message>
+    <message>
         <source>kernel {name}</source>
         <translation>内核 {name}</translation>
     </message>
@@ -1565,6 +1613,13 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     <message>
         <source>What the video should avoid. Used when guidance is above 1.</source>
         <translation>视频应避免的内容。引导强度大于 1 时使用。</translation>
+    </message>
+</context>
+<context>
+    <name>QueueModel</name>
+    <message>
+        <source>{w}×{h}, {frames} frames, {steps} steps, seed {seed}</source>
+        <translation>{w}×{h}，{frames} 帧，{steps} 步，种子 {seed}</translation>
     </message>
 </context>
 <context>

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractSpinBox,
     QApplication,
     QComboBox,
@@ -115,6 +116,7 @@ ALLOWED_WORDS = set(
 )
 # Names of more than one word, taken out before the words are checked.
 ALLOWED_PHRASES = ("Hugging Face Hub", "Hugging Face")
+QUOTED_NAME = re.compile(r"[“‘'\"][\w\-.]+[”’'\"]")
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-.+*/]*")
 
 
@@ -124,6 +126,7 @@ def english_words(text: str) -> list[str]:
     # A Chinese label's accelerator, 语言(&L), and the tooltip Qt makes from it, 语言(L).
     plain = re.sub(r"\(&?\w\)", "", plain)
     plain = plain.replace("&&", "").replace("&", "")
+    plain = QUOTED_NAME.sub(" ", plain)  # a quoted identifier is a value, not a word: “flash”, 'sdpa'
     for phrase in ALLOWED_PHRASES:
         plain = plain.replace(phrase, " ")
     words = []
@@ -135,6 +138,16 @@ def english_words(text: str) -> list[str]:
         if any(len(part) > 1 and part not in ALLOWED_WORDS for part in word.split("+")):
             words.append(word)
     return words
+
+
+def _in_combo(widget: QWidget) -> bool:
+    """A combo box's own popup list (its items are read from the combo itself)."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QComboBox):
+            return True
+        parent = parent.parentWidget()
+    return False
 
 
 def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
@@ -154,11 +167,22 @@ def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
         elif isinstance(widget, QComboBox):
             for i in range(widget.count()):
                 yield f"{where} item {i}", widget.itemText(i)
+                tip = widget.itemData(i, Qt.ItemDataRole.ToolTipRole)
+                if isinstance(tip, str):
+                    yield f"{where} item {i} tooltip", tip
         elif isinstance(widget, QGroupBox):
             yield f"{where} title", widget.title()
         elif isinstance(widget, QAbstractSpinBox):  # "125 frames": the unit is part of what is shown
             yield f"{where} text", widget.text()
             yield f"{where} special value", widget.specialValueText()
+        elif isinstance(widget, QAbstractItemView) and widget.model() is not None and not _in_combo(widget):
+            model = widget.model()
+            for row in range(model.rowCount()):
+                index = model.index(row, 0)
+                for role, label in ((Qt.ItemDataRole.DisplayRole, "row"), (Qt.ItemDataRole.ToolTipRole, "row tip")):
+                    value = index.data(role)
+                    if isinstance(value, str):
+                        yield f"{where} {label} {row}", value
         elif isinstance(widget, QTabWidget):
             for i in range(widget.count()):
                 yield f"{where} tab {i}", widget.tabText(i)
@@ -457,8 +481,16 @@ def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypa
         for part in (window, export_dialog, download_dialog, window.error_dialog, window._close_dialog)
         for line in untranslated(part)
     ]
-    # What is shown outside widgets' own texts: the status bar's message and the window's title.
-    for where, text in (("status bar", window.statusBar().currentMessage()), ("title", window.windowTitle())):
+    # What is shown outside widgets' own texts: the status bar's message, the window's title, and the line the
+    # history's delegate paints under each prompt (status, date, size, steps).
+    from gui.history_panel import describe, status_text, when
+
+    shown = [("status bar", window.statusBar().currentMessage()), ("title", window.windowTitle())]
+    for record in window.store.list_jobs("", limit=10):
+        shown.append(
+            (f"history row {record.id}", f"{status_text(record.status)} {when(record, now=0)} {describe(record)}")
+        )
+    for where, text in shown:
         if english_words(text):
             problems.append(f"{where}: {text!r}")
     assert not problems, f"{len(problems)} untranslated:\n" + "\n".join(dict.fromkeys(problems))
