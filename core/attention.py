@@ -133,7 +133,7 @@ def resolve_attention_backend(requested: str, env: AttentionEnvironment) -> str:
     reason = unavailable_reason(requested, env)
     if reason is not None:
         raise DeviceUnavailableError(
-            f"The attention kernel '{requested}' cannot run here: {reason}.",
+            _t("The attention kernel '{kernel}' cannot run here: {reason}.").format(kernel=requested, reason=reason),
             "Choose --attention auto to use the fastest one available.",
         )
     return requested

@@ -413,10 +413,18 @@ def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> Non
     """NaN or infinity would become a black clip: end the job instead, naming the likely cause."""
     if finite:
         return
-    cause = "the model's weights are probably damaged (download the transformer and VAE again)"
+    # Whole sentences with named fields (_t), so the window can translate them (core/i18n.py).
+    if what == "decoded frames":
+        template = _t("The decoded frames hold NaN or infinity: {cause}. Nothing was written.")
+    else:
+        template = _t("The denoised latents hold NaN or infinity: {cause}. Nothing was written.")
+    cause = _t("the model's weights are probably damaged (download the transformer and VAE again)")
     if resolved.dtype_name == "float16":
-        cause = "float16 overflowed (choose bfloat16 or float32), or " + cause.replace("probably ", "")
-    raise NonFiniteError(f"The {what} hold NaN or infinity: {cause}. Nothing was written.")
+        cause = _t(
+            "float16 overflowed (choose bfloat16 or float32), or the model's weights are damaged "
+            "(download the transformer and VAE again)"
+        )
+    raise NonFiniteError(template.format(cause=cause))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2138,6 +2138,10 @@ It will be written to:
         <translation>cuDNN 注意力需要 Ampere 或更新的 GPU（此 GPU 为 {arch}）</translation>
     </message>
     <message>
+        <source>The attention kernel &apos;{kernel}&apos; cannot run here: {reason}.</source>
+        <translation>注意力内核“{kernel}”无法在本机运行：{reason}。</translation>
+    </message>
+    <message>
         <source>Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.</source>
         <translation>请重新下载 ContentV-8B（包括其全部文件夹），或选择包含 model_index.json 的文件夹。</translation>
     </message>
@@ -2250,6 +2254,14 @@ It will be written to:
         <translation>需要 CUDA GPU（独立流预取）。</translation>
     </message>
     <message>
+        <source>The &apos;{mode}&apos; offload mode moves weights between system memory and a GPU, and this machine has no GPU.</source>
+        <translation>“{mode}”卸载模式会在系统内存和 GPU 之间移动权重，而本机没有 GPU。</translation>
+    </message>
+    <message>
+        <source>This GPU ({gpu}) does not support bfloat16.</source>
+        <translation>此 GPU（{gpu}）不支持 bfloat16。</translation>
+    </message>
+    <message>
         <source>Downloading is switched off: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set.</source>
         <translation>下载已关闭：设置了 HF_HUB_OFFLINE（或 TRANSFORMERS_OFFLINE）。</translation>
     </message>
@@ -2274,8 +2286,44 @@ It will be written to:
         <translation>再次运行下载；它会从中断处继续。</translation>
     </message>
     <message>
+        <source>Not enough disk space: the model needs {needed} GB more and {folder} has {free} GB free.</source>
+        <translation>磁盘空间不足：模型还需要 {needed} GB，而 {folder} 只有 {free} GB 可用。</translation>
+    </message>
+    <message>
+        <source>There is no model &apos;{repo}&apos; on the hub (or it needs a login).</source>
+        <translation>模型库中没有模型“{repo}”（或需要登录）。</translation>
+    </message>
+    <message>
+        <source>The hub could not be reached: {error}</source>
+        <translation>无法连接模型库：{error}</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged (its hash does not match) and was removed.</source>
+        <translation>{file} 下载后已损坏（哈希值不符），已删除。</translation>
+    </message>
+    <message>
+        <source>Downloading {file} failed: {error}</source>
+        <translation>下载 {file} 失败：{error}</translation>
+    </message>
+    <message>
         <source>Try, in this order: model CPU offload, VAE tiling, int8 or fp8 quantization, attention slicing, streamed or sequential offload; or a smaller size, fewer frames.</source>
         <translation>请依次尝试：模型 CPU 卸载、VAE 分块、int8 或 fp8 量化、注意力切片、流式或顺序卸载；或者减小尺寸、减少帧数。</translation>
+    </message>
+    <message>
+        <source>the model&apos;s weights are probably damaged (download the transformer and VAE again)</source>
+        <translation>模型权重可能已损坏（请重新下载 transformer 和 VAE）</translation>
+    </message>
+    <message>
+        <source>The decoded frames hold NaN or infinity: {cause}. Nothing was written.</source>
+        <translation>解码后的帧含有 NaN 或无穷大：{cause}。未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>The denoised latents hold NaN or infinity: {cause}. Nothing was written.</source>
+        <translation>去噪后的潜变量含有 NaN 或无穷大：{cause}。未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>float16 overflowed (choose bfloat16 or float32), or the model&apos;s weights are damaged (download the transformer and VAE again)</source>
+        <translation>float16 溢出（请选择 bfloat16 或 float32），或模型权重已损坏（请重新下载 transformer 和 VAE）</translation>
     </message>
     <message>
         <source>The GPU ran out of memory ({cause}).</source>
@@ -2292,6 +2340,30 @@ It will be written to:
     <message>
         <source>Choose another name.</source>
         <translation>请选择其他名称。</translation>
+    </message>
+    <message>
+        <source>The clip {path} does not exist.</source>
+        <translation>视频 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>{path} already exists and is not an empty folder; it will not be overwritten.</source>
+        <translation>{path} 已存在且不是空文件夹；不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>The folder {path} does not exist.</source>
+        <translation>文件夹 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>The folder {path} is not writable.</source>
+        <translation>文件夹 {path} 不可写。</translation>
+    </message>
+    <message>
+        <source>{path} could not be written: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>{path} already exists; it will not be overwritten.</source>
+        <translation>{path} 已存在；不会覆盖它。</translation>
     </message>
     <message>
         <source>The history database {path} was empty; a new history was started.</source>
@@ -2380,6 +2452,10 @@ It will be written to:
     <message>
         <source>Free some space.</source>
         <translation>请释放一些空间。</translation>
+    </message>
+    <message>
+        <source>The disk is full: the clip {name} could not be written; nothing was saved.</source>
+        <translation>磁盘已满：无法写入视频 {name}；未保存任何内容。</translation>
     </message>
 </context>
 <context>

@@ -395,6 +395,18 @@ def test_engine_messages_with_values_are_translated_by_their_template(language, 
         {"part": "transformer (3D MMDiT)"},
     )
     assert core_text("transformer (3D MMDiT) is missing") == "缺少 transformer (3D MMDiT)"
+    # A field that is itself a whole engine sentence is translated as well.
+    from core.devices import ResolvedDevice
+    from core.engine import _refuse_non_finite
+    from core.errors import NonFiniteError
+
+    with pytest.raises(NonFiniteError) as raised:
+        _refuse_non_finite(False, "decoded frames", ResolvedDevice(device="cuda", dtype_name="float16"))
+    assert raised.value.message.startswith("The decoded frames hold NaN or infinity: float16 overflowed")
+    assert core_text(raised.value.message) == (
+        "解码后的帧含有 NaN 或无穷大：float16 溢出（请选择 bfloat16 或 float32），"
+        "或模型权重已损坏（请重新下载 transformer 和 VAE）。未写入任何内容。"
+    )
     # A message no template fits, or whose template has no translation, is shown as it is.
     assert core_text(inspect_model_folder(tmp_path / "nothing-here").message()).endswith(
         "不是可用的 ContentV 模型文件夹：文件夹不存在。"
