@@ -2366,6 +2366,14 @@ It will be written to:
         <translation>{path} 已存在；不会覆盖它。</translation>
     </message>
     <message>
+        <source>The history database {path} cannot be opened: {error}</source>
+        <translation>无法打开历史数据库 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>The history database {path} was written by a newer ContentV Studio (schema {version}, this version reads up to {supported}).</source>
+        <translation>历史数据库 {path} 由更新版本的 ContentV Studio 写入（架构 {version}，本版本最多读取到 {supported}）。</translation>
+    </message>
+    <message>
         <source>The history database {path} was empty; a new history was started.</source>
         <translation>历史数据库 {path} 是空的；已开始新的历史记录。</translation>
     </message>
