@@ -30,6 +30,7 @@ from diffusers.models.attention_processor import Attention
 from torch import nn
 
 from core.errors import DeviceUnavailableError
+from core.i18n import _t
 
 DEFAULT_QUERY_CHUNK = 2048
 
@@ -76,32 +77,38 @@ def unavailable_reason(backend: str, env: AttentionEnvironment) -> str | None:
     if backend in ("sdpa", "math"):
         return None
     if env.device != "cuda":
-        return f"the '{backend}' attention kernel needs a CUDA GPU"
+        return _t("the '{kernel}' attention kernel needs a CUDA GPU").format(kernel=backend)
     half = env.dtype_name in HALF_DTYPES
     sm = env.capability
     if backend == "efficient":
-        return None if sm >= (5, 0) else "the memory-efficient kernel needs a GPU of compute capability 5.0 or newer"
+        return (
+            None if sm >= (5, 0) else _t("the memory-efficient kernel needs a GPU of compute capability 5.0 or newer")
+        )
     if backend == "flash":
         if sm < (8, 0):
-            return f"PyTorch's flash kernel needs an Ampere GPU or newer (this one is sm{sm[0]}{sm[1]})"
-        return None if half else "PyTorch's flash kernel needs bfloat16 or float16"
+            return _t("PyTorch's flash kernel needs an Ampere GPU or newer (this one is {arch})").format(
+                arch=f"sm{sm[0]}{sm[1]}"
+            )
+        return None if half else _t("PyTorch's flash kernel needs bfloat16 or float16")
     if backend == "cudnn":
         if sm < (8, 0):
-            return f"cuDNN attention needs an Ampere GPU or newer (this one is sm{sm[0]}{sm[1]})"
-        return None if half else "cuDNN attention needs bfloat16 or float16"
+            return _t("cuDNN attention needs an Ampere GPU or newer (this one is {arch})").format(
+                arch=f"sm{sm[0]}{sm[1]}"
+            )
+        return None if half else _t("cuDNN attention needs bfloat16 or float16")
     if backend == "flash-attn":
         if not (env.has_flash_attn or env.has_flash_attn_3):
-            return "the flash-attn package is not installed (pip install flash-attn)"
+            return _t("the flash-attn package is not installed (pip install flash-attn)")
         if sm < (8, 0):
-            return "flash-attn needs an Ampere GPU or newer"
-        return None if half else "flash-attn needs bfloat16 or float16"
+            return _t("flash-attn needs an Ampere GPU or newer")
+        return None if half else _t("flash-attn needs bfloat16 or float16")
     if backend == "sage":
         if not env.has_sage:
-            return "the sageattention package is not installed (pip install sageattention)"
+            return _t("the sageattention package is not installed (pip install sageattention)")
         if sm < (8, 0):
-            return "SageAttention needs an Ampere GPU or newer"
-        return None if half else "SageAttention needs bfloat16 or float16"
-    return f"'{backend}' is not an attention kernel this app knows"
+            return _t("SageAttention needs an Ampere GPU or newer")
+        return None if half else _t("SageAttention needs bfloat16 or float16")
+    return _t("'{kernel}' is not an attention kernel this app knows").format(kernel=backend)
 
 
 def choose_attention_backend(env: AttentionEnvironment) -> str:
@@ -126,7 +133,7 @@ def resolve_attention_backend(requested: str, env: AttentionEnvironment) -> str:
     reason = unavailable_reason(requested, env)
     if reason is not None:
         raise DeviceUnavailableError(
-            f"The attention kernel '{requested}' cannot run here: {reason}.",
+            _t("The attention kernel '{kernel}' cannot run here: {reason}.").format(kernel=requested, reason=reason),
             "Choose --attention auto to use the fastest one available.",
         )
     return requested

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelFolderError
+from core.i18n import _t
 from core.request import Quantization
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
@@ -66,9 +67,9 @@ class ModelFolderReport:
 
     def message(self) -> str:
         if self.ok:
-            return f"{self.path} is a complete ContentV model folder."
+            return _t("{path} is a complete ContentV model folder.").format(path=self.path)
         listed = "; ".join(self.problems)
-        return f"{self.path} is not a usable ContentV model folder: {listed}."
+        return _t("{path} is not a usable ContentV model folder: {problems}.").format(path=self.path, problems=listed)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -155,42 +156,45 @@ def inspect_model_folder(path: str | Path) -> ModelFolderReport:
     try:
         return _inspect(root)
     except OSError as exc:  # a folder that changes or turns unreadable while it is read
-        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
-        return ModelFolderReport(root, (f"{exc.filename or root} cannot be read ({reason})",))
+        reason = _t("permission denied") if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        problem = _t("{path} cannot be read ({reason})").format(path=exc.filename or root, reason=reason)
+        return ModelFolderReport(root, (problem,))
 
 
 def _inspect(root: Path) -> ModelFolderReport:
     if not root.exists():
-        return ModelFolderReport(root, ("the folder does not exist",))
+        return ModelFolderReport(root, (_t("the folder does not exist"),))
     if not root.is_dir():
-        return ModelFolderReport(root, ("it is a file, not a folder",))
+        return ModelFolderReport(root, (_t("it is a file, not a folder"),))
     if _unreadable(root):
-        return ModelFolderReport(root, ("the folder is unreadable (permission denied)",))
+        return ModelFolderReport(root, (_t("the folder is unreadable (permission denied)"),))
     problems: list[str] = []
     sizes: dict[str, int] = {}
     if (root / DOWNLOAD_MARKER).exists():
-        problems.append("a download into it has not finished (run it again to resume)")
+        problems.append(_t("a download into it has not finished (run it again to resume)"))
     if not (root / "model_index.json").is_file():
-        problems.append("model_index.json is missing")
+        problems.append(_t("model_index.json is missing"))
     elif _read_json(root / "model_index.json") is None:
-        problems.append("model_index.json is unreadable")
+        problems.append(_t("model_index.json is unreadable"))
 
     for name, (config_name, has_weights) in COMPONENTS.items():
         title = COMPONENT_TITLES[name]
         folder = root / name
         if _unreadable(folder):
-            problems.append(f"{title}'s folder is unreadable (permission denied)")
+            problems.append(_t("{part}'s folder is unreadable (permission denied)").format(part=title))
             continue
         if not folder.is_dir():
-            problems.append(f"{title} is missing")
+            problems.append(_t("{part} is missing").format(part=title))
             continue
         config = folder / config_name
         if _unreadable(config):
-            problems.append(f"{title}'s {config_name} is unreadable (permission denied)")
+            problems.append(
+                _t("{part}'s {file} is unreadable (permission denied)").format(part=title, file=config_name)
+            )
         elif not config.is_file():
-            problems.append(f"{title} has no {config_name}")
+            problems.append(_t("{part} has no {file}").format(part=title, file=config_name))
         elif _read_json(config) is None:
-            problems.append(f"{title}'s {config_name} is unreadable")
+            problems.append(_t("{part}'s {file} is unreadable").format(part=title, file=config_name))
         if has_weights:
             files, reason = _weights(folder)
             if reason:
@@ -202,14 +206,20 @@ def _inspect(root: Path) -> ModelFolderReport:
         title = COMPONENT_TITLES[name]
         folder = root / name
         if _unreadable(folder):
-            problems.append(f"{title}'s folder is unreadable (permission denied)")
+            problems.append(_t("{part}'s folder is unreadable (permission denied)").format(part=title))
             continue
         if not folder.is_dir():
-            problems.append(f"{title} is missing")
+            problems.append(_t("{part} is missing").format(part=title))
             continue
         for alternatives in groups:
             if not any((folder / a).is_file() for a in alternatives):
-                problems.append(f"{title} has no {' or '.join(alternatives)}")
+                if len(alternatives) == 2:
+                    first, second = alternatives
+                    problems.append(
+                        _t("{part} has no {first} or {second}").format(part=title, first=first, second=second)
+                    )
+                else:
+                    problems.append(_t("{part} has no {file}").format(part=title, file=" or ".join(alternatives)))
 
     return ModelFolderReport(root, tuple(problems), sizes)
 

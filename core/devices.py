@@ -69,8 +69,9 @@ def resolve_device(options: MemoryOptions, caps: Capabilities | None = None) -> 
 
     if options.placement is not Placement.GPU and device == "cpu":
         raise DeviceUnavailableError(
-            f"The '{options.placement.value}' offload mode moves weights between system memory and a GPU, "
-            "and this machine has no GPU.",
+            _t(
+                "The '{mode}' offload mode moves weights between system memory and a GPU, and this machine has no GPU."
+            ).format(mode=options.placement.value),
             "Use --offload none on the CPU.",
         )
     if options.placement is Placement.STREAMED and device != "cuda":
@@ -89,7 +90,7 @@ def resolve_device(options: MemoryOptions, caps: Capabilities | None = None) -> 
             dtype = "float32"
     if dtype == "bfloat16" and device == "cuda" and not caps.bf16:
         raise DeviceUnavailableError(
-            f"This GPU ({caps.cuda_name}) does not support bfloat16.", "Choose --dtype float16."
+            _t("This GPU ({gpu}) does not support bfloat16.").format(gpu=caps.cuda_name), "Choose --dtype float16."
         )
     return ResolvedDevice(device=device, dtype_name=dtype)
 

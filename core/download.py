@@ -26,6 +26,7 @@ from typing import Any
 
 from core.checkpoint import DOWNLOAD_MARKER, ModelFolderReport, inspect_model_folder
 from core.errors import FailureKind, JobCancelled, ModelFolderError, StudioError
+from core.i18n import _t
 
 DEFAULT_REPO = "ByteDance/ContentV-8B"  # the official weights (huggingface.co/ByteDance/ContentV-8B)
 DEFAULT_REVISION = "main"
@@ -134,9 +135,13 @@ def fetch_plan(
     except RevisionNotFoundError:
         raise DownloadTargetError(f"{repo} has no revision '{revision}'.") from None
     except RepositoryNotFoundError:
-        raise DownloadTargetError(f"There is no model '{repo}' on the hub (or it needs a login).") from None
+        raise DownloadTargetError(
+            _t("There is no model '{repo}' on the hub (or it needs a login).").format(repo=repo)
+        ) from None
     except (HfHubHTTPError, OSError) as exc:
-        raise DownloadError(f"The hub could not be reached: {exc}", "Check the connection and try again.") from exc
+        raise DownloadError(
+            _t("The hub could not be reached: {error}").format(error=exc), "Check the connection and try again."
+        ) from exc
     files = tuple(
         RemoteFile(
             path=e.path,
@@ -245,8 +250,11 @@ def download_model(
     space = check_space(plan, target)
     if not space.enough:
         raise NotEnoughSpaceError(
-            f"Not enough disk space: the model needs {space.needed_bytes / 1e9:.1f} GB more and "
-            f"{_existing_ancestor(target)} has {space.free_bytes / 1e9:.1f} GB free.",
+            _t("Not enough disk space: the model needs {needed} GB more and {folder} has {free} GB free.").format(
+                needed=f"{space.needed_bytes / 1e9:.1f}",
+                folder=_existing_ancestor(target),
+                free=f"{space.free_bytes / 1e9:.1f}",
+            ),
             "Free some space or choose a folder on another disk.",
         )
     stop = cancel or threading.Event()
@@ -304,12 +312,15 @@ def download_model(
             raise
         except Exception as exc:  # the hub's HTTP errors, a dropped connection after its retries, a full disk
             raise DownloadError(
-                f"Downloading {file.path} failed: {exc}", "Run the download again; it resumes where it stopped."
+                _t("Downloading {file} failed: {error}").format(file=file.path, error=exc),
+                "Run the download again; it resumes where it stopped.",
             ) from exc
         if not _verify(part, file):
             part.unlink()
             done -= file.size
-            raise DownloadError(f"{file.path} arrived damaged (its hash does not match) and was removed.")
+            raise DownloadError(
+                _t("{file} arrived damaged (its hash does not match) and was removed.").format(file=file.path)
+            )
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, final)
         state["files_done"] += 1

@@ -22,6 +22,7 @@ from core import __version__
 from core.checkpoint import check_model_folder, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
 from core.errors import NonFiniteError, OutOfMemoryError
+from core.i18n import _t
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -234,7 +235,9 @@ class Engine:
             peak = int(torch.cuda.max_memory_allocated()) if cuda else None
         except torch.OutOfMemoryError as exc:
             self._after_oom()
-            raise OutOfMemoryError(f"The GPU ran out of memory ({_first_line(exc)}).", OOM_ADVICE) from None
+            raise OutOfMemoryError(
+                _t("The GPU ran out of memory ({cause}).").format(cause=_first_line(exc)), OOM_ADVICE
+            ) from None
 
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0])
@@ -410,10 +413,18 @@ def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> Non
     """NaN or infinity would become a black clip: end the job instead, naming the likely cause."""
     if finite:
         return
-    cause = "the model's weights are probably damaged (download the transformer and VAE again)"
+    # Whole sentences with named fields (_t), so the window can translate them (core/i18n.py).
+    if what == "decoded frames":
+        template = _t("The decoded frames hold NaN or infinity: {cause}. Nothing was written.")
+    else:
+        template = _t("The denoised latents hold NaN or infinity: {cause}. Nothing was written.")
+    cause = _t("the model's weights are probably damaged (download the transformer and VAE again)")
     if resolved.dtype_name == "float16":
-        cause = "float16 overflowed (choose bfloat16 or float32), or " + cause.replace("probably ", "")
-    raise NonFiniteError(f"The {what} hold NaN or infinity: {cause}. Nothing was written.")
+        cause = _t(
+            "float16 overflowed (choose bfloat16 or float32), or the model's weights are damaged "
+            "(download the transformer and VAE again)"
+        )
+    raise NonFiniteError(template.format(cause=cause))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import FailureKind, JobCancelled, OutputError, StudioError
+from core.i18n import _t
 from core.video import FRAME_NAME, _ffmpeg, _unescape_ffmetadata, publish_file, read_mp4_comment, unique_temp_name
 
 PNG_SIDECAR_NAME = "parameters.json"
@@ -116,20 +117,24 @@ def check_export(request: ExportRequest) -> None:
     """Refuse a bad source or target before any decoding: ExportInputError (2) or ExportWriteError (5)."""
     src, out, fmt = request.source, request.output, request.format
     if not src.is_file():
-        raise ExportInputError(f"The clip {src} does not exist.")
+        raise ExportInputError(_t("The clip {path} does not exist.").format(path=src))
     if fmt is not ExportFormat.PNG and out.suffix.lower() != f".{fmt.value}":
         raise ExportInputError(f"A {fmt.value.upper()} export must end in .{fmt.value} (got '{out.name}').")
     if fmt is ExportFormat.PNG and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ExportInputError(f"{out} already exists and is not an empty folder; it will not be overwritten.")
+        raise ExportInputError(
+            _t("{path} already exists and is not an empty folder; it will not be overwritten.").format(path=out)
+        )
     if fmt is not ExportFormat.PNG:
         for path in (out, sidecar_path(out, fmt)):
             if path.exists():
-                raise ExportInputError(f"{path} already exists; it will not be overwritten.", "Choose another name.")
+                raise ExportInputError(
+                    _t("{path} already exists; it will not be overwritten.").format(path=path), "Choose another name."
+                )
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
-        raise ExportWriteError(f"The folder {parent} does not exist.")
+        raise ExportWriteError(_t("The folder {path} does not exist.").format(path=parent))
     if not os.access(parent, os.W_OK):
-        raise ExportWriteError(f"The folder {parent} is not writable.")
+        raise ExportWriteError(_t("The folder {path} is not writable.").format(path=parent))
 
 
 def read_source(source: Path) -> SourceClip:
@@ -192,7 +197,9 @@ def export_clip(
     try:
         return writers[request.format](request, clip, report, stop)
     except OSError as exc:
-        raise ExportWriteError(f"{request.output} could not be written: {exc}") from exc
+        raise ExportWriteError(
+            _t("{path} could not be written: {error}").format(path=request.output, error=exc)
+        ) from exc
 
 
 def _json(parameters: dict[str, Any]) -> str:

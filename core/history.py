@@ -25,6 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from core.i18n import _t
 from core.request import GenerationRequest, GenerationResult, MemoryOptions
 
 SCHEMA_VERSION = 2
@@ -252,7 +253,9 @@ class HistoryStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"The history database {self.path} cannot be opened: {exc}") from exc
+            raise HistoryError(
+                _t("The history database {path} cannot be opened: {error}").format(path=self.path, error=exc)
+            ) from exc
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
     @contextmanager
@@ -271,8 +274,10 @@ class HistoryStore:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(
-                    f"The history database {self.path} was written by a newer ContentV Studio "
-                    f"(schema {version}, this version reads up to {SCHEMA_VERSION})."
+                    _t(
+                        "The history database {path} was written by a newer ContentV Studio "
+                        "(schema {version}, this version reads up to {supported})."
+                    ).format(path=self.path, version=version, supported=SCHEMA_VERSION)
                 )
             for step in range(version, SCHEMA_VERSION):
                 _MIGRATIONS[step](db)

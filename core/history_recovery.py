@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.history import HistoryError, HistoryStore, JobStatus
+from core.i18n import _t
 from core.request import GenerationRequest, GenerationResult, StageTimings
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def open_history(path: str | Path, outputs: Path | None = None, now: float | Non
     fresh = not path.exists()
     if path.exists() and _size(path) == 0:
         fresh = True
-        notice = f"The history database {path} was empty; a new history was started."
+        notice = _t("The history database {path} was empty; a new history was started.").format(path=path)
     problem = database_problem(path)
     if problem is not None:
         try:
@@ -108,16 +109,18 @@ def open_history(path: str | Path, outputs: Path | None = None, now: float | Non
             store = HistoryStore(":memory:")
             return HistoryOpening(
                 store,
-                f"The history database {path} cannot be used ({problem}) and could not be moved aside; "
-                "this session's history will not be saved.",
+                _t(
+                    "The history database {path} cannot be used ({problem}) and could not be moved aside; "
+                    "this session's history will not be saved."
+                ).format(path=path, problem=problem),
                 persistent=False,
                 started_fresh=True,
             )
         fresh = True
-        notice = (
-            f"The history database could not be used ({problem}). It was kept as {moved_to.name} and a new "
+        notice = _t(
+            "The history database could not be used ({problem}). It was kept as {name} and a new "
             "history was started; clips in the outputs folder are listed again."
-        )
+        ).format(problem=problem, name=moved_to.name)
         logger.warning("History database %s moved aside to %s: %s", path, moved_to, problem)
     try:
         store = HistoryStore(path)
@@ -128,7 +131,9 @@ def open_history(path: str | Path, outputs: Path | None = None, now: float | Non
         moved_to = move_aside(path, now)
         store = HistoryStore(path)
         fresh = True
-        notice = f"The history database could not be used ({exc}). It was kept as {moved_to.name}."
+        notice = _t("The history database could not be used ({problem}). It was kept as {name}.").format(
+            problem=exc, name=moved_to.name
+        )
     opening = HistoryOpening(store, notice, moved_to, fresh)
     if outputs is not None:
         reconcile_outputs(store, outputs, add_unknown=fresh)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidRequestError
+from core.i18n import _t
 
 # The official demo's negative prompt (bytedance/ContentV demo.py).
 OFFICIAL_NEGATIVE_PROMPT = (
@@ -207,32 +208,53 @@ class GenerationRequest:
         """Every reason this request cannot run, in plain words (empty when it is fine)."""
         found: list[str] = []
         if not self.prompt or not self.prompt.strip():
-            found.append("The prompt is empty: describe the video you want.")
-        for name, value in (("width", self.width), ("height", self.height)):
+            found.append(_t("The prompt is empty: describe the video you want."))
+        # Templates with named fields (_t), so the window can translate them filled in (core/i18n.py).
+        for name, value in ((_t("width"), self.width), (_t("height"), self.height)):
             if not _is_whole(value) or value <= 0:
-                found.append(f"The {name} must be a positive whole number of pixels (got {value}).")
+                found.append(
+                    _t("The {name} must be a positive whole number of pixels (got {value}).").format(
+                        name=name, value=value
+                    )
+                )
             elif value % SIZE_MULTIPLE:
-                found.append(f"The {name} must be a multiple of {SIZE_MULTIPLE} (got {value}; try {snap_size(value)}).")
+                found.append(
+                    _t("The {name} must be a multiple of {multiple} (got {value}; try {snapped}).").format(
+                        name=name, multiple=SIZE_MULTIPLE, value=value, snapped=snap_size(value)
+                    )
+                )
             elif value > MAX_SIDE:
-                found.append(f"The {name} is at most {MAX_SIDE} pixels (got {value}).")
+                found.append(
+                    _t("The {name} is at most {limit} pixels (got {value}).").format(
+                        name=name, limit=MAX_SIDE, value=value
+                    )
+                )
         if not _is_whole(self.num_frames) or self.num_frames < 1:
-            found.append(f"The number of frames must be at least 1 (got {self.num_frames}).")
+            found.append(_t("The number of frames must be at least 1 (got {value}).").format(value=self.num_frames))
         elif self.num_frames > MAX_FRAMES:
-            found.append(f"The number of frames is at most {MAX_FRAMES} (got {self.num_frames}).")
+            found.append(
+                _t("The number of frames is at most {limit} (got {value}).").format(
+                    limit=MAX_FRAMES, value=self.num_frames
+                )
+            )
         if not _is_whole(self.fps) or not 1 <= self.fps <= 240:
-            found.append(f"The frame rate must be between 1 and 240 fps (got {self.fps}).")
+            found.append(_t("The frame rate must be between 1 and 240 fps (got {value}).").format(value=self.fps))
         if not _is_whole(self.steps) or self.steps < 1:
-            found.append(f"The number of steps must be at least 1 (got {self.steps}).")
+            found.append(_t("The number of steps must be at least 1 (got {value}).").format(value=self.steps))
         elif self.steps > 1000:
-            found.append(f"The number of steps is at most 1000 (got {self.steps}).")
+            found.append(_t("The number of steps is at most 1000 (got {value}).").format(value=self.steps))
         if not _is_number(self.guidance) or not math.isfinite(self.guidance):
-            found.append(f"The guidance scale must be a finite number (got {self.guidance}).")
+            found.append(_t("The guidance scale must be a finite number (got {value}).").format(value=self.guidance))
         elif self.guidance < 0:
-            found.append(f"The guidance scale cannot be negative (got {self.guidance}).")
+            found.append(_t("The guidance scale cannot be negative (got {value}).").format(value=self.guidance))
         if self.seed is not None and (not _is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED):
-            found.append(f"The seed must be a whole number from 0 to {MAX_SEED} (got {self.seed}).")
+            found.append(
+                _t("The seed must be a whole number from 0 to {limit} (got {value}).").format(
+                    limit=MAX_SEED, value=self.seed
+                )
+            )
         if not _is_whole(self.max_sequence_length) or not 1 <= self.max_sequence_length <= 512:
-            found.append("The T5 sequence length must be between 1 and 512 tokens.")
+            found.append(_t("The T5 sequence length must be between 1 and 512 tokens."))
         found.extend(self.speed.problems())
         return found
 
@@ -252,10 +274,10 @@ class GenerationRequest:
         snapped = self.effective_frames
         if snapped == self.num_frames:
             return ""
-        return (
-            f"{self.num_frames} frames is not of the form 4k+1 that the video VAE needs; "
-            f"generating {snapped} frames instead, as the official pipeline does."
-        )
+        return _t(
+            "{frames} frames is not of the form 4k+1 that the video VAE needs; "
+            "generating {snapped} frames instead, as the official pipeline does."
+        ).format(frames=self.num_frames, snapped=snapped)
 
     @property
     def latent_shape(self) -> tuple[int, int, int, int, int]:

@@ -38,6 +38,7 @@ from typing import IO, Any
 import numpy as np
 
 from core.errors import OutputError, OutputNameTakenError, OutputTakenError
+from core.i18n import _t
 
 FRAME_NAME = "frame_{:05d}.png"
 RESERVATION_SUFFIX = ".reserved"
@@ -367,7 +368,10 @@ def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> Non
         low = message.lower()
         if "no space" in low or "disk quota" in low:
             raise OutputError(
-                f"The disk is full: the clip {target.name} could not be written; nothing was saved.", "Free some space."
+                _t("The disk is full: the clip {name} could not be written; nothing was saved.").format(
+                    name=target.name
+                ),
+                "Free some space.",
             )
         last = message.splitlines()[-1] if message else f"exit status {code}"
         raise OutputError(f"The video encoder failed ({last}); nothing was saved.")

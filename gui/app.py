@@ -21,10 +21,11 @@ from PySide6.QtCore import QCoreApplication, QLockFile, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from core import __version__
+from core.errors import StudioError
 from core.history import HistoryError
 from core.history_recovery import open_history
 from core.state_dirs import set_state_root
-from gui.i18n import SUPPORTED_LANGUAGES, choose_language, install_language
+from gui.i18n import SUPPORTED_LANGUAGES, choose_language, core_text, error_text, install_language
 from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
@@ -152,7 +153,7 @@ def create_window(
         # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
         logger.warning("%s", opening.notice)
         earlier = window.statusBar().currentMessage()  # e.g. the note about interrupted jobs
-        window.statusBar().showMessage(f"{opening.notice} {earlier}".strip())
+        window.statusBar().showMessage(f"{core_text(opening.notice)} {earlier}".strip())
     logger.info("Log file: %s", log_file)
     return window
 
@@ -282,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = QCoreApplication.translate("main", "{app} cannot start.").format(app=APP_NAME)
         print(f"{APP_NAME} cannot start: {exc}", file=sys.stderr, flush=True)
         if not args.smoke:  # --smoke never waits on a dialog
-            QMessageBox.critical(None, APP_NAME, f"{message}\n\n{exc}")
+            detail = error_text(exc) if isinstance(exc, StudioError) else str(exc)
+            QMessageBox.critical(None, APP_NAME, f"{message}\n\n{detail}")
         return 1
     _exit_on_terminate(app)
     window.show()

@@ -37,6 +37,7 @@ from core.download import (
     fetch_plan,
 )
 from core.errors import JobCancelled, StudioError
+from gui.i18n import error_text
 from gui.model_picker import format_bytes
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class DownloadDialog(QDialog):
             try:
                 self._relay.planned.emit(fetch_plan(repo, revision, endpoint=self._endpoint), None)
             except StudioError as exc:
-                self._relay.planned.emit(None, str(exc))
+                self._relay.planned.emit(None, error_text(exc))
             except Exception as exc:
                 logger.exception("Listing %s failed", repo)
                 self._relay.planned.emit(None, f"{type(exc).__name__}: {exc}")
@@ -196,7 +197,7 @@ class DownloadDialog(QDialog):
             check_target(folder)
             space = check_space(plan, folder)
         except StudioError as exc:
-            self.size_label.setText(f"{text}. {exc}")
+            self.size_label.setText(f"{text}. {error_text(exc)}")
             self._update_buttons()
             return
         except OSError as exc:
@@ -256,7 +257,7 @@ class DownloadDialog(QDialog):
         except JobCancelled:
             self._relay.failed.emit("", True)
         except StudioError as exc:
-            self._relay.failed.emit(str(exc), False)
+            self._relay.failed.emit(error_text(exc), False)
         except Exception as exc:
             logger.exception("Download failed")
             self._relay.failed.emit(f"{type(exc).__name__}: {exc}", False)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import JobCancelled, StudioError
 from core.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
+from gui.i18n import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ class ExportDialog(QDialog):
         except JobCancelled:
             self._relay.failed.emit("", True)
         except StudioError as exc:
-            self._relay.failed.emit(str(exc), False)
+            self._relay.failed.emit(error_text(exc), False)
         except Exception as exc:  # a bug: say so rather than leave the dialog spinning
             logger.exception("Export failed")
             self._relay.failed.emit(f"{type(exc).__name__}: {exc}", False)

@@ -11,6 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
+    QDateTime,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -37,6 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.history import HistoryStore, JobRecord, JobStatus
+from core.request import Placement
+from gui.i18n import QT_TRANSLATE_NOOP
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
@@ -66,15 +71,55 @@ def matches_search(prompt: str, query: str) -> bool:
     return all(_word_pattern(word).search(prompt) for word in query.split())
 
 
+# The statuses in words, translated where shown (status_text).
+STATUS_TEXT = {
+    JobStatus.QUEUED: QT_TRANSLATE_NOOP("HistoryPanel", "queued"),
+    JobStatus.RUNNING: QT_TRANSLATE_NOOP("HistoryPanel", "running"),
+    JobStatus.DONE: QT_TRANSLATE_NOOP("HistoryPanel", "done"),
+    JobStatus.FAILED: QT_TRANSLATE_NOOP("HistoryPanel", "failed"),
+    JobStatus.CANCELLED: QT_TRANSLATE_NOOP("HistoryPanel", "cancelled"),
+    JobStatus.INTERRUPTED: QT_TRANSLATE_NOOP("HistoryPanel", "interrupted"),
+}
+
+
+# Option values as the history's details show them ("auto", "none" …), translated where shown (option_text).
+PLACEMENT_TEXT = {
+    Placement.GPU: QT_TRANSLATE_NOOP("HistoryPanel", "all on GPU"),
+    Placement.MODEL: QT_TRANSLATE_NOOP("HistoryPanel", "model CPU offload"),
+    Placement.SEQUENTIAL: QT_TRANSLATE_NOOP("HistoryPanel", "sequential CPU offload"),
+    Placement.STREAMED: QT_TRANSLATE_NOOP("HistoryPanel", "streamed offload"),
+}
+OPTION_TEXT = {
+    "auto": QT_TRANSLATE_NOOP("HistoryPanel", "auto"),
+    "none": QT_TRANSLATE_NOOP("HistoryPanel", "none"),
+    "off": QT_TRANSLATE_NOOP("HistoryPanel", "off"),
+    "fast": QT_TRANSLATE_NOOP("HistoryPanel", "fast"),
+    "faster": QT_TRANSLATE_NOOP("HistoryPanel", "faster"),
+    "sequential": QT_TRANSLATE_NOOP("HistoryPanel", "sequential"),
+    "batched": QT_TRANSLATE_NOOP("HistoryPanel", "batched"),
+}
+
+
+def status_text(status: JobStatus) -> str:
+    return QCoreApplication.translate("HistoryPanel", STATUS_TEXT.get(status, status.value))
+
+
+def option_text(value: str) -> str:
+    """An option's value in words; names (cuda, bfloat16, int8, sdpa …) stay as they are."""
+    return QCoreApplication.translate("HistoryPanel", OPTION_TEXT[value]) if value in OPTION_TEXT else value
+
+
 def describe(record: JobRecord) -> str:
     """One meta line: size, frames, steps, seed, time taken, when."""
     parts = [
         f"{record.width}×{record.height}",
-        f"{record.frames_generated or record.num_frames} f",
-        f"{record.steps} steps",
+        QCoreApplication.translate("HistoryPanel", "{frames} f").format(
+            frames=record.frames_generated or record.num_frames
+        ),
+        QCoreApplication.translate("HistoryPanel", "{steps} steps").format(steps=record.steps),
     ]
     if record.seed is not None:
-        parts.append(f"seed {record.seed}")
+        parts.append(QCoreApplication.translate("HistoryPanel", "seed {seed}").format(seed=record.seed))
     if record.total_s:
         parts.append(f"{record.total_s:.0f} s" if record.total_s >= 10 else f"{record.total_s:.1f} s")
     return " · ".join(parts)
@@ -85,9 +130,11 @@ def when(record: JobRecord, now: float | None = None) -> str:
     t = time.localtime(record.created_at)
     if time.localtime(now)[:3] == t[:3]:
         return time.strftime("%H:%M", t)
+    # Qt date formats in the interface language (strftime's month names follow the C locale: always English).
+    moment = QDateTime.fromSecsSinceEpoch(int(record.created_at))
     if time.localtime(now).tm_year == t.tm_year:
-        return time.strftime("%d %b %H:%M", t)
-    return time.strftime("%d %b %Y", t)
+        return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM HH:mm"))
+    return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM yyyy"))
 
 
 def tooltip(record: JobRecord) -> str:
@@ -95,17 +142,37 @@ def tooltip(record: JobRecord) -> str:
     lines = [
         record.prompt,
         "",
-        f"Status: {record.status.value}",
-        f"{record.width} × {record.height}, {record.frames_generated or record.num_frames} frames at {record.fps} fps",
-        f"{record.steps} steps, guidance {record.guidance:g}, seed {record.seed}",
-        f"Model: {record.model_dir}",
-        f"Device {m.device}, {m.dtype}; placement {m.placement.value}; 8-bit {m.quantization.value}",
+        QCoreApplication.translate("HistoryPanel", "Status: {status}").format(status=status_text(record.status)),
+        QCoreApplication.translate("HistoryPanel", "{width} × {height}, {frames} frames at {fps} fps").format(
+            width=record.width,
+            height=record.height,
+            frames=record.frames_generated or record.num_frames,
+            fps=record.fps,
+        ),
+        QCoreApplication.translate("HistoryPanel", "{steps} steps, guidance {guidance}, seed {seed}").format(
+            steps=record.steps, guidance=f"{record.guidance:g}", seed=record.seed
+        ),
+        QCoreApplication.translate("HistoryPanel", "Model: {folder}").format(folder=record.model_dir),
+        QCoreApplication.translate(
+            "HistoryPanel", "Device {device}, {dtype}; placement {placement}; 8-bit {quantization}"
+        ).format(
+            device=option_text(m.device),
+            dtype=option_text(m.dtype),
+            placement=QCoreApplication.translate("HistoryPanel", PLACEMENT_TEXT[m.placement]),
+            quantization=option_text(m.quantization.value),
+        ),
         speed_details(record),
     ]
     if record.total_s:
-        lines.append(f"Took {record.total_s:.1f} s")
+        lines.append(
+            QCoreApplication.translate("HistoryPanel", "Took {seconds} s").format(seconds=f"{record.total_s:.1f}")
+        )
     if record.peak_vram_bytes:
-        lines.append(f"Peak VRAM {record.peak_vram_bytes / 2**30:.2f} GB")
+        lines.append(
+            QCoreApplication.translate("HistoryPanel", "Peak VRAM {size} GB").format(
+                size=f"{record.peak_vram_bytes / 2**30:.2f}"
+            )
+        )
     if record.error_message:
         lines.append(f"\n{record.error_message}")
     return "\n".join(lines)
@@ -114,9 +181,15 @@ def tooltip(record: JobRecord) -> str:
 def speed_details(record: JobRecord) -> str:
     """The speed options asked for, and from the clip's sidecar what ran (the kernel, the cache method)."""
     speed = record.request.speed
-    line = (
-        f"Speed: step cache {speed.step_cache.value}, attention {speed.attention_backend}, "
-        f"guidance {speed.guidance_batching.value}, compile {'on' if speed.compile else 'off'}"
+    line = QCoreApplication.translate(
+        "HistoryPanel", "Speed: step cache {cache}, attention {attention}, guidance {guidance}, compile {compile}"
+    ).format(
+        cache=option_text(speed.step_cache.value),
+        attention=option_text(speed.attention_backend),
+        guidance=option_text(speed.guidance_batching.value),
+        compile=QCoreApplication.translate("HistoryPanel", "on")
+        if speed.compile
+        else QCoreApplication.translate("HistoryPanel", "off"),
     )
     ran: dict[str, Any] = {}
     if record.video is not None:
@@ -124,12 +197,24 @@ def speed_details(record: JobRecord) -> str:
             ran = json.loads(record.video.with_suffix(".json").read_text(encoding="utf-8")).get("speed") or {}
         except (OSError, ValueError, AttributeError):
             ran = {}  # no sidecar (turned off, or moved): the options asked for are all there is
-    used = [f"kernel {ran['attention_backend']}"] if ran.get("attention_backend") else []
+    used = (
+        [QCoreApplication.translate("HistoryPanel", "kernel {name}").format(name=ran["attention_backend"])]
+        if ran.get("attention_backend")
+        else []
+    )
     if ran.get("step_cache_method") not in (None, "none"):
-        used.append(f"cache {ran['step_cache_method']}")
+        used.append(
+            QCoreApplication.translate("HistoryPanel", "cache {method}").format(method=ran["step_cache_method"])
+        )
     if ran.get("compile_s") is not None:
-        used.append(f"compiled in {ran['compile_s']:.0f} s")
-    return line + (f" (ran: {', '.join(used)})" if used else "")
+        used.append(
+            QCoreApplication.translate("HistoryPanel", "compiled in {seconds} s").format(
+                seconds=f"{ran['compile_s']:.0f}"
+            )
+        )
+    if not used:
+        return line
+    return QCoreApplication.translate("HistoryPanel", "{speed} (ran: {what})").format(speed=line, what=", ".join(used))
 
 
 class HistoryModel(QAbstractListModel):
@@ -153,7 +238,7 @@ class HistoryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(record)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{record.status.value}: {record.prompt}"
+            return f"{status_text(record.status)}: {record.prompt}"
         if role == RecordRole:
             return record
         if role == ProgressRole:
@@ -266,10 +351,12 @@ class HistoryDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.drawEllipse(QRect(text_rect.left(), y + sfm.height() // 2 - 3, 7, 7))
         painter.setPen(muted)
-        status = record.status.value
+        status = status_text(record.status)
         progress = index.data(ProgressRole)
         if record.status is JobStatus.RUNNING and progress is not None:
-            status = f"running {progress * 100:.0f}%"
+            status = QCoreApplication.translate("HistoryPanel", "running {percent}%").format(
+                percent=f"{progress * 100:.0f}"
+            )
         meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
         meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
         painter.drawText(
@@ -317,7 +404,7 @@ class HistoryPanel(QWidget):
         self._store = store
         self._busy_ids: set[int] = set()
 
-        title = QLabel("History")
+        title = QLabel(self.tr("History"))
         title.setProperty("role", "heading")
         self.count_label = QLabel()
         self.count_label.setObjectName("historyCountLabel")
@@ -329,9 +416,9 @@ class HistoryPanel(QWidget):
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("historySearchEdit")
-        self.search_edit.setPlaceholderText("Search prompts…")
+        self.search_edit.setPlaceholderText(self.tr("Search prompts…"))
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setAccessibleName("Search the history")
+        self.search_edit.setAccessibleName(self.tr("Search the history"))
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(200)  # search once typing pauses, not on every key
@@ -341,7 +428,7 @@ class HistoryPanel(QWidget):
         self.model = HistoryModel(self)
         self.list_view = QListView()
         self.list_view.setObjectName("historyList")
-        self.list_view.setAccessibleName("Job history")
+        self.list_view.setAccessibleName(self.tr("Job history"))
         self.list_view.setModel(self.model)
         self.list_view.setItemDelegate(HistoryDelegate(self.list_view))
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -367,27 +454,31 @@ class HistoryPanel(QWidget):
         self.empty_label.setWordWrap(True)
 
         style = self.style()
-        self.load_button = self._button("loadButton", "Load", "Put this job's prompt and settings into the form.")
+        self.load_button = self._button(
+            "loadButton", self.tr("Load"), self.tr("Put this job's prompt and settings into the form.")
+        )
         self.rerun_button = self._button(
-            "rerunButton", "Re-run", "Run this job again with the same seed and settings: the same clip."
+            "rerunButton",
+            self.tr("Re-run"),
+            self.tr("Run this job again with the same seed and settings: the same clip."),
         )
         self.rerun_new_button = self._button(
-            "rerunNewSeedButton", "New seed", "Run this job again with a new random seed."
+            "rerunNewSeedButton", self.tr("New seed"), self.tr("Run this job again with a new random seed.")
         )
-        self.play_button = self._button("historyPlayButton", "", "Play this clip in the player.")
+        self.play_button = self._button("historyPlayButton", "", self.tr("Play this clip in the player."))
         self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.play_button.setAccessibleName("Play")
-        self.folder_button = self._button("historyFolderButton", "", "Show the clip in its folder.")
+        self.play_button.setAccessibleName(self.tr("Play"))
+        self.folder_button = self._button("historyFolderButton", "", self.tr("Show the clip in its folder."))
         self.folder_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
         self.export_button = self._button(
             "historyExportButton", "", self.tr("Export this clip as WebM, an animated GIF or PNG frames.")
         )
         self.export_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
         self.export_button.setAccessibleName(self.tr("Export…"))  # icon only: the row must stay narrow
-        self.delete_button = self._button("deleteButton", "", "Delete this entry and its video file.")
+        self.delete_button = self._button("deleteButton", "", self.tr("Delete this entry and its video file."))
         self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
-        self.delete_button.setAccessibleName("Delete")
-        self.folder_button.setAccessibleName("Show in folder")
+        self.delete_button.setAccessibleName(self.tr("Delete"))
+        self.folder_button.setAccessibleName(self.tr("Show in folder"))
 
         self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
         self.rerun_button.clicked.connect(lambda: self._emit_rerun(False))
@@ -437,9 +528,10 @@ class HistoryPanel(QWidget):
         self.model.set_records(records)
         total = self._store.count()
         if query.strip():
-            self.count_label.setText(f"{len(records)} of {total}")
+            self.count_label.setText(self.tr("{shown} of {total}").format(shown=len(records), total=total))
         else:
-            self.count_label.setText(f"{total} job{'s' if total != 1 else ''}" if total else "")
+            count = self.tr("1 job") if total == 1 else self.tr("{count} jobs").format(count=total)
+            self.count_label.setText(count if total else "")
         has_rows = bool(records)
         self.list_view.setVisible(has_rows)
         self.empty_label.setVisible(not has_rows)
@@ -531,7 +623,7 @@ class HistoryPanel(QWidget):
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
             menu.addAction(action)
-        copy = menu.addAction("Copy prompt")
+        copy = menu.addAction(self.tr("Copy prompt"))
         copy.triggered.connect(self._copy_prompt)
         menu.exec(self.list_view.viewport().mapToGlobal(pos))
         menu.deleteLater()

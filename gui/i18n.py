@@ -6,9 +6,12 @@ How strings are translated
   for tables built at import time, translated where they are shown. Values go in with `str.format` and named
   fields (`self.tr("{used} of {total} GB").format(…)`), so a translator can move them within the sentence.
 - Engine strings from core/ (which never imports Qt) are plain English. They are translated where they are shown,
-  by their English text, in the "core" context: `core_text(message)`. scripts/update_translations.py extracts them
-  from core/ (see core/i18n.py for which ones); a message without a translation, e.g. one built with an f-string,
-  is shown in English.
+  by their English text, in the "core" context: `core_text(message)` (`error_text(error)` for a StudioError's
+  message and advice). scripts/update_translations.py extracts them from core/ (see core/i18n.py for which ones).
+  A message filled in from a `_t("… {name} …")` template is recognised and translated by its template; one built
+  with an f-string, or without a translation, is shown in English.
+- tests/gui/test_i18n.py builds the whole window in Chinese and fails on any English word left in it, and on any
+  extracted string without a finished translation.
 - Sources: resources/translations/contentv_studio_<language>.ts (Qt Linguist XML), compiled to the .qm next to it
   by scripts/update_translations.py (pyside6-lupdate then pyside6-lrelease). The .qm files are committed, and a
   test checks that they match their .ts. English is the source language and needs no catalogue.
@@ -29,6 +32,9 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+
+from core.errors import StudioError
+from core.i18n import match_template
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +161,34 @@ def install_language(app: QCoreApplication, language: str) -> str:
 
 
 def core_text(text: str) -> str:
-    """An engine (core/) message in the interface language; the English text when it has no translation."""
-    return QCoreApplication.translate(CORE_CONTEXT, text) if text else text
+    """An engine (core/) message in the interface language; the English text when it has no translation.
+
+    A message filled in from a `_t("… {name} …")` template (core/i18n.py) is translated by its template, and the
+    same values are put into the translation."""
+    if not text or active_language() == SOURCE_LANGUAGE:
+        return text
+    translated = QCoreApplication.translate(CORE_CONTEXT, text)
+    if translated != text:
+        return translated
+    found = match_template(text)
+    if found is None:
+        return text
+    template, values = found
+    translated_template = QCoreApplication.translate(CORE_CONTEXT, template)
+    if translated_template == template:
+        return text
+    # A field that is itself an engine word ("width") is translated too; paths and numbers stay as they are.
+    values = {name: core_text(value) for name, value in values.items()}
+    try:
+        return translated_template.format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation with broken fields: English beats a crash
+        logger.warning("Translation of %r has fields that do not match; shown in English", template)
+        return text
+
+
+def error_text(error: StudioError) -> str:
+    """A project error's message and advice, translated, as one text (what `str(error)` is in English)."""
+    return " ".join(part for part in (core_text(error.message), core_text(error.advice)) if part)
 
 
 def _translate_into(language: str, context: str, text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QLockFile, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QCoreApplication, QLockFile, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,7 +41,7 @@ from gui.error_dialogs import ErrorDialog, confirm
 from gui.form_model import FormModel, bind_memory_panel, bind_speed_panel
 from gui.gc_guard import install_gui_gc, release_gui_gc
 from gui.history_panel import HistoryPanel
-from gui.i18n import LanguageMenu
+from gui.i18n import QT_TRANSLATE_NOOP, LanguageMenu, core_text
 from gui.memory_advice import lower_memory_options
 from gui.memory_panel import MemoryPanel
 from gui.model_picker import ModelPicker
@@ -64,12 +64,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Translated where shown (self.tr in MainWindow: same context).
 STAGE_TEXT = {
-    Stage.LOADING.value: "Loading the model…",
-    Stage.ENCODING.value: "Encoding the prompt…",
-    Stage.DENOISING.value: "Denoising…",
-    Stage.DECODING.value: "Decoding the video…",
-    Stage.SAVING.value: "Saving the clip…",
+    Stage.LOADING.value: QT_TRANSLATE_NOOP("MainWindow", "Loading the model…"),
+    Stage.ENCODING.value: QT_TRANSLATE_NOOP("MainWindow", "Encoding the prompt…"),
+    Stage.DENOISING.value: QT_TRANSLATE_NOOP("MainWindow", "Denoising…"),
+    Stage.DECODING.value: QT_TRANSLATE_NOOP("MainWindow", "Decoding the video…"),
+    Stage.SAVING.value: QT_TRANSLATE_NOOP("MainWindow", "Saving the clip…"),
 }
 EMPTY_PROMPT = "The prompt is empty"
 TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
@@ -102,13 +103,15 @@ def clip_info(request: GenerationRequest, frames: int | None = None, seconds: fl
     n = frames or request.effective_frames
     parts = [
         f"{request.width} × {request.height}",
-        f"{n} frames at {request.fps} fps ({n / request.fps:.1f} s)",
-        f"{request.steps} steps",
-        f"guidance {request.guidance:g}",
-        f"seed {request.seed}",
+        QCoreApplication.translate("clip_info", "{frames} frames at {fps} fps ({seconds} s)").format(
+            frames=n, fps=request.fps, seconds=f"{n / request.fps:.1f}"
+        ),
+        QCoreApplication.translate("clip_info", "{steps} steps").format(steps=request.steps),
+        QCoreApplication.translate("clip_info", "guidance {guidance}").format(guidance=f"{request.guidance:g}"),
+        QCoreApplication.translate("clip_info", "seed {seed}").format(seed=request.seed),
     ]
     if seconds:
-        parts.append(f"made in {seconds:.1f} s")
+        parts.append(QCoreApplication.translate("clip_info", "made in {seconds} s").format(seconds=f"{seconds:.1f}"))
     return "  ·  ".join(parts)
 
 
@@ -138,7 +141,7 @@ class MainWindow(QMainWindow):
         self._stopping = False
         self._shut_down = False
         self._current_job: int | None = None
-        self._stage_text = "Ready."
+        self._stage_text = self.tr("Ready.")
         self.error_dialog: ErrorDialog | None = None
         self.export_dialog: ExportDialog | None = None  # imported when first opened (it pulls in numpy)
         self.form = FormModel(parent=self)  # the form's state; the panels bind to it
@@ -169,7 +172,8 @@ class MainWindow(QMainWindow):
         self._update_memory_advice()
         if shared_data_dir:
             self.statusBar().showMessage(
-                "Another ContentV Studio window is using this data folder; both write to the same history.", 15000
+                self.tr("Another ContentV Studio window is using this data folder; both write to the same history."),
+                15000,
             )
         elif interrupted:
             self.statusBar().showMessage(
@@ -198,10 +202,10 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left_content)
         left_layout.setContentsMargins(10, 4, 10, 10)
         left_layout.setSpacing(4)
-        left_layout.addWidget(self._group("Model", self.model_picker))
-        left_layout.addWidget(self._group("&Prompt", self.prompt_editor), 1)
-        left_layout.addWidget(self._group("Video", self.parameter_form))
-        left_layout.addWidget(self._group("Memory and device", self.memory_panel))
+        left_layout.addWidget(self._group(self.tr("Model"), self.model_picker))
+        left_layout.addWidget(self._group(self.tr("&Prompt"), self.prompt_editor), 1)
+        left_layout.addWidget(self._group(self.tr("Video"), self.parameter_form))
+        left_layout.addWidget(self._group(self.tr("Memory and device"), self.memory_panel))
         left_layout.addWidget(self._group(self.tr("Speed"), self.speed_panel))
         left_layout.addStretch(0)
         scroll = QScrollArea()
@@ -217,11 +221,11 @@ class MainWindow(QMainWindow):
         self.problems_label.setObjectName("problemsLabel")
         self.problems_label.setWordWrap(True)
         self.problems_label.hide()
-        self.generate_button = QPushButton("Generate")
+        self.generate_button = QPushButton(self.tr("Generate"))
         self.generate_button.setObjectName("generateButton")
-        self.generate_button.setToolTip("Generate the clip (Ctrl+Enter).")
+        self.generate_button.setToolTip(self.tr("Generate the clip (Ctrl+Enter)."))
         self.generate_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip(self.tr("Stop the running job after the current step; nothing is written (Esc)."))
         self.cancel_button.setEnabled(False)
@@ -232,13 +236,13 @@ class MainWindow(QMainWindow):
         batch_row = QHBoxLayout()
         batch_row.addWidget(self.batch_controls)
         batch_row.addStretch(1)
-        self.stage_label = QLabel("Ready.")
+        self.stage_label = QLabel(self._stage_text)
         self.stage_label.setObjectName("stageLabel")
         self.stage_label.setProperty("role", "hint")
         self.stage_label.setWordWrap(True)
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
-        self.progress_bar.setAccessibleName("Job progress")
+        self.progress_bar.setAccessibleName(self.tr("Job progress"))
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("")
@@ -310,22 +314,22 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        choose = file_menu.addAction("Choose &model folder…", self.model_picker.browse)
+        file_menu = bar.addMenu(self.tr("&File"))
+        choose = file_menu.addAction(self.tr("Choose &model folder…"), self.model_picker.browse)
         choose.setShortcut(QKeySequence.StandardKey.Open)
-        file_menu.addAction("Make a &demo model…", self.model_picker.make_demo_model)
+        file_menu.addAction(self.tr("Make a &demo model…"), self.model_picker.make_demo_model)
         file_menu.addAction(self.tr("&Get ContentV-8B…"), self.model_picker.get_model)
         file_menu.addSeparator()
         self.export_action = file_menu.addAction(self.tr("&Export the clip…"), self._export_playing)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        file_menu.addAction("Open the &outputs folder", lambda: self._open_folder(self.paths.outputs))
-        file_menu.addAction("Open the data &folder", lambda: self._open_folder(self.paths.root))
+        file_menu.addAction(self.tr("Open the &outputs folder"), lambda: self._open_folder(self.paths.outputs))
+        file_menu.addAction(self.tr("Open the data &folder"), lambda: self._open_folder(self.paths.root))
         file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action = file_menu.addAction(self.tr("&Quit"), self.close)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
-        job_menu = bar.addMenu("&Job")
-        self.generate_action = QAction("&Generate", self)
+        job_menu = bar.addMenu(self.tr("&Job"))
+        self.generate_action = QAction(self.tr("&Generate"), self)
         self.generate_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.generate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.generate_action.triggered.connect(self.generate)
@@ -336,21 +340,21 @@ class MainWindow(QMainWindow):
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.cancel_action.setEnabled(False)
         job_menu.addSeparator()
-        rerun = job_menu.addAction("&Re-run the selected job", lambda: self._rerun_selected(False))
+        rerun = job_menu.addAction(self.tr("&Re-run the selected job"), lambda: self._rerun_selected(False))
         rerun.setShortcut(QKeySequence("Ctrl+R"))
-        job_menu.addAction("Re-run with a &new seed", lambda: self._rerun_selected(True))
-        job_menu.addAction("&Load the selected job into the form", self._load_selected)
+        job_menu.addAction(self.tr("Re-run with a &new seed"), lambda: self._rerun_selected(True))
+        job_menu.addAction(self.tr("&Load the selected job into the form"), self._load_selected)
 
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction("&Reset the layout", self._reset_layout)
-        find = view_menu.addAction("&Search the history", self._focus_search)
+        view_menu = bar.addMenu(self.tr("&View"))
+        view_menu.addAction(self.tr("&Reset the layout"), self._reset_layout)
+        find = view_menu.addAction(self.tr("&Search the history"), self._focus_search)
         find.setShortcut(QKeySequence.StandardKey.Find)
 
         bar.addMenu(LanguageMenu(self.settings.language, self._save_language, self))
 
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("Open the &log file", lambda: self._open_folder(self.paths.logs))
-        help_menu.addAction(f"&About {APP_NAME}", self._about)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.tr("Open the &log file"), lambda: self._open_folder(self.paths.logs))
+        help_menu.addAction(self.tr("&About {app}").format(app=APP_NAME), self._about)
 
     def _connect(self) -> None:
         c = self.controller
@@ -449,7 +453,7 @@ class MainWindow(QMainWindow):
         if self._start_engine:
             self.controller.start()
             if not self.statusBar().currentMessage():  # keep a start-up note (interrupted jobs) readable
-                self.statusBar().showMessage("Starting the engine…", 15000)
+                self.statusBar().showMessage(self.tr("Starting the engine…"), 15000)
 
     # ---- the form ---------------------------------------------------------------------------------------------
     def current_request(self, seed: int | None = None) -> GenerationRequest:
@@ -497,7 +501,7 @@ class MainWindow(QMainWindow):
         model_problem = self.model_problem()
         shown = [model_problem, *problems] if model_problem else problems
         if shown:
-            self.problems_label.setText("\n".join(f"• {p}" for p in shown))
+            self.problems_label.setText("\n".join(f"• {core_text(p)}" for p in shown))
         self.problems_label.setVisible(bool(shown))
         has_prompt = bool(self.prompt_editor.prompt())
         ok = not shown and has_prompt and not self._stopping
@@ -511,7 +515,9 @@ class MainWindow(QMainWindow):
             self.generate_button.setToolTip(self.tr("Fix the settings listed above first."))
         else:
             self.generate_button.setToolTip(
-                "Add this job to the queue (Ctrl+Enter)." if self.controller.busy else "Generate the clip (Ctrl+Enter)."
+                self.tr("Add this job to the queue (Ctrl+Enter).")
+                if self.controller.busy
+                else self.tr("Generate the clip (Ctrl+Enter).")
             )
 
     def generate(self) -> JobRecord | None:
@@ -553,13 +559,15 @@ class MainWindow(QMainWindow):
         logger.exception("Recording the job failed", exc_info=exc)
         self.show_error(
             "internal",
-            f"The job could not be recorded in the history ({exc}), so it was not started.",
-            f"Check that the data folder {self.paths.root} is writable and the disk has free space.",
+            self.tr("The job could not be recorded in the history ({error}), so it was not started.").format(error=exc),
+            self.tr("Check that the data folder {folder} is writable and the disk has free space.").format(
+                folder=self.paths.root
+            ),
         )
 
     def cancel_job(self) -> None:
         if self.controller.cancel_current():
-            self._set_stage("Cancelling after the current step…")
+            self._set_stage(self.tr("Cancelling after the current step…"))
             self.cancel_button.setEnabled(False)
 
     # ---- job signals ------------------------------------------------------------------------------------------
@@ -609,7 +617,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(window_title(0, self._current_prompt))
         self.vram_gauge.begin_job()
         self._set_busy_bar()
-        self._set_stage(STAGE_TEXT[Stage.LOADING.value])
+        self._set_stage(self.tr(STAGE_TEXT[Stage.LOADING.value]))
         self.cancel_button.setEnabled(True)
         self.cancel_action.setEnabled(True)
 
@@ -620,7 +628,7 @@ class MainWindow(QMainWindow):
     def _on_stage(self, job_id: int, stage: str) -> None:
         if job_id != self._current_job:
             return
-        self._set_stage(STAGE_TEXT.get(stage, stage))
+        self._set_stage(self.tr(STAGE_TEXT[stage]) if stage in STAGE_TEXT else stage)
         if stage in (Stage.LOADING.value, Stage.ENCODING.value):
             self._set_busy_bar()
         elif stage == Stage.DECODING.value:
@@ -737,13 +745,13 @@ class MainWindow(QMainWindow):
         self._update_speed_context()
         accelerator = getattr(caps, "accelerator", None)
         where = {"cuda": getattr(caps, "cuda_name", "CUDA GPU"), "mps": "Apple GPU"}.get(accelerator or "", "CPU")
-        self.statusBar().showMessage(f"Engine ready · {where}", 5000)
+        self.statusBar().showMessage(self.tr("Engine ready · {device}").format(device=where), 5000)
         if self.controller.busy and self._current_job is None:
-            self._set_stage("Starting…")
+            self._set_stage(self.tr("Starting…"))
         self._revalidate()
 
     def _on_engine_failed(self, kind: str, message: str, advice: str) -> None:
-        self.statusBar().showMessage("The engine could not start.")
+        self.statusBar().showMessage(self.tr("The engine could not start."))
         self.show_error(kind, message, advice)
 
     # ---- errors -----------------------------------------------------------------------------------------------
@@ -759,21 +767,26 @@ class MainWindow(QMainWindow):
             suggestion = lower_memory_options(base, self.memory_panel.unavailable)
             if suggestion is not None:
                 lower, changes = suggestion
-                details = "Next settings to try: " + ", ".join(changes) + "."
-                fix_text = "Use lower-memory settings"
+                listed = self.tr(", ").join(changes)
+                details = self.tr("Next settings to try: {changes}.").format(changes=listed)
+                fix_text = self.tr("Use lower-memory settings")
 
                 def apply_lower() -> None:
                     self.memory_panel.set_options(lower)
-                    self.statusBar().showMessage("Lower-memory settings applied: " + ", ".join(changes) + ".", 8000)
+                    self.statusBar().showMessage(
+                        self.tr("Lower-memory settings applied: {changes}.").format(changes=listed), 8000
+                    )
 
                 fix = apply_lower
             else:
-                details = "These are already the lowest-memory settings: choose a smaller size or fewer frames."
+                details = self.tr(
+                    "These are already the lowest-memory settings: choose a smaller size or fewer frames."
+                )
         elif kind == "model-folder":
-            fix_text = "Choose another folder…"
+            fix_text = self.tr("Choose another folder…")
             fix = self.model_picker.browse
         elif kind == "device":
-            fix_text = "Choose automatically"
+            fix_text = self.tr("Choose automatically")
 
             def choose_automatically() -> None:
                 options = self.memory_panel.options()
@@ -804,7 +817,9 @@ class MainWindow(QMainWindow):
         self.form.apply_request(record.request, lock_seed=True)
         if record.model_dir and record.model_dir != self.model_picker.path():
             self.model_picker.set_path(record.model_dir)
-        self.statusBar().showMessage("Loaded the job into the form (seed locked: Generate makes the same clip).", 6000)
+        self.statusBar().showMessage(
+            self.tr("Loaded the job into the form (seed locked: Generate makes the same clip)."), 6000
+        )
 
     def rerun_record(self, record: JobRecord, new_seed: bool = False) -> JobRecord | None:
         try:
@@ -819,19 +834,25 @@ class MainWindow(QMainWindow):
     def play_record(self, record: JobRecord) -> None:
         video = record.video
         if record.status is not JobStatus.DONE or video is None or not video.is_file():
-            self.statusBar().showMessage("This job has no clip to play.", 5000)
+            self.statusBar().showMessage(self.tr("This job has no clip to play."), 5000)
             return
         self.player.load(video, clip_info(record.request, record.frames_generated, record.total_s))
 
     def delete_record(self, record: JobRecord) -> bool:
         if record.status is JobStatus.RUNNING:
-            self.statusBar().showMessage("Cancel the running job before deleting it.", 5000)
+            self.statusBar().showMessage(self.tr("Cancel the running job before deleting it."), 5000)
             return False
         video = record.video
         has_file = video is not None and video.is_file()
-        question = "Delete this job from the history" + (" and its video file?" if has_file else "?")
-        detail = f"{video}\n\nThe file is deleted, not moved to the trash." if has_file else ""
-        if not confirm(self, "Delete job", question, detail, "Delete"):
+        question = (
+            self.tr("Delete this job from the history and its video file?")
+            if has_file
+            else self.tr("Delete this job from the history?")
+        )
+        detail = (
+            self.tr("{file}\n\nThe file is deleted, not moved to the trash.").format(file=video) if has_file else ""
+        )
+        if not confirm(self, self.tr("Delete job"), question, detail, self.tr("Delete")):
             return False
         if record.status is JobStatus.QUEUED:
             self.controller.cancel(record.id)
@@ -845,7 +866,7 @@ class MainWindow(QMainWindow):
                 except OSError as exc:
                     logger.warning("Could not delete %s: %s", path, exc)
         self.history_panel.refresh()
-        self.statusBar().showMessage("Deleted.", 3000)
+        self.statusBar().showMessage(self.tr("Deleted."), 3000)
         return True
 
     def _rerun_selected(self, new_seed: bool) -> None:
@@ -861,9 +882,9 @@ class MainWindow(QMainWindow):
     # ---- misc -------------------------------------------------------------------------------------------------
     def _on_demo_finished(self, path: str, error: str) -> None:
         if error:
-            self.show_error("output", error, "Choose another folder for the demo model.")
+            self.show_error("output", error, self.tr("Choose another folder for the demo model."))
         else:
-            self.statusBar().showMessage(f"Demo model ready: {path}", 8000)
+            self.statusBar().showMessage(self.tr("Demo model ready: {path}").format(path=path), 8000)
 
     def export_clip(self, path: str) -> ExportDialog:
         """Open the export dialog for a clip (one at a time; a new clip replaces an idle dialog's)."""
@@ -894,7 +915,7 @@ class MainWindow(QMainWindow):
             path.mkdir(parents=True, exist_ok=True)  # outputs/ or logs/ before the first job
         ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))) if path.is_dir() else open_in_folder(path)
         if not ok:
-            self.statusBar().showMessage(f"Could not open the folder of {path}.", 5000)
+            self.statusBar().showMessage(self.tr("Could not open the folder of {path}.").format(path=path), 5000)
 
     def _focus_search(self) -> None:
         self.history_panel.search_edit.setFocus()
@@ -907,10 +928,10 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         QMessageBox.about(
             self,
-            f"About {APP_NAME}",
+            self.tr("About {app}").format(app=APP_NAME),
             f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Text to video with ByteDance's ContentV-8B on your own GPU.</p>"
-            f"<p>Data folder: <code>{self.paths.root}</code></p>",
+            + self.tr("<p>Text to video with ByteDance's ContentV-8B on your own GPU.</p>")
+            + self.tr("<p>Data folder: <code>{folder}</code></p>").format(folder=self.paths.root),
         )
 
     # ---- settings and closing ---------------------------------------------------------------------------------

@@ -10,15 +10,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication
+
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, Recommendation, estimate, options_from_memory, recommend
 from core.request import GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
+from gui.i18n import QT_TRANSLATE_NOOP
 from gui.system_monitor import GpuSample, SystemSample
 
+# Translated where they are put into words (describe_changes).
 PLACEMENT_NAMES = {
-    Placement.GPU: "all on GPU",
-    Placement.MODEL: "model CPU offload",
-    Placement.SEQUENTIAL: "sequential CPU offload",
-    Placement.STREAMED: "streamed offload",
+    Placement.GPU: QT_TRANSLATE_NOOP("memory_advice", "all on GPU"),
+    Placement.MODEL: QT_TRANSLATE_NOOP("memory_advice", "model CPU offload"),
+    Placement.SEQUENTIAL: QT_TRANSLATE_NOOP("memory_advice", "sequential CPU offload"),
+    Placement.STREAMED: QT_TRANSLATE_NOOP("memory_advice", "streamed offload"),
 }
 
 
@@ -62,17 +66,21 @@ def lower_memory_options(
 def describe_changes(old: MemoryOptions, new: MemoryOptions) -> list[str]:
     changes: list[str] = []
     if new.placement is not old.placement:
-        changes.append(PLACEMENT_NAMES[new.placement])
+        changes.append(QCoreApplication.translate("memory_advice", PLACEMENT_NAMES[new.placement]))
     if new.vae_tiling and not old.vae_tiling:
-        changes.append("VAE tiling")
+        changes.append(QCoreApplication.translate("memory_advice", "VAE tiling"))
     if new.vae_slicing and not old.vae_slicing:
-        changes.append("VAE slicing")
+        changes.append(QCoreApplication.translate("memory_advice", "VAE slicing"))
     if new.quantization is not old.quantization:
-        changes.append(f"{new.quantization.value} weights")
+        changes.append(
+            QCoreApplication.translate("memory_advice", "{quantization} weights").format(
+                quantization=new.quantization.value
+            )
+        )
     if new.attention_slicing and not old.attention_slicing:
-        changes.append("attention slicing")
+        changes.append(QCoreApplication.translate("memory_advice", "attention slicing"))
     if new.text_encoders_off_gpu and not old.text_encoders_off_gpu:
-        changes.append("text encoders off the GPU after encoding")
+        changes.append(QCoreApplication.translate("memory_advice", "text encoders off the GPU after encoding"))
     return changes
 
 

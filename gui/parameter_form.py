@@ -136,7 +136,9 @@ class ParameterForm(QWidget):
         form.addRow("", self.size_note)
 
         # -- length
-        self.frames_spin = self._spin("framesSpin", 1, MAX_FRAMES, VAE_TEMPORAL_FACTOR, DEFAULT_FRAMES, " frames")
+        self.frames_spin = self._spin(
+            "framesSpin", 1, MAX_FRAMES, VAE_TEMPORAL_FACTOR, DEFAULT_FRAMES, self.tr(" frames")
+        )
         self.frames_spin.setAccessibleName(self.tr("Frames"))
         self.frames_spin.setToolTip(
             self.tr("Number of frames; the video VAE needs 4k + 1 (…, 97, 121, 125, …). Other counts are rounded down.")

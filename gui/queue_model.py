@@ -40,16 +40,13 @@ class QueueEntry:
         return frames * height * width
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("QueueModel", text)
-
-
 def describe(entry: QueueEntry) -> str:
     r = entry.request
     prompt = " ".join(r.prompt.split())
     if len(prompt) > 70:
         prompt = prompt[:69] + "…"
-    details = _tr("{w}×{h}, {frames} frames, {steps} steps, seed {seed}").format(
+    # A literal translate() call: lupdate extracts only those (a helper's argument is invisible to it).
+    details = QCoreApplication.translate("QueueModel", "{w}×{h}, {frames} frames, {steps} steps, seed {seed}").format(
         w=r.width, h=r.height, frames=r.effective_frames, steps=r.steps, seed=r.seed
     )
     return f"{prompt}\n{details}"

@@ -24,13 +24,13 @@ CONTEXT = "SpeedPanel"
 STEP_CACHE_TEXT: dict[StepCache, tuple[str, str]] = {
     # level: (label, tooltip on what it does and its quality cost); translated where shown (_label)
     StepCache.OFF: (
-        QT_TRANSLATE_NOOP(CONTEXT, "Off"),
-        QT_TRANSLATE_NOOP(CONTEXT, "Every step computes every block: the official result, the slowest."),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Off"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Every step computes every block: the official result, the slowest."),
     ),
     StepCache.FAST: (
-        QT_TRANSLATE_NOOP(CONTEXT, "Fast"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Fast"),
         QT_TRANSLATE_NOOP(
-            CONTEXT,
+            "SpeedPanel",
             "Reuses the transformer's work between steps where it barely changes. With this model's MagCache "
             "calibration it skips about a third of the transformer calls; without one, the First-Block cache "
             "skips only steps whose first block changed by less than 5 % (conservative, often none). "
@@ -38,9 +38,9 @@ STEP_CACHE_TEXT: dict[StepCache, tuple[str, str]] = {
         ),
     ),
     StepCache.FASTER: (
-        QT_TRANSLATE_NOOP(CONTEXT, "Faster"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Faster"),
         QT_TRANSLATE_NOOP(
-            CONTEXT,
+            "SpeedPanel",
             "Reuses more: with a MagCache calibration about half the transformer calls are skipped; without "
             "one, TaylorSeer predicts the attention of two steps in three after two warm-up steps. A visible "
             "quality cost is possible (softer detail, small drifts in motion); compare with Off on a short clip.",
@@ -49,38 +49,38 @@ STEP_CACHE_TEXT: dict[StepCache, tuple[str, str]] = {
 }
 
 KERNEL_LABELS: dict[str, str] = {
-    "auto": QT_TRANSLATE_NOOP(CONTEXT, "Auto"),
-    "sdpa": QT_TRANSLATE_NOOP(CONTEXT, "PyTorch's default"),
-    "math": QT_TRANSLATE_NOOP(CONTEXT, "PyTorch math (exact, slowest)"),
-    "efficient": QT_TRANSLATE_NOOP(CONTEXT, "Memory-efficient (PyTorch)"),
-    "flash": QT_TRANSLATE_NOOP(CONTEXT, "Flash (PyTorch, FlashAttention-2)"),
-    "cudnn": QT_TRANSLATE_NOOP(CONTEXT, "cuDNN fused attention"),
-    "flash-attn": QT_TRANSLATE_NOOP(CONTEXT, "flash-attn package (FA2 / FA3)"),
-    "sage": QT_TRANSLATE_NOOP(CONTEXT, "SageAttention (int8, approximate)"),
+    "auto": QT_TRANSLATE_NOOP("SpeedPanel", "Auto"),
+    "sdpa": QT_TRANSLATE_NOOP("SpeedPanel", "PyTorch's default"),
+    "math": QT_TRANSLATE_NOOP("SpeedPanel", "PyTorch math (exact, slowest)"),
+    "efficient": QT_TRANSLATE_NOOP("SpeedPanel", "Memory-efficient (PyTorch)"),
+    "flash": QT_TRANSLATE_NOOP("SpeedPanel", "Flash (PyTorch, FlashAttention-2)"),
+    "cudnn": QT_TRANSLATE_NOOP("SpeedPanel", "cuDNN fused attention"),
+    "flash-attn": QT_TRANSLATE_NOOP("SpeedPanel", "flash-attn package (FA2 / FA3)"),
+    "sage": QT_TRANSLATE_NOOP("SpeedPanel", "SageAttention (int8, approximate)"),
 }
 
 BATCHING_TEXT: dict[GuidanceBatching, tuple[str, str]] = {
     GuidanceBatching.SEQUENTIAL: (
-        QT_TRANSLATE_NOOP(CONTEXT, "One after the other"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "One after the other"),
         QT_TRANSLATE_NOOP(
-            CONTEXT,
+            "SpeedPanel",
             "The two guidance branches run one after the other: the official numbers bit for bit and half the "
             "activation memory. As fast as batching at ContentV-8B's size (measured on an H100).",
         ),
     ),
     GuidanceBatching.BATCHED: (
-        QT_TRANSLATE_NOOP(CONTEXT, "Batched"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Batched"),
         QT_TRANSLATE_NOOP(
-            CONTEXT,
+            "SpeedPanel",
             "Both guidance branches as one batch of two: may be faster for small clips, needs about twice the "
             "activation memory (about 2.5 GB more at 768 × 432 × 125), and in bf16 differs slightly from the "
             "official numbers.",
         ),
     ),
     GuidanceBatching.AUTO: (
-        QT_TRANSLATE_NOOP(CONTEXT, "Automatic"),
+        QT_TRANSLATE_NOOP("SpeedPanel", "Automatic"),
         QT_TRANSLATE_NOOP(
-            CONTEXT,
+            "SpeedPanel",
             "Measures both ways on the first job of a size and keeps the faster one for the next jobs of that "
             "size; the estimate assumes one after the other.",
         ),

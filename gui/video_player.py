@@ -99,7 +99,7 @@ class VideoPlayer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("videoPlayer")
-        self.setAccessibleName("Video player")
+        self.setAccessibleName(self.tr("Video player"))
         self._path: Path | None = None
         self._scrubbing = False
         self._was_playing = False
@@ -118,7 +118,9 @@ class VideoPlayer(QWidget):
         self.placeholder.setObjectName("videoPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        self.placeholder.setText("Your clip will play here.\n\nWrite a prompt and press Generate (Ctrl+Enter).")
+        self.placeholder.setText(
+            self.tr("Your clip will play here.\n\nWrite a prompt and press Generate (Ctrl+Enter).")
+        )
 
         self.stack = QStackedWidget()
         self.stack.setObjectName("videoStack")
@@ -395,7 +397,11 @@ class VideoPlayer(QWidget):
         if error == QMediaPlayer.Error.NoError:
             return
         logger.warning("Playback of %s failed: %s", self._path, message)
-        self.info_label.setText(f"This clip cannot be played here ({message}). Open its folder to play it elsewhere.")
+        self.info_label.setText(
+            self.tr("This clip cannot be played here ({message}). Open its folder to play it elsewhere.").format(
+                message=message
+            )
+        )
 
     def _export(self) -> None:
         if self._path is not None:

@@ -4,9 +4,10 @@
 
 1. pyside6-lupdate reads gui/*.py and main.py (self.tr, QCoreApplication.translate, QT_TRANSLATE_NOOP) plus the
    engine's user-facing strings from core/ (see core/i18n.py: literals passed to `_t(...)` and to error
-   constructors, and `*_ADVICE` constants), which this script lists in a temporary file as
-   `QCoreApplication.translate("core", "...")` calls. Existing translations are kept; strings no longer in the
-   code are dropped (-no-obsolete); no source locations are stored, so the .ts only changes when strings do.
+   constructors, and `*_ADVICE` constants; a `_t("… {name} …")` template is extracted as the template), which
+   this script lists in a temporary file as `QCoreApplication.translate("core", "...")` calls. Existing
+   translations are kept; strings no longer in the code are dropped (-no-obsolete); no source locations are
+   stored, so the .ts only changes when strings do.
 2. pyside6-lrelease compiles each .ts to the .qm beside it (the app loads the .qm; both are committed).
 
 Running it twice changes nothing the second time. `--check` exits 1 when a .ts or .qm would change (for CI).
@@ -153,7 +154,11 @@ def apply_translations(language: str, table: dict[str, dict[str, str]]) -> int:
     for context, source, translation in _messages(tree):
         text = table.get(context, {}).get(source, "")
         if text:
-            translation.text = text
+            forms = translation.findall("numerusform")
+            for form in forms:  # a %n message: Chinese has one plural form, so every form reads the same
+                form.text = text
+            if not forms:
+                translation.text = text
             translation.attrib.pop("type", None)
             applied += 1
     if applied:

@@ -2,6 +2,158 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>App</name>
+    <message>
+        <source>Starting {name}…</source>
+        <translation>正在启动 {name}…</translation>
+    </message>
+</context>
+<context>
+    <name>BatchControls</name>
+    <message>
+        <source>Jobs per prompt, with seeds seed, seed + 1, …</source>
+        <translation>每个提示词的任务数，种子依次为 种子、种子 + 1、…</translation>
+    </message>
+    <message>
+        <source>Seeds per prompt</source>
+        <translation>每个提示词的种子数</translation>
+    </message>
+    <message>
+        <source>One job per line</source>
+        <translation>每行一个任务</translation>
+    </message>
+    <message>
+        <source>Each non-empty line of the prompt becomes a job of its own.</source>
+        <translation>提示词中每个非空行各成为一个任务。</translation>
+    </message>
+</context>
+<context>
+    <name>CheckedSpin</name>
+    <message>
+        <source>{name}: {typed} is outside {allowed}; it was set to {result}.</source>
+        <translation>{name}：{typed} 超出范围 {allowed}，已设为 {result}。</translation>
+    </message>
+    <message>
+        <source>{name}: “{typed}” is not a number ({allowed}); it stays {result}.</source>
+        <translation>{name}：“{typed}”不是数字（{allowed}），保持为 {result}。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadDialog</name>
+    <message>
+        <source>Get ContentV-8B</source>
+        <translation>获取 ContentV-8B</translation>
+    </message>
+    <message>
+        <source>Downloads ByteDance&apos;s ContentV-8B (about 27 GB) from the Hugging Face Hub. A paused or broken download resumes where it stopped when you start it again with the same folder.</source>
+        <translation>从 Hugging Face Hub 下载字节跳动的 ContentV-8B（约 27 GB）。暂停或中断的下载，用同一文件夹再次开始时会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Revision:</source>
+        <translation>版本：</translation>
+    </message>
+    <message>
+        <source>Into folder:</source>
+        <translation>保存到文件夹：</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Asking the hub for the size of {0}…</source>
+        <translation>正在向模型库查询 {0} 的大小…</translation>
+    </message>
+    <message>
+        <source>The model&apos;s size could not be read: {0}</source>
+        <translation>无法读取模型大小：{0}</translation>
+    </message>
+    <message>
+        <source>{0} in {1} files</source>
+        <translation>{0}，共 {1} 个文件</translation>
+    </message>
+    <message>
+        <source> · {0} free on this disk</source>
+        <translation> · 此磁盘可用 {0}</translation>
+    </message>
+    <message>
+        <source> · an interrupted download is here and will be resumed ({0} still to fetch)</source>
+        <translation> · 此处有中断的下载，将继续下载（还需获取 {0}）</translation>
+    </message>
+    <message>
+        <source> — not enough space: {0} are needed.</source>
+        <translation> — 空间不足：需要 {0}。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Folder for ContentV-8B</source>
+        <translation>ContentV-8B 的文件夹</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>{0} of {1}</source>
+        <translation>{0} / {1}</translation>
+    </message>
+    <message>
+        <source>file {0} of {1}: {2}</source>
+        <translation>第 {0} 个文件，共 {1} 个：{2}</translation>
+    </message>
+    <message>
+        <source>{0}/s</source>
+        <translation>{0}/秒</translation>
+    </message>
+    <message>
+        <source>about {0} left</source>
+        <translation>约剩 {0}</translation>
+    </message>
+    <message>
+        <source>{0} h {1:02d} min</source>
+        <translation>{0} 小时 {1:02d} 分</translation>
+    </message>
+    <message>
+        <source>{0} min {1:02d} s</source>
+        <translation>{0} 分 {1:02d} 秒</translation>
+    </message>
+    <message>
+        <source>{0} s</source>
+        <translation>{0} 秒</translation>
+    </message>
+    <message>
+        <source>Downloaded and checked: {0}</source>
+        <translation>已下载并校验：{0}</translation>
+    </message>
+    <message>
+        <source>Paused. Press Resume to continue where it stopped.</source>
+        <translation>已暂停。按“继续”从中断处接着下载。</translation>
+    </message>
+    <message>
+        <source>The download stopped: {0}</source>
+        <translation>下载已停止：{0}</translation>
+    </message>
+</context>
+<context>
     <name>ErrorDialog</name>
     <message>
         <source>Out of memory</source>
@@ -18,6 +170,10 @@
     <message>
         <source>These settings cannot run</source>
         <translation>当前设置无法运行</translation>
+    </message>
+    <message>
+        <source>The model produced no usable picture</source>
+        <translation>模型没有生成可用的画面</translation>
     </message>
     <message>
         <source>The clip cannot be saved</source>
@@ -48,6 +204,10 @@
         <translation>部分设置超出了允许范围。</translation>
     </message>
     <message>
+        <source>The numbers went out of range (NaN or infinity) while the clip was made.</source>
+        <translation>生成视频时数值超出范围（NaN 或无穷大）。</translation>
+    </message>
+    <message>
         <source>The finished clip could not be written.</source>
         <translation>生成的视频无法写入。</translation>
     </message>
@@ -61,6 +221,101 @@
     </message>
 </context>
 <context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export the clip</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>WebM video (VP9)</source>
+        <translation>WebM 视频（VP9）</translation>
+    </message>
+    <message>
+        <source>Animated GIF</source>
+        <translation>GIF 动图</translation>
+    </message>
+    <message>
+        <source>PNG frames (a folder)</source>
+        <translation>PNG 帧序列（一个文件夹）</translation>
+    </message>
+    <message>
+        <source>One palette for the clip (no flicker)</source>
+        <translation>整段视频共用一个调色板（不闪烁）</translation>
+    </message>
+    <message>
+        <source>A palette per frame (truer colours, larger)</source>
+        <translation>每帧一个调色板（颜色更真实，文件更大）</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Clip:</source>
+        <translation>视频：</translation>
+    </message>
+    <message>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <source>GIF colours:</source>
+        <translation>GIF 颜色：</translation>
+    </message>
+    <message>
+        <source>Save as:</source>
+        <translation>另存为：</translation>
+    </message>
+    <message>
+        <source>Every frame is kept; the clip&apos;s parameters go with the export.</source>
+        <translation>保留每一帧；视频的参数随导出文件一起保存。</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Folder for the frames</source>
+        <translation>帧的文件夹</translation>
+    </message>
+    <message>
+        <source>{0} files (*.{1})</source>
+        <translation>{0} 文件 (*.{1})</translation>
+    </message>
+    <message>
+        <source>Export as</source>
+        <translation>导出为</translation>
+    </message>
+    <message>
+        <source>Reading the clip…</source>
+        <translation>正在读取视频…</translation>
+    </message>
+    <message>
+        <source>Writing frame {0} of {1}…</source>
+        <translation>正在写入第 {0} 帧，共 {1} 帧…</translation>
+    </message>
+    <message>
+        <source>Exported {0} frames to {1}; the parameters are in {2}.</source>
+        <translation>已将 {0} 帧导出到 {1}；参数保存在 {2}。</translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was written.</source>
+        <translation>导出已取消；未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>The export failed: {0}</source>
+        <translation>导出失败：{0}</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
     <name>GenerationWorker</name>
     <message>
         <source>The generation engine could not start.</source>
@@ -69,6 +324,253 @@
     <message>
         <source>The generation engine is not available (see the earlier error).</source>
         <translation>生成引擎不可用（见之前的错误）。</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>{frames} f</source>
+        <translation>{frames} 帧</translation>
+    </message>
+    <message>
+        <source>{steps} steps</source>
+        <translation>{steps} 步</translation>
+    </message>
+    <message>
+        <source>seed {seed}</source>
+        <translation>种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Status: {status}</source>
+        <translation>状态：{status}</translation>
+    </message>
+    <message>
+        <source>{width} × {height}, {frames} frames at {fps} fps</source>
+        <translation>{width} × {height}，{frames} 帧，{fps} fps</translation>
+    </message>
+    <message>
+        <source>{steps} steps, guidance {guidance}, seed {seed}</source>
+        <translation>{steps} 步，引导强度 {guidance}，种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Model: {folder}</source>
+        <translation>模型：{folder}</translation>
+    </message>
+    <message>
+        <source>Device {device}, {dtype}; placement {placement}; 8-bit {quantization}</source>
+        <translation>设备 {device}，{dtype}；放置方式 {placement}；8 位量化 {quantization}</translation>
+    </message>
+    <message>
+        <source>Took {seconds} s</source>
+        <translation>用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Peak VRAM {size} GB</source>
+        <translation>显存峰值 {size} GB</translation>
+    </message>
+    <message>
+        <source>Speed: step cache {cache}, attention {attention}, guidance {guidance}, compile {compile}</source>
+        <translation>速度：步骤缓存 {cache}，注意力 {attention}，引导 {guidance}，编译 {compile}</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <source>all on GPU</source>
+        <translation>全部放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>model CPU offload</source>
+        <translation>模型 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>sequential CPU offload</source>
+        <translation>顺序 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>streamed offload</source>
+        <translation>流式卸载</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>fast</source>
+        <translation>快</translation>
+    </message>
+    <message>
+        <source>faster</source>
+        <translation>更快</translation>
+    </message>
+    <message>
+        <source>sequential</source>
+        <translation>依次运行</translation>
+    </message>
+    <message>
+        <source>batched</source>
+        <translation>批处理</translation>
+    </message>
+    <message>
+        <source>d MMM HH:mm</source>
+        <translation>M月d日 HH:mm</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy</source>
+        <translation>yyyy年M月d日</translation>
+    </message>
+    <message>
+        <source>kernel {name}</source>
+        <translation>内核 {name}</translation>
+    </message>
+    <message>
+        <source>cache {method}</source>
+        <translation>缓存 {method}</translation>
+    </message>
+    <message>
+        <source>compiled in {seconds} s</source>
+        <translation>编译用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>{speed} (ran: {what})</source>
+        <translation>{speed}（实际运行：{what}）</translation>
+    </message>
+    <message>
+        <source>running {percent}%</source>
+        <translation>运行中 {percent}%</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>Search prompts…</source>
+        <translation>搜索提示词…</translation>
+    </message>
+    <message>
+        <source>Search the history</source>
+        <translation>搜索历史记录</translation>
+    </message>
+    <message>
+        <source>Job history</source>
+        <translation>任务历史</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>载入</translation>
+    </message>
+    <message>
+        <source>Put this job&apos;s prompt and settings into the form.</source>
+        <translation>把此任务的提示词和设置填入表单。</translation>
+    </message>
+    <message>
+        <source>Re-run</source>
+        <translation>重新运行</translation>
+    </message>
+    <message>
+        <source>Run this job again with the same seed and settings: the same clip.</source>
+        <translation>用相同的种子和设置再次运行此任务：得到相同的视频。</translation>
+    </message>
+    <message>
+        <source>New seed</source>
+        <translation>新种子</translation>
+    </message>
+    <message>
+        <source>Run this job again with a new random seed.</source>
+        <translation>用新的随机种子再次运行此任务。</translation>
+    </message>
+    <message>
+        <source>Play this clip in the player.</source>
+        <translation>在播放器中播放此视频。</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Show the clip in its folder.</source>
+        <translation>在文件夹中显示此视频。</translation>
+    </message>
+    <message>
+        <source>Export this clip as WebM, an animated GIF or PNG frames.</source>
+        <translation>将此视频导出为 WebM、GIF 动图或 PNG 帧。</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Delete this entry and its video file.</source>
+        <translation>删除此条目及其视频文件。</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <source>{shown} of {total}</source>
+        <translation>{shown} / {total}</translation>
+    </message>
+    <message>
+        <source>1 job</source>
+        <translation>1 个任务</translation>
+    </message>
+    <message>
+        <source>{count} jobs</source>
+        <translation>{count} 个任务</translation>
+    </message>
+    <message>
+        <source>No job&apos;s prompt has the words “{query}”.
+Clear the search to see all {total}.</source>
+        <translation>没有任务的提示词包含“{query}”。
+清除搜索可查看全部 {total} 个。</translation>
+    </message>
+    <message>
+        <source>No jobs yet.
+Every clip you make is listed here.</source>
+        <translation>还没有任务。
+你生成的每段视频都会列在这里。</translation>
+    </message>
+    <message>
+        <source>Copy prompt</source>
+        <translation>复制提示词</translation>
     </message>
 </context>
 <context>
@@ -103,6 +605,455 @@
     <message>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Encoding the prompt…</source>
+        <translation>正在编码提示词…</translation>
+    </message>
+    <message>
+        <source>Denoising…</source>
+        <translation>正在去噪…</translation>
+    </message>
+    <message>
+        <source>Decoding the video…</source>
+        <translation>正在解码视频…</translation>
+    </message>
+    <message>
+        <source>Saving the clip…</source>
+        <translation>正在保存视频…</translation>
+    </message>
+    <message>
+        <source>Ready.</source>
+        <translation>就绪。</translation>
+    </message>
+    <message>
+        <source>Another ContentV Studio window is using this data folder; both write to the same history.</source>
+        <translation>另一个 ContentV Studio 窗口正在使用此数据文件夹；两者写入同一份历史记录。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) from the last session are waiting in the queue, paused: Resume runs them.</source>
+        <translation>
+            <numerusform>上次会话的 %n 个任务在队列中等待（已暂停）：按“继续”运行它们。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>&amp;Prompt</source>
+        <translation>提示词(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <source>Memory and device</source>
+        <translation>内存与设备</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Generate the clip (Ctrl+Enter).</source>
+        <translation>生成视频（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the running job after the current step; nothing is written (Esc).</source>
+        <translation>在当前步骤结束后停止正在运行的任务；不写入任何内容（Esc）。</translation>
+    </message>
+    <message>
+        <source>Job progress</source>
+        <translation>任务进度</translation>
+    </message>
+    <message>
+        <source>Live preview</source>
+        <translation>实时预览</translation>
+    </message>
+    <message>
+        <source>Queue</source>
+        <translation>队列</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Choose &amp;model folder…</source>
+        <translation>选择模型文件夹(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Make a &amp;demo model…</source>
+        <translation>制作演示模型(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Get ContentV-8B…</source>
+        <translation>获取 ContentV-8B(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export the clip…</source>
+        <translation>导出视频(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Open the &amp;outputs folder</source>
+        <translation>打开输出文件夹(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Open the data &amp;folder</source>
+        <translation>打开数据文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Job</source>
+        <translation>任务(&amp;J)</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>生成(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel the running job</source>
+        <translation>取消正在运行的任务(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Re-run the selected job</source>
+        <translation>重新运行所选任务(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re-run with a &amp;new seed</source>
+        <translation>用新种子重新运行(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Load the selected job into the form</source>
+        <translation>将所选任务载入表单(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset the layout</source>
+        <translation>重置布局(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Search the history</source>
+        <translation>搜索历史记录(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open the &amp;log file</source>
+        <translation>打开日志文件(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;About {app}</source>
+        <translation>关于 {app}(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Starting the engine…</source>
+        <translation>正在启动引擎…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder first (File ▸ Choose model folder…).</source>
+        <translation>请先选择模型文件夹（文件 ▸ 选择模型文件夹…）。</translation>
+    </message>
+    <message>
+        <source>Checking the model folder…</source>
+        <translation>正在检查模型文件夹…</translation>
+    </message>
+    <message>
+        <source>The model folder cannot be used: {problems}</source>
+        <translation>无法使用此模型文件夹：{problems}</translation>
+    </message>
+    <message>
+        <source>see the note under it</source>
+        <translation>见其下方的说明</translation>
+    </message>
+    <message>
+        <source>Write a prompt first.</source>
+        <translation>请先写提示词。</translation>
+    </message>
+    <message>
+        <source>Fix the settings listed above first.</source>
+        <translation>请先修正上面列出的设置。</translation>
+    </message>
+    <message>
+        <source>Add this job to the queue (Ctrl+Enter).</source>
+        <translation>将此任务加入队列（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>Every line of the prompt is empty.</source>
+        <translation>提示词的每一行都是空的。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) added to the queue.</source>
+        <translation>
+            <numerusform>已将 %n 个任务加入队列。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The job could not be recorded in the history ({error}), so it was not started.</source>
+        <translation>无法将任务记录到历史中（{error}），因此未开始。</translation>
+    </message>
+    <message>
+        <source>Check that the data folder {folder} is writable and the disk has free space.</source>
+        <translation>请检查数据文件夹 {folder} 是否可写，以及磁盘是否有剩余空间。</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step…</source>
+        <translation>将在当前步骤结束后取消…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n waiting (paused)</source>
+        <translation>
+            <numerusform>%n 个等待中（已暂停）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more queued</source>
+        <translation>
+            <numerusform>还有 %n 个排队</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>queue about {time} left</source>
+        <translation>队列约剩 {time}</translation>
+    </message>
+    <message>
+        <source>Queued: {prompt}</source>
+        <translation>已加入队列：{prompt}</translation>
+    </message>
+    <message>
+        <source>Added to the paused queue: Resume runs it.</source>
+        <translation>已加入暂停的队列：按“继续”运行。</translation>
+    </message>
+    <message>
+        <source>Waiting for the engine…</source>
+        <translation>正在等待引擎…</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>%v / %m steps</source>
+        <translation>%v / %m 步</translation>
+    </message>
+    <message>
+        <source>about {time} left</source>
+        <translation>约剩 {time}</translation>
+    </message>
+    <message>
+        <source>Denoising  ·  step {step} of {total}  ·  {elapsed}</source>
+        <translation>正在去噪  ·  第 {step} 步，共 {total} 步  ·  {elapsed}</translation>
+    </message>
+    <message>
+        <source>decoding %v / %m</source>
+        <translation>解码 %v / %m</translation>
+    </message>
+    <message>
+        <source>Decoding the video  ·  {done} of {total}</source>
+        <translation>正在解码视频  ·  {done} / {total}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Done in {seconds} s  ·  seed {seed}</source>
+        <translation>用时 {seconds} 秒完成  ·  种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Failed: {message}</source>
+        <translation>失败：{message}</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Cancelled — nothing was written.</source>
+        <translation>已取消 — 未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Stopped; the job waits in the queue and restarts from the beginning.</source>
+        <translation>已停止；任务在队列中等待，将从头重新开始。</translation>
+    </message>
+    <message>
+        <source>Add to queue</source>
+        <translation>加入队列</translation>
+    </message>
+    <message>
+        <source>Engine ready · {device}</source>
+        <translation>引擎就绪 · {device}</translation>
+    </message>
+    <message>
+        <source>The engine could not start.</source>
+        <translation>引擎无法启动。</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>Next settings to try: {changes}.</source>
+        <translation>接下来可尝试的设置：{changes}。</translation>
+    </message>
+    <message>
+        <source>Use lower-memory settings</source>
+        <translation>使用更省内存的设置</translation>
+    </message>
+    <message>
+        <source>Lower-memory settings applied: {changes}.</source>
+        <translation>已应用更省内存的设置：{changes}。</translation>
+    </message>
+    <message>
+        <source>These are already the lowest-memory settings: choose a smaller size or fewer frames.</source>
+        <translation>这已经是最省内存的设置：请选择更小的尺寸或更少的帧数。</translation>
+    </message>
+    <message>
+        <source>Choose another folder…</source>
+        <translation>选择其他文件夹…</translation>
+    </message>
+    <message>
+        <source>Choose automatically</source>
+        <translation>自动选择</translation>
+    </message>
+    <message>
+        <source>Loaded the job into the form (seed locked: Generate makes the same clip).</source>
+        <translation>已将任务载入表单（种子已锁定：生成将得到相同的视频）。</translation>
+    </message>
+    <message>
+        <source>This job has no clip to play.</source>
+        <translation>此任务没有可播放的视频。</translation>
+    </message>
+    <message>
+        <source>Cancel the running job before deleting it.</source>
+        <translation>请先取消正在运行的任务再删除。</translation>
+    </message>
+    <message>
+        <source>Delete this job from the history and its video file?</source>
+        <translation>从历史记录中删除此任务及其视频文件？</translation>
+    </message>
+    <message>
+        <source>Delete this job from the history?</source>
+        <translation>从历史记录中删除此任务？</translation>
+    </message>
+    <message>
+        <source>{file}
+
+The file is deleted, not moved to the trash.</source>
+        <translation>{file}
+
+文件将被删除，而不是移到回收站。</translation>
+    </message>
+    <message>
+        <source>Delete job</source>
+        <translation>删除任务</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleted.</source>
+        <translation>已删除。</translation>
+    </message>
+    <message>
+        <source>Choose another folder for the demo model.</source>
+        <translation>请为演示模型选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>Demo model ready: {path}</source>
+        <translation>演示模型已就绪：{path}</translation>
+    </message>
+    <message>
+        <source>Exported to {0}</source>
+        <translation>已导出到 {0}</translation>
+    </message>
+    <message>
+        <source>Play a finished clip first, then export it.</source>
+        <translation>请先播放一段已完成的视频，再导出它。</translation>
+    </message>
+    <message>
+        <source>Could not open the folder of {path}.</source>
+        <translation>无法打开 {path} 所在的文件夹。</translation>
+    </message>
+    <message>
+        <source>About {app}</source>
+        <translation>关于 {app}</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Text to video with ByteDance&apos;s ContentV-8B on your own GPU.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;在你自己的 GPU 上用字节跳动的 ContentV-8B 从文字生成视频。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Data folder: &lt;code&gt;{folder}&lt;/code&gt;&lt;/p&gt;</source>
+        <translation>&lt;p&gt;数据文件夹：&lt;code&gt;{folder}&lt;/code&gt;&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Stopping the job before closing…</source>
+        <translation>正在停止任务，然后关闭…</translation>
+    </message>
+    <message>
+        <source>Close ContentV Studio</source>
+        <translation>关闭 ContentV Studio</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) are running or waiting.</source>
+        <translation>
+            <numerusform>有 %n 个任务正在运行或等待。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Kept jobs wait in the queue, paused, the next time the app starts; a running job restarts from the beginning with the same seed.</source>
+        <translation>保留的任务会在下次启动时在队列中等待（已暂停）；正在运行的任务将用相同的种子从头重新开始。</translation>
+    </message>
+    <message>
+        <source>Close and keep the jobs</source>
+        <translation>关闭并保留任务</translation>
+    </message>
+    <message>
+        <source>Cancel the jobs and close</source>
+        <translation>取消任务并关闭</translation>
+    </message>
+    <message>
+        <source>Don&apos;t close</source>
+        <translation>不关闭</translation>
+    </message>
+    <message>
+        <source>Keeping the jobs and closing…</source>
+        <translation>正在保留任务并关闭…</translation>
     </message>
 </context>
 <context>
@@ -244,6 +1195,14 @@
         <translation>正在检测本机…</translation>
     </message>
     <message>
+        <source>Recommend</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <source>Choose the fastest memory settings predicted to fit in the GPU memory that is free now.</source>
+        <translation>选择预计能放入当前空闲显存的最快内存设置。</translation>
+    </message>
+    <message>
         <source>Unavailable here: {reason}</source>
         <translation>本机不可用：{reason}</translation>
     </message>
@@ -283,6 +1242,66 @@
         <source>Only on a GPU: on the CPU there is no VRAM to free.</source>
         <translation>仅适用于 GPU：在 CPU 上没有需要释放的显存。</translation>
     </message>
+    <message>
+        <source>Nothing fits in the free GPU memory; these are the lowest-memory settings. Try a smaller size or fewer frames.</source>
+        <translation>空闲显存放不下任何设置；这些是最省内存的设置。请尝试更小的尺寸或更少的帧数。</translation>
+    </message>
+    <message>
+        <source>Recommended: {0}.</source>
+        <translation>推荐：{0}。</translation>
+    </message>
+    <message>
+        <source>The current settings are already the fastest that fit.</source>
+        <translation>当前设置已经是能放下的最快设置。</translation>
+    </message>
+    <message>
+        <source>Needs a GPU whose free memory can be read (NVIDIA, NVML).</source>
+        <translation>需要能读取空闲显存的 GPU（NVIDIA、NVML）。</translation>
+    </message>
+    <message>
+        <source>Estimating needs the machine check to finish…</source>
+        <translation>估算需要等待本机检查完成…</translation>
+    </message>
+    <message>
+        <source>while encoding the prompt</source>
+        <translation>编码提示词时</translation>
+    </message>
+    <message>
+        <source>while denoising</source>
+        <translation>去噪时</translation>
+    </message>
+    <message>
+        <source>while decoding</source>
+        <translation>解码时</translation>
+    </message>
+    <message>
+        <source>Runs on the CPU: about {0} GB of RAM; very slow (an estimate of {1}).</source>
+        <translation>在 CPU 上运行：约需 {0} GB 内存；非常慢（估计 {1}）。</translation>
+    </message>
+    <message>
+        <source>Needs about {0} GB of GPU memory at its peak ({1}); about {2} on this GPU.</source>
+        <translation>峰值约需 {0} GB 显存（{1}）；在此 GPU 上约需 {2}。</translation>
+    </message>
+    <message>
+        <source>Fits: about {0} GB at its peak ({1}), {2} GB free. About {3} ({4} s per step).</source>
+        <translation>放得下：峰值约 {0} GB（{1}），空闲 {2} GB。约需 {3}（每步 {4} 秒）。</translation>
+    </message>
+    <message>
+        <source>Will not fit: needs about {0} GB ({1}), {2} GB free. Press Recommend for settings that fit.</source>
+        <translation>放不下：约需 {0} GB（{1}），空闲 {2} GB。按“推荐”获取能放下的设置。</translation>
+    </message>
+    <message>
+        <source>{0} s</source>
+        <translation>{0} 秒</translation>
+    </message>
+    <message>
+        <source>{0} min</source>
+        <translation>{0} 分钟</translation>
+    </message>
+    <message>
+        <source>{0} h</source>
+        <translation>{0} 小时</translation>
+    </message>
 </context>
 <context>
     <name>ModelPicker</name>
@@ -321,6 +1340,14 @@
     <message>
         <source>A tiny random-weight model (13 MB) to check the install without the big download.</source>
         <translation>一个随机权重的小模型（13 MB），无需下载大模型即可检查安装是否正常。</translation>
+    </message>
+    <message>
+        <source>Get ContentV-8B…</source>
+        <translation>获取 ContentV-8B…</translation>
+    </message>
+    <message>
+        <source>Download the model (about 27 GB) into a folder you choose.</source>
+        <translation>将模型（约 27 GB）下载到你选择的文件夹。</translation>
     </message>
     <message>
         <source>Choose the ContentV model folder</source>
@@ -368,6 +1395,539 @@
     <message>
         <source>The NVIDIA GPU cannot be read ({error}).</source>
         <translation>无法读取 NVIDIA GPU（{error}）。</translation>
+    </message>
+</context>
+<context>
+    <name>ParameterForm</name>
+    <message>
+        <source>Landscape 768 × 432 (official)</source>
+        <translation>横屏 768 × 432（官方）</translation>
+    </message>
+    <message>
+        <source>Portrait 432 × 768</source>
+        <translation>竖屏 432 × 768</translation>
+    </message>
+    <message>
+        <source>Square 576 × 576</source>
+        <translation>方形 576 × 576</translation>
+    </message>
+    <message>
+        <source>Small landscape 512 × 288 (quick)</source>
+        <translation>小横屏 512 × 288（快速）</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+    <message>
+        <source>{seconds:.2f} s at {fps} fps</source>
+        <translation>{seconds:.2f} 秒，{fps} fps</translation>
+    </message>
+    <message>
+        <source>Common sizes. ContentV was trained at 768 × 432.</source>
+        <translation>常用尺寸。ContentV 以 768 × 432 训练。</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Width</source>
+        <translation>宽度</translation>
+    </message>
+    <message>
+        <source>Height</source>
+        <translation>高度</translation>
+    </message>
+    <message>
+        <source>Pixels; a multiple of 16 (other values are rounded to the nearest one).</source>
+        <translation>像素；16 的倍数（其他值会取整到最接近的倍数）。</translation>
+    </message>
+    <message>
+        <source>Swap width and height (landscape ↔ portrait).</source>
+        <translation>交换宽度和高度（横屏 ↔ 竖屏）。</translation>
+    </message>
+    <message>
+        <source>Width × height</source>
+        <translation>宽 × 高</translation>
+    </message>
+    <message>
+        <source> frames</source>
+        <translation> 帧</translation>
+    </message>
+    <message>
+        <source>Frames</source>
+        <translation>帧数</translation>
+    </message>
+    <message>
+        <source>Number of frames; the video VAE needs 4k + 1 (…, 97, 121, 125, …). Other counts are rounded down.</source>
+        <translation>帧数；视频 VAE 需要 4k + 1（…、97、121、125、…）。其他数量会向下取整。</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Frame rate</source>
+        <translation>帧率</translation>
+    </message>
+    <message>
+        <source>Playback frame rate of the saved clip (ContentV was trained on 24 fps).</source>
+        <translation>保存的视频的播放帧率（ContentV 以 24 fps 训练）。</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Denoising steps. 50 is the official setting; fewer is faster and rougher.</source>
+        <translation>去噪步数。官方设置为 50；步数越少越快，画面越粗糙。</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>引导强度</translation>
+    </message>
+    <message>
+        <source>How strongly the video follows the prompt (classifier-free guidance). 6 is the official setting; 1 or less skips the negative prompt and runs about twice as fast.</source>
+        <translation>视频遵循提示词的程度（无分类器引导）。官方设置为 6；1 或以下会跳过反向提示词，速度约快一倍。</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>The same seed with the same settings gives the same clip.</source>
+        <translation>相同的种子和相同的设置会得到相同的视频。</translation>
+    </message>
+    <message>
+        <source>Pick a new random seed now.</source>
+        <translation>立即选一个新的随机种子。</translation>
+    </message>
+    <message>
+        <source>Random seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Lock seed</source>
+        <translation>锁定种子</translation>
+    </message>
+    <message>
+        <source>{frames} frames will run as {snapped} (the VAE needs 4k + 1).</source>
+        <translation>{frames} 帧将按 {snapped} 帧运行（VAE 需要 4k + 1）。</translation>
+    </message>
+    <message>
+        <source>The {name} becomes {snapped} (a multiple of 16).</source>
+        <translation>{name}将变为 {snapped}（16 的倍数）。</translation>
+    </message>
+    <message>
+        <source>width</source>
+        <translation>宽度</translation>
+    </message>
+    <message>
+        <source>height</source>
+        <translation>高度</translation>
+    </message>
+    <message>
+        <source>{name} {value} was rounded to {snapped}: sizes are multiples of 16.</source>
+        <translation>{name} {value} 已取整为 {snapped}：尺寸须为 16 的倍数。</translation>
+    </message>
+    <message>
+        <source>{value} frames was rounded to {snapped}: the video VAE needs 4k + 1 frames.</source>
+        <translation>{value} 帧已取整为 {snapped}：视频 VAE 需要 4k + 1 帧。</translation>
+    </message>
+    <message>
+        <source>Seed locked: every job uses this seed. Click to draw a new seed for each job.</source>
+        <translation>种子已锁定：每个任务都使用此种子。点击可让每个任务抽取新种子。</translation>
+    </message>
+    <message>
+        <source>Seed unlocked: each job draws a new random seed. Click to keep this one.</source>
+        <translation>种子未锁定：每个任务抽取新的随机种子。点击可保留当前种子。</translation>
+    </message>
+</context>
+<context>
+    <name>PreviewPanel</name>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Show the clip as it forms every this many denoising steps (0: no preview; costs under 2 %).</source>
+        <translation>每隔这么多去噪步显示视频的成形过程（0：不预览；开销低于 2%）。</translation>
+    </message>
+    <message>
+        <source>Preview every</source>
+        <translation>预览间隔</translation>
+    </message>
+    <message>
+        <source>steps</source>
+        <translation>步</translation>
+    </message>
+</context>
+<context>
+    <name>PreviewView</name>
+    <message>
+        <source>Live preview</source>
+        <translation>实时预览</translation>
+    </message>
+    <message>
+        <source>What the clip looks like so far (a rough colour preview of the denoising).</source>
+        <translation>视频目前的样子（去噪过程的粗略彩色预览）。</translation>
+    </message>
+    <message>
+        <source>The preview appears while the clip is denoised.</source>
+        <translation>去噪时会在这里显示预览。</translation>
+    </message>
+</context>
+<context>
+    <name>PromptEditor</name>
+    <message>
+        <source>Describe the video: subject, action, setting, camera, light.
+e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden light.</source>
+        <translation>描述视频：主体、动作、场景、镜头、光线。
+例如：黎明时分，一只红狐狸在新雪中小跑，低角度跟拍，柔和的金色光线。</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>What the video shows. Ctrl+Enter generates.</source>
+        <translation>视频要表现的内容。Ctrl+Enter 生成。</translation>
+    </message>
+    <message>
+        <source>&amp;Negative prompt</source>
+        <translation>反向提示词(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Official default</source>
+        <translation>官方默认</translation>
+    </message>
+    <message>
+        <source>Put back the official demo&apos;s negative prompt.</source>
+        <translation>恢复官方示例的反向提示词。</translation>
+    </message>
+    <message>
+        <source>Negative prompt</source>
+        <translation>反向提示词</translation>
+    </message>
+    <message>
+        <source>What the video should avoid. Used when guidance is above 1.</source>
+        <translation>视频应避免的内容。引导强度大于 1 时使用。</translation>
+    </message>
+</context>
+<context>
+    <name>QueueModel</name>
+    <message>
+        <source>{w}×{h}, {frames} frames, {steps} steps, seed {seed}</source>
+        <translation>{w}×{h}，{frames} 帧，{steps} 步，种子 {seed}</translation>
+    </message>
+</context>
+<context>
+    <name>QueuePanel</name>
+    <message>
+        <source>Waiting jobs</source>
+        <translation>等待中的任务</translation>
+    </message>
+    <message>
+        <source>Up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Run the selected job earlier.</source>
+        <translation>提前运行所选任务。</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Run the selected job later.</source>
+        <translation>推后运行所选任务。</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Take the selected job out of the queue (Delete).</source>
+        <translation>将所选任务移出队列（Delete）。</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Take every waiting job out of the queue.</source>
+        <translation>将所有等待中的任务移出队列。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Run the waiting jobs (the queue is paused).</source>
+        <translation>运行等待中的任务（队列已暂停）。</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Let the running job finish, then start no other.</source>
+        <translation>让正在运行的任务完成，之后不再开始其他任务。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n job(s) waiting, paused</source>
+        <translation>
+            <numerusform>队列：%n 个任务等待中，已暂停</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n job(s) waiting</source>
+        <translation>
+            <numerusform>队列：%n 个任务等待中</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Queue: empty</source>
+        <translation>队列：空</translation>
+    </message>
+    <message>
+        <source>Running: {prompt} (seed {seed})</source>
+        <translation>正在运行：{prompt}（种子 {seed}）</translation>
+    </message>
+</context>
+<context>
+    <name>SeedSpinBox</name>
+    <message>
+        <source>Seed: {typed} is above the largest seed, {max}; it was set to {max}.</source>
+        <translation>种子：{typed} 超过最大种子 {max}，已设为 {max}。</translation>
+    </message>
+    <message>
+        <source>Seed: “{typed}” is not a whole number from 0 to {max}; it stays {value}.</source>
+        <translation>种子：“{typed}”不是 0 到 {max} 之间的整数，保持为 {value}。</translation>
+    </message>
+</context>
+<context>
+    <name>SpeedPanel</name>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Every step computes every block: the official result, the slowest.</source>
+        <translation>每一步计算所有模块：与官方结果一致，速度最慢。</translation>
+    </message>
+    <message>
+        <source>Fast</source>
+        <translation>快</translation>
+    </message>
+    <message>
+        <source>Reuses the transformer&apos;s work between steps where it barely changes. With this model&apos;s MagCache calibration it skips about a third of the transformer calls; without one, the First-Block cache skips only steps whose first block changed by less than 5 % (conservative, often none). A small quality cost: fine detail can differ slightly from the uncached clip with the same seed.</source>
+        <translation>在 Transformer 输出几乎不变的步骤之间复用其计算结果。有此模型的 MagCache 校准时，约跳过三分之一的 Transformer 调用；没有校准时，First-Block 缓存只跳过首个模块变化小于 5% 的步骤（保守，常常一步也不跳过）。质量略有损失：细节可能与相同种子下不用缓存的视频稍有不同。</translation>
+    </message>
+    <message>
+        <source>Faster</source>
+        <translation>更快</translation>
+    </message>
+    <message>
+        <source>Reuses more: with a MagCache calibration about half the transformer calls are skipped; without one, TaylorSeer predicts the attention of two steps in three after two warm-up steps. A visible quality cost is possible (softer detail, small drifts in motion); compare with Off on a short clip.</source>
+        <translation>复用更多：有 MagCache 校准时约跳过一半的 Transformer 调用；没有校准时，TaylorSeer 在两步预热后，每三步中预测两步的注意力。可能出现可见的质量损失（细节变软、运动略有漂移）；请用短视频与“关闭”对比。</translation>
+    </message>
+    <message>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s default</source>
+        <translation>PyTorch 默认</translation>
+    </message>
+    <message>
+        <source>PyTorch math (exact, slowest)</source>
+        <translation>PyTorch math（精确，最慢）</translation>
+    </message>
+    <message>
+        <source>Memory-efficient (PyTorch)</source>
+        <translation>省内存（PyTorch）</translation>
+    </message>
+    <message>
+        <source>Flash (PyTorch, FlashAttention-2)</source>
+        <translation>Flash（PyTorch，FlashAttention-2）</translation>
+    </message>
+    <message>
+        <source>cuDNN fused attention</source>
+        <translation>cuDNN 融合注意力</translation>
+    </message>
+    <message>
+        <source>flash-attn package (FA2 / FA3)</source>
+        <translation>flash-attn 包（FA2 / FA3）</translation>
+    </message>
+    <message>
+        <source>SageAttention (int8, approximate)</source>
+        <translation>SageAttention（int8，近似）</translation>
+    </message>
+    <message>
+        <source>One after the other</source>
+        <translation>依次运行</translation>
+    </message>
+    <message>
+        <source>The two guidance branches run one after the other: the official numbers bit for bit and half the activation memory. As fast as batching at ContentV-8B&apos;s size (measured on an H100).</source>
+        <translation>两个引导分支依次运行：与官方数值逐位一致，激活内存减半。在 ContentV-8B 的规模下与批处理一样快（在 H100 上测得）。</translation>
+    </message>
+    <message>
+        <source>Batched</source>
+        <translation>批处理</translation>
+    </message>
+    <message>
+        <source>Both guidance branches as one batch of two: may be faster for small clips, needs about twice the activation memory (about 2.5 GB more at 768 × 432 × 125), and in bf16 differs slightly from the official numbers.</source>
+        <translation>两个引导分支合为一批（两个样本）：短小的视频可能更快，激活内存约需两倍（768 × 432 × 125 时约多 2.5 GB），且在 bf16 下与官方数值略有差异。</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Measures both ways on the first job of a size and keeps the faster one for the next jobs of that size; the estimate assumes one after the other.</source>
+        <translation>在某一尺寸的第一个任务上测量两种方式，之后同尺寸的任务使用较快的一种；估算按依次运行计算。</translation>
+    </message>
+    <message>
+        <source>Step cache</source>
+        <translation>步骤缓存</translation>
+    </message>
+    <message>
+        <source>Attention kernel</source>
+        <translation>注意力内核</translation>
+    </message>
+    <message>
+        <source>The kernel that computes attention, about four fifths of the transformer&apos;s time. Auto picks the fastest one this GPU and precision can run; a kernel chosen by name is used or the job is refused.</source>
+        <translation>计算注意力的内核，约占 Transformer 五分之四的时间。“自动”会选择此 GPU 和精度下能运行的最快内核；按名称选择的内核要么被使用，要么任务被拒绝。</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>引导</translation>
+    </message>
+    <message>
+        <source>Compile the transformer&apos;s blocks</source>
+        <translation>编译 Transformer 的模块</translation>
+    </message>
+    <message>
+        <source>torch.compile of the repeated transformer blocks (regional compile): faster steps on a GPU. The first job after loading, or after a change of size, pays the compile time (often a minute or more); the history shows how long it took.</source>
+        <translation>对重复的 Transformer 模块执行 torch.compile（区域编译）：在 GPU 上每步更快。加载后或更改尺寸后的第一个任务需要承担编译时间（通常一分钟或更久）；历史记录会显示用时。</translation>
+    </message>
+    <message>
+        <source>The first job pays the compile time.</source>
+        <translation>第一个任务需要承担编译时间。</translation>
+    </message>
+    <message>
+        <source>Auto ({kernel} here)</source>
+        <translation>自动（本机为 {kernel}）</translation>
+    </message>
+    <message>
+        <source>{kernel} — unavailable</source>
+        <translation>{kernel} — 不可用</translation>
+    </message>
+    <message>
+        <source>Unavailable here: {reason}.</source>
+        <translation>本机不可用：{reason}。</translation>
+    </message>
+    <message>
+        <source>{kernel} cannot run here ({reason}); using Auto.</source>
+        <translation>{kernel} 无法在本机运行（{reason}）；改用“自动”。</translation>
+    </message>
+    <message>
+        <source>MagCache calibration: choose a model to check.</source>
+        <translation>MagCache 校准：请选择模型以检查。</translation>
+    </message>
+    <message>
+        <source>This model has a MagCache calibration: Fast and Faster use MagCache.</source>
+        <translation>此模型有 MagCache 校准：“快”和“更快”使用 MagCache。</translation>
+    </message>
+    <message>
+        <source>No MagCache calibration for this model yet: one is recorded during the next job with the step cache off and at least 8 steps. Until then Fast uses the First-Block cache, Faster TaylorSeer.</source>
+        <translation>此模型还没有 MagCache 校准：下一个关闭步骤缓存且至少 8 步的任务会记录一份。在此之前，“快”使用 First-Block 缓存，“更快”使用 TaylorSeer。</translation>
+    </message>
+    <message>
+        <source>Which kernels run here is known once the engine has started.</source>
+        <translation>引擎启动后才能知道本机可运行哪些内核。</translation>
+    </message>
+    <message>
+        <source>Auto uses {kernel} here.</source>
+        <translation>“自动”在本机使用 {kernel}。</translation>
+    </message>
+    <message>
+        <source>Greyed-out kernels cannot run here; point at one for the reason.</source>
+        <translation>灰色的内核无法在本机运行；将指针移到其上可查看原因。</translation>
+    </message>
+</context>
+<context>
+    <name>VideoPlayer</name>
+    <message>
+        <source>Video player</source>
+        <translation>视频播放器</translation>
+    </message>
+    <message>
+        <source>Your clip will play here.
+
+Write a prompt and press Generate (Ctrl+Enter).</source>
+        <translation>你的视频将在这里播放。
+
+写好提示词后按“生成”（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>Play / pause (or click the picture and press Space)</source>
+        <translation>播放 / 暂停（或点击画面后按空格键）</translation>
+    </message>
+    <message>
+        <source>Play or pause</source>
+        <translation>播放或暂停</translation>
+    </message>
+    <message>
+        <source>One frame back (,)</source>
+        <translation>后退一帧（,）</translation>
+    </message>
+    <message>
+        <source>Previous frame</source>
+        <translation>上一帧</translation>
+    </message>
+    <message>
+        <source>One frame forward (.)</source>
+        <translation>前进一帧（.）</translation>
+    </message>
+    <message>
+        <source>Next frame</source>
+        <translation>下一帧</translation>
+    </message>
+    <message>
+        <source>Full screen (F or double-click the picture; Esc leaves)</source>
+        <translation>全屏（按 F 或双击画面；Esc 退出）</translation>
+    </message>
+    <message>
+        <source>Full screen</source>
+        <translation>全屏</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <source>Show the clip in its folder.</source>
+        <translation>在文件夹中显示此视频。</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Export the clip as WebM, an animated GIF or PNG frames.</source>
+        <translation>将视频导出为 WebM、GIF 动图或 PNG 帧。</translation>
+    </message>
+    <message>
+        <source>This clip cannot be played here ({message}). Open its folder to play it elsewhere.</source>
+        <translation>此处无法播放此视频（{message}）。请打开其文件夹，用其他程序播放。</translation>
     </message>
 </context>
 <context>
@@ -490,6 +2050,29 @@ It will be written to:
     </message>
 </context>
 <context>
+    <name>clip_info</name>
+    <message>
+        <source>{frames} frames at {fps} fps ({seconds} s)</source>
+        <translation>{frames} 帧，{fps} fps（{seconds} 秒）</translation>
+    </message>
+    <message>
+        <source>{steps} steps</source>
+        <translation>{steps} 步</translation>
+    </message>
+    <message>
+        <source>guidance {guidance}</source>
+        <translation>引导强度 {guidance}</translation>
+    </message>
+    <message>
+        <source>seed {seed}</source>
+        <translation>种子 {seed}</translation>
+    </message>
+    <message>
+        <source>made in {seconds} s</source>
+        <translation>用时 {seconds} 秒</translation>
+    </message>
+</context>
+<context>
     <name>confirm</name>
     <message>
         <source>OK</source>
@@ -499,12 +2082,140 @@ It will be written to:
 <context>
     <name>core</name>
     <message>
+        <source>Choose --attention auto to use the fastest one available.</source>
+        <translation>选择 --attention auto 以使用可用的最快内核。</translation>
+    </message>
+    <message>
+        <source>the memory-efficient kernel needs a GPU of compute capability 5.0 or newer</source>
+        <translation>省内存内核需要计算能力 5.0 或更高的 GPU</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s flash kernel needs bfloat16 or float16</source>
+        <translation>PyTorch 的 flash 内核需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>cuDNN attention needs bfloat16 or float16</source>
+        <translation>cuDNN 注意力需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>the flash-attn package is not installed (pip install flash-attn)</source>
+        <translation>未安装 flash-attn 包（pip install flash-attn）</translation>
+    </message>
+    <message>
+        <source>flash-attn needs an Ampere GPU or newer</source>
+        <translation>flash-attn 需要 Ampere 或更新的 GPU</translation>
+    </message>
+    <message>
+        <source>flash-attn needs bfloat16 or float16</source>
+        <translation>flash-attn 需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>the sageattention package is not installed (pip install sageattention)</source>
+        <translation>未安装 sageattention 包（pip install sageattention）</translation>
+    </message>
+    <message>
+        <source>SageAttention needs an Ampere GPU or newer</source>
+        <translation>SageAttention 需要 Ampere 或更新的 GPU</translation>
+    </message>
+    <message>
+        <source>SageAttention needs bfloat16 or float16</source>
+        <translation>SageAttention 需要 bfloat16 或 float16</translation>
+    </message>
+    <message>
+        <source>&apos;{kernel}&apos; is not an attention kernel this app knows</source>
+        <translation>“{kernel}”不是本程序认识的注意力内核</translation>
+    </message>
+    <message>
+        <source>the &apos;{kernel}&apos; attention kernel needs a CUDA GPU</source>
+        <translation>“{kernel}”注意力内核需要 CUDA GPU</translation>
+    </message>
+    <message>
+        <source>PyTorch&apos;s flash kernel needs an Ampere GPU or newer (this one is {arch})</source>
+        <translation>PyTorch 的 flash 内核需要 Ampere 或更新的 GPU（此 GPU 为 {arch}）</translation>
+    </message>
+    <message>
+        <source>cuDNN attention needs an Ampere GPU or newer (this one is {arch})</source>
+        <translation>cuDNN 注意力需要 Ampere 或更新的 GPU（此 GPU 为 {arch}）</translation>
+    </message>
+    <message>
+        <source>The attention kernel &apos;{kernel}&apos; cannot run here: {reason}.</source>
+        <translation>注意力内核“{kernel}”无法在本机运行：{reason}。</translation>
+    </message>
+    <message>
         <source>Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.</source>
         <translation>请重新下载 ContentV-8B（包括其全部文件夹），或选择包含 model_index.json 的文件夹。</translation>
     </message>
     <message>
+        <source>a download into it has not finished (run it again to resume)</source>
+        <translation>其中的下载尚未完成（再次运行即可继续）</translation>
+    </message>
+    <message>
+        <source>model_index.json is missing</source>
+        <translation>缺少 model_index.json</translation>
+    </message>
+    <message>
         <source>The folder looked complete but a component could not be read; download it again.</source>
         <translation>该文件夹看似完整，但有组件无法读取；请重新下载。</translation>
+    </message>
+    <message>
+        <source>{path} is not a usable ContentV model folder: {problems}.</source>
+        <translation>{path} 不是可用的 ContentV 模型文件夹：{problems}。</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限被拒绝</translation>
+    </message>
+    <message>
+        <source>the folder does not exist</source>
+        <translation>文件夹不存在</translation>
+    </message>
+    <message>
+        <source>it is a file, not a folder</source>
+        <translation>这是文件，不是文件夹</translation>
+    </message>
+    <message>
+        <source>the folder is unreadable (permission denied)</source>
+        <translation>文件夹无法读取（权限被拒绝）</translation>
+    </message>
+    <message>
+        <source>model_index.json is unreadable</source>
+        <translation>model_index.json 无法读取</translation>
+    </message>
+    <message>
+        <source>Use the model&apos;s .safetensors files (download the folder again from its official source).</source>
+        <translation>请使用模型的 .safetensors 文件（从官方来源重新下载该文件夹）。</translation>
+    </message>
+    <message>
+        <source>{path} is a complete ContentV model folder.</source>
+        <translation>{path} 是完整的 ContentV 模型文件夹。</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read ({reason})</source>
+        <translation>无法读取 {path}（{reason}）</translation>
+    </message>
+    <message>
+        <source>{part}&apos;s folder is unreadable (permission denied)</source>
+        <translation>{part} 的文件夹无法读取（权限被拒绝）</translation>
+    </message>
+    <message>
+        <source>{part} is missing</source>
+        <translation>缺少 {part}</translation>
+    </message>
+    <message>
+        <source>{part}&apos;s {file} is unreadable (permission denied)</source>
+        <translation>{part} 的 {file} 无法读取（权限被拒绝）</translation>
+    </message>
+    <message>
+        <source>{part} has no {file}</source>
+        <translation>{part} 中没有 {file}</translation>
+    </message>
+    <message>
+        <source>{part}&apos;s {file} is unreadable</source>
+        <translation>{part} 的 {file} 无法读取</translation>
+    </message>
+    <message>
+        <source>{part} has no {first} or {second}</source>
+        <translation>{part} 中既没有 {first} 也没有 {second}</translation>
     </message>
     <message>
         <source>A CUDA GPU was asked for, but PyTorch sees none on this machine.</source>
@@ -543,12 +2254,216 @@ It will be written to:
         <translation>需要 CUDA GPU（独立流预取）。</translation>
     </message>
     <message>
+        <source>The &apos;{mode}&apos; offload mode moves weights between system memory and a GPU, and this machine has no GPU.</source>
+        <translation>“{mode}”卸载模式会在系统内存和 GPU 之间移动权重，而本机没有 GPU。</translation>
+    </message>
+    <message>
+        <source>This GPU ({gpu}) does not support bfloat16.</source>
+        <translation>此 GPU（{gpu}）不支持 bfloat16。</translation>
+    </message>
+    <message>
+        <source>Downloading is switched off: HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set.</source>
+        <translation>下载已关闭：设置了 HF_HUB_OFFLINE（或 TRANSFORMERS_OFFLINE）。</translation>
+    </message>
+    <message>
+        <source>Unset it to download the model.</source>
+        <translation>取消该设置即可下载模型。</translation>
+    </message>
+    <message>
+        <source>Choose an empty or new folder.</source>
+        <translation>请选择空文件夹或新文件夹。</translation>
+    </message>
+    <message>
+        <source>Free some space or choose a folder on another disk.</source>
+        <translation>请释放一些空间，或选择其他磁盘上的文件夹。</translation>
+    </message>
+    <message>
+        <source>Check the connection and try again.</source>
+        <translation>请检查网络连接后重试。</translation>
+    </message>
+    <message>
+        <source>Run the download again; it resumes where it stopped.</source>
+        <translation>再次运行下载；它会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space: the model needs {needed} GB more and {folder} has {free} GB free.</source>
+        <translation>磁盘空间不足：模型还需要 {needed} GB，而 {folder} 只有 {free} GB 可用。</translation>
+    </message>
+    <message>
+        <source>There is no model &apos;{repo}&apos; on the hub (or it needs a login).</source>
+        <translation>模型库中没有模型“{repo}”（或需要登录）。</translation>
+    </message>
+    <message>
+        <source>The hub could not be reached: {error}</source>
+        <translation>无法连接模型库：{error}</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged (its hash does not match) and was removed.</source>
+        <translation>{file} 下载后已损坏（哈希值不符），已删除。</translation>
+    </message>
+    <message>
+        <source>Downloading {file} failed: {error}</source>
+        <translation>下载 {file} 失败：{error}</translation>
+    </message>
+    <message>
         <source>Try, in this order: model CPU offload, VAE tiling, int8 or fp8 quantization, attention slicing, streamed or sequential offload; or a smaller size, fewer frames.</source>
         <translation>请依次尝试：模型 CPU 卸载、VAE 分块、int8 或 fp8 量化、注意力切片、流式或顺序卸载；或者减小尺寸、减少帧数。</translation>
     </message>
     <message>
+        <source>the model&apos;s weights are probably damaged (download the transformer and VAE again)</source>
+        <translation>模型权重可能已损坏（请重新下载 transformer 和 VAE）</translation>
+    </message>
+    <message>
+        <source>The decoded frames hold NaN or infinity: {cause}. Nothing was written.</source>
+        <translation>解码后的帧含有 NaN 或无穷大：{cause}。未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>The denoised latents hold NaN or infinity: {cause}. Nothing was written.</source>
+        <translation>去噪后的潜变量含有 NaN 或无穷大：{cause}。未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>float16 overflowed (choose bfloat16 or float32), or the model&apos;s weights are damaged (download the transformer and VAE again)</source>
+        <translation>float16 溢出（请选择 bfloat16 或 float32），或模型权重已损坏（请重新下载 transformer 和 VAE）</translation>
+    </message>
+    <message>
+        <source>The GPU ran out of memory ({cause}).</source>
+        <translation>GPU 显存不足（{cause}）。</translation>
+    </message>
+    <message>
+        <source>This ffmpeg build has no WebM (VP9/VP8) encoder.</source>
+        <translation>此 ffmpeg 版本没有 WebM（VP9/VP8）编码器。</translation>
+    </message>
+    <message>
+        <source>Export a GIF or PNG frames.</source>
+        <translation>请导出 GIF 或 PNG 帧。</translation>
+    </message>
+    <message>
+        <source>Choose another name.</source>
+        <translation>请选择其他名称。</translation>
+    </message>
+    <message>
+        <source>The clip {path} does not exist.</source>
+        <translation>视频 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>{path} already exists and is not an empty folder; it will not be overwritten.</source>
+        <translation>{path} 已存在且不是空文件夹；不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>The folder {path} does not exist.</source>
+        <translation>文件夹 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>The folder {path} is not writable.</source>
+        <translation>文件夹 {path} 不可写。</translation>
+    </message>
+    <message>
+        <source>{path} could not be written: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>{path} already exists; it will not be overwritten.</source>
+        <translation>{path} 已存在；不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>The history database {path} cannot be opened: {error}</source>
+        <translation>无法打开历史数据库 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>The history database {path} was written by a newer ContentV Studio (schema {version}, this version reads up to {supported}).</source>
+        <translation>历史数据库 {path} 由更新版本的 ContentV Studio 写入（架构 {version}，本版本最多读取到 {supported}）。</translation>
+    </message>
+    <message>
+        <source>The history database {path} was empty; a new history was started.</source>
+        <translation>历史数据库 {path} 是空的；已开始新的历史记录。</translation>
+    </message>
+    <message>
+        <source>The history database could not be used ({problem}). It was kept as {name} and a new history was started; clips in the outputs folder are listed again.</source>
+        <translation>历史数据库无法使用（{problem}）。已将其保留为 {name} 并开始新的历史记录；输出文件夹中的视频已重新列出。</translation>
+    </message>
+    <message>
+        <source>The history database could not be used ({problem}). It was kept as {name}.</source>
+        <translation>历史数据库无法使用（{problem}）。已将其保留为 {name}。</translation>
+    </message>
+    <message>
+        <source>The history database {path} cannot be used ({problem}) and could not be moved aside; this session&apos;s history will not be saved.</source>
+        <translation>历史数据库 {path} 无法使用（{problem}），也无法移到一旁；本次会话的历史记录将不会保存。</translation>
+    </message>
+    <message>
+        <source>The prompt is empty: describe the video you want.</source>
+        <translation>提示词为空：请描述你想要的视频。</translation>
+    </message>
+    <message>
+        <source>width</source>
+        <translation>宽度</translation>
+    </message>
+    <message>
+        <source>height</source>
+        <translation>高度</translation>
+    </message>
+    <message>
+        <source>The T5 sequence length must be between 1 and 512 tokens.</source>
+        <translation>T5 序列长度必须在 1 到 512 个词元之间。</translation>
+    </message>
+    <message>
+        <source>{frames} frames is not of the form 4k+1 that the video VAE needs; generating {snapped} frames instead, as the official pipeline does.</source>
+        <translation>{frames} 帧不符合视频 VAE 所需的 4k+1 形式；将按官方流程改为生成 {snapped} 帧。</translation>
+    </message>
+    <message>
+        <source>The number of frames must be at least 1 (got {value}).</source>
+        <translation>帧数至少为 1（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The frame rate must be between 1 and 240 fps (got {value}).</source>
+        <translation>帧率必须在 1 到 240 fps 之间（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The number of steps must be at least 1 (got {value}).</source>
+        <translation>步数至少为 1（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The guidance scale must be a finite number (got {value}).</source>
+        <translation>引导强度必须是有限的数（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The seed must be a whole number from 0 to {limit} (got {value}).</source>
+        <translation>种子必须是 0 到 {limit} 之间的整数（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The {name} must be a positive whole number of pixels (got {value}).</source>
+        <translation>{name}必须是正整数像素（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The number of frames is at most {limit} (got {value}).</source>
+        <translation>帧数最多为 {limit}（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The number of steps is at most 1000 (got {value}).</source>
+        <translation>步数最多为 1000（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The guidance scale cannot be negative (got {value}).</source>
+        <translation>引导强度不能为负数（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>The {name} must be a multiple of {multiple} (got {value}; try {snapped}).</source>
+        <translation>{name}必须是 {multiple} 的倍数（当前为 {value}；可试 {snapped}）。</translation>
+    </message>
+    <message>
+        <source>The {name} is at most {limit} pixels (got {value}).</source>
+        <translation>{name}最多为 {limit} 像素（当前为 {value}）。</translation>
+    </message>
+    <message>
         <source>Choose another file name.</source>
         <translation>请换一个文件名。</translation>
+    </message>
+    <message>
+        <source>Free some space.</source>
+        <translation>请释放一些空间。</translation>
+    </message>
+    <message>
+        <source>The disk is full: the clip {name} could not be written; nothing was saved.</source>
+        <translation>磁盘已满：无法写入视频 {name}；未保存任何内容。</translation>
     </message>
 </context>
 <context>
@@ -563,6 +2478,45 @@ It will be written to:
     <message>
         <source>{app} cannot start.</source>
         <translation>{app} 无法启动。</translation>
+    </message>
+</context>
+<context>
+    <name>memory_advice</name>
+    <message>
+        <source>all on GPU</source>
+        <translation>全部放在 GPU 上</translation>
+    </message>
+    <message>
+        <source>model CPU offload</source>
+        <translation>模型 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>sequential CPU offload</source>
+        <translation>顺序 CPU 卸载</translation>
+    </message>
+    <message>
+        <source>streamed offload</source>
+        <translation>流式卸载</translation>
+    </message>
+    <message>
+        <source>VAE tiling</source>
+        <translation>VAE 分块</translation>
+    </message>
+    <message>
+        <source>VAE slicing</source>
+        <translation>VAE 切片</translation>
+    </message>
+    <message>
+        <source>{quantization} weights</source>
+        <translation>{quantization} 权重</translation>
+    </message>
+    <message>
+        <source>attention slicing</source>
+        <translation>注意力切片</translation>
+    </message>
+    <message>
+        <source>text encoders off the GPU after encoding</source>
+        <translation>编码后将文本编码器移出 GPU</translation>
     </message>
 </context>
 </TS>

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QGroupBox,
@@ -35,25 +37,6 @@ from gui.paths import SLUG_MAX_BYTES, slugify, unique_output_path
 ROOT = Path(__file__).resolve().parents[2]
 ZH_TS = catalogue_path("zh_CN", ".ts")
 ZH_QM = catalogue_path("zh_CN", ".qm")
-
-# Translation contexts of the files this wave translates (class names and, for plain functions, the function's
-# name); the second wave adds the rest of gui/ and then the whole-window test below passes as well.
-TRANSLATED_CONTEXTS = {
-    "ErrorDialog",
-    "GenerationWorker",
-    "JobController",
-    "LanguageMenu",
-    "MemoryPanel",
-    "ModelPicker",
-    "NvmlReader",
-    "VramGauge",
-    "choose_demo_target",
-    "classify_exception",
-    "confirm",
-    "core",
-    "format_bytes",
-    "main",
-}
 
 # ASCII words a Chinese interface keeps: the product, units, hardware and library names, number formats, and
 # language names (each shown in its own language so anyone can find theirs).
@@ -106,24 +89,65 @@ ALLOWED_WORDS = set(
         "Esc",
         "Del",
         "English",
+        "WebM",
+        "GIF",
+        "PNG",
+        "VP9",
+        "VP8",
+        "NaN",
+        # attention kernels and step-cache methods go by their names, as in papers and package names
+        "math",
+        "Flash",
+        "FlashAttention-2",
+        "cuDNN",
+        "flash-attn",
+        "FA2",
+        "FA3",
+        "SageAttention",
+        "MagCache",
+        "First-Block",
+        "TaylorSeer",
+        "H100",
+        # key names, as printed on keys and in shortcuts ("Ctrl+Enter" is checked key by key)
+        "Delete",
+        "Space",
+        "Backspace",
     ]
 )
+# Names of more than one word, taken out before the words are checked.
+ALLOWED_PHRASES = ("Hugging Face Hub", "Hugging Face")
+QUOTED_NAME = re.compile(r"[“‘'\"][\w\-.]+[”’'\"]")
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-.+*/]*")
 
 
 def english_words(text: str) -> list[str]:
     """ASCII words in a visible text that are neither allowed names nor file or folder names."""
     plain = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    plain = re.sub(r"\(&\w\)", "", plain)  # a Chinese label's accelerator: 语言(&L)
+    # A Chinese label's accelerator, 语言(&L), and the tooltip Qt makes from it, 语言(L).
+    plain = re.sub(r"\(&?\w\)", "", plain)
     plain = plain.replace("&&", "").replace("&", "")
+    plain = QUOTED_NAME.sub(" ", plain)  # a quoted identifier is a value, not a word: “flash”, 'sdpa'
+    for phrase in ALLOWED_PHRASES:
+        plain = plain.replace(phrase, " ")
     words = []
     for word in ASCII_WORD.findall(plain):
         if any(mark in word.rstrip(".") for mark in "._/*"):  # file and folder names: model_index.json, vae/
             continue
         word = word.rstrip(".-")
-        if word not in ALLOWED_WORDS:
+        # Shortcuts go key by key (Ctrl+Enter); a single letter is a key (F) or a symbol (4k + 1).
+        if any(len(part) > 1 and part not in ALLOWED_WORDS for part in word.split("+")):
             words.append(word)
     return words
+
+
+def _in_combo(widget: QWidget) -> bool:
+    """A combo box's own popup list (its items are read from the combo itself)."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QComboBox):
+            return True
+        parent = parent.parentWidget()
+    return False
 
 
 def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
@@ -143,8 +167,22 @@ def visible_texts(root: QWidget) -> Iterator[tuple[str, str]]:
         elif isinstance(widget, QComboBox):
             for i in range(widget.count()):
                 yield f"{where} item {i}", widget.itemText(i)
+                tip = widget.itemData(i, Qt.ItemDataRole.ToolTipRole)
+                if isinstance(tip, str):
+                    yield f"{where} item {i} tooltip", tip
         elif isinstance(widget, QGroupBox):
             yield f"{where} title", widget.title()
+        elif isinstance(widget, QAbstractSpinBox):  # "125 frames": the unit is part of what is shown
+            yield f"{where} text", widget.text()
+            yield f"{where} special value", widget.specialValueText()
+        elif isinstance(widget, QAbstractItemView) and widget.model() is not None and not _in_combo(widget):
+            model = widget.model()
+            for row in range(model.rowCount()):
+                index = model.index(row, 0)
+                for role, label in ((Qt.ItemDataRole.DisplayRole, "row"), (Qt.ItemDataRole.ToolTipRole, "row tip")):
+                    value = index.data(role)
+                    if isinstance(value, str):
+                        yield f"{where} {label} {row}", value
         elif isinstance(widget, QTabWidget):
             for i in range(widget.count()):
                 yield f"{where} tab {i}", widget.tabText(i)
@@ -217,29 +255,21 @@ def _messages() -> list[tuple[str, str, ET.Element]]:
     ]
 
 
-def test_catalogue_has_no_unfinished_entries_for_translated_files():
+def _finished(translation: ET.Element) -> bool:
+    """A translation that is done: not marked unfinished, with text (every plural form, for a %n message)."""
+    if translation.get("type") is not None:  # "unfinished", "obsolete", "vanished"
+        return False
+    forms = translation.findall("numerusform")
+    return all((form.text or "").strip() for form in forms) if forms else bool((translation.text or "").strip())
+
+
+def test_catalogue_has_no_unfinished_entries():
     unfinished = [
-        f"{context}: {source!r}"
-        for context, source, translation in _messages()
-        if context in TRANSLATED_CONTEXTS and (translation.get("type") == "unfinished" or not translation.text)
+        f"{context}: {source!r}" for context, source, translation in _messages() if not _finished(translation)
     ]
     assert not unfinished, "\n".join(unfinished)
     contexts = {context for context, _, _ in _messages()}
     assert {"MemoryPanel", "ErrorDialog", "VramGauge", "ModelPicker", "core"} <= contexts
-
-
-# The files this wave translates completely (the second wave extends this to gui/*.py and main.py).
-TRANSLATED_FILES = [
-    "gui/app.py",
-    "gui/controller.py",
-    "gui/error_dialogs.py",
-    "gui/i18n.py",
-    "gui/memory_panel.py",
-    "gui/model_picker.py",
-    "gui/system_monitor.py",
-    "gui/vram_gauge.py",
-    "gui/worker.py",
-]
 
 
 def _update_script():
@@ -251,11 +281,13 @@ def _update_script():
     return update_translations
 
 
-def test_every_string_in_the_translated_files_is_in_the_catalogue(tmp_path: Path):
-    """Extract afresh with lupdate (as scripts/update_translations.py does) and look each string up in the committed
-    catalogue: a string wrapped after the last update, or left untranslated, fails here."""
+def test_every_string_in_the_window_is_in_the_catalogue(tmp_path: Path):
+    """Extract afresh with lupdate from every gui/*.py file, main.py and the engine's strings (as
+    scripts/update_translations.py does) and look each string up in the committed catalogue: a string wrapped after
+    the last update, or left untranslated, fails here."""
     script = _update_script()
-    sources = [str(ROOT / f) for f in TRANSLATED_FILES]
+    sources = [str(path) for path in script.source_files()]
+    assert {Path(s).name for s in sources} >= {"main_window.py", "queue_panel.py", "export_dialog.py", "main.py"}
     sources.append(str(script.write_core_source(script.core_strings(), tmp_path)))
     fresh = tmp_path / "fresh_zh_CN.ts"
     subprocess.run(
@@ -268,8 +300,8 @@ def test_every_string_in_the_translated_files_is_in_the_catalogue(tmp_path: Path
         for context in ET.parse(fresh).getroot().iter("context")
         for message in context.iter("message")
     }
-    assert len(extracted) > 100
-    translated = {(context, source) for context, source, t in _messages() if t.text and t.get("type") is None}
+    assert len(extracted) > 400
+    translated = {(context, source) for context, source, t in _messages() if _finished(t)}
     missing = sorted(extracted - translated)
     assert not missing, "run scripts/update_translations.py and translate:\n" + "\n".join(map(str, missing))
 
@@ -281,6 +313,12 @@ def test_translations_keep_placeholders_and_accelerators():
             continue
         assert sorted(re.findall(r"\{\w*\}", text)) == sorted(re.findall(r"\{\w*\}", source)), (context, source)
         assert ("&" in source.replace("&&", "")) == ("&" in text.replace("&&", "")), (context, source)
+
+
+def test_catalogue_is_up_to_date_with_the_sources():
+    """What scripts/update_translations.py --check does in CI: extracting again changes neither the .ts nor the
+    .qm (no string added, changed or dropped since the last update)."""
+    assert _update_script().update(check=True) is False
 
 
 def test_compiled_catalogue_matches_its_source(tmp_path: Path):
@@ -332,6 +370,52 @@ def test_translated_parts_of_the_window_have_no_english_left(language, open_wind
     assert window.vram_gauge.ram_label.text().startswith("内存 ")
 
 
+def test_engine_messages_with_values_are_translated_by_their_template(language, tmp_path: Path):
+    """core/ fills `_t("… {name} …")` templates in English; the window recognises the filled-in message, translates
+    the template and puts the same values (themselves translated when they are engine words) into it."""
+    from core.checkpoint import inspect_model_folder
+    from core.i18n import _t, match_template
+    from core.request import GenerationRequest
+    from gui.i18n import core_text
+
+    request = GenerationRequest(prompt="一只猫", width=100, steps=0)
+    problems = request.problems()
+    assert "The width must be a multiple of 16 (got 100; try 96)." in problems  # English stays as it was
+    language("zh_CN")
+    shown = [core_text(p) for p in problems]
+    assert "宽度必须是 16 的倍数（当前为 100；可试 96）。" in shown
+    assert "步数至少为 1（当前为 0）。" in shown
+    assert not [text for text in shown if english_words(text)], shown
+
+    report = inspect_model_folder(tmp_path)  # an empty folder: every part is missing
+    # Each is translated; the parts keep their folder and model names ("transformer (3D MMDiT)").
+    assert report.problems and all(core_text(p) != p for p in report.problems), report.problems
+    assert match_template("transformer (3D MMDiT) is missing") == (
+        "{part} is missing",
+        {"part": "transformer (3D MMDiT)"},
+    )
+    assert core_text("transformer (3D MMDiT) is missing") == "缺少 transformer (3D MMDiT)"
+    # A field that is itself a whole engine sentence is translated as well.
+    from core.devices import ResolvedDevice
+    from core.engine import _refuse_non_finite
+    from core.errors import NonFiniteError
+
+    with pytest.raises(NonFiniteError) as raised:
+        _refuse_non_finite(False, "decoded frames", ResolvedDevice(device="cuda", dtype_name="float16"))
+    assert raised.value.message.startswith("The decoded frames hold NaN or infinity: float16 overflowed")
+    assert core_text(raised.value.message) == (
+        "解码后的帧含有 NaN 或无穷大：float16 溢出（请选择 bfloat16 或 float32），"
+        "或模型权重已损坏（请重新下载 transformer 和 VAE）。未写入任何内容。"
+    )
+    # A message no template fits, or whose template has no translation, is shown as it is.
+    assert core_text(inspect_model_folder(tmp_path / "nothing-here").message()).endswith(
+        "不是可用的 ContentV 模型文件夹：文件夹不存在。"
+    )
+    assert core_text("Something the engine never said.") == "Something the engine never said."
+    _t("An untranslated template about {thing}.")
+    assert core_text("An untranslated template about cats.") == "An untranslated template about cats."
+
+
 def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
     from core.engine import OOM_ADVICE
     from gui.error_dialogs import ErrorDialog
@@ -346,12 +430,86 @@ def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
     assert not untranslated(dialog), untranslated(dialog)  # Qt's own Close button comes from qtbase_zh_CN.qm
 
 
-@pytest.mark.xfail(strict=False, reason="wave 1: files other engineers are editing are translated in the second wave")
-def test_whole_window_has_no_english_left(language, open_window, qtbot):
-    language("zh_CN")
-    window = open_window()
-    problems = untranslated(window)
-    assert not problems, f"{len(problems)} untranslated:\n" + "\n".join(problems)
+def _write_clip(folder: Path) -> Path:
+    import numpy as np
+
+    from core.video import write_mp4, write_sidecar
+
+    pixels = np.random.default_rng(5).uniform(0, 1, size=(5, 48, 80, 3)).astype(np.float32)
+    path = folder / "clip.mp4"
+    write_mp4(pixels, path, 24, {"prompt": "一只小猫", "seed": 7})
+    write_sidecar(path, {"prompt": "一只小猫", "seed": 7})
+    return path
+
+
+def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypatch, tmp_path, gui_tiny_model):
+    """The real window under LANG=zh_CN.UTF-8 and `--language zh_CN`, walked widget by widget (menus included),
+    with everything a person can open without running a job: jobs in the queue, a played clip with its export
+    dialog, the download dialog, an error dialog with an engine message, the close confirmation and the memory
+    advice. Any English word left (other than names and units) fails, with where it is."""
+    from huggingface_hub import constants
+
+    from core.engine import OOM_ADVICE
+    from gui.app import build_parser
+    from tests.gui.helpers import fill_small, wait_ready
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # the download dialog must not reach the network
+    args = build_parser().parse_args(["--language", "zh_CN"])
+    assert language(choose_language(args.language, "")) == "zh_CN"
+    window = open_window(model=gui_tiny_model)
+    wait_ready(qtbot, window)
+    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text(), timeout=10_000)
+
+    # Jobs waiting in a paused queue (nothing runs: every text stays put while it is read).
+    window.controller.pause()
+    fill_small(window, prompt="一只小猫在窗台上睡觉", seed=11)
+    window.batch_controls.count_spin.setValue(3)
+    window.generate()
+    qtbot.waitUntil(lambda: len(window.controller.waiting_jobs) == 3, timeout=10_000)
+
+    # A clip in the player, and its export dialog.
+    clip = _write_clip(tmp_path)
+    window.player.load(clip, autoplay=False)
+    export_dialog = window.export_clip(str(clip))
+    # The download dialog, which says (offline) why it cannot size the download.
+    window.model_picker.get_model()
+    download_dialog = window.model_picker.download_dialog
+    assert download_dialog is not None
+    qtbot.waitUntil(lambda: not download_dialog.planning, timeout=10_000)
+    assert "HF_HUB_OFFLINE" in download_dialog.size_label.text()
+    # An error with the engine's own message and advice.
+    window.show_error("out-of-memory", "A CUDA GPU was asked for, but PyTorch sees none on this machine.", OOM_ADVICE)
+    # Closing with jobs waiting asks first.
+    window.close()
+    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible(), timeout=5_000)
+
+    assert window.memory_panel.advice_label.text()
+    assert window.queue_panel.findChild(QLabel, "queueTitle").text().startswith("队列")
+    problems = [
+        line
+        for part in (window, export_dialog, download_dialog, window.error_dialog, window._close_dialog)
+        for line in untranslated(part)
+    ]
+    # What is shown outside widgets' own texts: the status bar's message, the window's title, and the line the
+    # history's delegate paints under each prompt (status, date, size, steps).
+    from gui.history_panel import describe, status_text, when
+
+    shown = [("status bar", window.statusBar().currentMessage()), ("title", window.windowTitle())]
+    for record in window.store.list_jobs("", limit=10):
+        shown.append(
+            (f"history row {record.id}", f"{status_text(record.status)} {when(record, now=0)} {describe(record)}")
+        )
+    for where, text in shown:
+        if english_words(text):
+            problems.append(f"{where}: {text!r}")
+    assert not problems, f"{len(problems)} untranslated:\n" + "\n".join(dict.fromkeys(problems))
+
+    window._close_dialog.reject()  # stay open; the fixture cancels the jobs and closes
+    export_dialog.close()
+    download_dialog.close()
 
 
 def test_language_option_gives_english_under_a_chinese_locale(language, open_window, monkeypatch, qtbot):
@@ -468,7 +626,9 @@ def test_update_script_lists_and_applies_missing_translations(tmp_path: Path, mo
     monkeypatch.setattr(script, "TRANSLATIONS_DIR", tmp_path)
     ts = tmp_path / ZH_TS.name
     unfinished = '<translation type="unfinished"></translation>'
-    text = ZH_TS.read_text(encoding="utf-8").replace("<translation>VAE 分块</translation>", unfinished)
+    source = ZH_TS.read_text(encoding="utf-8")
+    panel = source.index("<name>MemoryPanel</name>")  # only the panel's entry ("VAE tiling" is in other contexts too)
+    text = source[:panel] + source[panel:].replace("<translation>VAE 分块</translation>", unfinished, 1)
     ts.write_text(text, encoding="utf-8")
     assert script.untranslated("zh_CN") == {"MemoryPanel": {"VAE tiling": ""}}
     assert script.apply_translations("zh_CN", {"MemoryPanel": {"VAE tiling": "VAE 分块"}}) == 1
