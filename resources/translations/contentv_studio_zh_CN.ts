@@ -2218,6 +2218,14 @@ It will be written to:
         <translation>{part} 中既没有 {first} 也没有 {second}</translation>
     </message>
     <message>
+        <source>torch.compile is not available in the standalone app (it lacks triton and a C++ toolchain).</source>
+        <translation>独立安装版中无法使用 torch.compile（缺少 triton 和 C++ 工具链）。</translation>
+    </message>
+    <message>
+        <source>Run without --compile, or run ContentV Studio from source to use it.</source>
+        <translation>请去掉 --compile 运行，或从源代码运行 ContentV Studio 以使用该功能。</translation>
+    </message>
+    <message>
         <source>A CUDA GPU was asked for, but PyTorch sees none on this machine.</source>
         <translation>选择了 CUDA GPU，但 PyTorch 在本机上找不到。</translation>
     </message>
