@@ -55,4 +55,3 @@ class TensorMemoryTracker(TorchDispatchMode):
             if isinstance(item, torch.Tensor):
                 self._track(item)
         return out
-

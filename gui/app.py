@@ -242,6 +242,8 @@ def _exit_on_terminate(app: QApplication) -> None:
     wake = QTimer(app)
     wake.timeout.connect(lambda: None)
     wake.start(250)
+
+
 def split_qt_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """(ours, Qt's): Qt's own options (-style fusion, -reverse, …) go to QApplication; the rest are ours."""
     ours: list[str] = []

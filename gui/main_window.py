@@ -265,9 +265,7 @@ class MainWindow(QMainWindow):
         left_col.addWidget(scroll, 1)
         left_col.addWidget(run_bar)
         # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
-        left.setMinimumWidth(
-            left_content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4
-        )
+        left.setMinimumWidth(left_content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
         # Centre: the clip.
         self.player = VideoPlayer()
@@ -889,6 +887,7 @@ class MainWindow(QMainWindow):
     def export_clip(self, path: str) -> ExportDialog:
         """Open the export dialog for a clip (one at a time; a new clip replaces an idle dialog's)."""
         from gui.export_dialog import ExportDialog
+
         if self.export_dialog is not None and not self.export_dialog.running:
             self.export_dialog.close()
             self.export_dialog.deleteLater()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
@@ -118,7 +119,7 @@ def _gpu_name(capabilities: object, sample: SystemSample | None) -> str:
     return str(getattr(capabilities, "cuda_name", "") or "")
 
 
-def speed_estimate_options(speed: SpeedOptions | None, calibrated: bool = False) -> dict[str, object]:
+def speed_estimate_options(speed: SpeedOptions | None, calibrated: bool = False) -> dict[str, Any]:
     """The speed options where the estimator needs them: batched guidance holds two samples' activations, a
     step cache skips a share of the transformer's work (more with a MagCache calibration), and the math kernel
     materialises the attention scores. AUTO batching is estimated as sequential, the engine's safe default."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -41,6 +41,7 @@ from core.request import (
 )
 from gui.checked_spin import CheckedDoubleSpinBox, CheckedSpinBox
 from gui.form_model import SEED_LOCKED, FormModel
+from gui.i18n import QT_TRANSLATE_NOOP
 from gui.resources import ui_icon
 from gui.seed_spin import SeedSpinBox
 
