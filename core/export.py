@@ -27,7 +27,7 @@ import numpy as np
 
 from core.errors import FailureKind, JobCancelled, OutputError, StudioError
 from core.i18n import _t
-from core.video import FRAME_NAME, _ffmpeg, _unescape_ffmetadata, publish_file, read_mp4_comment, unique_temp_name
+from core.video import FRAME_NAME, _ffmpeg, publish_file, read_comment_tag, read_mp4_comment, unique_temp_name
 
 PNG_SIDECAR_NAME = "parameters.json"
 PNG_TEXT_KEY = "parameters"  # the key most image tools read generation parameters from
@@ -163,18 +163,7 @@ def read_source(source: Path) -> SourceClip:
 
 def read_webm_comment(path: Path) -> dict[str, Any] | None:
     """The parameters in a WebM's comment tag (Matroska stores tag names upper-case: COMMENT)."""
-    result = subprocess.run(
-        [_ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
-    for line in result.stdout.splitlines():  # our JSON is one line: no escaped newlines to join
-        if line.lower().startswith("comment="):
-            with contextlib.suppress(json.JSONDecodeError):
-                return json.loads(_unescape_ffmetadata(line[len("comment=") :]))
-    return None
+    return read_comment_tag(path)
 
 
 def gif_delays_cs(num_frames: int, fps: float) -> list[int]:

@@ -648,6 +648,11 @@ def _unescape_ffmetadata(value: str) -> str:
 
 def read_mp4_comment(path: Path) -> dict[str, Any] | None:
     """The parameters stored in the mp4's comment tag, or None if it has none."""
+    return read_comment_tag(path)
+
+
+def read_comment_tag(path: Path) -> dict[str, Any] | None:
+    """The JSON parameters in a clip's comment tag (mp4 `comment`, Matroska/WebM `COMMENT`), or None."""
     result = subprocess.run(
         [_ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
         capture_output=True,
@@ -664,7 +669,7 @@ def read_mp4_comment(path: Path) -> dict[str, Any] | None:
         else:
             joined.append(line)
     for line in joined:
-        if line.startswith("comment="):
+        if line.lower().startswith("comment="):
             try:
                 return json.loads(_unescape_ffmetadata(line[len("comment=") :]))
             except json.JSONDecodeError:

@@ -17,8 +17,10 @@ is quantized from that dtype, as `quantize_linears` does on a loaded model.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import struct
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -212,6 +214,27 @@ class _Slot:
     is_param: bool
 
 
+# glibc's malloc raises its mmap threshold after large frees (up to 32 MiB), so later tensors come from the heap,
+# where freed quantization temporaries stay resident and fragment: the same int8 load then peaks 30 % higher on
+# some runs than on others. A fixed 1 MiB threshold hands every large buffer back to the OS when it is freed.
+GLIBC_M_MMAP_THRESHOLD = -3
+LARGE_ALLOCATION_BYTES = 1 << 20
+_malloc_tuned = False
+
+
+def return_large_frees_to_the_os() -> None:
+    """Once per process, on Linux with glibc; elsewhere (Windows, macOS, musl) nothing to do."""
+    global _malloc_tuned
+    if _malloc_tuned or not sys.platform.startswith("linux"):
+        return
+    _malloc_tuned = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(GLIBC_M_MMAP_THRESHOLD, LARGE_ALLOCATION_BYTES)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def load_model(
     cls: Any,
     folder: Path,
@@ -225,6 +248,7 @@ def load_model(
     tensor read, converted and placed one at a time. `pin_memory` reads each tensor straight into page-locked
     memory (for streamed offload, whose side-stream copies need it), so no unpinned copy ever exists. With a
     `device` (all on GPU), each tensor goes there as soon as it is read: host RAM holds one tensor at a time."""
+    return_large_frees_to_the_os()
     on_device = device is not None and torch.device(device).type != "cpu"
     model = build_empty(cls, folder)
     keep_fp32 = fp32_module_names(model, dtype)

@@ -224,7 +224,7 @@ def _mid_size_model(tiny_model: Path, target: Path) -> Path:
 
     shutil.copytree(tiny_model, target)
     torch.manual_seed(0)
-    config = {**TRANSFORMER_CONFIG, "num_layers": 4, "attention_head_dim": 64, "num_attention_heads": 8}
+    config = {**TRANSFORMER_CONFIG, "num_layers": 8, "attention_head_dim": 64, "num_attention_heads": 8}
     shutil.rmtree(target / "transformer")
     ContentVTransformer3DModel(**{**config, "caption_projection_dim": 512}).save_pretrained(target / "transformer")
     config_path = target / "transformer" / "config.json"
@@ -233,7 +233,7 @@ def _mid_size_model(tiny_model: Path, target: Path) -> Path:
     from transformers import T5Config
 
     t5_config = T5Config.from_pretrained(target / "text_encoder_3")
-    t5_config.update({"d_ff": 2048, "num_heads": 8, "d_kv": 64, "num_layers": 2})
+    t5_config.update({"d_ff": 2048, "num_heads": 8, "d_kv": 64, "num_layers": 4})
     shutil.rmtree(target / "text_encoder_3")
     T5EncoderModel(t5_config).save_pretrained(target / "text_encoder_3")
     return target

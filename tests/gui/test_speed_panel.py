@@ -169,7 +169,9 @@ def test_the_advice_counts_the_step_cache_and_batched_guidance():
     assert fast_uncalibrated.s_per_step == pytest.approx(plain.s_per_step)
     assert plain.s_per_step * 0.3 < faster.s_per_step < plain.s_per_step * 0.8
     batched = advise(shape, memory, _Cuda(), sample, SpeedOptions(guidance_batching=GuidanceBatching.BATCHED))
-    assert batched.peak_bytes > plain.peak_bytes + 2 * 2**30  # ≈ 2.5 GiB more activations at this size
+    # A second sample's activations while denoising (with the feed-forward chunked, well under the 2.5 GiB that
+    # issue 9 measured unchunked).
+    assert batched.peak_bytes > plain.peak_bytes + 2**29
     # The math kernel materialises the attention scores: slower.
     assert advise(shape, memory, _Cuda(), sample, SpeedOptions(attention_backend="math")).s_per_step > plain.s_per_step
 
@@ -182,15 +184,22 @@ def test_step_cache_saving_follows_each_method():
 
 
 def test_recommend_keeps_room_for_batched_guidance():
-    # 20 GiB free at 768x432x125: model offload fits one branch at a time, not the batch of two.
+    # Free memory between model offload's peak with one branch at a time and with the batch of two (768x432x125):
+    # the first fits model offload, the second must fall back to a lower-memory placement.
+    from core.estimate import EstimateOptions, estimate
+
     shape = JobShape()
-    sequential = recommend_options(shape, MemoryOptions(), _Cuda(), _sample(20))
+    one = estimate(shape, EstimateOptions(placement=Placement.MODEL, vae_tiling=True)).peak_bytes
+    two = estimate(shape, EstimateOptions(placement=Placement.MODEL, vae_tiling=True, guidance_batched=True)).peak_bytes
+    assert two > one
+    free_gib = (SAFETY_MARGIN_BYTES + (one + two) / 2) / 2**30
+    sequential = recommend_options(shape, MemoryOptions(), _Cuda(), _sample(free_gib))
     batched_speed = SpeedOptions(guidance_batching=GuidanceBatching.BATCHED)
-    batched = recommend_options(shape, MemoryOptions(), _Cuda(), _sample(20), batched_speed)
+    batched = recommend_options(shape, MemoryOptions(), _Cuda(), _sample(free_gib), batched_speed)
     assert sequential is not None and batched is not None and sequential.fits and batched.fits
     assert sequential.options.placement is Placement.MODEL
-    assert batched.options.placement is Placement.STREAMED
-    assert batched.estimate.peak_bytes + SAFETY_MARGIN_BYTES <= 20 * 2**30
+    assert batched.options.placement is not Placement.MODEL
+    assert batched.estimate.peak_bytes + SAFETY_MARGIN_BYTES <= free_gib * 2**30
 
 
 def test_the_memory_panel_follows_the_speed_options(qtbot, open_window):
