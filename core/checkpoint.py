@@ -322,11 +322,15 @@ def load_components(
     except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError) as exc:
         if _is_pickle_refusal(exc):
             raise ModelFolderError(
-                f"A weight file in {root} is a pickle that holds more than plain weights; it was refused "
-                "because loading it could run code.",
+                _t(
+                    "A weight file in {folder} is a pickle that holds more than plain weights; it was refused because "
+                    "loading it could run code."
+                ).format(folder=root),
                 "Use the model's .safetensors files (download the folder again from its official source).",
             ) from exc
         raise ModelFolderError(
-            f"Loading the model from {root} failed: {(str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]}",
+            _t("Loading the model from {folder} failed: {error}").format(
+                folder=root, error=(str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            ),
             "The folder looked complete but a component could not be read; download it again.",
         ) from exc

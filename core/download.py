@@ -133,7 +133,9 @@ def fetch_plan(
         commit = info.sha or revision
         entries = [e for e in api.list_repo_tree(repo, recursive=True, revision=commit) if isinstance(e, RepoFile)]
     except RevisionNotFoundError:
-        raise DownloadTargetError(f"{repo} has no revision '{revision}'.") from None
+        raise DownloadTargetError(
+            _t("{repo} has no revision '{revision}'.").format(repo=repo, revision=revision)
+        ) from None
     except RepositoryNotFoundError:
         raise DownloadTargetError(
             _t("There is no model '{repo}' on the hub (or it needs a login).").format(repo=repo)
@@ -153,22 +155,24 @@ def fetch_plan(
         if not e.path.startswith(".")  # .gitattributes and the like: not part of the model
     )
     if not files:
-        raise DownloadError(f"{repo} at {revision} lists no files.")
+        raise DownloadError(_t("{repo} at {revision} lists no files.").format(repo=repo, revision=revision))
     return DownloadPlan(repo, revision, commit, files, endpoint, token)
 
 
 def check_target(target: Path) -> None:
     """A new or empty folder, or one a download into was interrupted; anything else is refused."""
     if target.exists() and not target.is_dir():
-        raise DownloadTargetError(f"{target} is a file, not a folder.")
+        raise DownloadTargetError(_t("{path} is a file, not a folder.").format(path=target))
     if target.is_dir() and any(target.iterdir()) and not (target / DOWNLOAD_MARKER).exists():
         raise DownloadTargetError(
-            f"{target} is not empty and holds no interrupted download; the model will not be mixed into it.",
+            _t("{path} is not empty and holds no interrupted download; the model will not be mixed into it.").format(
+                path=target
+            ),
             "Choose an empty or new folder.",
         )
     parent = _existing_ancestor(target)
     if not os.access(parent, os.W_OK):
-        raise DownloadTargetError(f"{parent} is not writable.")
+        raise DownloadTargetError(_t("{path} is not writable.").format(path=parent))
 
 
 def _existing_ancestor(path: Path) -> Path:

@@ -56,27 +56,36 @@ def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
 def check_output_path(path: Path) -> None:
     """Fail early, before any model is loaded, on a path the video could not be written to."""
     if path.suffix.lower() != ".mp4":
-        raise OutputTakenError(f"The output must be an .mp4 file (got '{path.name}').")
+        raise OutputTakenError(_t("The output must be an .mp4 file (got '{name}').").format(name=path.name))
     if path.exists():
-        raise OutputNameTakenError(f"{path} already exists; it will not be overwritten.", "Choose another file name.")
+        raise OutputNameTakenError(
+            _t("{path} already exists; it will not be overwritten.").format(path=path), "Choose another file name."
+        )
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
         raise OutputNameTakenError(
-            f"{sidecar} already exists; the clip's sidecar would replace it.", "Choose another file name."
+            _t("{sidecar} already exists; the clip's sidecar would replace it.").format(sidecar=sidecar),
+            "Choose another file name.",
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputTakenError(f"The folder {parent} does not exist.")
+        raise OutputTakenError(_t("The folder {folder} does not exist.").format(folder=parent))
     if not os.access(parent, os.W_OK):
-        raise OutputTakenError(f"The folder {parent} is not writable.")
+        raise OutputTakenError(_t("The folder {folder} is not writable.").format(folder=parent))
 
 
 def check_frames_dir(path: Path) -> None:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise OutputTakenError(f"{path} already exists and is not an empty folder; frames will not overwrite it.")
+        raise OutputTakenError(
+            _t("{path} already exists and is not an empty folder; frames will not overwrite it.").format(path=path)
+        )
     parent = path.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise OutputTakenError(f"Cannot create the frames folder {path}: {parent} is missing or not writable.")
+        raise OutputTakenError(
+            _t("Cannot create the frames folder {path}: {folder} is missing or not writable.").format(
+                path=path, folder=parent
+            )
+        )
 
 
 def _ffmpeg() -> str:
@@ -91,8 +100,13 @@ def _stage_reached(name: str) -> None:
 
 def _output_error(exc: OSError, what: str) -> OutputError:
     if exc.errno in _DISK_FULL:
-        return OutputError(f"The disk is full: {what} could not be written; nothing was saved.", "Free some space.")
-    return OutputError(f"{what} could not be written ({exc.strerror or exc}); nothing was saved.")
+        return OutputError(
+            _t("The disk is full: {what} could not be written; nothing was saved.").format(what=what),
+            "Free some space.",
+        )
+    return OutputError(
+        _t("{what} could not be written ({error}); nothing was saved.").format(what=what, error=exc.strerror or exc)
+    )
 
 
 def _fsync_file(path: Path) -> None:
@@ -224,10 +238,11 @@ def reserve_outputs(video_path: Path, frames_dir: Path | None = None, sidecar: b
         reservation._write_marker("writing", create=True)
     except FileExistsError:
         raise OutputNameTakenError(
-            f"Another job is already writing {video_path}; it will not be overwritten.", "Choose another file name."
+            _t("Another job is already writing {path}; it will not be overwritten.").format(path=video_path),
+            "Choose another file name.",
         ) from None
     except OSError as exc:
-        raise _output_error(exc, f"The reservation for {video_path}") from None
+        raise _output_error(exc, _t("The reservation for {path}").format(path=video_path)) from None
     reservation.released = False
     return reservation
 
@@ -374,7 +389,7 @@ def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> Non
                 "Free some space.",
             )
         last = message.splitlines()[-1] if message else f"exit status {code}"
-        raise OutputError(f"The video encoder failed ({last}); nothing was saved.")
+        raise OutputError(_t("The video encoder failed ({error}); nothing was saved.").format(error=last))
 
 
 @contextlib.contextmanager
@@ -415,7 +430,9 @@ def verify_mp4(path: Path, expected_frames: int) -> None:
     if result.returncode != 0 or decoded != expected_frames:
         detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"{decoded} frames decoded"
         raise OutputError(
-            f"The finished clip did not check out ({detail}; expected {expected_frames} frames); nothing was saved."
+            _t("The finished clip did not check out ({detail}; expected {frames} frames); nothing was saved.").format(
+                detail=detail, frames=expected_frames
+            )
         )
 
 
@@ -470,7 +487,7 @@ def publish_clip(
             _stage_reached("verified")
             reservation._write_marker("publishing", create=False)
         except OSError as exc:
-            raise _output_error(exc, f"The clip {reservation.video_path}") from None
+            raise _output_error(exc, _t("The clip {path}").format(path=reservation.video_path)) from None
         _publish_all(reservation, folder)
         with contextlib.suppress(OSError):  # the names are linked; a failed directory flush loses nothing now
             _fsync_dir(folder)
@@ -508,11 +525,13 @@ def _publish_all(reservation: OutputReservation, folder: Path) -> None:
                     path.unlink()
         if isinstance(exc, FileExistsError):
             raise OutputError(
-                f"{exc.filename} appeared while the clip was being written; it was not overwritten and the "
-                "clip was not saved."
+                _t(
+                    "{path} appeared while the clip was being written; it was not overwritten and the clip was not "
+                    "saved."
+                ).format(path=exc.filename)
             ) from None
         if isinstance(exc, OSError):
-            raise _output_error(exc, f"The clip {reservation.video_path}") from None
+            raise _output_error(exc, _t("The clip {path}").format(path=reservation.video_path)) from None
         raise
 
 
@@ -538,7 +557,9 @@ def publish_file(temp: Path, final: Path) -> None:
         _link(temp, final)
     except FileExistsError:
         temp.unlink(missing_ok=True)
-        raise OutputError(f"{final} appeared while it was being written; it was not overwritten.") from None
+        raise OutputError(
+            _t("{path} appeared while it was being written; it was not overwritten.").format(path=final)
+        ) from None
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise _output_error(exc, str(final)) from None
@@ -591,9 +612,9 @@ def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
         try:
             _link(temp, sidecar)
         except FileExistsError:
-            raise OutputError(f"{sidecar} already exists; it was not overwritten.") from None
+            raise OutputError(_t("{path} already exists; it was not overwritten.").format(path=sidecar)) from None
     except OSError as exc:
-        raise _output_error(exc, f"The sidecar {sidecar}") from None
+        raise _output_error(exc, _t("The sidecar {path}").format(path=sidecar)) from None
     finally:
         _ACTIVE_TOKENS.discard(token)
         with contextlib.suppress(OSError):

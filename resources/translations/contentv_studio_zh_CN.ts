@@ -2206,8 +2206,16 @@ It will be written to:
         <translation>{part} 的 {file} 无法读取（权限被拒绝）</translation>
     </message>
     <message>
+        <source>Loading the model from {folder} failed: {error}</source>
+        <translation>从 {folder} 加载模型失败：{error}</translation>
+    </message>
+    <message>
         <source>{part} has no {file}</source>
         <translation>{part} 中没有 {file}</translation>
+    </message>
+    <message>
+        <source>A weight file in {folder} is a pickle that holds more than plain weights; it was refused because loading it could run code.</source>
+        <translation>{folder} 中的一个权重文件是 pickle 格式，且包含的不只是纯权重；加载它可能会执行代码，因此已拒绝。</translation>
     </message>
     <message>
         <source>{part}&apos;s {file} is unreadable</source>
@@ -2294,8 +2302,28 @@ It will be written to:
         <translation>再次运行下载；它会从中断处继续。</translation>
     </message>
     <message>
+        <source>{repo} at {revision} lists no files.</source>
+        <translation>{repo} 的 {revision} 版本中没有任何文件。</translation>
+    </message>
+    <message>
+        <source>{path} is a file, not a folder.</source>
+        <translation>{path} 是一个文件，不是文件夹。</translation>
+    </message>
+    <message>
+        <source>{path} is not empty and holds no interrupted download; the model will not be mixed into it.</source>
+        <translation>{path} 不是空文件夹，也没有未完成的下载；模型不会混入其中。</translation>
+    </message>
+    <message>
+        <source>{path} is not writable.</source>
+        <translation>{path} 不可写入。</translation>
+    </message>
+    <message>
         <source>Not enough disk space: the model needs {needed} GB more and {folder} has {free} GB free.</source>
         <translation>磁盘空间不足：模型还需要 {needed} GB，而 {folder} 只有 {free} GB 可用。</translation>
+    </message>
+    <message>
+        <source>{repo} has no revision &apos;{revision}&apos;.</source>
+        <translation>{repo} 没有版本“{revision}”。</translation>
     </message>
     <message>
         <source>There is no model &apos;{repo}&apos; on the hub (or it needs a login).</source>
@@ -2470,8 +2498,76 @@ It will be written to:
         <translation>请释放一些空间。</translation>
     </message>
     <message>
+        <source>{what} could not be written ({error}); nothing was saved.</source>
+        <translation>{what}无法写入（{error}）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>The output must be an .mp4 file (got &apos;{name}&apos;).</source>
+        <translation>输出必须是 .mp4 文件（当前为“{name}”）。</translation>
+    </message>
+    <message>
+        <source>{sidecar} already exists; the clip&apos;s sidecar would replace it.</source>
+        <translation>{sidecar} 已存在；视频的参数文件会覆盖它。</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist.</source>
+        <translation>文件夹 {folder} 不存在。</translation>
+    </message>
+    <message>
+        <source>The folder {folder} is not writable.</source>
+        <translation>文件夹 {folder} 不可写入。</translation>
+    </message>
+    <message>
+        <source>{path} already exists and is not an empty folder; frames will not overwrite it.</source>
+        <translation>{path} 已存在且不是空文件夹；帧图像不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>Cannot create the frames folder {path}: {folder} is missing or not writable.</source>
+        <translation>无法创建帧文件夹 {path}：{folder} 不存在或不可写入。</translation>
+    </message>
+    <message>
+        <source>The disk is full: {what} could not be written; nothing was saved.</source>
+        <translation>磁盘已满：{what}无法写入；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>The video encoder failed ({error}); nothing was saved.</source>
+        <translation>视频编码器失败（{error}）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>The finished clip did not check out ({detail}; expected {frames} frames); nothing was saved.</source>
+        <translation>生成的视频未通过校验（{detail}；应为 {frames} 帧）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>Another job is already writing {path}; it will not be overwritten.</source>
+        <translation>另一个任务正在写入 {path}；不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>The reservation for {path}</source>
+        <translation>{path} 的占用标记</translation>
+    </message>
+    <message>
         <source>The disk is full: the clip {name} could not be written; nothing was saved.</source>
         <translation>磁盘已满：无法写入视频 {name}；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>{path} appeared while it was being written; it was not overwritten.</source>
+        <translation>写入期间出现了 {path}；未覆盖它。</translation>
+    </message>
+    <message>
+        <source>The sidecar {path}</source>
+        <translation>参数文件 {path} </translation>
+    </message>
+    <message>
+        <source>The clip {path}</source>
+        <translation>视频 {path} </translation>
+    </message>
+    <message>
+        <source>{path} appeared while the clip was being written; it was not overwritten and the clip was not saved.</source>
+        <translation>写入视频期间出现了 {path}；未覆盖它，视频也未保存。</translation>
+    </message>
+    <message>
+        <source>{path} already exists; it was not overwritten.</source>
+        <translation>{path} 已存在；未覆盖它。</translation>
     </message>
 </context>
 <context>

@@ -416,6 +416,33 @@ def test_engine_messages_with_values_are_translated_by_their_template(language, 
     assert core_text("An untranslated template about cats.") == "An untranslated template about cats."
 
 
+def test_output_and_download_refusals_are_translated(language, tmp_path: Path):
+    """Output names taken, folders missing, a download target in the way: the window shows them in Chinese."""
+    from core.download import check_target
+    from core.errors import StudioError
+    from core.video import check_output_path
+    from gui.i18n import core_text
+
+    taken = tmp_path / "clip.mp4"
+    taken.write_bytes(b"")
+    messages = []
+    for attempt in (
+        lambda: check_output_path(taken),
+        lambda: check_output_path(tmp_path / "missing" / "x.mp4"),
+        lambda: check_output_path(tmp_path / "x.webm"),
+        lambda: check_target(taken),
+    ):
+        with pytest.raises(StudioError) as raised:
+            attempt()
+        messages.append(raised.value.message)
+    language("zh_CN")
+    shown = [core_text(m) for m in messages]
+    assert shown[0] == f"{taken} 已存在；不会覆盖它。", shown
+    assert shown[1] == f"文件夹 {tmp_path / 'missing'} 不存在。"
+    assert shown[2] == "输出必须是 .mp4 文件（当前为“x.webm”）。"
+    assert shown[3] == f"{taken} 是一个文件，不是文件夹。"
+
+
 def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
     from core.engine import OOM_ADVICE
     from gui.error_dialogs import ErrorDialog
