@@ -6,13 +6,14 @@ python main.py generate ...        headless text-to-video (see `python main.py g
 python main.py make-demo-model DIR write a tiny random-weight model to check an install
 python main.py export CLIP.mp4 --format webm|gif|png [--output PATH]   a clip as WebM, GIF or PNG frames
 python main.py download --to DIR [--repo R] [--revision R]            get ContentV-8B (resumable)
+python main.py resume [--list] [JOB]   continue interrupted jobs from their last snapshot
 """
 
 from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"generate", "make-demo-model", "export", "download"}
+CLI_COMMANDS = {"generate", "make-demo-model", "export", "download", "resume"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,12 +29,15 @@ from core.errors import (
     EXIT_OK,
     EXIT_OUT_OF_MEMORY,
     EXIT_OUTPUT,
+    InvalidRequestError,
     JobCancelled,
     OutputTakenError,
     StudioError,
     exit_code,
 )
-from core.progress import ProgressSink, Stage, StepProgress
+from core.i18n import _t
+from core.journal import DEFAULT_SNAPSHOT_EVERY
+from core.progress import CancelToken, ProgressSink, Stage, StepProgress
 from core.request import (
     ATTENTION_BACKENDS,
     DEFAULT_FPS,
@@ -146,6 +149,39 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     gen.add_argument("--compile", action="store_true", help="torch.compile the transformer blocks (first step slower)")
     gen.add_argument("--output", required=True, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
+    gen.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="the app's data folder (default: the window's); the job's journal is kept there so it can be resumed",
+    )
+    gen.add_argument(
+        "--snapshot-every",
+        type=_int,
+        default=DEFAULT_SNAPSHOT_EVERY,
+        metavar="N",
+        help=f"journal the job's state every N steps ({DEFAULT_SNAPSHOT_EVERY}; 0: only when stopped and at the end)",
+    )
+
+    resume = sub.add_parser(
+        "resume",
+        help="continue interrupted jobs from their last snapshot (a failed decode: decode again)",
+        description="Continue jobs that were killed, stopped or whose decode failed, from their last journal "
+        "snapshot, writing the outputs they had. Without JOB: every interrupted job, oldest first.",
+    )
+    resume.add_argument("job", nargs="?", default=None, metavar="JOB", help="a job id from --list")
+    resume.add_argument("--data-dir", default=None, metavar="DIR", help="the data folder (default: the window's)")
+    resume.add_argument("--list", action="store_true", help="list the resumable jobs and the step each reached")
+    resume.add_argument("--start-over", action="store_true", help="run the job again from step 0 (same seed)")
+    resume.add_argument(
+        "--offload", choices=[p.value for p in Placement], default=None, help="another weight placement"
+    )
+    resume.add_argument("--vae-slicing", action="store_true", help="decode with VAE slicing (less memory)")
+    resume.add_argument("--vae-tiling", action="store_true", help="decode with VAE tiling (much less memory)")
+    resume.add_argument(
+        "--decode-on-cpu", action="store_true", help="a denoised job: decode on the CPU (the last resort)"
+    )
+    resume.add_argument("--snapshot-every", type=_int, default=DEFAULT_SNAPSHOT_EVERY, metavar="N")
 
     demo = sub.add_parser("make-demo-model", help="write a tiny random-weight model to check an install")
     demo.add_argument("dir", metavar="DIR")
@@ -228,26 +264,94 @@ class ProgressBar:
             self._open_line = False
 
 
-def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from core.engine import Engine
+def _use_data_dir(data_dir: str | None) -> Path:
+    """Point the engine's state (journals, step-cache calibrations) at the data folder; returns its jobs/."""
+    from core.journal import journals_dir
+    from core.state_dirs import set_state_root
 
-    request = request_from_args(args)
-    output = OutputOptions(
-        video_path=Path(args.output).expanduser(),
-        frames_dir=Path(args.save_frames).expanduser() if args.save_frames else None,
-    )
-    engine = Engine()
-    engine.check(args.model, request, output)  # refuse bad input before the slow imports and loading
-    if request.seed is None:
-        from core.request import random_seed
+    if data_dir:
+        set_state_root(Path(data_dir).expanduser().absolute())
+    return journals_dir()
 
-        request = request.with_seed(random_seed())
-        err.write(f"seed: {request.seed} (random)\n")
-    if request.frames_note:
-        err.write(f"note: {request.frames_note}\n")
+
+def _resume_command(args: argparse.Namespace, job_id: str) -> str:
+    data_dir = f" --data-dir {_quote(str(Path(args.data_dir).expanduser()))}" if args.data_dir else ""
+    return f"main.py resume{data_dir} {job_id}"
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _journal_hint(engine: Any, args: argparse.Namespace, err: TextIO) -> None:
+    """After a job that ended without its clip: how to continue it, when its journal was kept."""
+    kept = getattr(engine, "last_journal", None)
+    if kept is None or not kept.kept:
+        return
+    command = _resume_command(args, kept.job_id)
+    if kept.denoised:
+        err.write(
+            f"hint: the denoised latents are kept; decode them again with: {command} --vae-tiling --vae-slicing"
+            " (add --decode-on-cpu as the last resort)\n"
+        )
+    else:
+        err.write(f"hint: stopped after step {kept.step} of {kept.steps}; continue with: {command}\n")
+
+
+@contextlib.contextmanager
+def _signals_stop_after_step(cancel: CancelToken, err: TextIO) -> Iterator[None]:
+    """The first Ctrl+C or SIGTERM stops the job at the end of its current step, with a journal snapshot there;
+    a second one interrupts at once (the previous snapshot stays)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt(f"signal {signum}")
+        cancel.cancel()
+        with contextlib.suppress(Exception):
+            err.write("\nstopping after this step (press Ctrl+C again to stop at once)…\n")
+            err.flush()
+
+    names = ["SIGINT", "SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
+    previous: dict[int, Any] = {}
+    for name in names:
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):
+                previous[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(number, handler)
+
+
+def _run_journaled(
+    engine: Any,
+    args: argparse.Namespace,
+    model: str,
+    request: GenerationRequest,
+    output: OutputOptions,
+    journal: Any,
+    err: TextIO,
+) -> Any:
     bar = ProgressBar(err)
-    start = time.perf_counter()
-    result = engine.generate(args.model, request, output, ProgressSink(bar.stage, bar.step))
+    cancel = CancelToken()
+    try:
+        with _signals_stop_after_step(cancel, err):
+            return engine.generate(model, request, output, ProgressSink(bar.stage, bar.step), cancel, journal=journal)
+    except BaseException:
+        bar._end_line()
+        _journal_hint(engine, args, err)
+        raise
+
+
+def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
     t = result.timings
     peak = f", peak VRAM {result.peak_vram_bytes / 2**30:.2f} GiB" if result.peak_vram_bytes else ""
     compiled = f", compile {result.compile_s:.1f}s" if result.compile_s is not None else ""
@@ -256,9 +360,118 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"denoise {t.denoising_s:.1f}s, decode {t.decoding_s:.1f}s){peak}{compiled}"
         f", attention {result.attention_backend or '?'}\n"
     )
+    for note in result.notes:
+        if note.startswith(("Continued from", "The step cache's state")):
+            err.write(f"note: {note}\n")
     out.write(f"{result.video_path}\n")
     out.write(f"seed: {result.seed}\n")
+
+
+def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from core.engine import Engine
+    from core.journal import JournalOptions, new_job_id
+
+    request = request_from_args(args)
+    output = OutputOptions(
+        video_path=Path(args.output).expanduser(),
+        frames_dir=Path(args.save_frames).expanduser() if args.save_frames else None,
+    )
+    if args.snapshot_every < 0:
+        raise InvalidRequestError(
+            _t("--snapshot-every must be 0 or more (got {value}).").format(value=args.snapshot_every)
+        )
+    engine = Engine()
+    engine.check(args.model, request, output)  # refuse bad input before the slow imports and loading
+    jobs = _use_data_dir(args.data_dir)
+    if request.seed is None:
+        from core.request import random_seed
+
+        request = request.with_seed(random_seed())
+        err.write(f"seed: {request.seed} (random)\n")
+    if request.frames_note:
+        err.write(f"note: {request.frames_note}\n")
+    journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every)
+    start = time.perf_counter()
+    result = _run_journaled(engine, args, args.model, request, output, journal, err)
+    _report_done(result, start, out, err)
     return EXIT_OK
+
+
+def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
+    import dataclasses
+
+    from core.engine import Engine
+    from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals
+
+    jobs = _use_data_dir(args.data_dir)
+    if args.list:
+        summaries = list_journals(jobs)
+        for line in describe(summaries):
+            out.write(line + "\n")
+        if not summaries:
+            err.write(f"no interrupted jobs in {jobs}\n")
+        return EXIT_OK
+    if args.job is not None:
+        journal = find_journal(args.job, jobs)
+        if journal is None:
+            raise InvalidRequestError(
+                _t("There is no interrupted job {job} in {folder} (see 'resume --list').").format(
+                    job=args.job, folder=jobs
+                )
+            )
+        chosen = [journal.summary()]
+    else:
+        chosen = [s for s in list_journals(jobs) if s.header is not None and not s.running]
+        if not chosen:
+            err.write(f"no interrupted jobs in {jobs}\n")
+            return EXIT_OK
+    engine = Engine()
+    status = EXIT_OK
+    for summary in chosen:
+        header = summary.header
+        if header is None:  # pragma: no cover - only listed, never chosen
+            continue
+        if summary.running:
+            raise JournalError(_t("The job {job} is running in another process.").format(job=summary.job_id))
+        request = GenerationRequest.from_dict(header.request)
+        memory = request.memory
+        if args.offload:
+            memory = dataclasses.replace(memory, placement=Placement(args.offload))
+        if args.vae_tiling or args.vae_slicing:
+            memory = dataclasses.replace(
+                memory,
+                vae_tiling=memory.vae_tiling or args.vae_tiling,
+                vae_slicing=memory.vae_slicing or args.vae_slicing,
+            )
+        request = dataclasses.replace(request, memory=memory)
+        output = OutputOptions(
+            video_path=Path(header.video_path),
+            frames_dir=Path(header.frames_dir) if header.frames_dir else None,
+            write_sidecar=header.write_sidecar,
+            job_id=header.history_id,
+        )
+        options = JournalOptions(
+            jobs,
+            summary.job_id,
+            snapshot_every=args.snapshot_every,
+            history_id=header.history_id,
+            resume=not args.start_over,
+            decode_on_cpu=args.decode_on_cpu,
+        )
+        where = "from step 0" if args.start_over else f"from step {summary.step} of {summary.steps}"
+        err.write(f"resuming {summary.job_id} {where}: {header.video_path}\n")
+        start = time.perf_counter()
+        try:
+            result = _run_journaled(engine, args, header.model_dir, request, output, options, err)
+        except JournalError as exc:
+            err.write(f"error: {_one_line(str(exc))} ({_resume_command(args, summary.job_id)} --start-over)\n")
+            status = status or exit_code(exc.kind)
+            if args.job is not None:
+                return status
+            continue
+        _report_done(result, start, out, err)
+    return status
 
 
 def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
@@ -399,6 +612,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
                 return run_export(args, out, err)
             if args.command == "download":
                 return run_download(args, out, err)
+            if args.command == "resume":
+                return run_resume(args, out, err)
             return run_make_demo_model(args, out)
     except JobCancelled as exc:
         err.write(f"cancelled: {_one_line(exc.message)}\n")

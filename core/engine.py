@@ -21,8 +21,17 @@ import numpy as np
 from core import __version__
 from core.checkpoint import check_model_folder, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
-from core.errors import NonFiniteError, OutOfMemoryError
+from core.errors import NonFiniteError, OutOfMemoryError, OutputError
 from core.i18n import _t
+from core.journal import (
+    JobJournal,
+    JournalError,
+    JournalHeader,
+    JournalOptions,
+    JournalOutcome,
+    Snapshot,
+    mismatch,
+)
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -90,6 +99,7 @@ class Engine:
         self._prompt_cache: tuple[_PromptKey, Any] | None = None
         self._encoders_on_cpu = False
         self._speed_report: Any = None  # core.speed.SpeedReport of the current job
+        self.last_journal: JournalOutcome | None = None  # what became of the last job's journal
 
     # ---- state ----------------------------------------------------------------------------------------------
     @property
@@ -182,7 +192,10 @@ class Engine:
         output: OutputOptions,
         progress: ProgressSink | None = None,
         cancel: CancelToken | None = None,
+        journal: JournalOptions | None = None,
     ) -> GenerationResult:
+        """Run one job. With `journal`, the job keeps a journal (core/journal.py) and, when one with that id is
+        already there and matches, continues from its newest snapshot instead of step 0."""
         progress = progress or ProgressSink()
         cancel = cancel or CancelToken()
         resolved = self.check(model_dir, request, output)
@@ -190,10 +203,100 @@ class Engine:
             request = request.with_seed(random_seed())
         notes = tuple(n for n in (request.frames_note,) if n)
         self._speed_report = None
+        self.last_journal = None
         # Every name this job will publish is held from here on; a second job asking for it is refused now.
         reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
         with reservation:
-            return self._run_job(model_dir, request, output, progress, cancel, resolved, reservation, notes)
+            if journal is None:
+                return self._run_job(model_dir, request, output, progress, cancel, resolved, reservation, notes)
+            opened, snapshot = self._open_journal(journal, model_dir, request, output, resolved)
+            try:
+                result = self._run_job(
+                    model_dir,
+                    request,
+                    output,
+                    progress,
+                    cancel,
+                    resolved,
+                    reservation,
+                    notes,
+                    opened,
+                    snapshot,
+                    journal.decode_on_cpu,
+                )
+            except BaseException as exc:
+                self.last_journal = _close_journal(opened, keep=not isinstance(exc, NonFiniteError))
+                raise
+            opened.remove()  # the clip is published: nothing left to resume
+            self.last_journal = JournalOutcome(opened.header.job_id, opened.folder, request.steps, request.steps, False)
+            return result
+
+    def _open_journal(
+        self,
+        options: JournalOptions,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        output: OutputOptions,
+        resolved: ResolvedDevice,
+    ) -> tuple[JobJournal, Snapshot | None]:
+        """This job's journal, and the snapshot to continue from (None: from step 0). A journal that does not match
+        is refused in one line (JournalError) and left as it is; `resume=False` starts over."""
+        from core.journal import find_journal, model_identity
+
+        existing = find_journal(options.job_id, options.root) if options.resume else None
+        if existing is not None:
+            existing.snapshot_every = max(0, options.snapshot_every)
+            existing.claim()
+            snapshot = existing.latest_snapshot()
+            decode_only = snapshot is not None and snapshot.step >= request.steps
+            problem = mismatch(existing.header, request.to_dict(), model_dir, decode_only)
+            if (
+                not problem
+                and not decode_only
+                and (existing.header.device, existing.header.dtype)
+                != (
+                    resolved.device,
+                    resolved.dtype_name,
+                )
+            ):
+                problem = _t("it ran on {device} in {dtype}").format(
+                    device=existing.header.device, dtype=existing.header.dtype
+                )
+            if problem:
+                existing.release()
+                raise JournalError(
+                    _t("The interrupted job cannot be continued: {reason}.").format(reason=problem),
+                    _t("Start it over instead."),
+                )
+            if snapshot is not None:
+                logger.info("Job %s resumes after step %d of %d", options.job_id, snapshot.step, request.steps)
+            return existing, snapshot
+        folder = options.root / options.job_id
+        if folder.exists():
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)  # starting over: the old journal goes
+        header = JournalHeader(
+            job_id=options.job_id,
+            request=request.to_dict(),
+            model_dir=str(Path(model_dir).expanduser().resolve()),
+            model_identity=model_identity(model_dir),
+            device=resolved.device,
+            dtype=resolved.dtype_name,
+            video_path=str(Path(output.video_path).expanduser().absolute()),
+            frames_dir=str(Path(output.frames_dir).expanduser().absolute()) if output.frames_dir else None,
+            write_sidecar=output.write_sidecar,
+            history_id=options.history_id,
+            created=time.time(),
+        )
+        try:
+            return JobJournal.start(options.root, header, options.snapshot_every), None
+        except OSError as exc:
+            raise OutputError(
+                _t("The job's journal could not be written in {folder} ({cause}).").format(
+                    folder=options.root, cause=exc.strerror or type(exc).__name__
+                )
+            ) from None
 
     def _run_job(
         self,
@@ -205,32 +308,50 @@ class Engine:
         resolved: ResolvedDevice,
         reservation: OutputReservation,
         notes: tuple[str, ...],
+        journal: JobJournal | None = None,
+        snapshot: Snapshot | None = None,
+        decode_on_cpu: bool = False,
     ) -> GenerationResult:
         import torch
 
         cuda = resolved.device == "cuda"
+        decode_only = snapshot is not None and snapshot.step >= request.steps
         try:
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
-            with _stage(progress, Stage.LOADING) as t_load:
-                self.load(model_dir, request.memory, cancel)
-                # VAE slicing/tiling and attention slicing are per-job switches on the loaded pipeline.
-                from core.memory import apply_runtime_options
+            if decode_only:
+                assert snapshot is not None
+                # The latents are denoised already: only the VAE is needed, and the GPU is best left to it alone.
+                with _stage(progress, Stage.LOADING) as t_load:
+                    vae, decode_device = self._standalone_vae(model_dir, request, resolved, decode_on_cpu, cancel)
+                t_enc = t_den = _stage_time(0.0)
+                latents = snapshot.latents
+                with _stage(progress, Stage.DECODING) as t_dec:
+                    frames = self._decode(latents, decode_device, progress, cancel, vae)
+            else:
+                with _stage(progress, Stage.LOADING) as t_load:
+                    self.load(model_dir, request.memory, cancel)
+                    # VAE slicing/tiling and attention slicing are per-job switches on the loaded pipeline.
+                    from core.memory import apply_runtime_options
 
-                apply_runtime_options(self._pipe, request.memory)
-            cancel.raise_if_cancelled()
-            with _stage(progress, Stage.ENCODING) as t_enc:
-                embeds = self._encode(request, resolved)
-            cancel.raise_if_cancelled()
-            with _stage(progress, Stage.DENOISING) as t_den:
-                latents = self._denoise(request, resolved, embeds, progress, cancel)
-            _refuse_non_finite(bool(torch.isfinite(latents).all()), "denoised latents", resolved)
-            cancel.raise_if_cancelled()
-            with _stage(progress, Stage.DECODING) as t_dec, self._lent(request, resolved, ("vae",)):
-                frames = self._decode(latents, resolved, progress, cancel)
+                    apply_runtime_options(self._pipe, request.memory)
+                cancel.raise_if_cancelled()
+                with _stage(progress, Stage.ENCODING) as t_enc:
+                    embeds = self._journal_embeddings(journal, resolved) if snapshot is not None else None
+                    if embeds is None:
+                        embeds = self._encode(request, resolved)
+                        if journal is not None:
+                            journal.save_embeddings(vars(embeds))
+                cancel.raise_if_cancelled()
+                with _stage(progress, Stage.DENOISING) as t_den:
+                    latents = self._denoise(request, resolved, embeds, progress, cancel, journal, snapshot)
+                _refuse_non_finite(bool(torch.isfinite(latents).all()), "denoised latents", resolved)
+                cancel.raise_if_cancelled()
+                with _stage(progress, Stage.DECODING) as t_dec, self._lent(request, resolved, ("vae",)):
+                    frames = self._decode(latents, torch.device(resolved.device), progress, cancel)
+                if request.memory.placement is Placement.MODEL:
+                    self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
             _refuse_non_finite(bool(np.isfinite(frames).all()), "decoded frames", resolved)
-            if request.memory.placement is Placement.MODEL:
-                self._pipe.maybe_free_model_hooks()  # leave the GPU empty between jobs, as diffusers' pipelines do
             cancel.raise_if_cancelled()
             peak = int(torch.cuda.max_memory_allocated()) if cuda else None
         except torch.OutOfMemoryError as exc:
@@ -240,12 +361,23 @@ class Engine:
             ) from None
 
         with _stage(progress, Stage.SAVING) as t_save:
-            metadata = self.clip_metadata(request, resolved, frames.shape[0])
+            metadata = self.clip_metadata(request, resolved, frames.shape[0], str(model_dir))
             if output.job_id is not None:
                 metadata["job_id"] = output.job_id
+            if snapshot is not None:
+                metadata["resumed_from_step"] = snapshot.step
             publish_clip(frames, reservation, request.fps, metadata)
             video, sidecar, frames_dir = reservation.video_path, reservation.sidecar_path, reservation.frames_dir
 
+        if snapshot is not None:
+            notes += (_t("Continued from step {step} of {steps}.").format(step=snapshot.step, steps=request.steps),)
+            if not snapshot.exact:
+                notes += (
+                    _t(
+                        "The step cache's state was too large to keep, so it restarted at the resumed step; "
+                        "the clip differs slightly from an uninterrupted one."
+                    ),
+                )
         timings = StageTimings(t_load(), t_enc(), t_den(), t_dec(), t_save())
         return GenerationResult(
             request=request,
@@ -255,18 +387,69 @@ class Engine:
             num_frames=int(frames.shape[0]),
             timings=timings,
             peak_vram_bytes=peak,
-            device=resolved.device,
+            device=resolved.device if not decode_on_cpu else "cpu",
             notes=notes + tuple(self._speed_report.notes if self._speed_report else ()),
             attention_backend=self._speed_report.attention_backend if self._speed_report else "",
             compile_s=self._speed_report.compile_s if self._speed_report else None,
         )
 
-    def clip_metadata(self, request: GenerationRequest, resolved: ResolvedDevice, frames: int) -> dict[str, Any]:
-        assert self._key is not None
+    def _journal_embeddings(self, journal: JobJournal | None, resolved: ResolvedDevice) -> Any:
+        """The interrupted job's prompt embeddings, on this job's device (None: encode again)."""
+        import torch
+
+        from core.pipeline import PromptEmbeddings
+
+        saved = journal.load_embeddings() if journal is not None else None
+        if not saved or "embeds" not in saved or "pooled" not in saved:
+            return None
+        device, dtype = torch.device(resolved.device), getattr(torch, resolved.dtype_name)
+
+        def on_device(name: str) -> Any:
+            tensor = saved.get(name)
+            return None if tensor is None else tensor.to(device=device, dtype=dtype)
+
+        return PromptEmbeddings(
+            on_device("embeds"), on_device("pooled"), on_device("negative_embeds"), on_device("negative_pooled")
+        )
+
+    def _standalone_vae(
+        self,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        resolved: ResolvedDevice,
+        on_cpu: bool,
+        cancel: CancelToken,
+    ) -> tuple[Any, Any]:
+        """The Wan VAE alone (float32), for decoding a journal's latents again: on the job's device, or on the CPU
+        as the last resort. A pipeline that keeps its transformer on the GPU is unloaded first, so the decode has
+        the whole GPU."""
+        import torch
+        from diffusers import AutoencoderKLWan
+
+        from core.request import Quantization
+        from core.weights_loader import load_model
+
+        device = "cpu" if on_cpu else resolved.device
+        if self._pipe is not None and device != "cpu" and request.memory.placement is Placement.GPU:
+            self.unload()
+        check_model_folder(model_dir)
+        cancel.raise_if_cancelled()
+        root = Path(model_dir).expanduser().resolve()
+        vae = load_model(AutoencoderKLWan, root / "vae", torch.float32, Quantization.NONE, ("",), device=device)
+        if request.memory.vae_slicing:
+            vae.enable_slicing()
+        if request.memory.vae_tiling:
+            vae.enable_tiling()
+        return vae, torch.device(device)
+
+    def clip_metadata(
+        self, request: GenerationRequest, resolved: ResolvedDevice, frames: int, model_dir: str = ""
+    ) -> dict[str, Any]:
+        model = self._key.model_dir if self._key is not None else str(Path(model_dir).expanduser().resolve())
         return {
             "app": "ContentV Studio",
             "app_version": __version__,
-            "model": self._key.model_dir,
+            "model": model,
             "request": request.to_dict(),
             "frames_generated": frames,
             "device": resolved.device,
@@ -347,16 +530,27 @@ class Engine:
         embeds: Any,
         progress: ProgressSink,
         cancel: CancelToken,
+        journal: JobJournal | None = None,
+        snapshot: Snapshot | None = None,
     ) -> Any:
         import torch
 
+        from core.journal import restore_cache_state, restore_scheduler, snapshot_of
         from core.speed import JobSpeed, remember_batching
 
         device = torch.device(resolved.device)
         dtype = getattr(torch, resolved.dtype_name)
         shape = self._pipe.latent_shape(request.height, request.width, request.effective_frames)
-        latents = self._pipe.initial_noise(shape, request.seed, dtype, device)
-        clock = StepClock(request.steps)
+        start = snapshot.step if snapshot is not None else 0
+        if snapshot is not None:
+            if tuple(snapshot.latents.shape) != tuple(shape):
+                raise JournalError(
+                    _t("The interrupted job's latents do not fit this job."), _t("Start it over instead.")
+                )
+            latents = snapshot.latents.to(device=device, dtype=dtype)
+        else:
+            latents = self._pipe.initial_noise(shape, request.seed, dtype, device)
+        clock = StepClock(request.steps, start)
         extra: dict[str, Any] = {}
         if progress.wants_previews:
             from core.preview import PreviewFrames, latents_to_rgb, should_preview
@@ -368,9 +562,36 @@ class Engine:
             extra["on_latents"] = preview
         assert self._key is not None
         batching = self._batch_cfg(request, resolved)
-        with JobSpeed(self._pipe, self._key.model_dir, request, resolved.device, resolved.dtype_name) as speed:
+        resumed_plan = snapshot.cache.get("plan") if snapshot is not None else None
+        pipe = self._pipe
+        with JobSpeed(pipe, self._key.model_dir, request, resolved.device, resolved.dtype_name, resumed_plan) as speed:
             self._speed_report = speed.report
-            result = self._pipe.denoise(
+            if resumed_plan is not None and speed.plan_record()["method"] != resumed_plan.get("method"):
+                raise JournalError(
+                    _t("The interrupted job's step cache cannot be rebuilt."), _t("Start it over instead.")
+                )
+            last: list[Any] = [start, None]  # steps done and the latents after them
+
+            def take(done: int, current: Any, with_cache: bool = True) -> Snapshot:
+                guidance = pipe.guidance_state()
+                plan = speed.plan_record()
+                return snapshot_of(
+                    done, current, pipe.scheduler, guidance, pipe.transformer, plan, with_cache=with_cache
+                )
+
+            def before_loop() -> None:
+                if snapshot is not None:
+                    restore_scheduler(pipe.scheduler, snapshot.scheduler, snapshot.tensors, device)
+                    restore_cache_state(pipe.transformer, snapshot.cache, snapshot.tensors, device)
+
+            def after_step(done: int, current: Any) -> None:
+                last[0], last[1] = done, current
+                if journal is not None and done < request.steps and journal.due(done, request.steps):
+                    started = time.perf_counter()
+                    journal.write(take(done, current))
+                    journal.write_seconds += time.perf_counter() - started
+
+            result = pipe.denoise(
                 embeds,
                 latents,
                 request.steps,
@@ -379,8 +600,18 @@ class Engine:
                 batch_cfg=batching,
                 on_step=lambda _done: progress.step(clock.tick()),
                 should_stop=lambda: cancel.cancelled,
+                start_step=start,
+                before_loop=before_loop,
+                after_step=after_step,
+                guidance_state=snapshot.guidance if snapshot is not None else None,
                 **extra,
             )
+            done = last[0]
+            if journal is not None and done > start:
+                # After the last step (a failed decode must not cost the denoising) or where a cancel stopped it.
+                started = time.perf_counter()
+                journal.write(take(done, result, with_cache=done < request.steps), background=False)
+                journal.write_seconds += time.perf_counter() - started
             speed.completed = not cancel.cancelled
         if batching is GuidanceBatching.AUTO and len(self._pipe.guidance_timings) == 2:
             chosen = self._pipe.guidance_batching_used
@@ -388,13 +619,14 @@ class Engine:
         cancel.raise_if_cancelled()
         return result
 
-    def _decode(self, latents: Any, resolved: ResolvedDevice, progress: ProgressSink, cancel: CancelToken) -> Any:
+    def _decode(self, latents: Any, device: Any, progress: ProgressSink, cancel: CancelToken, vae: Any = None) -> Any:
         """Decode with progress; a cancel stops it before the decoder's next block (a fraction of a frame)."""
-        import torch
+        from core.pipeline import decode_latents
 
-        return self._pipe.decode(
+        return decode_latents(
+            vae if vae is not None else self._pipe.vae,
             latents,
-            torch.device(resolved.device),
+            device,
             on_decoder_call=lambda done, total: progress.decode(DecodeProgress(done, total)),
             before_block=cancel.raise_if_cancelled,
         )
@@ -425,6 +657,24 @@ def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> Non
             "(download the transformer and VAE again)"
         )
     raise NonFiniteError(template.format(cause=cause))
+
+
+def _close_journal(journal: JobJournal, keep: bool) -> JournalOutcome:
+    """After a job that did not publish: keep its journal when it holds a snapshot to continue from (and the
+    numbers are sound); one with nothing in it goes."""
+    journal.wait()
+    steps = journal.snapshot_steps()
+    step = steps[-1] if steps else 0
+    kept = keep and bool(steps)
+    if kept:
+        journal.release()
+    else:
+        journal.remove()
+    return JournalOutcome(journal.header.job_id, journal.folder, step, journal.header.steps, kept)
+
+
+def _stage_time(seconds: float) -> Any:
+    return lambda: seconds
 
 
 def _first_line(exc: BaseException) -> str:

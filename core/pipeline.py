@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -207,6 +207,10 @@ class ContentVPipeline(DiffusionPipeline):
         on_step: StepHook | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_latents: LatentsHook | None = None,
+        start_step: int = 0,
+        before_loop: Callable[[], None] | None = None,
+        after_step: LatentsHook | None = None,
+        guidance_state: dict | None = None,
     ) -> torch.Tensor:
         """Flow-matching Euler from sigma 1 to 0.
 
@@ -214,9 +218,20 @@ class ContentVPipeline(DiffusionPipeline):
         `batch_cfg=True` (or BATCHED) runs both as one batch of two, falling back to one after the other if that
         runs out of GPU memory; AUTO times both on this job's own steps (step 2 one after the other, step 3
         batched, after a warm-up step) and keeps the faster for the rest. `self.guidance_batching_used` says
-        which ran. `on_latents(steps_done, latents)` sees the latents after each step (live preview)."""
+        which ran. `on_latents(steps_done, latents)` sees the latents after each step (live preview).
+
+        Resuming (core/journal.py): `latents` are those after `start_step` steps, `before_loop()` runs once the
+        schedule is set (it puts the scheduler's and the step cache's saved state back), `guidance_state` is
+        `self.guidance_state()` as it was then, and `after_step(steps_done, latents)` runs after each step, before
+        the progress hooks (the journal's snapshots)."""
         mode = _batching_mode(batch_cfg)
         guided = prompt.negative_embeds is not None and prompt.negative_pooled is not None
+        if mode is GuidanceBatching.AUTO and (not guided or steps < AUTO_MIN_STEPS):
+            mode = GuidanceBatching.SEQUENTIAL  # too few steps to measure and still profit
+        timings: dict[GuidanceBatching, float] = {}
+        if guidance_state:  # resumed: the mode AUTO had settled on (or its measurements so far)
+            mode = GuidanceBatching(guidance_state.get("mode", mode.value))
+            timings = {GuidanceBatching(k): float(v) for k, v in guidance_state.get("timings", {}).items()}
         sigmas = np.linspace(1.0, 0.0, steps + 1)[:-1]
         self.scheduler.set_timesteps(sigmas=sigmas, device=device)
         both_embeds = both_pooled = prompt.embeds  # replaced below when guidance may run batched
@@ -224,12 +239,14 @@ class ContentVPipeline(DiffusionPipeline):
             assert prompt.negative_embeds is not None and prompt.negative_pooled is not None
             both_embeds = torch.cat([prompt.negative_embeds, prompt.embeds])
             both_pooled = torch.cat([prompt.negative_pooled, prompt.pooled])
-        if mode is GuidanceBatching.AUTO and (not guided or steps < AUTO_MIN_STEPS):
-            mode = GuidanceBatching.SEQUENTIAL  # too few steps to measure and still profit
-        timings: dict[GuidanceBatching, float] = {}
         self.step_seconds = []
+        self._guidance_now = (mode, timings)
+        if before_loop is not None:
+            before_loop()
 
         for i, t in enumerate(self.scheduler.timesteps):
+            if i < start_step:
+                continue
             if should_stop is not None and should_stop():
                 break
             step_started = _synchronized_clock(device)
@@ -259,6 +276,9 @@ class ContentVPipeline(DiffusionPipeline):
                         logger.info("Guidance batching measured: %s; using %s", timings, mode.value)
             latents = self.scheduler.step(noise_pred, t, latents, return_dict=False)[0]
             self.step_seconds.append(_synchronized_clock(device) - step_started)
+            self._guidance_now = (mode, timings)
+            if after_step is not None:
+                after_step(i + 1, latents)
             if on_latents is not None:
                 on_latents(i + 1, latents)
             if on_step is not None:
@@ -269,20 +289,15 @@ class ContentVPipeline(DiffusionPipeline):
         self.guidance_timings = {m.value: round(s, 4) for m, s in timings.items()}
         return latents
 
+    def guidance_state(self) -> dict:
+        """How guidance runs at this point of the current denoise (for a journal snapshot): the mode in effect and
+        AUTO's measurements so far."""
+        mode, timings = getattr(self, "_guidance_now", (GuidanceBatching.SEQUENTIAL, {}))
+        return {"mode": mode.value, "timings": {m.value: s for m, s in timings.items()}}
+
     # ---- decoding -----------------------------------------------------------------------------------------
     def decoder_calls(self, latents: torch.Tensor) -> int:
-        """How many times the Wan VAE will call its decoder for these latents: once per latent frame, and per
-        overlapping tile when tiling applies (mirrors AutoencoderKLWan._decode / tiled_decode)."""
-        _, _, frames, height, width = latents.shape
-        vae = self.vae
-        ratio = getattr(vae, "spatial_compression_ratio", 8)
-        tile_h = getattr(vae, "tile_sample_min_height", 256) // ratio
-        tile_w = getattr(vae, "tile_sample_min_width", 256) // ratio
-        if getattr(vae, "use_tiling", False) and (width > tile_w or height > tile_h):
-            stride_h = max(1, getattr(vae, "tile_sample_stride_height", 192) // ratio)
-            stride_w = max(1, getattr(vae, "tile_sample_stride_width", 192) // ratio)
-            return frames * -(-height // stride_h) * -(-width // stride_w)
-        return frames
+        return decoder_calls(self.vae, latents)
 
     @torch.no_grad()
     def decode(
@@ -292,50 +307,10 @@ class ContentVPipeline(DiffusionPipeline):
         on_decoder_call: Callable[[int, int], None] | None = None,
         before_block: Callable[[], None] | None = None,
     ) -> np.ndarray:
-        """Latents to frames (T, H, W, 3), float32 in [0, 1], as the official output_type="np".
-
-        `on_decoder_call(done, total)` runs after each call of the VAE's decoder (one latent frame, or one tile
-        of it): progress. `before_block()` runs before the decoder and before each of its middle and upsampling
-        blocks: the place to stop a long decode within a fraction of a frame (an exception raised there ends
-        it)."""
-        if on_decoder_call is None and before_block is None:
-            return self._decode(latents, device)
-        total = self.decoder_calls(latents)
-        done = 0
-
-        def after_call(_module: torch.nn.Module, _args: object, _output: object) -> None:
-            nonlocal done
-            done += 1
-            if on_decoder_call is not None:
-                on_decoder_call(done, max(total, done))
-
-        def before(_module: torch.nn.Module, _args: object) -> None:
-            if before_block is not None:
-                before_block()
-
-        decoder = self.vae.decoder
-        handles = [decoder.register_forward_hook(after_call), decoder.register_forward_pre_hook(before)]
-        for name in ("mid_block", "up_blocks"):
-            blocks = getattr(decoder, name, None)
-            for block in blocks if isinstance(blocks, torch.nn.ModuleList) else [blocks] if blocks else []:
-                handles.append(block.register_forward_pre_hook(before))
-        try:
-            return self._decode(latents, device)
-        finally:
-            for handle in handles:
-                handle.remove()
-            self.vae.clear_cache()  # a decode stopped midway leaves its per-frame cache behind
+        return decode_latents(self.vae, latents, device, on_decoder_call, before_block)
 
     def _decode(self, latents: torch.Tensor, device: torch.device) -> np.ndarray:
-        vae_dtype = self.vae.dtype
-        latents = latents.to(device=device, dtype=vae_dtype)
-        z = self.vae.config.z_dim
-        mean = torch.tensor(self.vae.config.latents_mean).view(1, z, 1, 1, 1).to(device, vae_dtype)
-        inv_std = 1.0 / torch.tensor(self.vae.config.latents_std).view(1, z, 1, 1, 1).to(device, vae_dtype)
-        latents = latents / inv_std + mean
-        video = self.vae.decode(latents, return_dict=False)[0]  # (1, 3, T, H, W) in [-1, 1]
-        frames = (video[0].permute(1, 2, 3, 0).float() * 0.5 + 0.5).clamp(0, 1)
-        return frames.cpu().numpy()
+        return _vae_decode(self.vae, latents, device)
 
     # ---- one call, official signature (used by the parity test and scripts) -----------------------------------
     @torch.no_grad()
@@ -361,3 +336,73 @@ class ContentVPipeline(DiffusionPipeline):
         latents = self.initial_noise(self.latent_shape(height, width, num_frames), seed, dtype, device)
         latents = self.denoise(embeds, latents, num_inference_steps, guidance_scale, device, batch_cfg=batch_cfg)
         return self.decode(latents, device)
+
+
+# ---- decoding, with any Wan VAE (the pipeline's, or one loaded alone to decode a journal's latents again) ---------
+def decoder_calls(vae: torch.nn.Module, latents: torch.Tensor) -> int:
+    """How many times the Wan VAE will call its decoder for these latents: once per latent frame, and per
+    overlapping tile when tiling applies (mirrors AutoencoderKLWan._decode / tiled_decode)."""
+    _, _, frames, height, width = latents.shape
+    ratio = getattr(vae, "spatial_compression_ratio", 8)
+    tile_h = getattr(vae, "tile_sample_min_height", 256) // ratio
+    tile_w = getattr(vae, "tile_sample_min_width", 256) // ratio
+    if getattr(vae, "use_tiling", False) and (width > tile_w or height > tile_h):
+        stride_h = max(1, getattr(vae, "tile_sample_stride_height", 192) // ratio)
+        stride_w = max(1, getattr(vae, "tile_sample_stride_width", 192) // ratio)
+        return frames * -(-height // stride_h) * -(-width // stride_w)
+    return frames
+
+
+@torch.no_grad()
+def decode_latents(
+    vae: Any,
+    latents: torch.Tensor,
+    device: torch.device,
+    on_decoder_call: Callable[[int, int], None] | None = None,
+    before_block: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """Latents to frames (T, H, W, 3), float32 in [0, 1], as the official output_type="np".
+
+    `on_decoder_call(done, total)` runs after each call of the VAE's decoder (one latent frame, or one tile
+    of it): progress. `before_block()` runs before the decoder and before each of its middle and upsampling
+    blocks: the place to stop a long decode within a fraction of a frame (an exception raised there ends
+    it)."""
+    if on_decoder_call is None and before_block is None:
+        return _vae_decode(vae, latents, device)
+    total = decoder_calls(vae, latents)
+    done = 0
+
+    def after_call(_module: torch.nn.Module, _args: object, _output: object) -> None:
+        nonlocal done
+        done += 1
+        if on_decoder_call is not None:
+            on_decoder_call(done, max(total, done))
+
+    def before(_module: torch.nn.Module, _args: object) -> None:
+        if before_block is not None:
+            before_block()
+
+    decoder = vae.decoder
+    handles = [decoder.register_forward_hook(after_call), decoder.register_forward_pre_hook(before)]
+    for name in ("mid_block", "up_blocks"):
+        blocks = getattr(decoder, name, None)
+        for block in blocks if isinstance(blocks, torch.nn.ModuleList) else [blocks] if blocks else []:
+            handles.append(block.register_forward_pre_hook(before))
+    try:
+        return _vae_decode(vae, latents, device)
+    finally:
+        for handle in handles:
+            handle.remove()
+        vae.clear_cache()  # a decode stopped midway leaves its per-frame cache behind
+
+
+def _vae_decode(vae: Any, latents: torch.Tensor, device: torch.device) -> np.ndarray:
+    vae_dtype = vae.dtype
+    latents = latents.to(device=device, dtype=vae_dtype)
+    z = vae.config.z_dim
+    mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1).to(device, vae_dtype)
+    inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1).to(device, vae_dtype)
+    latents = latents / inv_std + mean
+    video = vae.decode(latents, return_dict=False)[0]  # (1, 3, T, H, W) in [-1, 1]
+    frames = (video[0].permute(1, 2, 3, 0).float() * 0.5 + 0.5).clamp(0, 1)
+    return frames.cpu().numpy()

@@ -114,17 +114,19 @@ class StepClock:
     """ETA from the mean time of the finished steps (the first step includes warm-up, so it is dropped once
     there are later ones to average)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, done_before: int = 0) -> None:
         self.total = total
+        self.done_before = done_before  # steps a resumed job had already done before this run
         self.start = time.perf_counter()
         self._marks: list[float] = []
 
     def tick(self) -> StepProgress:
         now = time.perf_counter()
         self._marks.append(now)
-        done = len(self._marks)
+        ran = len(self._marks)
+        done = self.done_before + ran
         elapsed = now - self.start
-        per_step = (self._marks[-1] - self._marks[0]) / (done - 1) if done >= 3 else elapsed / done
+        per_step = (self._marks[-1] - self._marks[0]) / (ran - 1) if ran >= 3 else elapsed / ran
         return StepProgress(step=done, total=self.total, elapsed_s=elapsed, eta_s=per_step * (self.total - done))
 
 

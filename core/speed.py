@@ -68,7 +68,19 @@ def remember_batching(device: str, dtype_name: str, shape: tuple[int, ...], choi
 class JobSpeed:
     """Context manager around one denoising stage."""
 
-    def __init__(self, pipe: Any, model_dir: str | Path, request: GenerationRequest, device: str, dtype_name: str):
+    def __init__(
+        self,
+        pipe: Any,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        device: str,
+        dtype_name: str,
+        resumed_plan: dict[str, Any] | None = None,
+    ):
+        """`resumed_plan`: `self.plan_record()` of the interrupted job being resumed; its step cache is rebuilt as it
+        was (a calibration recorded since must not change the method mid-job), and no calibration is recorded."""
+        self.resumed_plan = resumed_plan
+        self.mag_ratios: list[float] | None = None
         self.pipe = pipe
         self.model_dir = model_dir
         self.request = request
@@ -87,8 +99,13 @@ class JobSpeed:
         set_block_compilation(transformer, speed.compile)
         self.report.compiled = speed.compile
 
-        ratios = load_calibration(self.model_dir)
+        if self.resumed_plan is not None:
+            saved = self.resumed_plan.get("mag_ratios")
+            ratios = [float(r) for r in saved] if saved is not None else None
+        else:
+            ratios = load_calibration(self.model_dir)
         plan = plan_step_cache(speed.step_cache, self.request.steps, ratios)
+        self.mag_ratios = ratios if plan.method == "mag-cache" else None
         apply_step_cache(transformer, plan)
         self.report.step_cache_method = plan.method
         if plan.method in ("first-block", "taylorseer"):
@@ -99,9 +116,14 @@ class JobSpeed:
         # Calibrate on uncached jobs until one long enough has run: MagCache interpolates the ratios to any step
         # count, and more measured steps interpolate better.
         steps = self.request.steps
-        if speed.step_cache is StepCache.OFF and steps >= MIN_CALIBRATION_STEPS and len(ratios or ()) < steps:
+        calibrate = speed.step_cache is StepCache.OFF and self.resumed_plan is None  # a resumed job misses steps
+        if calibrate and steps >= MIN_CALIBRATION_STEPS and len(ratios or ()) < steps:
             self._recorder = MagCalibrationRecorder(transformer, lambda: self.pipe.active_branch)
         return self
+
+    def plan_record(self) -> dict[str, Any]:
+        """What a journal keeps to rebuild this job's step cache exactly on resume."""
+        return {"method": self.report.step_cache_method, "mag_ratios": self.mag_ratios}
 
     def __exit__(self, *exc: object) -> None:
         remove_step_cache(self.pipe.transformer)

@@ -33,7 +33,7 @@ ROOT = HERE.parent
 TINY = {"width": 80, "height": 48, "frames": 9, "steps": 4}
 
 # What `--help` must list: the headless commands main.py dispatches.
-COMMANDS = ("generate", "make-demo-model", "export", "download")
+COMMANDS = ("generate", "make-demo-model", "export", "download", "resume")
 EXPORT_FORMATS = ("webm", "gif", "png")
 
 # Libraries a bundled ELF may need from the host: glibc, the graphics stack PyInstaller never bundles
