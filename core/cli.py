@@ -604,6 +604,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     if args.command is None:
         parser.print_help(out)
         return EXIT_OK
+    from core.state_dirs import set_state_root, state_root
+
+    root_before = state_root()  # --data-dir points the engine's state there for this command only
     try:
         with _terminate_as_interrupt():
             if args.command == "generate":
@@ -639,6 +642,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         log = _write_failure_log(exc)
         err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]}{_log_note(log)}\n")
         return EXIT_INTERNAL
+    finally:
+        set_state_root(root_before)
 
 
 def _log_note(log: Path | None) -> str:

@@ -575,8 +575,9 @@ class Engine:
             def take(done: int, current: Any, with_cache: bool = True) -> Snapshot:
                 guidance = pipe.guidance_state()
                 plan = speed.plan_record()
+                limit = journal.cache_limit if journal is not None else 0
                 return snapshot_of(
-                    done, current, pipe.scheduler, guidance, pipe.transformer, plan, with_cache=with_cache
+                    done, current, pipe.scheduler, guidance, pipe.transformer, plan, limit, with_cache=with_cache
                 )
 
             def before_loop() -> None:

@@ -6,6 +6,7 @@ elsewhere); the command line uses the user's data folder. No torch here: the win
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 APP_DATA_NAME = "ContentV Studio"
@@ -19,9 +20,17 @@ def set_state_root(path: str | Path | None) -> None:
     _root = Path(path) if path is not None else None
 
 
+def state_root() -> Path | None:
+    """What set_state_root set (None: the default)."""
+    return _root
+
+
 def state_dir(name: str) -> Path:
     if _root is not None:
         return _root / name
+    override = os.environ.get("CONTENTV_STUDIO_STATE_DIR")  # tests: never the tester's own data folder
+    if override:
+        return Path(override) / name
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False)) / name

@@ -19,6 +19,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Step-cache calibrations go to a throw-away folder, never the tester's own app-data folder.
 os.environ.setdefault("CONTENTV_STUDIO_CALIBRATION_DIR", tempfile.mkdtemp(prefix="contentv-calibration-"))
+# The engine's other state (job journals) likewise, for commands run without --data-dir.
+os.environ.setdefault("CONTENTV_STUDIO_STATE_DIR", tempfile.mkdtemp(prefix="contentv-state-"))
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = DATA / "reference"
