@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import math
 import os
@@ -146,6 +147,12 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     gen.add_argument("--compile", action="store_true", help="torch.compile the transformer blocks (first step slower)")
     gen.add_argument("--output", required=True, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
+    gen.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="the app's data folder (default: the window's); its history records this job",
+    )
 
     demo = sub.add_parser("make-demo-model", help="write a tiny random-weight model to check an install")
     demo.add_argument("dir", metavar="DIR")
@@ -229,6 +236,7 @@ class ProgressBar:
 
 
 def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from core.cli_history import recorded_cli_job
     from core.engine import Engine
 
     request = request_from_args(args)
@@ -247,7 +255,11 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"note: {request.frames_note}\n")
     bar = ProgressBar(err)
     start = time.perf_counter()
-    result = engine.generate(args.model, request, output, ProgressSink(bar.stage, bar.step))
+    # The job is recorded in the data folder's history, as the window's are (never failing the job for it).
+    with recorded_cli_job(args.data_dir, request, args.model, err) as job:
+        output = dataclasses.replace(output, job_id=job.job_id)
+        result = engine.generate(args.model, request, output, ProgressSink(bar.stage, bar.step))
+        job.done(result)
     t = result.timings
     peak = f", peak VRAM {result.peak_vram_bytes / 2**30:.2f} GiB" if result.peak_vram_bytes else ""
     compiled = f", compile {result.compile_s:.1f}s" if result.compile_s is not None else ""

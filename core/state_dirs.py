@@ -19,9 +19,14 @@ def set_state_root(path: str | Path | None) -> None:
     _root = Path(path) if path is not None else None
 
 
+def default_data_root() -> Path:
+    """The user's data folder, the window's default (`gui.paths.default_data_dir` names the same one)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False))
+
+
 def state_dir(name: str) -> Path:
     if _root is not None:
         return _root / name
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False)) / name
+    return default_data_root() / name

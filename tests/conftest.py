@@ -19,6 +19,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Step-cache calibrations go to a throw-away folder, never the tester's own app-data folder.
 os.environ.setdefault("CONTENTV_STUDIO_CALIBRATION_DIR", tempfile.mkdtemp(prefix="contentv-calibration-"))
+# The app's default data folder (platformdirs' user data folder on Linux), where a `generate` without --data-dir
+# records its job: a throw-away one too, never the tester's own history.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="contentv-data-home-")
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = DATA / "reference"

@@ -4,6 +4,7 @@ Jobs a command-line process runs are left to it by the window's queue."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -161,3 +162,106 @@ def test_a_command_line_job_whose_process_is_gone_is_interrupted(tmp_path):
         record = store.get(cli.id)
         assert record is not None and record.status is JobStatus.INTERRUPTED
         assert record.error_message and "command-line" in record.error_message
+
+
+# ---- the command line records its job in the window's history ------------------------------------------------
+TINY = ["--width", "80", "--height", "48", "--frames", "9", "--steps", "2", "--seed", "5", "--device", "cpu"]
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    from core import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(list(args), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_command_line_job_is_recorded_in_the_data_folders_history(tmp_path, tiny_model):
+    data = tmp_path / "data"
+    clip = tmp_path / "clip.mp4"
+    code, _, err = run_cli(
+        "generate",
+        "--model",
+        str(tiny_model),
+        "--prompt",
+        "a kite",
+        *TINY,
+        "--output",
+        str(clip),
+        "--data-dir",
+        str(data),
+    )
+    assert code == 0, err
+    with HistoryStore(data / "history.sqlite3") as store:
+        [record] = store.list_jobs()
+        assert record.status is JobStatus.DONE and record.video == clip and record.prompt == "a kite"
+        assert record.seed == 5 and record.run_elsewhere and record.queue_position is None
+        assert record.thumbnail is not None and record.thumbnail.is_file()
+        assert store.queued_jobs() == []  # never in the window's queue
+    assert json.loads(clip.with_suffix(".json").read_text())["job_id"] == record.id
+
+
+def test_a_failed_command_line_job_is_recorded_as_failed(tmp_path, tiny_model, monkeypatch):
+    import core.engine
+    from core.errors import OutOfMemoryError
+
+    def failing(self, *args, **kwargs):
+        raise OutOfMemoryError("The GPU ran out of memory.", "Try model offload.")
+
+    monkeypatch.setattr(core.engine.Engine, "generate", failing)
+    data = tmp_path / "data"
+    code, _, _ = run_cli(
+        "generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--output", str(tmp_path / "o.mp4"),
+        "--data-dir", str(data),
+    )  # fmt: skip
+    assert code == 4
+    with HistoryStore(data / "history.sqlite3") as store:
+        [record] = store.list_jobs()
+    assert record.status is JobStatus.FAILED and record.error_kind == "out-of-memory"
+    assert record.error_message == "The GPU ran out of memory." and record.error_advice == "Try model offload."
+
+
+def test_a_command_line_job_makes_its_clip_while_the_history_is_held(tmp_path, tiny_model, monkeypatch):
+    from core import cli_history
+
+    monkeypatch.setattr(cli_history, "WAIT_S", 0.2)  # the job must not wait the full time for its row
+    data = tmp_path / "data"
+    data.mkdir()
+    history_with_rows(data / "history.sqlite3", 3)
+    clip = tmp_path / "clip.mp4"
+    with database_held(data / "history.sqlite3", 120, block_readers=True):
+        code, out, err = run_cli(
+            "generate", "--model", str(tiny_model), "--prompt", "held", *TINY, "--output", str(clip),
+            "--data-dir", str(data),
+        )  # fmt: skip
+        assert code == 0, err
+        assert out.splitlines()[0] == str(clip) and clip.is_file()
+        assert "warning: the job could not be recorded in the history" in err
+    assert nothing_moved_aside(data)
+    with HistoryStore(data / "history.sqlite3") as store:
+        assert store.count() == 3  # the rows that were there are all there
+
+
+def test_a_command_line_job_records_its_row_at_the_end_when_the_start_found_the_history_held(tmp_path, tiny_model):
+    from core.cli_history import CliJobRecord
+    from core.engine import Engine
+    from core.request import OutputOptions
+
+    data = tmp_path / "data"
+    data.mkdir()
+    history_with_rows(data / "history.sqlite3", 2)
+    err = io.StringIO()
+    job = CliJobRecord(data, err, wait_s=0.2)
+    tiny = GenerationRequest(prompt="late row", width=80, height=48, num_frames=9, steps=2, seed=3,
+                             memory=MemoryOptions(device="cpu"))  # fmt: skip
+    with database_held(data / "history.sqlite3", 120, block_readers=True):
+        job.start(tiny, str(tiny_model))
+        assert job.job_id is None  # not recorded yet: the job goes on
+    result = Engine().generate(str(tiny_model), tiny, OutputOptions(tmp_path / "late.mp4"))
+    job.done(result)
+    job.close()
+    assert err.getvalue() == ""
+    with HistoryStore(data / "history.sqlite3") as store:
+        record = store.get(job.job_id or -1)
+        assert record is not None and record.status is JobStatus.DONE and record.prompt == "late row"
+        assert store.count() == 3
