@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import math
 import os
@@ -153,7 +154,7 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
         "--data-dir",
         default=None,
         metavar="DIR",
-        help="the app's data folder (default: the window's); the job's journal is kept there so it can be resumed",
+        help="the app's data folder (default: the window's): its history records the job, its journal lets it resume",
     )
     gen.add_argument(
         "--snapshot-every",
@@ -368,6 +369,7 @@ def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
 
 
 def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from core.cli_history import recorded_cli_job
     from core.engine import Engine
     from core.journal import JournalOptions, new_job_id
 
@@ -390,16 +392,19 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"seed: {request.seed} (random)\n")
     if request.frames_note:
         err.write(f"note: {request.frames_note}\n")
-    journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every)
     start = time.perf_counter()
-    result = _run_journaled(engine, args, args.model, request, output, journal, err)
+    # The job is recorded in the data folder's history, as the window's are (never failing the job for it).
+    with recorded_cli_job(args.data_dir, request, args.model, err) as job:
+        output = dataclasses.replace(output, job_id=job.job_id)
+        journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every, history_id=job.job_id)
+        result = _run_journaled(engine, args, args.model, request, output, journal, err)
+        job.done(result)
     _report_done(result, start, out, err)
     return EXIT_OK
 
 
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
-    import dataclasses
 
     from core.engine import Engine
     from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals

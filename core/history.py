@@ -9,26 +9,61 @@ The request is stored as its own dictionary (`GenerationRequest.to_dict()`), not
 is repeated in a column of its own, for searching.
 
 No Qt here. One connection is shared by the GUI thread and the generation worker, serialised by a lock (the
-writes are tiny; WAL keeps readers from waiting on them), with a busy timeout for a second process.
+writes are tiny; WAL keeps readers from waiting on them).
+
+Another process may hold the database for a while (a second window, a command-line job, a backup tool): every
+statement waits for it (SQLite's busy timeout, then retries with backoff, BUSY_WAIT_S in all) and only then gives
+up with HistoryBusyError. A locked database is never damage: opening one that stays locked leaves the setup (WAL,
+migrations) for the first use after it is free. Jobs run by a command-line process (`runner` set) are not the
+window's: the window neither queues nor interrupts them while that process lives.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.i18n import _t
 from core.request import GenerationRequest, GenerationResult, MemoryOptions
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+BUSY_WAIT_S = 10.0  # how long one read or write waits for another process's lock before giving up
+_STATEMENT_BUSY_TIMEOUT_S = 1.0  # SQLite's own wait within one attempt; the retry loop backs off around it
+_T = TypeVar("_T")
+
+# SQLite's primary result codes (the low byte of sqlite_errorcode).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED): wait, never call it damage."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def is_damage(exc: BaseException) -> bool:
+    """SQLite says the file is damaged or not a database (SQLITE_CORRUPT / SQLITE_NOTADB)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or is_busy(exc):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
 class JobStatus(str, Enum):
@@ -64,6 +99,12 @@ class JobRecord:
     error_message: str | None = None
     error_advice: str | None = None
     notes: tuple[str, ...] = ()
+    runner: str | None = None  # set when a command-line process runs the job (JSON: pid, its start, host)
+
+    @property
+    def run_elsewhere(self) -> bool:
+        """The job is (or was) run by a command-line process, not by a window's queue."""
+        return self.runner is not None
 
     # The request's fields, read through (the panels and dialogs predate the stored dictionary).
     @property
@@ -227,8 +268,15 @@ def _run_script(script: str) -> Callable[[sqlite3.Connection], None]:
     return run
 
 
+# Version 3: who runs a job outside the window's queue (a command-line process), so that the window leaves it be.
+_V3 = "ALTER TABLE jobs ADD COLUMN runner TEXT"
+
 # Index i upgrades a database at user_version i to i + 1. Append, never edit.
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_run_script(_SCHEMA_V1), _migrate_v1_to_v2)
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _run_script(_SCHEMA_V1),
+    _migrate_v1_to_v2,
+    _run_script(_V3),
+)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -236,58 +284,162 @@ class HistoryError(Exception):
     """The history database cannot be used (newer schema, unreadable file)."""
 
 
+class HistoryBusyError(HistoryError, sqlite3.OperationalError):
+    """Another process held the database for longer than the wait. Nothing is wrong with it: try again later.
+    (Also an sqlite3.Error, so callers that tolerate a failed history write tolerate this too.)"""
+
+
+def this_process_runner() -> str:
+    """The `runner` of a job this process runs outside the window's queue (a command-line job)."""
+    return json.dumps(
+        {"kind": "cli", "pid": os.getpid(), "started": _process_start(os.getpid()), "host": socket.gethostname()},
+        sort_keys=True,
+    )
+
+
+def _process_start(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def runner_alive(runner: str | None) -> bool:
+    """Whether the process named by a job's `runner` still runs. One on another computer (a data folder on a
+    network share) cannot be checked and counts as alive: its job is left alone."""
+    if not runner:
+        return False
+    data = _loads(runner, {})
+    if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+        return False
+    if data.get("host") not in (None, socket.gethostname()):
+        return True
+    started = _process_start(data["pid"])
+    if started is None:
+        return False
+    recorded = data.get("started")
+    return not isinstance(recorded, int | float) or abs(started - recorded) < 1.0  # a reused PID does not count
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class HistoryStore:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_wait_s: float = BUSY_WAIT_S) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_wait_s = busy_wait_s
         self._lock = threading.RLock()
+        self.setup_pending = False  # the database was locked at opening: set up at its first use
         try:
-            self._db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, timeout=_STATEMENT_BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+            )
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            try:
+                self._retry_while_busy(self._set_up)
+            except HistoryBusyError:
+                self.setup_pending = True
         except sqlite3.DatabaseError as exc:
             raise HistoryError(
                 _t("The history database {path} cannot be opened: {error}").format(path=self.path, error=exc)
             ) from exc
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _retry_while_busy(self, work: Callable[[], _T]) -> _T:
+        """Run `work`, again and again with growing pauses while another process holds the database, for
+        `busy_wait_s` in all; then HistoryBusyError. Any other error is raised at once."""
+        deadline = time.monotonic() + self.busy_wait_s
+        pause = 0.05
+        while True:
+            try:
+                return work()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HistoryBusyError(
+                        _t("The history database {path} is in use by another program.").format(path=self.path)
+                    ) from exc
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 1.0)
+
+    def _set_up(self) -> None:
         with self._lock:
+            # Even these can meet a lock (they read the file's header). Already WAL (every database this app
+            # wrote): no lock is needed, so a busy writer elsewhere is no bother.
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+
+    def _ready(self) -> None:
+        """Finish a setup a lock postponed (raises HistoryBusyError while the database is still held)."""
+        if self.setup_pending:
+            self._retry_while_busy(self._set_up)
+            self.setup_pending = False
+
+    def _write(self, body: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `body` in one write transaction, waiting for (and retrying after) another process's lock."""
+
+        def attempt() -> _T:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                result = body(self._db)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            return result
+
+        with self._lock:
+            self._ready()
+            return self._retry_while_busy(attempt)
+
+    def _read(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            self._ready()
+            return self._retry_while_busy(lambda: self._db.execute(sql, params).fetchall())
 
     def _migrate(self) -> None:
-        with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    _t(
-                        "The history database {path} was written by a newer ContentV Studio "
-                        "(schema {version}, this version reads up to {supported})."
-                    ).format(path=self.path, version=version, supported=SCHEMA_VERSION)
-                )
+        # A read first: a current database needs no write lock at all to open.
+        if self._check_version(self._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION:
+            return
+
+        def upgrade(db: sqlite3.Connection) -> None:
+            version = self._check_version(db.execute("PRAGMA user_version").fetchone()[0])
             for step in range(version, SCHEMA_VERSION):
                 _MIGRATIONS[step](db)
             if version != SCHEMA_VERSION:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            upgrade(self._db)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    def _check_version(self, version: int) -> int:
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                _t(
+                    "The history database {path} was written by a newer ContentV Studio "
+                    "(schema {version}, this version reads up to {supported})."
+                ).format(path=self.path, version=version, supported=SCHEMA_VERSION)
+            )
+        return int(version)
+
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._read("PRAGMA user_version")[0][0])
 
     def close(self) -> None:
         with self._lock:
@@ -307,17 +459,20 @@ class HistoryStore:
         status: JobStatus = JobStatus.QUEUED,
         *,
         created_at: float | None = None,
+        runner: str | None = None,
     ) -> JobRecord:
-        """Record a job; a queued or running one joins the end of the queue."""
+        """Record a job; a queued or running one joins the end of the queue, unless `runner` (a command-line
+        process, see `this_process_runner`) runs it outside the queue."""
         now = time.time() if created_at is None else created_at
         started = now if status is JobStatus.RUNNING else None
-        with self._tx() as db:
+
+        def insert(db: sqlite3.Connection) -> int:
             position = None
-            if not status.finished:
+            if not status.finished and runner is None:
                 position = db.execute("SELECT COALESCE(MAX(queue_position), 0) + 1 FROM jobs").fetchone()[0]
             cursor = db.execute(
-                """INSERT INTO jobs (status, created_at, started_at, queue_position, prompt, request, model_dir)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO jobs (status, created_at, started_at, queue_position, prompt, request, model_dir,
+                   runner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     status.value,
                     now,
@@ -326,52 +481,61 @@ class HistoryStore:
                     request.prompt,
                     json.dumps(request.to_dict(), sort_keys=True),
                     str(model_dir),
+                    runner,
                 ),
             )
-            job_id = int(cursor.lastrowid or 0)
-        record = self.get(job_id)
+            return int(cursor.lastrowid or 0)
+
+        record = self.get(self._write(insert))
         assert record is not None
         return record
 
     def mark_running(self, job_id: int) -> None:
-        with self._tx() as db:
-            db.execute(
+        self._write(
+            lambda db: db.execute(
                 "UPDATE jobs SET status = ?, started_at = ? WHERE id = ?",
                 (JobStatus.RUNNING.value, time.time(), job_id),
             )
+        )
 
     def mark_done(self, job_id: int, result: GenerationResult, thumbnail: Path | None = None) -> None:
-        with self._tx() as db:
-            db.execute(
+        values = (
+            JobStatus.DONE.value,
+            time.time(),
+            json.dumps(result.request.to_dict(), sort_keys=True),
+            result.num_frames,
+            result.device,
+            json.dumps(result.timings.to_dict()),
+            result.peak_vram_bytes,
+            str(result.video_path),
+            str(thumbnail) if thumbnail else None,
+            json.dumps(list(result.notes)),
+            job_id,
+        )
+        self._write(
+            lambda db: db.execute(
                 """UPDATE jobs SET status = ?, finished_at = ?, queue_position = NULL, request = ?,
                    frames_generated = ?, device = ?, timings = ?, peak_vram_bytes = ?, video_path = ?,
                    thumbnail_path = ?, notes = ?, error_kind = NULL, error_message = NULL, error_advice = NULL
                    WHERE id = ?""",
-                (
-                    JobStatus.DONE.value,
-                    time.time(),
-                    json.dumps(result.request.to_dict(), sort_keys=True),
-                    result.num_frames,
-                    result.device,
-                    json.dumps(result.timings.to_dict()),
-                    result.peak_vram_bytes,
-                    str(result.video_path),
-                    str(thumbnail) if thumbnail else None,
-                    json.dumps(list(result.notes)),
-                    job_id,
-                ),
+                values,
             )
+        )
 
     # ---- the queue --------------------------------------------------------------------------------------------
     def set_queue_order(self, job_ids: list[int]) -> None:
         """Waiting jobs run in this order (1, 2, …); ids not listed keep their place after these."""
-        with self._tx() as db:
+
+        def order(db: sqlite3.Connection) -> None:
             for position, job_id in enumerate(job_ids, start=1):
                 db.execute("UPDATE jobs SET queue_position = ? WHERE id = ?", (position, job_id))
 
+        self._write(order)
+
     def requeue(self, job_id: int) -> None:
         """Put a job that was stopped to be kept (the window closed) back in the queue, at its head."""
-        with self._tx() as db:
+
+        def to_head(db: sqlite3.Connection) -> None:
             head = db.execute("SELECT COALESCE(MIN(queue_position), 1) - 1 FROM jobs").fetchone()[0]
             db.execute(
                 """UPDATE jobs SET status = ?, started_at = NULL, finished_at = NULL, queue_position = ?
@@ -379,33 +543,42 @@ class HistoryStore:
                 (JobStatus.QUEUED.value, head, job_id),
             )
 
+        self._write(to_head)
+
     def requeue_unfinished(self) -> int:
         """After a close or a crash: the job that was running waits again at the head of the queue (it restarts
-        from the beginning with its seed); queued ones keep their places. Returns how many jobs wait."""
-        with self._tx() as db:
+        from the beginning with its seed); queued ones keep their places. Jobs a command-line process runs are
+        left to it while it lives (and called interrupted once it is gone). Returns how many jobs wait."""
+
+        def requeue(db: sqlite3.Connection) -> int:
+            _interrupt_orphaned_runs(db)
             head = db.execute("SELECT COALESCE(MIN(queue_position), 1) - 1 FROM jobs").fetchone()[0]
             db.execute(
                 """UPDATE jobs SET status = ?, started_at = NULL, queue_position = ?
-                   WHERE status = ?""",
+                   WHERE status = ? AND runner IS NULL""",
                 (JobStatus.QUEUED.value, head, JobStatus.RUNNING.value),
             )
             # A queued row without a position (written by hand or by an older build) goes to the end.
             tail = db.execute("SELECT COALESCE(MAX(queue_position), 0) FROM jobs").fetchone()[0]
             db.execute(
-                "UPDATE jobs SET queue_position = ? + id WHERE status = ? AND queue_position IS NULL",
+                """UPDATE jobs SET queue_position = ? + id
+                   WHERE status = ? AND queue_position IS NULL AND runner IS NULL""",
                 (tail, JobStatus.QUEUED.value),
             )
-            waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (JobStatus.QUEUED.value,))
+            waiting = db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE status = ? AND runner IS NULL", (JobStatus.QUEUED.value,)
+            )
             return int(waiting.fetchone()[0])
 
+        return self._write(requeue)
+
     def queued_jobs(self) -> list[JobRecord]:
-        """Jobs waiting or running, in the order they run (the running one first)."""
-        with self._lock:
-            rows = self._db.execute(
-                """SELECT * FROM jobs WHERE status IN (?, ?)
-                   ORDER BY status = ? DESC, queue_position, id""",
-                (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.RUNNING.value),
-            ).fetchall()
+        """The window's jobs waiting or running, in the order they run (the running one first)."""
+        rows = self._read(
+            """SELECT * FROM jobs WHERE status IN (?, ?) AND runner IS NULL
+               ORDER BY status = ? DESC, queue_position, id""",
+            (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.RUNNING.value),
+        )
         return [_record(r) for r in rows]
 
     def mark_failed(self, job_id: int, kind: str, message: str, advice: str = "") -> None:
@@ -417,21 +590,25 @@ class HistoryStore:
     def _finish(
         self, job_id: int, status: JobStatus, kind: str | None, message: str | None, advice: str | None
     ) -> None:
-        with self._tx() as db:
-            db.execute(
+        self._write(
+            lambda db: db.execute(
                 """UPDATE jobs SET status = ?, finished_at = ?, queue_position = NULL, error_kind = ?,
                    error_message = ?, error_advice = ? WHERE id = ?""",
                 (status.value, time.time(), kind, message, advice, job_id),
             )
+        )
 
     def mark_interrupted(self) -> int:
         """Give up on what a previous run left queued or running (the app keeps its queue with
-        `requeue_unfinished` instead; this is for tools that cannot resume). Returns how many."""
-        with self._tx() as db:
+        `requeue_unfinished` instead; this is for tools that cannot resume). Jobs of a command-line process
+        that still runs are left alone. Returns how many."""
+
+        def interrupt(db: sqlite3.Connection) -> int:
+            orphaned = _interrupt_orphaned_runs(db)
             cursor = db.execute(
                 """UPDATE jobs SET status = ?, finished_at = COALESCE(finished_at, ?), queue_position = NULL,
                    error_message = COALESCE(error_message, ?)
-                   WHERE status IN (?, ?)""",
+                   WHERE status IN (?, ?) AND runner IS NULL""",
                 (
                     JobStatus.INTERRUPTED.value,
                     time.time(),
@@ -440,22 +617,22 @@ class HistoryStore:
                     JobStatus.RUNNING.value,
                 ),
             )
-            return int(cursor.rowcount)
+            return orphaned + int(cursor.rowcount)
+
+        return self._write(interrupt)
 
     def delete(self, job_id: int) -> JobRecord | None:
         """Remove the record and return it (so the caller can delete its files), or None if it was not there."""
         record = self.get(job_id)
         if record is None:
             return None
-        with self._tx() as db:
-            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+        self._write(lambda db: db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)))
         return record
 
     # ---- reading ----------------------------------------------------------------------------------------------
     def get(self, job_id: int) -> JobRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else _record(row)
+        rows = self._read("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _record(rows[0]) if rows else None
 
     def list_jobs(self, search: str = "", limit: int | None = None, offset: int = 0) -> list[JobRecord]:
         """Newest first. `search`: every word must occur in the prompt (case-insensitive for ASCII)."""
@@ -466,13 +643,31 @@ class HistoryStore:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [_record(r) for r in rows]
+        return [_record(r) for r in self._read(sql, params)]
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+        return int(self._read("SELECT COUNT(*) FROM jobs")[0][0])
+
+
+def _interrupt_orphaned_runs(db: sqlite3.Connection) -> int:
+    """Jobs of a command-line process that is gone (killed, crashed) will not end by themselves: interrupted."""
+    rows = db.execute(
+        "SELECT id, runner FROM jobs WHERE status IN (?, ?) AND runner IS NOT NULL",
+        (JobStatus.QUEUED.value, JobStatus.RUNNING.value),
+    ).fetchall()
+    gone = [int(row[0]) for row in rows if not runner_alive(row[1])]
+    for job_id in gone:
+        db.execute(
+            """UPDATE jobs SET status = ?, finished_at = COALESCE(finished_at, ?), queue_position = NULL,
+               error_message = COALESCE(error_message, ?) WHERE id = ?""",
+            (
+                JobStatus.INTERRUPTED.value,
+                time.time(),
+                "The command-line process stopped before this job finished.",
+                job_id,
+            ),
+        )
+    return len(gone)
 
 
 def _loads(text: str | None, default: Any) -> Any:
@@ -523,4 +718,5 @@ def _record(row: sqlite3.Row) -> JobRecord:
         error_message=row["error_message"],
         error_advice=row["error_advice"],
         notes=tuple(_loads(row["notes"], [])),
+        runner=row["runner"],
     )

@@ -2,7 +2,10 @@
 
 A database that SQLite cannot use (garbled pages, failed `PRAGMA quick_check`, not a database at all, unreadable)
 is moved aside byte for byte as `history.sqlite3.damaged-<date>T<time>` (with its -wal and -shm files), a fresh
-one is started, and the caller gets a notice to show without blocking. On start, clips in the outputs folder
+one is started, and the caller gets a notice to show without blocking. A database another process holds (a second
+window, a command-line job, a backup tool) is not damaged: it is waited on and, if still held, opened anyway and
+set up at its first use; it is never moved aside. Only what SQLite calls damage (SQLITE_CORRUPT, SQLITE_NOTADB, a
+failed integrity check) or a file that is not an SQLite database is. On start, clips in the outputs folder
 whose sidecar names a job that is not marked done (the app was killed right after publishing) are reconciled
 with the history: the job is marked done with its clip, or added when the history no longer has it.
 """
@@ -19,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.history import HistoryError, HistoryStore, JobStatus
+from core.history import (
+    BUSY_WAIT_S,
+    HistoryBusyError,
+    HistoryError,
+    HistoryStore,
+    JobStatus,
+    is_busy,
+    is_damage,
+)
 from core.i18n import _t
 from core.request import GenerationRequest, GenerationResult, StageTimings
 
@@ -27,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+CHECK_BUSY_TIMEOUT_S = 2.0  # a database held longer is not checked now (it is checked at the next start)
 
 
 @dataclass(frozen=True)
@@ -38,10 +50,12 @@ class HistoryOpening:
     moved_to: Path | None = None  # where a damaged database was kept
     started_fresh: bool = False  # a new, empty history was started (missing, empty or damaged before)
     persistent: bool = True  # False: the history lives in memory for this session only
+    busy: bool = False  # another process held the database past the wait: set up at its first use
 
 
 def database_problem(path: Path) -> str | None:
-    """Why the database at `path` cannot be used, in plain words, or None when it is sound (or absent/empty)."""
+    """Why the database at `path` cannot be used, in plain words, or None when it is sound (or absent/empty).
+    A database another process holds is not checked (None): being locked is not being damaged."""
     try:
         if not path.exists() or path.stat().st_size == 0:
             return None
@@ -54,18 +68,19 @@ def database_problem(path: Path) -> str | None:
     if header != SQLITE_HEADER:
         return "it is not an SQLite database"
     try:
-        db = sqlite3.connect(path, timeout=5.0)
+        db = sqlite3.connect(path, timeout=CHECK_BUSY_TIMEOUT_S)
         try:
             rows = db.execute("PRAGMA quick_check").fetchall()
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
             db.close()
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
-            return None  # in use by another instance: not damage
-        return f"SQLite cannot open it ({exc})"
     except sqlite3.DatabaseError as exc:
-        return f"it is damaged ({exc})"
+        if is_busy(exc):
+            logger.info("History database %s is in use by another process; not checked now", path)
+            return None
+        if is_damage(exc):
+            return f"it is damaged ({exc})"
+        return f"SQLite cannot open it ({exc})"
     problems = [str(row[0]) for row in rows if row and row[0] != "ok"]
     if problems:
         return f"its integrity check failed ({problems[0][:200]})"
@@ -89,8 +104,11 @@ def move_aside(path: Path, now: float | None = None) -> Path:
     return target
 
 
-def open_history(path: str | Path, outputs: Path | None = None, now: float | None = None) -> HistoryOpening:
-    """Open (or start) the history at `path`, never failing on damage. `outputs`: reconcile clips found there.
+def open_history(
+    path: str | Path, outputs: Path | None = None, now: float | None = None, *, busy_wait_s: float = BUSY_WAIT_S
+) -> HistoryOpening:
+    """Open (or start) the history at `path`, never failing on damage or on a lock. `outputs`: reconcile clips
+    found there. `busy_wait_s`: how long each use waits for another process's lock.
 
     Raises HistoryError only for a database written by a newer version of the app (kept as it is)."""
     path = Path(path)
@@ -123,20 +141,40 @@ def open_history(path: str | Path, outputs: Path | None = None, now: float | Non
         ).format(problem=problem, name=moved_to.name)
         logger.warning("History database %s moved aside to %s: %s", path, moved_to, problem)
     try:
-        store = HistoryStore(path)
+        store = HistoryStore(path, busy_wait_s=busy_wait_s)
     except HistoryError as exc:
-        if "newer" in str(exc):
-            raise
+        cause = exc.__cause__
+        if cause is None or not is_damage(cause):  # a newer schema, or a refusal that is not damage
+            if "newer" in str(exc):
+                raise
+            logger.error("History database %s cannot be opened: %s", path, exc)
+            return HistoryOpening(
+                HistoryStore(":memory:"),
+                _t(
+                    "The history database {path} cannot be opened ({error}); it was left as it is, and this "
+                    "session's history will not be saved."
+                ).format(path=path, error=cause or exc),
+                persistent=False,
+            )
         # Damage SQLite noticed only while opening (a check cannot see everything): same remedy, once.
         moved_to = move_aside(path, now)
-        store = HistoryStore(path)
+        store = HistoryStore(path, busy_wait_s=busy_wait_s)
         fresh = True
         notice = _t("The history database could not be used ({problem}). It was kept as {name}.").format(
             problem=exc, name=moved_to.name
         )
-    opening = HistoryOpening(store, notice, moved_to, fresh)
+    if store.setup_pending:
+        logger.warning("History database %s is held by another process; it will be used once free", path)
+        notice = _t(
+            "The history database {path} is in use by another program (another window, a command-line job or a "
+            "backup). Nothing was moved or lost: the history is read and written as soon as it is free."
+        ).format(path=path)
+    opening = HistoryOpening(store, notice, moved_to, fresh, busy=store.setup_pending)
     if outputs is not None:
-        reconcile_outputs(store, outputs, add_unknown=fresh)
+        try:
+            reconcile_outputs(store, outputs, add_unknown=fresh)
+        except HistoryBusyError as exc:  # the clips are still there: reconciled at the next start
+            logger.warning("Clips in %s were not reconciled with the history now: %s", outputs, exc)
     return opening
 
 

@@ -25,12 +25,17 @@ def state_root() -> Path | None:
     return _root
 
 
+def default_data_root() -> Path:
+    """The user's data folder, the window's default (`gui.paths.default_data_dir` names the same one)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False))
+
+
 def state_dir(name: str) -> Path:
     if _root is not None:
         return _root / name
     override = os.environ.get("CONTENTV_STUDIO_STATE_DIR")  # tests: never the tester's own data folder
     if override:
         return Path(override) / name
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False)) / name
+    return default_data_root() / name

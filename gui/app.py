@@ -11,6 +11,7 @@ import gc
 import logging
 import logging.handlers
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from gui.main_window import MainWindow
 from gui.paths import APP_ID, APP_NAME, DataPaths
 from gui.resources import app_icon
 from gui.settings import Settings, keep_qt_settings_in
+from gui.single_instance import InstanceServer, activate_running_instance, instance_name
 from gui.theme import apply_theme
 
 logger = logging.getLogger(__name__)
@@ -132,10 +134,17 @@ def create_window(
 
         for leftover in clean_leftovers(paths.outputs):
             logger.info("Cleaned up after an earlier job: %s", leftover)
+    # Another process holding the history (a second window, a command-line job, a backup) is waited on, never
+    # taken for damage; if it still holds it, the history opens as it is and is used once free.
     opening = open_history(paths.history_db, paths.outputs if owns_folder else None)
     store = opening.store
     # The previous session's waiting jobs (and the one it was running) wait again, paused, in the queue.
-    interrupted = store.requeue_unfinished() if owns_folder else 0
+    interrupted = 0
+    if owns_folder:
+        try:
+            interrupted = store.requeue_unfinished()
+        except sqlite3.Error as exc:  # still held elsewhere: they are requeued at the next start instead
+            logger.warning("The last session's unfinished jobs were not requeued now: %s", exc)
     settings = Settings.load(paths.settings_file)
     window = MainWindow(
         paths,
@@ -149,6 +158,9 @@ def create_window(
         warm_imports=warm_imports,
         monitor_interval_ms=monitor_interval_ms,
     )
+    if owns_folder:  # a second start on this folder brings this window forward instead of opening another
+        window.instance_server = InstanceServer(instance_name(paths.root), window)
+        window.instance_server.activationRequested.connect(lambda: bring_forward(window))
     if opening.notice:
         # Told without blocking (a status-bar message stays until replaced); --smoke never waits on it.
         logger.warning("%s", opening.notice)
@@ -156,6 +168,16 @@ def create_window(
         window.statusBar().showMessage(f"{core_text(opening.notice)} {earlier}".strip())
     logger.info("Log file: %s", log_file)
     return window
+
+
+def bring_forward(window: MainWindow) -> None:
+    """Show the window above the others (the window manager may only flash it in the task bar)."""
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    QApplication.alert(window)
 
 
 def get_application(qt_argv: Sequence[str] = ()) -> QApplication:
@@ -272,8 +294,18 @@ def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     app = get_application(qt_args)
+    paths = DataPaths.at(args.data_dir)
+    # One window per data folder: a window already open on it comes forward, and this start ends. One that does
+    # not answer in time (hung) does not stop this start: it opens a window that shares the folder.
+    if activate_running_instance(instance_name(paths.root)):
+        print(
+            f"{APP_NAME} is already open on the data folder {paths.root}: that window was brought forward.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 0
     # Before any widget exists: every widget sets its texts once, when it is built.
-    saved_language = Settings.load(DataPaths.at(args.data_dir).settings_file).language
+    saved_language = Settings.load(paths.settings_file).language
     install_language(app, choose_language(args.language, saved_language))
     # --smoke checks that the window opens; it does not start the engine (no torch import to wait for).
     splash = None if args.smoke else warm_up_engine_imports(show_splash=True)

@@ -93,7 +93,11 @@ class JobController(QObject):
 
     def _restore_queue(self) -> None:
         """Jobs a previous session left waiting (or running) come back, paused: nothing starts by itself."""
-        waiting = self.store.queued_jobs()
+        try:
+            waiting = self.store.queued_jobs()
+        except sqlite3.Error:  # another process holds the history past the wait: they come back at the next start
+            logger.exception("Could not read the queue from the history")
+            return
         if not waiting:
             return
         for record in waiting:

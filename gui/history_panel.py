@@ -4,7 +4,9 @@ the selected entry (load into the form, re-run, re-run with a new seed, play, sh
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ from PySide6.QtWidgets import (
 from core.history import HistoryStore, JobRecord, JobStatus
 from core.request import Placement
 from gui.i18n import QT_TRANSLATE_NOOP
+
+logger = logging.getLogger(__name__)
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
@@ -524,9 +528,14 @@ class HistoryPanel(QWidget):
         selected = self.selected_record()
         query = self.search_edit.text()
         # The store narrows by substring; the panel keeps whole-word matches only.
-        records = [r for r in self._store.list_jobs(query, limit=MAX_LISTED) if matches_search(r.prompt, query)]
+        try:
+            listed = self._store.list_jobs(query, limit=MAX_LISTED)
+            total = self._store.count()
+        except sqlite3.Error:  # held by another process past the wait: the list stays as it was until the next refresh
+            logger.warning("The history could not be read now", exc_info=True)
+            return
+        records = [r for r in listed if matches_search(r.prompt, query)]
         self.model.set_records(records)
-        total = self._store.count()
         if query.strip():
             self.count_label.setText(self.tr("{shown} of {total}").format(shown=len(records), total=total))
         else:

@@ -52,6 +52,7 @@ from gui.prompt_editor import PromptEditor
 from gui.queue_panel import BatchControls, QueuePanel
 from gui.resources import app_icon
 from gui.settings import Settings
+from gui.single_instance import InstanceServer
 from gui.speed_panel import SpeedPanel
 from gui.system_monitor import SystemMonitor
 from gui.video_player import VideoPlayer, open_in_folder
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.settings = settings
         self._lock = instance_lock
+        self.instance_server: InstanceServer | None = None  # set by gui.app when this window owns the folder
         self._start_engine = start_engine
         self._started = False
         self._stopping = False
@@ -1052,6 +1054,8 @@ class MainWindow(QMainWindow):
         self.model_picker.wait_idle(120_000)  # a demo model being written finishes (it is built atomically)
         self.store.close()
         release_gui_gc()
+        if self.instance_server is not None:  # a start from now on opens its own window
+            self.instance_server.close()
         if self._lock is not None:
             self._lock.unlock()
             self._lock = None

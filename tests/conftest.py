@@ -21,6 +21,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("CONTENTV_STUDIO_CALIBRATION_DIR", tempfile.mkdtemp(prefix="contentv-calibration-"))
 # The engine's other state (job journals) likewise, for commands run without --data-dir.
 os.environ.setdefault("CONTENTV_STUDIO_STATE_DIR", tempfile.mkdtemp(prefix="contentv-state-"))
+# The app's default data folder (platformdirs' user data folder on Linux), where a `generate` without --data-dir
+# records its job: a throw-away one too, never the tester's own history.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="contentv-data-home-")
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = DATA / "reference"

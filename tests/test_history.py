@@ -277,7 +277,7 @@ def test_a_version_1_database_migrates_keeping_every_row(tmp_path: Path):
     db.close()
 
     with HistoryStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         fox, owl = sorted(store.list_jobs(), key=lambda r: r.id)
         assert fox.request == GenerationRequest(
             prompt="an old fox",
