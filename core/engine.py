@@ -243,7 +243,12 @@ class Engine:
         is refused in one line (JournalError) and left as it is; `resume=False` starts over."""
         from core.journal import find_journal, model_identity
 
-        existing = find_journal(options.job_id, options.root) if options.resume else None
+        existing = None
+        if options.resume:
+            try:
+                existing = find_journal(options.job_id, options.root)
+            except JournalError as exc:  # an unreadable journal: start over rather than fail
+                logger.warning("Job %s starts over: %s", options.job_id, exc.message)
         if existing is not None:
             existing.snapshot_every = max(0, options.snapshot_every)
             existing.claim()

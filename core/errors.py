@@ -20,6 +20,7 @@ class FailureKind(str, Enum):
     NON_FINITE = "non-finite"  # NaN/inf in the latents or the frames: damaged weights or fp16 overflow
     OUTPUT = "output"  # the clip could not be written (disk full, permissions, name taken)
     CANCELLED = "cancelled"
+    RESUME = "resume"  # an interrupted job's journal does not match the job any more (model or settings changed)
     NETWORK = "network"  # a download could not reach the model hub
     INTERNAL = "internal"  # a bug: anything not raised on purpose
 
@@ -48,6 +49,7 @@ EXIT_CODES: dict[FailureKind, int] = {
     FailureKind.OUT_OF_MEMORY: EXIT_OUT_OF_MEMORY,
     FailureKind.OUTPUT: EXIT_OUTPUT,
     FailureKind.CANCELLED: EXIT_CANCELLED,
+    FailureKind.RESUME: EXIT_BAD_INPUT,  # refused before anything runs, like bad input
     FailureKind.NETWORK: EXIT_INTERNAL,
     FailureKind.INTERNAL: EXIT_INTERNAL,
 }

@@ -533,13 +533,14 @@ class HistoryStore:
         self._write(order)
 
     def requeue(self, job_id: int) -> None:
-        """Put a job that was stopped to be kept (the window closed) back in the queue, at its head."""
+        """Put a job that was stopped to be kept (the window closed), or one continued from its journal, back in the
+        queue, at its head."""
 
         def to_head(db: sqlite3.Connection) -> None:
             head = db.execute("SELECT COALESCE(MIN(queue_position), 1) - 1 FROM jobs").fetchone()[0]
             db.execute(
-                """UPDATE jobs SET status = ?, started_at = NULL, finished_at = NULL, queue_position = ?
-                   WHERE id = ?""",
+                """UPDATE jobs SET status = ?, started_at = NULL, finished_at = NULL, queue_position = ?,
+                   error_kind = NULL, error_message = NULL, error_advice = NULL WHERE id = ?""",
                 (JobStatus.QUEUED.value, head, job_id),
             )
 

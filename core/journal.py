@@ -69,7 +69,7 @@ _RESTART_KEPT_FIELDS = {"MagCacheState": ("step_index",)}
 class JournalError(StudioError):
     """A journal that cannot be used for this resume: it names why in one line; starting over is the way on."""
 
-    kind = FailureKind.BAD_INPUT
+    kind = FailureKind.RESUME
 
 
 @dataclass(frozen=True)
@@ -504,7 +504,7 @@ class JournalSummary:
     job_id: str
     folder: Path
     header: JournalHeader | None
-    step: int  # the newest readable snapshot's step (0: none yet)
+    step: int  # the newest snapshot's step, by its name (0: none yet); a resume falls back if it is damaged
     steps: int
     running: bool  # its owner process is alive
     problem: str = ""  # why it cannot be read ("" when it can)
@@ -648,12 +648,12 @@ class JobJournal:
         owner: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             owner = json.loads((self.folder / OWNER_FILE).read_text(encoding="utf-8"))
-        snapshot = self.latest_snapshot()
+        steps = self.snapshot_steps()  # by name: a listing must not read gigabytes; a resume verifies
         return JournalSummary(
             self.header.job_id,
             self.folder,
             self.header,
-            snapshot.step if snapshot else 0,
+            steps[-1] if steps else 0,
             self.header.steps,
             bool(owner) and int(owner.get("pid", -1)) != os.getpid() and _owner_alive(owner),
         )
@@ -674,6 +674,25 @@ def list_journals(root: Path | None = None) -> list[JournalSummary]:
             found.append(JournalSummary(folder.name, folder, None, 0, 0, False, exc.message))
     found.sort(key=lambda s: (s.header.created if s.header else 0.0, s.job_id))
     return found
+
+
+def journal_progress(job_id: str, root: Path | None = None) -> tuple[int, int] | None:
+    """(newest snapshot's step, steps) of a job's journal, or None when it has none: cheap, for the window."""
+    try:
+        journal = find_journal(job_id, root)
+        if journal is None:
+            return None
+        steps = journal.snapshot_steps()
+    except JournalError:
+        return None
+    return (steps[-1], journal.header.steps) if steps else None
+
+
+def discard_journal(job_id: str, root: Path | None = None) -> None:
+    """Start over: the job's journal goes (a job running it keeps its own files open until it ends)."""
+    root = journals_dir() if root is None else root
+    if valid_job_id(job_id):
+        shutil.rmtree(root / job_id, ignore_errors=True)
 
 
 def find_journal(job_id: str, root: Path | None = None) -> JobJournal | None:

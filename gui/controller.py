@@ -4,11 +4,13 @@ at a time from the queue's head, and cancels, removes, reorders, pauses and resu
 
 The history database is the queue's memory: every waiting job is a 'queued' record with a position, written as
 the queue changes, so a close (which keeps the queue) or a crash loses nothing; on the next start the queue is
-rebuilt from the database, paused, until `resume`.
+rebuilt from the database, paused, until `resume`. Each job keeps a journal (core/journal.py) under its history id,
+so a job that was stopped, killed or whose decode failed continues from its last snapshot when it runs again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from core.checkpoint import check_model_folder
 from core.errors import InvalidRequestError, ModelFolderError
 from core.history import HistoryStore, JobRecord, JobStatus
+from core.journal import DEFAULT_SNAPSHOT_EVERY, discard_journal, history_job_id, journal_progress
 from core.preview import DEFAULT_PREVIEW_EVERY
 from core.progress import CancelToken
 from core.request import MAX_SEED, GenerationRequest, random_seed
@@ -65,6 +68,7 @@ class JobController(QObject):
         self.store = store
         self.capabilities: object | None = None
         self.preview_every = DEFAULT_PREVIEW_EVERY
+        self.snapshot_every = DEFAULT_SNAPSHOT_EVERY  # journal snapshots (core/journal.py), from the settings
         self.queue = QueueModel(self)
         self.queue.orderChanged.connect(self._save_order)
         self._tokens: dict[int, CancelToken] = {}  # pending jobs (waiting or running)
@@ -103,8 +107,19 @@ class JobController(QObject):
         for record in waiting:
             self._tokens[record.id] = CancelToken()
         self.queue.set_paused(True)
-        self.queue.append([QueueEntry(r.id, r.request, r.model_dir) for r in waiting])
+        self.queue.append([self._entry(r.id, r.request, r.model_dir) for r in waiting])
         self._update_busy()
+
+    @staticmethod
+    def _entry(job_id: int, request: GenerationRequest, model_dir: str, **flags: bool) -> QueueEntry:
+        """A queue entry, with the step its journal reached when the job was interrupted."""
+        reached = journal_progress(history_job_id(job_id))
+        return QueueEntry(job_id, request, model_dir, reached[0] if reached else 0, **flags)
+
+    @staticmethod
+    def journal_progress(job_id: int) -> tuple[int, int] | None:
+        """(step reached, steps) of a history job's journal: it can continue from there (None: it cannot)."""
+        return journal_progress(history_job_id(job_id))
 
     # ---- state ------------------------------------------------------------------------------------------------
     @property
@@ -203,7 +218,52 @@ class JobController(QObject):
         self._running = entry.job_id
         self._running_entry = entry
         token = self._tokens.setdefault(entry.job_id, CancelToken())
-        self._host.submit(Job(entry.job_id, entry.model_dir, entry.request, token, self.preview_every))
+        self._host.submit(
+            Job(
+                entry.job_id,
+                entry.model_dir,
+                entry.request,
+                token,
+                self.preview_every,
+                self.snapshot_every,
+                start_over=entry.start_over,
+                decode_on_cpu=entry.decode_on_cpu,
+            )
+        )
+
+    # ---- journals: continue, start over, decode again ------------------------------------------------------
+    def continue_job(self, record: JobRecord, request: GenerationRequest | None = None, **flags: bool) -> bool:
+        """Queue an ended job (cancelled, failed, interrupted) again under its own id, so it continues from its
+        journal's last snapshot. `request`: the same job with other memory settings (decode again)."""
+        if record.id in self._tokens or record.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return False
+        self.store.requeue(record.id)
+        self._tokens[record.id] = CancelToken()
+        self.queue.append([self._entry(record.id, request or record.request, record.model_dir, **flags)])
+        self._save_order(self.queue.job_ids)
+        self.historyChanged.emit()
+        self._update_busy()
+        self._dispatch_next()
+        return True
+
+    def decode_again(self, record: JobRecord) -> bool:
+        """A job whose decode failed after its last step: decode its kept latents again with lower-memory
+        settings (VAE tiling and slicing; when those were on already, on the CPU), without denoising again."""
+        memory = record.request.memory
+        on_cpu = memory.vae_tiling and memory.vae_slicing
+        lower = dataclasses.replace(
+            record.request, memory=dataclasses.replace(memory, vae_tiling=True, vae_slicing=True)
+        )
+        return self.continue_job(record, lower, decode_on_cpu=on_cpu)
+
+    def start_over(self, job_id: int) -> bool:
+        """Drop a job's journal so it runs from step 0: a waiting job stays in its place; an ended one is queued."""
+        discard_journal(history_job_id(job_id))
+        entry = self.queue.entry(job_id)
+        if entry is not None:
+            return self.queue.replace(dataclasses.replace(entry, resume_step=0, start_over=True))
+        record = self.store.get(job_id)
+        return record is not None and self.continue_job(record, start_over=True)
 
     def move(self, job_id: int, to_row: int) -> bool:
         return self.queue.move(job_id, to_row)

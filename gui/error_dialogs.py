@@ -29,6 +29,7 @@ TITLES = {
     "non-finite": QT_TRANSLATE_NOOP("ErrorDialog", "The model produced no usable picture"),
     "output": QT_TRANSLATE_NOOP("ErrorDialog", "The clip cannot be saved"),
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "Something went wrong"),
+    "resume": QT_TRANSLATE_NOOP("ErrorDialog", "The job cannot continue where it stopped"),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed"),
 }
 HEADLINES = {
@@ -41,6 +42,9 @@ HEADLINES = {
     ),
     "output": QT_TRANSLATE_NOOP("ErrorDialog", "The finished clip could not be written."),
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "ContentV Studio hit an unexpected problem."),
+    "resume": QT_TRANSLATE_NOOP(
+        "ErrorDialog", "What the interrupted job kept no longer fits it; it can run again from the beginning."
+    ),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed."),
 }
 

@@ -8,6 +8,7 @@ import logging
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,9 @@ logger = logging.getLogger(__name__)
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
+ReachedRole = Qt.ItemDataRole.UserRole + 3  # (step, steps) an ended job's journal reached: it can continue
+# Ended jobs whose journal may let them continue (a done job's journal is gone with its publish).
+CONTINUABLE = (JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.INTERRUPTED)
 MAX_LISTED = 2000  # enough for years of use; the search reaches the rest
 
 STATUS_COLOURS = {
@@ -141,7 +145,14 @@ def when(record: JobRecord, now: float | None = None) -> str:
     return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM yyyy"))
 
 
-def tooltip(record: JobRecord) -> str:
+def reached_text(reached: tuple[int, int]) -> str:
+    step, steps = reached
+    if step >= steps:
+        return QCoreApplication.translate("HistoryPanel", "denoised, not decoded")
+    return QCoreApplication.translate("HistoryPanel", "at step {step} of {steps}").format(step=step, steps=steps)
+
+
+def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
     m = record.memory
     lines = [
         record.prompt,
@@ -179,6 +190,13 @@ def tooltip(record: JobRecord) -> str:
         )
     if record.error_message:
         lines.append(f"\n{record.error_message}")
+    if reached is not None:
+        lines.append(
+            "\n"
+            + QCoreApplication.translate(
+                "HistoryPanel", "Stopped {where}: Continue goes on from there, Start over runs it again from step 0."
+            ).format(where=reached_text(reached))
+        )
     return "\n".join(lines)
 
 
@@ -227,6 +245,8 @@ class HistoryModel(QAbstractListModel):
         self._records: list[JobRecord] = []
         self._progress: dict[int, float] = {}
         self._thumbs: dict[str, QPixmap] = {}
+        self._reached: dict[int, tuple[int, int]] = {}
+        self.journal_progress: Callable[[int], tuple[int, int] | None] | None = None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
@@ -240,7 +260,9 @@ class HistoryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(record)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(record)
+            return tooltip(record, self._reached.get(record.id))
+        if role == ReachedRole:
+            return self._reached.get(record.id)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{status_text(record.status)}: {record.prompt}"
         if role == RecordRole:
@@ -262,6 +284,12 @@ class HistoryModel(QAbstractListModel):
     def set_records(self, records: list[JobRecord]) -> None:
         self.beginResetModel()
         self._records = list(records)
+        self._reached = {}
+        if self.journal_progress is not None:
+            for record in self._records:
+                reached = self.journal_progress(record.id) if record.status in CONTINUABLE else None
+                if reached is not None:
+                    self._reached[record.id] = reached
         self.endResetModel()
 
     def records(self) -> list[JobRecord]:
@@ -361,6 +389,9 @@ class HistoryDelegate(QStyledItemDelegate):
             status = QCoreApplication.translate("HistoryPanel", "running {percent}%").format(
                 percent=f"{progress * 100:.0f}"
             )
+        reached = index.data(ReachedRole)
+        if reached is not None:
+            status = f"{status} {reached_text(reached)}"
         meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
         meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
         painter.drawText(
@@ -400,6 +431,9 @@ class HistoryPanel(QWidget):
     openFolderRequested = Signal(object)
     deleteRequested = Signal(object)
     exportRequested = Signal(object)  # JobRecord whose clip to export
+    continueRequested = Signal(object)  # JobRecord to continue from its journal's last snapshot
+    startOverRequested = Signal(object)  # JobRecord to run again from step 0 under its own id
+    decodeAgainRequested = Signal(object)  # JobRecord whose kept latents to decode again with lower memory
     selectionChanged = Signal()
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
@@ -450,6 +484,16 @@ class HistoryPanel(QWidget):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.delete_action.triggered.connect(lambda: self._emit(self.deleteRequested))
         self.list_view.addAction(self.delete_action)
+        # An ended job with a journal: continue it, decode its kept latents again, or start it over.
+        self.continue_action = QAction(self.tr("Continue where it stopped"), self)
+        self.continue_action.setObjectName("historyContinueAction")
+        self.continue_action.triggered.connect(lambda: self._emit(self.continueRequested))
+        self.decode_again_action = QAction(self.tr("Decode again with lower memory settings"), self)
+        self.decode_again_action.setObjectName("historyDecodeAgainAction")
+        self.decode_again_action.triggered.connect(lambda: self._emit(self.decodeAgainRequested))
+        self.start_over_action = QAction(self.tr("Start over"), self)
+        self.start_over_action.setObjectName("historyStartOverAction")
+        self.start_over_action.triggered.connect(lambda: self._emit(self.startOverRequested))
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("historyEmptyLabel")
@@ -591,7 +635,25 @@ class HistoryPanel(QWidget):
         self.folder_button.setEnabled(playable)
         self.export_button.setEnabled(playable)
         self.delete_button.setEnabled(has and record.status is not JobStatus.RUNNING)  # type: ignore[union-attr]
+        reached = self.selected_reached()
+        self.continue_action.setVisible(reached is not None and reached[0] < reached[1])
+        self.decode_again_action.setVisible(reached is not None and reached[0] >= reached[1])
+        self.start_over_action.setVisible(reached is not None)
         self.selectionChanged.emit()
+
+    def selected_reached(self) -> tuple[int, int] | None:
+        """(step, steps) the selected ended job's journal reached, when it can continue."""
+        rows = self.list_view.selectionModel().selectedRows()
+        return self.model.data(rows[0], ReachedRole) if rows else None
+
+    @property
+    def journal_progress(self) -> Callable[[int], tuple[int, int] | None] | None:
+        return self.model.journal_progress
+
+    @journal_progress.setter
+    def journal_progress(self, provider: Callable[[int], tuple[int, int] | None] | None) -> None:
+        self.model.journal_progress = provider
+        self.refresh()
 
     def _emit(self, signal: Any) -> None:
         record = self.selected_record()
@@ -618,6 +680,12 @@ class HistoryPanel(QWidget):
             return
         self.list_view.setCurrentIndex(index)
         menu = QMenu(self)
+        # First what an interrupted job most wants: continue it (or decode its latents again), or start it over.
+        journal_actions = [self.continue_action, self.decode_again_action, self.start_over_action]
+        for action in (a for a in journal_actions if a.isVisible()):
+            menu.addAction(action)
+        if not menu.isEmpty():
+            menu.addSeparator()
         for button in (
             self.play_button,
             self.rerun_button,

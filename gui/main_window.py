@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
             restore_queue=not shared_data_dir,
         )
         self.controller.preview_every = max(0, settings.preview_every)
+        self.controller.snapshot_every = max(0, settings.snapshot_every)
         self._seconds_per_step: float | None = None  # measured on the running job, for the queue's time left
         self._job_eta = 0.0
         self._close_dialog: QMessageBox | None = None
@@ -394,6 +395,10 @@ class MainWindow(QMainWindow):
         h.openFolderRequested.connect(lambda r: r.video is not None and self._open_folder(r.video))
         h.deleteRequested.connect(self.delete_record)
         h.exportRequested.connect(lambda r: r.video is not None and self.export_clip(str(r.video)))
+        h.continueRequested.connect(self.continue_record)
+        h.startOverRequested.connect(self.start_over_record)
+        h.decodeAgainRequested.connect(self.decode_again_record)
+        h.journal_progress = self.controller.journal_progress
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)
         # Memory advice before a job (issue 8, item 6): the estimate follows the form and NVML's free memory.
@@ -699,7 +704,7 @@ class MainWindow(QMainWindow):
         self.vram_gauge.end_job(None)
         if not self._stopping:
             record = self.store.get(job_id)
-            self.show_error(kind, message, advice, memory=record.memory if record else None)
+            self.show_error(kind, message, advice, memory=record.memory if record else None, record=record)
 
     def _on_cancelled(self, job_id: int) -> None:
         # The controller still names it as running (handed to the worker, perhaps not started) when it says so.
@@ -707,7 +712,15 @@ class MainWindow(QMainWindow):
         self._job_ended(job_id)
         if was_running:
             self._reset_bar(self.tr("Cancelled"))
-            self._set_stage(self.tr("Cancelled — nothing was written."))
+            reached = self.controller.journal_progress(job_id)
+            if reached is not None:
+                self._set_stage(
+                    self.tr(
+                        "Cancelled at step {step} of {steps}; nothing was written. Continue it from the history."
+                    ).format(step=reached[0], steps=reached[1])
+                )
+            else:
+                self._set_stage(self.tr("Cancelled — nothing was written."))
             self.vram_gauge.end_job(None)
 
     def _on_suspended(self, job_id: int) -> None:
@@ -715,7 +728,15 @@ class MainWindow(QMainWindow):
         self._job_ended(job_id)
         if was_running:
             self._reset_bar(self.tr("Stopped"))
-            self._set_stage(self.tr("Stopped; the job waits in the queue and restarts from the beginning."))
+            reached = self.controller.journal_progress(job_id)
+            if reached is not None:
+                self._set_stage(
+                    self.tr("Stopped; the job waits in the queue and continues from step {step} of {steps}.").format(
+                        step=reached[0], steps=reached[1]
+                    )
+                )
+            else:
+                self._set_stage(self.tr("Stopped; the job waits in the queue and restarts from the beginning."))
             self.vram_gauge.end_job(None)
 
     def _job_ended(self, job_id: int) -> None:
@@ -755,14 +776,30 @@ class MainWindow(QMainWindow):
         self.show_error(kind, message, advice)
 
     # ---- errors -----------------------------------------------------------------------------------------------
-    def show_error(self, kind: str, message: str, advice: str = "", memory: MemoryOptions | None = None) -> ErrorDialog:
-        """A dialog in plain words, with a button that applies the fix where there is one."""
+    def show_error(
+        self,
+        kind: str,
+        message: str,
+        advice: str = "",
+        memory: MemoryOptions | None = None,
+        record: JobRecord | None = None,
+    ) -> ErrorDialog:
+        """A dialog in plain words, with a button that applies the fix where there is one. For a job whose decode
+        failed after its last step, the fix decodes its kept latents again (no denoising)."""
         if self.error_dialog is not None:
             self.error_dialog.close()
         fix_text = ""
         details = ""
         fix: Callable[[], None] | None = None
-        if kind == "out-of-memory":
+        reached = self.controller.journal_progress(record.id) if record is not None else None
+        if record is not None and reached is not None and reached[0] >= reached[1] > 0:
+            details = self.tr("Every denoising step was done and is kept: only the decode runs again.")
+            fix_text = self.tr("Decode again with lower memory settings")
+            fix = lambda r=record: self.decode_again_record(r)  # noqa: E731
+        elif kind == "resume" and record is not None:
+            fix_text = self.tr("Start over")
+            fix = lambda r=record: self.start_over_record(r)  # noqa: E731
+        elif kind == "out-of-memory":
             base = memory or self.memory_panel.options()
             suggestion = lower_memory_options(base, self.memory_panel.unavailable)
             if suggestion is not None:
@@ -813,6 +850,32 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     # ---- history actions --------------------------------------------------------------------------------------
+    def continue_record(self, record: JobRecord) -> bool:
+        """Queue an interrupted, cancelled or failed job again: it continues from its journal's last snapshot."""
+        if not self._queue_again(self.controller.continue_job, record):
+            return False
+        self.statusBar().showMessage(self.tr("The job continues where it stopped."), 6000)
+        return True
+
+    def start_over_record(self, record: JobRecord) -> bool:
+        if not self._queue_again(lambda r: self.controller.start_over(r.id), record):
+            return False
+        self.statusBar().showMessage(self.tr("The job starts over from the beginning (same seed)."), 6000)
+        return True
+
+    def decode_again_record(self, record: JobRecord) -> bool:
+        if not self._queue_again(self.controller.decode_again, record):
+            return False
+        self.statusBar().showMessage(self.tr("Decoding again with lower memory settings; no step runs again."), 6000)
+        return True
+
+    def _queue_again(self, action: Callable[[JobRecord], bool], record: JobRecord) -> bool:
+        try:
+            return action(record)
+        except sqlite3.Error as exc:
+            self.show_error("internal", self.tr("The history could not be updated: {error}").format(error=exc))
+            return False
+
     def load_record(self, record: JobRecord) -> None:
         self.form.apply_request(record.request, lock_seed=True)
         if record.model_dir and record.model_dir != self.model_picker.path():

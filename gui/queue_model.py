@@ -33,6 +33,9 @@ class QueueEntry:
     job_id: int  # the history record
     request: GenerationRequest  # seed already chosen
     model_dir: str
+    resume_step: int = 0  # the step its journal reached when it was interrupted (0: it starts from the beginning)
+    start_over: bool = False  # drop its journal and run from step 0
+    decode_on_cpu: bool = False  # its latents are denoised: decode them on the CPU (the last resort)
 
     @property
     def latent_pixels(self) -> int:
@@ -49,6 +52,10 @@ def describe(entry: QueueEntry) -> str:
     details = QCoreApplication.translate("QueueModel", "{w}×{h}, {frames} frames, {steps} steps, seed {seed}").format(
         w=r.width, h=r.height, frames=r.effective_frames, steps=r.steps, seed=r.seed
     )
+    if entry.resume_step > 0 and not entry.start_over:
+        details += "  ·  " + QCoreApplication.translate("QueueModel", "interrupted at step {step} of {steps}").format(
+            step=entry.resume_step, steps=r.steps
+        )
     return f"{prompt}\n{details}"
 
 
@@ -96,6 +103,16 @@ class QueueModel(QAbstractListModel):
         self._entries.extend(entries)
         self.endInsertRows()
         self.changed.emit()
+
+    def replace(self, entry: QueueEntry) -> bool:
+        """Put `entry` in place of the waiting job with its id (same row); False when that job is not waiting."""
+        row = self.row_of(entry.job_id)
+        if row < 0:
+            return False
+        self._entries[row] = entry
+        self.dataChanged.emit(self.index(row), self.index(row))
+        self.changed.emit()
+        return True
 
     def take_first(self) -> QueueEntry | None:
         if not self._entries:

@@ -58,6 +58,11 @@ class QueuePanel(QWidget):
         self.clear_button = self._button(
             "queueClearButton", self.tr("Clear"), self.tr("Take every waiting job out of the queue.")
         )
+        self.start_over_button = self._button(
+            "queueStartOverButton",
+            self.tr("Start over"),
+            self.tr("Run the selected interrupted job from the beginning instead of where it stopped (same seed)."),
+        )
         self.resume_button = self._button(
             "resumeQueueButton", self.tr("Resume"), self.tr("Run the waiting jobs (the queue is paused).")
         )
@@ -68,7 +73,7 @@ class QueuePanel(QWidget):
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.up_button, self.down_button, self.remove_button, self.clear_button):
+        for button in (self.up_button, self.down_button, self.remove_button, self.clear_button, self.start_over_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.pause_button)
@@ -84,6 +89,7 @@ class QueuePanel(QWidget):
         self.up_button.clicked.connect(lambda: self._move_selected(-1))
         self.down_button.clicked.connect(lambda: self._move_selected(+1))
         self.remove_button.clicked.connect(self.remove_selected)
+        self.start_over_button.clicked.connect(self._start_over_selected)
         self.clear_button.clicked.connect(self.controller.clear_queue)
         self.resume_button.clicked.connect(self.controller.resume)
         self.pause_button.clicked.connect(self.controller.pause)
@@ -141,6 +147,11 @@ class QueuePanel(QWidget):
         if self.controller.move(job_id, self.model.row_of(job_id) + delta):
             self.select_job(job_id)
 
+    def _start_over_selected(self) -> None:
+        job_id = self.selected_job()
+        if job_id is not None:
+            self.controller.start_over(job_id)
+
     def remove_selected(self) -> None:
         job_id = self.selected_job()
         if job_id is not None:
@@ -169,6 +180,8 @@ class QueuePanel(QWidget):
         self.down_button.setEnabled(0 <= row < count - 1)
         self.remove_button.setEnabled(row >= 0)
         self.clear_button.setEnabled(count > 0)
+        entry = self.model.entry(job_id) if job_id is not None else None
+        self.start_over_button.setVisible(entry is not None and entry.resume_step > 0 and not entry.start_over)
         self.resume_button.setVisible(self.model.paused)
         self.pause_button.setVisible(not self.model.paused and count > 0)
         self.resume_button.setEnabled(self.model.paused and count > 0)

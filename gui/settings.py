@@ -48,6 +48,7 @@ class Settings:
     history_search: str = ""
     language: str = ""  # the Language menu's choice ("en", "zh_CN"); "" follows the system
     preview_every: int = 5  # denoising steps between live previews; 0: off
+    snapshot_every: int = 5  # denoising steps between journal snapshots, so a killed job resumes; 0: only when stopped
 
     def request(self) -> GenerationRequest | None:
         """The last form contents, or None when there are none (or they no longer parse)."""

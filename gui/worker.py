@@ -20,6 +20,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.errors import JobCancelled, OutOfMemoryError, StudioError
 from core.history import HistoryStore
+from core.journal import DEFAULT_SNAPSHOT_EVERY
 from core.progress import CancelToken, ProgressSink, Stage, StepProgress
 from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
 from gui.gc_guard import full_collections_paused
@@ -38,6 +39,9 @@ class Job:
     request: GenerationRequest  # with its seed already chosen, so the record can be re-run exactly
     cancel: CancelToken = field(default_factory=CancelToken, compare=False)
     preview_every: int = 0  # steps between live previews; 0: none
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY  # steps between journal snapshots (core/journal.py)
+    start_over: bool = False  # drop the job's journal and run from step 0
+    decode_on_cpu: bool = False  # a denoised journal: decode on the CPU
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ class GenerationWorker(QObject):
             )
             result = self._generate_under_a_free_name(job, sink)
         except JobCancelled:
-            if job.cancel.suspended:  # restarts from the beginning, same seed, on the next start or resume
+            if job.cancel.suspended:  # runs again, from its journal's last snapshot, on the next start or resume
                 self._record(self._store.requeue, job.id)
                 self.suspended.emit(job.id)
                 return
@@ -224,15 +228,27 @@ class GenerationWorker(QObject):
         self.finished.emit(job.id, JobOutcome.from_result(job.id, result, thumbnail))
 
     def _generate_under_a_free_name(self, job: Job, sink: ProgressSink) -> GenerationResult:
-        """Another window on this data folder may take the same name in the same second: take the next one."""
+        """Another window on this data folder may take the same name in the same second: take the next one. A job
+        continued from its journal keeps the name it had."""
         from core.errors import OutputNameTakenError
+        from core.journal import JournalOptions, discard_journal, find_journal, history_job_id, journals_dir
 
         assert self._engine is not None
+        jobs, journal_id = journals_dir(), history_job_id(job.id)
+        if job.start_over:
+            discard_journal(journal_id, jobs)
+        journal = JournalOptions(
+            jobs, journal_id, job.snapshot_every, history_id=job.id, decode_on_cpu=job.decode_on_cpu
+        )
+        existing = None if job.start_over else _journal_or_none(find_journal, journal_id, jobs)
         for attempt in range(20):
-            video = unique_output_path(self._outputs, job.request.prompt)
+            if existing is not None and attempt == 0:
+                video = Path(existing.header.video_path)
+            else:
+                video = unique_output_path(self._outputs, job.request.prompt)
             try:
                 return self._engine.generate(
-                    job.model_dir, job.request, OutputOptions(video, job_id=job.id), sink, job.cancel
+                    job.model_dir, job.request, OutputOptions(video, job_id=job.id), sink, job.cancel, journal
                 )
             except OutputNameTakenError:
                 if attempt == 19:
@@ -262,6 +278,15 @@ class GenerationWorker(QObject):
 
     def _on_step(self, job_id: int, p: StepProgress) -> None:
         self.stepped.emit(job_id, p.step, p.total, p.elapsed_s, p.eta_s)
+
+
+def _journal_or_none(find: Any, journal_id: str, root: Path) -> Any:
+    from core.journal import JournalError
+
+    try:
+        return find(journal_id, root)
+    except JournalError:  # unreadable: the engine starts the job over
+        return None
 
 
 class WorkerHost(QObject):
