@@ -153,14 +153,14 @@ def test_generate_is_disabled_with_the_reason_while_the_model_folder_is_unusable
     broken = tmp_path / "broken"
     broken.mkdir()
     window.model_picker.set_path(broken)
-    qtbot.waitUntil(lambda: window.model_picker.report is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model_picker.report is not None)
     assert not button.isEnabled()
     assert "The model folder cannot be used" in button.toolTip()
     assert "The model folder cannot be used" in problems.text()
 
     window.model_picker.set_path(gui_tiny_model)
-    qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=10_000)
-    qtbot.waitUntil(button.isEnabled, timeout=5_000)
+    qtbot.waitUntil(lambda: window.model_picker.is_valid)
+    qtbot.waitUntil(button.isEnabled)
     assert not problems.isVisible() and "Generate" in button.toolTip()
 
 
@@ -312,9 +312,9 @@ def test_player_seeks_steps_frames_and_goes_full_screen(qtbot, open_window, clip
     window = open_window(start_engine=False)
     player = window.player
     player.load(clip)
-    qtbot.waitUntil(lambda: player.player.duration() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.player.duration() > 0)
     # Never at 0:00 with a pause icon: when it says it plays, the position moves.
-    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0)
     assert player.play_button.property("showsPause")
 
     # A click on the track seeks there (Qt's default moved it one page step towards the click).
@@ -322,28 +322,28 @@ def test_player_seeks_steps_frames_and_goes_full_screen(qtbot, open_window, clip
     duration = player.player.duration()
     player.pause()
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(slider.width() * 0.75), slider.height() // 2))
-    qtbot.waitUntil(lambda: abs(player.player.position() - 0.75 * duration) < 0.15 * duration, timeout=5_000)
+    qtbot.waitUntil(lambda: abs(player.player.position() - 0.75 * duration) < 0.15 * duration)
 
     # Frame steps: the buttons and the , . keys, paused, one frame (125 ms at 8 fps) each.
     player.player.setPosition(int(2.5 * 125))
-    qtbot.waitUntil(lambda: player.current_frame() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 2)
     qtbot.mouseClick(find(window, QAbstractButton, "nextFrameButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: player.current_frame() == 3, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 3)
     assert player.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState
     assert player.handle_key(Qt.Key.Key_Comma) and player.handle_key(Qt.Key.Key_Comma)
-    qtbot.waitUntil(lambda: player.current_frame() == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 1)
     assert player.handle_key(Qt.Key.Key_Period)
-    qtbot.waitUntil(lambda: player.current_frame() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 2)
 
     # Full screen: F or a double-click; Esc leaves.
     qtbot.keyClick(player.video_widget, Qt.Key.Key_F)
-    qtbot.waitUntil(player.is_full_screen, timeout=5_000)
+    qtbot.waitUntil(player.is_full_screen)
     qtbot.keyClick(player.video_widget, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not player.is_full_screen(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_full_screen())
     qtbot.mouseDClick(player.video_widget, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(player.is_full_screen, timeout=5_000)
+    qtbot.waitUntil(player.is_full_screen)
     qtbot.mouseClick(find(window, QAbstractButton, "fullScreenButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not player.is_full_screen(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_full_screen())
     player.clear()
 
 
@@ -375,7 +375,7 @@ def test_unknown_option_exits_2_without_opening_the_window(tmp_path):
         [sys.executable, str(REPO / "main.py"), "--data-dir", str(tmp_path / "data"), "--no-such-option"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env=env,
     )
     assert done.returncode == 2
@@ -416,7 +416,7 @@ def test_file_dialog_writes_nothing_outside_the_data_folder(tmp_path):
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_CACHE_HOME": str(home / ".cache"),
     }
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     written = [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()]
     assert written == []
@@ -507,7 +507,7 @@ def test_a_stalled_clip_is_restarted_and_otherwise_shows_the_play_icon(qtbot, op
     window = open_window(start_engine=False)
     player = window.player
     player.load(clip)
-    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0)
     # The backend says "playing" but the position stands still (as seen at 0:00 with a pause icon).
     monkeypatch.setattr(player.player, "position", lambda: 0)
     restarts: list[bool] = []
@@ -518,5 +518,5 @@ def test_a_stalled_clip_is_restarted_and_otherwise_shows_the_play_icon(qtbot, op
     assert restarts == [True] and player.is_playing()
     player._check_stall()
     player._check_stall()  # still not moving after the restart: pause, so the button shows "play"
-    qtbot.waitUntil(lambda: not player.is_playing(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_playing())
     assert player.play_button.property("showsPause") is False
