@@ -294,6 +294,8 @@ def markdown(report: dict[str, Any]) -> str:
     if all("soak" in r or "soak" in str(r.get("name", "")) for r in report["results"]):
         # Soaks only: no engine table (nor its notes on peaks per stage and estimates).
         lines = [f"# Soak: {report['device_name']} ({report['device']})", "", lines[2]]
+        if report["device"] == "cpu":
+            lines[-1] += f" {os.cpu_count()} CPUs (shared: see each soak's load average)."
     for r in report["results"]:
         if "soak" in r:
             lines += soak_markdown(r)

@@ -9,14 +9,31 @@ import threading
 
 import psutil
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QApplication
 
 from core.request import GenerationRequest, MemoryOptions
 from tests.gui.helpers import JobWatcher, wait_ready
 
 JOBS = 20
 COMPARED = (2, 20)  # the same kind of job (below: k % 6 == 2), the first one after the model was loaded
+# After job 8 every kind of job has run once (caches keyed by the job's shape hold what they keep for good).
+COUNTED = (8, 20)
 SAMPLE_S = 0.003
+
+
+def live_objects(window: QObject) -> dict[str, int]:
+    """What a leak of tensors or Qt objects would show long before it shows in the RSS of a tiny model's jobs."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    return {
+        "tensors": sum(isinstance(o, torch.Tensor) for o in gc.get_objects()),
+        "window's QObjects": len(window.findChildren(QObject)),
+        "widgets": len(QApplication.allWidgets()),
+    }
 
 
 class RssPeaks:
@@ -82,7 +99,7 @@ def test_twenty_jobs_keep_the_peak_memory_bounded(qtbot, open_window, gui_tiny_m
 
     controller._host.worker.stepped.connect(maybe_cancel, Qt.ConnectionType.DirectConnection)
     sampler = RssPeaks()
-    kinds: dict[int, str] = {}
+    counted: dict[int, dict[str, int]] = {}
     try:
         previous = None
         for k in range(1, JOBS + 1):
@@ -91,18 +108,17 @@ def test_twenty_jobs_keep_the_peak_memory_bounded(qtbot, open_window, gui_tiny_m
             sampler.begin(k)
             if k % 6 == 3 and previous is not None:  # the same job again, same seed
                 record = controller.rerun(previous)
-                kinds[k] = "re-run"
             else:
                 record = controller.submit(request, str(gui_tiny_model))
-                kinds[k] = "job"
             if k % 6 == 4:
                 cancel_at_step[record.id] = 2
-                kinds[k] = "cancelled at step 2"
             watcher.wait(qtbot, record.id, timeout=300_000)
             qtbot.waitUntil(lambda: not controller.busy)
             if record.id in watcher.finished:  # the window shows the clip and lists it with its thumbnail
                 qtbot.waitUntil(lambda rid=record.id: window.player.path == watcher.finished[rid].video_path)
             sampler.end()
+            if k in COUNTED:
+                counted[k] = live_objects(window)
             previous = record
     finally:
         sampler.stop()
@@ -112,5 +128,9 @@ def test_twenty_jobs_keep_the_peak_memory_bounded(qtbot, open_window, gui_tiny_m
     assert len(watcher.finished) == JOBS - len(cancel_at_step)
     mib = {k: round(v / 2**20, 1) for k, v in sorted(sampler.peaks.items())}
     print(f"\npeak RSS per job (MiB): {mib}")
+    print(f"live objects after jobs {COUNTED}: {[counted[k] for k in COUNTED]}")
+    assert counted[COUNTED[1]] == counted[COUNTED[0]]  # nothing piles up from job to job
     first, last = (sampler.peaks[k] for k in COMPARED)
-    assert abs(last - first) <= 0.05 * first, f"job {COMPARED[1]} peaked at {mib[20]} MiB, job 2 at {mib[2]}: {mib}"
+    # Growth is what a leak shows; a lower peak later (a transient the sampler caught in job 2 but not in job 20,
+    # or memory the allocator gave back) is not one.
+    assert last <= 1.05 * first, f"job 20 peaked at {mib[20]} MiB, job 2 at {mib[2]} MiB: {mib}"
