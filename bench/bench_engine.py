@@ -107,6 +107,16 @@ def position_embedding_build_s(repeats: int) -> float:
     return median_time(build, torch.device("cpu"), repeats)
 
 
+def preview_projection_s(device: torch.device, repeats: int) -> float:
+    """One live preview (core/preview.py) of ContentV-8B's default job's latents (768x432, 125 frames:
+    (1, 16, 32, 54, 96)): a denoising step of the 8B model takes seconds, so this must stay far below that."""
+    from core.preview import latents_to_rgb
+
+    latents = torch.randn(1, 16, 32, 54, 96, device=device)
+    latents_to_rgb(latents)  # warm-up
+    return median_time(lambda: latents_to_rgb(latents), device, repeats)
+
+
 def build_transformer(args: argparse.Namespace, dtype: torch.dtype, device: torch.device) -> ContentVTransformer3DModel:
     if args.model:
         model = ContentVTransformer3DModel.from_pretrained(Path(args.model) / "transformer", torch_dtype=dtype)
@@ -161,6 +171,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         lambda: step(one), uncached, device, args.repeats
     )
     results["pos_embed_build_8b_s"] = position_embedding_build_s(3)
+    results["preview_8b_default_s"] = preview_projection_s(device, args.repeats)
 
     # 2. guidance: both branches in one batch vs one after the other
     results["cfg_batched_s"], results["cfg_sequential_s"] = paired_median_times(
@@ -247,6 +258,11 @@ def markdown(r: dict[str, Any]) -> str:
             "building the 3D position embedding once at ContentV-8B's default shape (CPU)",
             f"{r['pos_embed_build_8b_s'] * 1000:.0f} ms",
             "the official code pays this in every transformer call: twice a step with guidance",
+        ),
+        (
+            "a live preview of ContentV-8B's default job's latents (768x432, 125 frames)",
+            f"{r['preview_8b_default_s'] * 1000:.1f} ms",
+            "projection to RGB, no VAE call: a small share of a step of seconds",
         ),
         ("guidance, both branches batched", f"{r['cfg_batched_s'] * 1000:.1f} ms", ""),
         (

@@ -4,6 +4,8 @@ uncached frames (PSNR/SSIM) and the memory estimator (core/estimate.py).
 
     bench/run_full.sh "$OUT"                            # CUDA GPU: ContentV-8B-shaped folder, 768x432x125, 3 steps
     bench/run_full.sh "$OUT" --set speed                # batched guidance, fast/faster cache, compile (8 steps)
+    bench/run_full.sh "$OUT" --set soak                 # 6 jobs in a row per process: CUDA memory after each
+    .venv/bin/python -m bench.full_bench --set soak --scale small --name soak-cpu   # the same on the CPU (RSS)
     .venv/bin/python -m bench.full_bench --scale small  # CPU: scaled-down model and job, about 10 minutes
     .venv/bin/python -m bench.full_bench --model /path/to/ContentV-8B --device cuda   # real weights
 
@@ -60,6 +62,26 @@ CPU_CONFIGS: dict[str, dict[str, Any]] = {
         for name, speed in SPEED_VARIANTS.items()
         if name != "compiled"
     },  # compiling on the CPU needs a C++ toolchain and minutes: a GPU measurement
+}
+# Soaks: several jobs in a row in one process (bench/run_config.py's run_soak), memory after each job. On the GPU
+# at a smaller job than the memory set's, so that the model's load dominates and the set fits its budget.
+SOAK_JOBS = 6  # job 6 is the same kind of job as job 2 (the first after the model's load)
+GPU_SOAK_CONFIGS: dict[str, dict[str, Any]] = {
+    f"soak: {SOAK_JOBS} jobs, all on GPU": {
+        "memory": {"offload": "none"},
+        "jobs": SOAK_JOBS,
+        "size": "512x288",
+        "frames": 33,
+    },
+    f"soak: {SOAK_JOBS} jobs, model offload + tiling": {
+        "memory": {"offload": "model", "vae_tiling": True},
+        "jobs": SOAK_JOBS,
+        "size": "512x288",
+        "frames": 33,
+    },
+}
+CPU_SOAK_CONFIGS: dict[str, dict[str, Any]] = {
+    f"soak: {SOAK_JOBS} jobs, all on CPU": {"memory": {"offload": "none"}, "jobs": SOAK_JOBS}
 }
 BASELINE_CONFIG = {"all on GPU", "all on CPU"}
 SSIM_FRAMES = 16
@@ -252,6 +274,8 @@ def markdown(report: dict[str, Any]) -> str:
         if "error" in r:
             lines.append(f"| {r['name']} | failed: {r['error'][:160]} | | | | | | | | | | |")
             continue
+        if "soak" in r:
+            continue  # in its own table below
         stages = r["stage_peak_bytes"]
         est = r.get("estimate", {})
         vs_base = f"{r['s_per_step_vs_base']:.3f}×" if "s_per_step_vs_base" in r else "—"
@@ -267,6 +291,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"{gib(r['peak_host_ram_bytes'])} ({gib(est.get('host_ram_bytes'))}) | {calls} | {quality} | {vs_base} | "
             f"{vs_official} |"
         )
+    if all("soak" in r or "soak" in str(r.get("name", "")) for r in report["results"]):
+        # Soaks only: no engine table (nor its notes on peaks per stage and estimates).
+        lines = [f"# Soak: {report['device_name']} ({report['device']})", "", lines[2]]
+        if report["device"] == "cpu":
+            lines[-1] += f" {os.cpu_count()} CPUs (shared: see each soak's load average)."
+    for r in report["results"]:
+        if "soak" in r:
+            lines += soak_markdown(r)
+    if all("soak" in r or "soak" in str(r.get("name", "")) for r in report["results"]):
+        return "\n".join(lines) + "\n"
     baseline = next((r for r in report["results"] if r.get("official")), None)
     if baseline:
         lines += ["", f"Official algorithm on the same weights: {baseline['official']['s_per_step']:.3f} s/step."]
@@ -290,6 +324,59 @@ def markdown(report: dict[str, Any]) -> str:
             + f"; {os.cpu_count()} CPUs). The estimator's s/step on a CPU is a rough 1 TFLOPs guess.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def soak_markdown(result: dict[str, Any]) -> list[str]:
+    """One soak: a row per job, memory after it and its peaks; then the growth from job to job."""
+    mib = 2**20
+    cuda = "cuda_allocated_after_bytes" in result["soak"][0]
+    config = result["config"]
+    head = "| job | kind | outcome | s | RSS after MiB | RSS peak MiB |"
+    rule = "|---|---|---|---|---|---|"
+    if cuda:
+        head += " CUDA allocated after MiB | CUDA reserved after MiB | CUDA peak allocated MiB |"
+        rule += "---|---|---|"
+    lines = [
+        "",
+        f"## {result['name']}",
+        "",
+        f"{len(result['soak'])} jobs in a row in one process ({result.get('size')}, {result.get('frames')} frames, "
+        f"{result.get('steps')} steps; {json.dumps(config.get('memory', {}))}): new prompts and seeds, previews "
+        "every step on some, a re-run, a cancel midway. The process's RSS sampled every 3 ms for each job's peak"
+        + ("; CUDA memory from torch.cuda after each job (peak: max_memory_allocated, reset per job)." if cuda else ".")
+        + f" 1-minute load average before→after: {result['load_average'][0]}→{result['load_average'][1]}.",
+        "",
+        head,
+        rule,
+    ]
+    for job in result["soak"]:
+        row = (
+            f"| {job['job']} | {job['kind']} | {job['outcome']} | {job['wall_s']} | "
+            f"{job['rss_after_bytes'] / mib:.0f} | {job['rss_peak_bytes'] / mib:.0f} |"
+        )
+        if cuda:
+            row += (
+                f" {job['cuda_allocated_after_bytes'] / mib:.0f} | {job['cuda_reserved_after_bytes'] / mib:.0f} | "
+                f"{job['cuda_peak_allocated_bytes'] / mib:.0f} |"
+            )
+        lines.append(row)
+    growth = result.get("soak_growth") or {}
+    notes = []
+    if "compared_jobs" in growth:
+        a, b = growth["compared_jobs"]
+        notes.append(f"peak RSS of job {b} ÷ job {a} (the same kind of job): {growth['rss_peak_ratio']:.3f}")
+    if "rss_after_delta_bytes" in growth:
+        notes.append(f"RSS after the last job − after job 2: {growth['rss_after_delta_bytes'] / mib:+.1f} MiB")
+    for key, label in (
+        ("cuda_allocated_delta_bytes", "CUDA allocated"),
+        ("cuda_reserved_delta_bytes", "CUDA reserved"),
+        ("cuda_peak_allocated_delta_bytes", "CUDA peak allocated (same kind of job)"),
+    ):
+        if key in growth:
+            notes.append(f"{label}, last job − job 2: {growth[key] / mib:+.1f} MiB")
+    if notes:
+        lines += ["", "Growth: " + "; ".join(notes) + "."]
+    return lines
 
 
 def build_or_use_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, float, str]:
@@ -336,23 +423,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         default="memory",
-        choices=["memory", "speed", "all"],
+        choices=["memory", "speed", "soak", "all"],
         help="GPU configurations: the memory placements (default), all on GPU with the step-cache levels and "
-        "compile (where this checkout has issue 9's speed options), or both (longer than 8 minutes at full size)",
+        "compile (where this checkout has issue 9's speed options), soak (6 jobs in a row in one process, memory "
+        "after each; on the CPU too), or all of them (longer than 8 minutes at full size)",
     )
     args = parser.parse_args(argv)
     size, frames, steps = SCALE_DEFAULTS[args.scale]
     args.size = args.size or size
     args.frames = args.frames or frames
     # The step caches need the uncached base run to record a MagCache calibration (>= 8 steps).
-    args.steps = args.steps or (max(steps, 8) if args.set != "memory" else steps)
+    args.steps = args.steps or (max(steps, 8) if args.set in ("speed", "all") else steps)
 
-    configs = dict(CPU_CONFIGS)
+    configs = dict(CPU_SOAK_CONFIGS) if args.set == "soak" else dict(CPU_CONFIGS)
     if args.device == "cuda":
-        configs = {} if args.set == "speed" else dict(GPU_CONFIGS)
-        if args.set != "memory":
+        configs = dict(GPU_CONFIGS) if args.set in ("memory", "all") else {}
+        if args.set in ("speed", "all"):
             configs.setdefault("all on GPU", GPU_CONFIGS["all on GPU"])
             configs.update(speed_configs())
+        if args.set in ("soak", "all"):
+            configs.update(GPU_SOAK_CONFIGS)
     if args.configs:
         wanted = [c.strip() for c in args.configs.split(",")]
         unknown = [c for c in wanted if c not in configs]
@@ -379,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             run_args = argparse.Namespace(**{**vars(args), "timeout": int(min(args.timeout, left or args.timeout))})
             result = run_one(name, config, run_args, model, scratch)
             results.append(result)
-            attach_estimates([result], args, model)
+            if "soak" not in result:
+                attach_estimates([result], args, model)
             attach_quality(results)
             report = make_report(args, results, build_s, description, torch.__version__)
             print(progress_line(result), file=sys.stderr, flush=True)
@@ -414,7 +505,8 @@ def make_report(
 
 def write_report(report: dict[str, Any], out: Path, args: argparse.Namespace) -> str:
     device_name = report["device_name"]
-    stem = args.name or f"engine-{slug(device_name if args.device == 'cuda' else 'cpu')}-{args.scale}"
+    kind = "soak" if args.set == "soak" else "engine"
+    stem = args.name or f"{kind}-{slug(device_name if args.device == 'cuda' else 'cpu')}-{args.scale}"
     (out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (out / f"{stem}.md").write_text(markdown(report), encoding="utf-8")
     return stem
@@ -424,6 +516,8 @@ def progress_line(result: dict[str, Any]) -> str:
     """One line per configuration as the run goes, so a GPU session sees figures before the end."""
     if "error" in result:
         return f"[bench] {result['name']}: FAILED {result['error'][:300]}"
+    if "soak" in result:
+        return f"[bench] {result['name']}: " + "; ".join(soak_markdown(result)[-1:])
     parts = [
         f"{result['s_per_step']:.3g} s/step",
         f"peak {result['peak_bytes'] / GiB:.2f} GiB",

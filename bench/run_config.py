@@ -1,5 +1,7 @@
 """One benchmark configuration, run through the project's `Engine` in a fresh process (so the host-RAM peak
 belongs to this configuration alone). Prints one line `RESULT {json}` on stdout.
+A configuration with `"jobs": N` (N > 1) is a soak instead: N jobs in a row on one Engine, memory after each
+(`run_soak`).
 
     python -m bench.run_config --model DIR --config '{"memory": {"offload": "streamed"}}' --device cuda \
         --size 768x432 --frames 125 --steps 3 [--baseline]
@@ -266,6 +268,170 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+class RssPeak:
+    """The process's peak resident memory since `begin()`, from a thread sampling every few ms (VmHWM only ever
+    grows, so it cannot give one job's peak after another's)."""
+
+    def __init__(self, interval_s: float = 0.003) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval_s
+        self._peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def current(self) -> int:
+        return int(self._process.memory_info().rss)
+
+    def begin(self) -> None:
+        self._peak = self.current()
+
+    def peak(self) -> int:
+        self._peak = max(self._peak, self.current())
+        return self._peak
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._peak = max(self._peak, self.current())
+
+
+# The soak's jobs after the first, in turn, as a session varies them.
+SOAK_KINDS = ("new seed", "new seed, previews", "re-run of the previous job", "cancelled midway, previews")
+
+
+def run_soak(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    """`config["jobs"]` jobs in a row on one Engine (one process, the model loaded once), as the window's worker
+    runs them: new prompts and seeds, previews on and off, a re-run, a cancel in the middle. After each job:
+    torch.cuda.memory_allocated and memory_reserved, and the job's peak allocated (CUDA), and the process's RSS
+    and its peak during the job (sampled every 3 ms). Memory that stays is a leak only if it grows from job to
+    job: compare each job with the same kind of job earlier (job 2 and job 6 are both "new seed, previews")."""
+    import torch
+
+    from core.engine import Engine
+    from core.errors import JobCancelled
+    from core.progress import CancelToken, ProgressSink
+    from core.request import OutputOptions
+
+    jobs = int(config["jobs"])
+    base = build_request(config, args)
+    cuda = args.device == "cuda"
+    rss = RssPeak()
+    engine = Engine()
+    records: list[dict[str, Any]] = []
+    result: dict[str, Any] = {"config": config, "load_average_before": _load_average()}
+    result.update({"size": args.size, "frames": args.frames, "steps": args.steps})
+    if cuda:
+        result["device_name"] = torch.cuda.get_device_name(0)
+        result["gpu_total_bytes"] = int(torch.cuda.get_device_properties(0).total_memory)
+    else:
+        result["device_name"] = platform.processor() or platform.machine() or "cpu"
+    result["host_ram_before_bytes"] = rss.current()
+    previous_seed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(1, jobs + 1):
+            kind = SOAK_KINDS[(k - 1) % len(SOAK_KINDS)] if k > 1 else "first (loads the model)"
+            seed = previous_seed if kind.startswith("re-run") else k
+            request = dataclasses.replace(base, seed=seed, prompt=f"{PROMPT} Take {k}.")
+            if kind.startswith("re-run"):
+                request = dataclasses.replace(request, prompt=records[-1]["prompt"])
+            token = CancelToken()
+            cancel_at = max(1, args.steps // 2) if kind.startswith("cancelled") else None
+            steps_done: list[int] = []
+
+            def on_step(
+                progress: Any,
+                token: CancelToken = token,
+                cancel_at: int | None = cancel_at,
+                done: list[int] = steps_done,
+            ) -> None:
+                done.append(progress.step)
+                if progress.step == cancel_at:
+                    token.cancel()
+
+            previews: list[Any] = []
+            sink = ProgressSink(
+                on_step=on_step, on_preview=previews.append, preview_every=1 if "previews" in kind else 0
+            )
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            rss.begin()
+            started = time.perf_counter()
+            outcome = "finished"
+            try:
+                engine.generate(args.model, request, OutputOptions(Path(tmp) / f"job-{k}.mp4"), sink, token)
+            except JobCancelled:
+                outcome = f"cancelled after step {steps_done[-1] if steps_done else 0}"
+            record: dict[str, Any] = {
+                "job": k,
+                "kind": kind,
+                "seed": seed,
+                "prompt": request.prompt,
+                "outcome": outcome,
+                "previews": len(previews),
+                "wall_s": round(time.perf_counter() - started, 2),
+                "rss_after_bytes": rss.current(),
+                "rss_peak_bytes": rss.peak(),
+            }
+            previews.clear()
+            if cuda:
+                torch.cuda.synchronize()
+                record["cuda_allocated_after_bytes"] = int(torch.cuda.memory_allocated())
+                record["cuda_reserved_after_bytes"] = int(torch.cuda.memory_reserved())
+                record["cuda_peak_allocated_bytes"] = int(torch.cuda.max_memory_allocated())
+            records.append(record)
+            previous_seed = seed
+            print(f"[soak] {soak_line(record)}", file=sys.stderr, flush=True)
+    rss.stop()
+    result["soak"] = records
+    result["soak_growth"] = soak_growth(records)
+    result["peak_host_ram_bytes"] = max(r["rss_peak_bytes"] for r in records)
+    result["load_average"] = [result.pop("load_average_before"), _load_average()]
+    return result
+
+
+def soak_line(record: dict[str, Any]) -> str:
+    mib = 2**20
+    parts = [f"job {record['job']} ({record['kind']}): {record['outcome']}, {record['wall_s']} s"]
+    parts.append(f"RSS {record['rss_after_bytes'] / mib:.0f} MiB after, peak {record['rss_peak_bytes'] / mib:.0f}")
+    if "cuda_allocated_after_bytes" in record:
+        parts.append(
+            f"CUDA allocated {record['cuda_allocated_after_bytes'] / mib:.0f} MiB, reserved "
+            f"{record['cuda_reserved_after_bytes'] / mib:.0f} MiB after, peak allocated "
+            f"{record['cuda_peak_allocated_bytes'] / mib:.0f} MiB"
+        )
+    return ", ".join(parts)
+
+
+def soak_growth(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last job against the last earlier job of the same kind after the first (which loads the model), and
+    the figures after the last job against those after job 2: what stays resident should not grow."""
+    growth: dict[str, Any] = {}
+    if len(records) < 3:
+        return growth
+    last = records[-1]
+    same_kind = [r for r in records[1:-1] if r["kind"] == last["kind"]]
+    if same_kind:
+        earlier = same_kind[0]
+        growth["compared_jobs"] = [earlier["job"], last["job"]]
+        growth["rss_peak_ratio"] = last["rss_peak_bytes"] / earlier["rss_peak_bytes"]
+        if "cuda_peak_allocated_bytes" in last:
+            growth["cuda_peak_allocated_delta_bytes"] = (
+                last["cuda_peak_allocated_bytes"] - earlier["cuda_peak_allocated_bytes"]
+            )
+    second = records[1]
+    growth["rss_after_delta_bytes"] = last["rss_after_bytes"] - second["rss_after_bytes"]
+    for key in ("cuda_allocated_after_bytes", "cuda_reserved_after_bytes"):
+        if key in last:
+            growth[key.replace("_after_bytes", "_delta_bytes")] = last[key] - second[key]
+    return growth
+
+
 def official_baseline(engine: Any, request: Any, args: argparse.Namespace) -> dict[str, Any] | None:
     """The official algorithm (bench/official_algorithm.py) on the same loaded weights, timed step by step."""
     try:
@@ -319,7 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames-out", default=None, help="save the decoded frames here (.npy) for quality checks")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    result = run(args)
+    config = json.loads(args.config)
+    # A configuration may carry its own job shape (the soak runs a smaller job than the memory set).
+    args.size = config.get("size", args.size)
+    args.frames = int(config.get("frames", args.frames))
+    args.steps = int(config.get("steps", args.steps))
+    result = run_soak(args, config) if int(config.get("jobs", 1)) > 1 else run(args)
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -44,6 +44,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def qtbot(qapp, request: pytest.FixtureRequest):
+    """pytest-qt's qtbot, whose waits give up after a minute instead of 5 s (tests/patient_qtbot.py): a loaded
+    machine is slow, not wrong."""
+    from tests.patient_qtbot import PatientQtBot
+
+    return PatientQtBot(request)
+
+
 @pytest.fixture(scope="session")
 def reference_model() -> Path:
     return REFERENCE / "tiny-contentv"

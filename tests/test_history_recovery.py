@@ -164,8 +164,8 @@ def test_the_window_opens_over_a_damaged_history_and_says_so_in_the_status_bar(q
     (data / "history.sqlite3").write_bytes(b"garbage" * 500)
     window = create_window(data, start_engine=False, warm_imports=False)
     try:
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitExposed(window):
+            window.show()
         message = window.statusBar().currentMessage()
         assert "could not be used" in message and "history.sqlite3.damaged-" in message
         assert window.error_dialog is None  # told without a dialog

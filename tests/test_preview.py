@@ -4,7 +4,6 @@ and what they cost, decoder-call progress, and a cancel that stops the decode af
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -70,19 +69,6 @@ def test_preview_schedule():
     assert not any(should_preview(s, 10, 0) for s in range(1, 11))
 
 
-def test_projection_at_the_default_size_is_cheap():
-    """ContentV-8B's default job (768x432, 125 frames) has (1, 16, 32, 54, 96) latents; a denoising step of the
-    8B model takes seconds on a GPU, so a few milliseconds per preview is far below 2 %."""
-    latents = torch.randn(1, 16, 32, 54, 96)
-    latents_to_rgb(latents)  # warm-up
-    start = time.perf_counter()
-    for _ in range(5):
-        latents_to_rgb(latents)
-    per_preview = (time.perf_counter() - start) / 5
-    print(f"\npreview projection at 768x432x125 on the CPU: {per_preview * 1000:.1f} ms")
-    assert per_preview < 0.5
-
-
 def test_queue_estimate_scales_waiting_jobs_by_size():
     current = QueuedWork(steps=10, latent_pixels=100)
     waiting = [QueuedWork(steps=10, latent_pixels=100), QueuedWork(steps=20, latent_pixels=200)]
@@ -92,42 +78,26 @@ def test_queue_estimate_scales_waiting_jobs_by_size():
 
 
 # ---- in the engine ---------------------------------------------------------------------------------------------
-def test_previews_arrive_every_n_steps_and_cost_under_two_percent(engine, tiny_model, tmp_path, monkeypatch):
+def test_previews_arrive_every_n_steps_each_one_projection(engine, tiny_model, tmp_path, monkeypatch):
+    """A preview costs one projection of the latents (no VAE call) and only on its steps; what that costs in time
+    is measured by bench/bench_engine.py ("a live preview"), not here."""
     import core.preview
 
-    projecting = [0.0]
+    projected: list[tuple[int, ...]] = []
     real_projection = core.preview.latents_to_rgb
 
-    def timed_projection(latents: torch.Tensor, max_side: int = core.preview.PREVIEW_MAX_SIDE) -> np.ndarray:
-        start = time.perf_counter()
-        try:
-            return real_projection(latents, max_side)
-        finally:
-            projecting[0] += time.perf_counter() - start
+    def counted_projection(latents: torch.Tensor, max_side: int = core.preview.PREVIEW_MAX_SIDE) -> np.ndarray:
+        projected.append(tuple(latents.shape))
+        return real_projection(latents, max_side)
 
-    monkeypatch.setattr(core.preview, "latents_to_rgb", timed_projection)
-    engine.generate(tiny_model, tiny_request(), OutputOptions(tmp_path / "warm.mp4"))  # load outside the timing
+    monkeypatch.setattr(core.preview, "latents_to_rgb", counted_projection)
     previews: list[PreviewFrames] = []
-    delivering = [0.0]
-
-    def on_preview(frames: PreviewFrames) -> None:
-        start = time.perf_counter()
-        previews.append(frames)
-        delivering[0] += time.perf_counter() - start
-
-    sink = ProgressSink(on_preview=on_preview, preview_every=2)
-    start = time.perf_counter()
-    result = engine.generate(tiny_model, tiny_request(), OutputOptions(tmp_path / "a.mp4"), sink)
-    job_s = time.perf_counter() - start
+    sink = ProgressSink(on_preview=previews.append, preview_every=2)
+    engine.generate(tiny_model, tiny_request(), OutputOptions(tmp_path / "a.mp4"), sink)
     assert [(p.step, p.total) for p in previews] == [(2, 6), (4, 6)]
+    assert projected == [(1, 16, 3, 6, 10)] * 2  # one projection a preview, of the latents themselves
     assert all(p.frames.shape == (3, 48, 80, 3) for p in previews)  # 3 latent frames of 6x10, enlarged 8x
     assert not np.array_equal(previews[0].frames, previews[1].frames)  # it moves as the latents denoise
-    cost = projecting[0] + delivering[0]
-    print(
-        f"\npreview cost: {cost * 1000:.2f} ms of a {job_s * 1000:.0f} ms job ({100 * cost / job_s:.2f} %), "
-        f"{100 * cost / result.timings.denoising_s:.2f} % of denoising"
-    )
-    assert cost / job_s < 0.02
 
 
 def test_no_previews_when_off(engine, tiny_model, tmp_path):
@@ -170,21 +140,18 @@ def test_decoder_call_count_with_tiling_matches_the_vae(engine, tiny_model):
 def test_cancel_during_decoding_stops_after_the_current_frame(engine, tiny_model, tmp_path):
     token = CancelToken()
     decoded: list[DecodeProgress] = []
-    cancelled_at: list[float] = []
 
     def on_decode(progress: DecodeProgress) -> None:
         decoded.append(progress)
         if progress.done == 1:
             token.cancel()
-            cancelled_at.append(time.perf_counter())
 
     sink = ProgressSink(on_decode=on_decode)
     output = tmp_path / "a.mp4"
     with pytest.raises(JobCancelled):
         engine.generate(tiny_model, tiny_request(steps=1, num_frames=13), OutputOptions(output), sink, token)
-    stopped = time.perf_counter() - cancelled_at[0]
     assert [d.done for d in decoded] == [1]  # the decoder was not called again
-    assert stopped < 1.0 and not output.exists()
+    assert not output.exists()
     # The VAE is usable again right after (its frame cache was cleared).
     engine.generate(tiny_model, tiny_request(steps=1), OutputOptions(tmp_path / "b.mp4"))
 

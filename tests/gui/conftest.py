@@ -57,8 +57,8 @@ def open_window(qtbot, tmp_path: Path) -> Iterator[Callable[..., object]]:
         kwargs.setdefault("monitor_interval_ms", 200)
         window = create_window(data_dir or tmp_path / "data", str(model) if model else None, **kwargs)
         windows.append(window)
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitExposed(window):  # a context manager: called bare, it waits for nothing
+            window.show()
         return window
 
     yield _open

@@ -64,7 +64,7 @@ def test_export_webm_from_the_player(qtbot, open_window, tmp_path: Path) -> None
     # The same target again is refused with a message, and the first export is untouched.
     size = (tmp_path / "clip.webm").stat().st_size
     find(dialog, QPushButton, "exportButton").click()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not dialog.running)
     assert "already exists" in dialog.status_label.text()
     assert (tmp_path / "clip.webm").stat().st_size == size
 
@@ -106,7 +106,7 @@ def test_get_model_downloads_checks_and_selects(qtbot, open_window, hub: LocalHu
     find(window, QPushButton, "getModelButton").click()
     dialog = window.model_picker.download_dialog
     assert dialog is not None and dialog.isVisible()
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None)
     assert "files" in dialog.size_label.text() and "free on this disk" in dialog.size_label.text()
     target = dialog.folder()
     assert target == window.paths.models / "ContentV-8B"
@@ -120,7 +120,7 @@ def test_get_model_downloads_checks_and_selects(qtbot, open_window, hub: LocalHu
     ranges = hub.state.ranges_for(BIG)
     assert len(ranges) == 2 and ranges[1] is not None  # resumed with a Range request
     assert (target / BIG).read_bytes() == (reference_model / BIG).read_bytes()
-    qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=30_000)
+    qtbot.waitUntil(lambda: window.model_picker.is_valid)
     assert window.model_picker.path() == str(target)
 
 
@@ -141,14 +141,14 @@ def test_download_dialog_resumes_an_interrupted_folder(
 
     window = open_window()
     window.model_picker.set_path(target)
-    qtbot.waitUntil(lambda: window.model_picker.report is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.model_picker.report is not None)
     assert not window.model_picker.is_valid  # the marker keeps a half folder from passing
 
     window.model_picker.get_model()
     dialog = window.model_picker.download_dialog
     assert dialog is not None
     dialog.folder_edit.setText(str(target))
-    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.plan is not None)
     dialog.folder_edit.editingFinished.emit()
     assert "interrupted download" in dialog.size_label.text()
     start = find(dialog, QPushButton, "downloadStartButton")
@@ -157,7 +157,7 @@ def test_download_dialog_resumes_an_interrupted_folder(
     qtbot.waitUntil(lambda: dialog.report is not None or not dialog.running, timeout=60_000)
     assert dialog.report is not None and dialog.report.ok, dialog.status_label.text()
     assert hub.state.ranges_for(BIG)[-1] not in (None, "bytes=0-")
-    qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=30_000)
+    qtbot.waitUntil(lambda: window.model_picker.is_valid)
     assert (target / BIG).read_bytes() == (reference_model / BIG).read_bytes()
 
 

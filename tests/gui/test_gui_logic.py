@@ -136,7 +136,7 @@ def test_gui_never_imports_torch_at_module_level():
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

@@ -360,7 +360,7 @@ def test_translated_parts_of_the_window_have_no_english_left(language, open_wind
     assert language("zh_CN") == "zh_CN"
     window = open_window()
     qtbot.waitUntil(lambda: window.controller.engine_ready, timeout=60_000)  # capabilities → reasons shown
-    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text(), timeout=10_000)  # a first memory sample
+    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text())  # a first memory sample
     parts = [window.memory_panel, window.model_picker, window.vram_gauge, window.findChild(QMenu, "languageMenu")]
     problems = [line for part in parts for line in untranslated(part)]
     assert not problems, "\n".join(problems)
@@ -488,14 +488,14 @@ def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypa
     assert language(choose_language(args.language, "")) == "zh_CN"
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
-    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "…" not in window.vram_gauge.text())
 
     # Jobs waiting in a paused queue (nothing runs: every text stays put while it is read).
     window.controller.pause()
     fill_small(window, prompt="一只小猫在窗台上睡觉", seed=11)
     window.batch_controls.count_spin.setValue(3)
     window.generate()
-    qtbot.waitUntil(lambda: len(window.controller.waiting_jobs) == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: len(window.controller.waiting_jobs) == 3)
 
     # A clip in the player, and its export dialog.
     clip = _write_clip(tmp_path)
@@ -505,13 +505,13 @@ def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypa
     window.model_picker.get_model()
     download_dialog = window.model_picker.download_dialog
     assert download_dialog is not None
-    qtbot.waitUntil(lambda: not download_dialog.planning, timeout=10_000)
+    qtbot.waitUntil(lambda: not download_dialog.planning)
     assert "HF_HUB_OFFLINE" in download_dialog.size_label.text()
     # An error with the engine's own message and advice.
     window.show_error("out-of-memory", "A CUDA GPU was asked for, but PyTorch sees none on this machine.", OOM_ADVICE)
     # Closing with jobs waiting asks first.
     window.close()
-    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible(), timeout=5_000)
+    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible())
 
     assert window.memory_panel.advice_label.text()
     assert window.queue_panel.findChild(QLabel, "queueTitle").text().startswith("队列")

@@ -114,14 +114,14 @@ def test_the_window_shows_the_advice_and_recommends(qtbot, open_window, fake_rtx
     # The machine check runs on the engine's thread (it imports torch): wait for it and for a GPU reading.
     qtbot.waitUntil(lambda: label.text().startswith("Will not fit"), timeout=90_000)
     button = window.findChild(QPushButton, "recommendButton")
-    qtbot.waitUntil(button.isEnabled, timeout=5_000)
+    qtbot.waitUntil(button.isEnabled)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert panel.options().placement is not Placement.GPU
-    qtbot.waitUntil(lambda: "Fits:" in label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Fits:" in label.text())
     # The form's size reaches the estimate: fewer frames, a different figure.
     before = label.text()
     window.parameter_form.frames_spin.setValue(17)
-    qtbot.waitUntil(lambda: label.text() != before, timeout=5_000)
+    qtbot.waitUntil(lambda: label.text() != before)
 
 
 def test_memory_this_app_holds_counts_as_free(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:

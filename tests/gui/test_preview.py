@@ -1,10 +1,8 @@
 """Live previews and decode progress in the real window: previews arrive in `previewView` while a job denoises
-(their cost measured against the job's time), the progress bar counts decoded latent frames, and a cancel during
-decoding ends the job within a second."""
+(one projection each), the progress bar counts decoded latent frames, and a cancel during decoding stops the
+decoder after the frame it is on."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -14,20 +12,19 @@ from core.history import JobStatus
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 
-def test_previews_arrive_during_a_job_and_cost_little(qtbot, open_window, gui_tiny_model, monkeypatch):
+def test_previews_arrive_during_a_job_one_projection_each(qtbot, open_window, gui_tiny_model, monkeypatch):
+    """What a preview costs in time is measured by bench/bench_engine.py; here: one projection per preview, none
+    on other steps."""
     import core.preview
 
-    projecting = [0.0]
+    projections = [0]
     real_projection = core.preview.latents_to_rgb
 
-    def timed_projection(latents, max_side=core.preview.PREVIEW_MAX_SIDE):
-        start = time.perf_counter()
-        try:
-            return real_projection(latents, max_side)
-        finally:
-            projecting[0] += time.perf_counter() - start
+    def counted_projection(latents, max_side=core.preview.PREVIEW_MAX_SIDE):
+        projections[0] += 1
+        return real_projection(latents, max_side)
 
-    monkeypatch.setattr(core.preview, "latents_to_rgb", timed_projection)
+    monkeypatch.setattr(core.preview, "latents_to_rgb", counted_projection)
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     find(window, QSpinBox, "previewEverySpin").setValue(2)
@@ -38,21 +35,17 @@ def test_previews_arrive_during_a_job_and_cost_little(qtbot, open_window, gui_ti
     window.controller.previewed.connect(lambda _job, frames: shown.append((frames.step, view.updates)))
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(watcher.finished), timeout=90_000)
-    outcome = next(iter(watcher.finished.values()))
 
     assert [step for step, _ in shown] == [2, 4, 6]  # every 2 steps, not the last
+    assert projections == [3]
     assert view.updates == 3 and view.frame_count == 3  # 9 frames: 3 latent frames, looping
     assert not view.pixmap().isNull()
-    cost = projecting[0]
-    share = cost / outcome.timings.total_s
-    print(f"\npreviews: {cost * 1000:.2f} ms of a {outcome.timings.total_s * 1000:.0f} ms job ({100 * share:.2f} %)")
-    assert share < 0.02
 
     # A new job starts with an empty preview; 0 turns previews off.
     find(window, QSpinBox, "previewEverySpin").setValue(0)
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(watcher.finished) == 2, timeout=90_000)
-    assert view.updates == 0 and view.frame_count == 0 and len(shown) == 3
+    assert view.updates == 0 and view.frame_count == 0 and len(shown) == 3 and projections == [3]
 
 
 def test_preview_view_loops_the_latent_frames(qtbot):
@@ -71,13 +64,13 @@ def test_preview_view_loops_the_latent_frames(qtbot):
         c = view.pixmap().toImage().pixelColor(5, 5)
         return (c.red(), c.green(), c.blue())
 
-    qtbot.waitUntil(lambda: seen.add(colour()) or len(seen) == 3, timeout=3_000)
+    qtbot.waitUntil(lambda: seen.add(colour()) or len(seen) == 3)
     assert seen == {(255, 0, 0), (0, 255, 0), (0, 0, 255)}
     view.clear()
     assert view.frame_count == 0 and view.pixmap().isNull()
 
 
-def test_decoding_shows_progress_and_cancels_within_a_second(qtbot, open_window, gui_tiny_model):
+def test_decoding_shows_progress_and_a_cancel_stops_the_decoder(qtbot, open_window, gui_tiny_model):
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     watcher = JobWatcher(window)
@@ -94,21 +87,19 @@ def test_decoding_shows_progress_and_cancels_within_a_second(qtbot, open_window,
     # Cancel as soon as the first latent frame is decoded. The press is made from the worker's own signal
     # (a direct connection), so it lands while the decoder is still at work, as a person's click would.
     worker = window.controller._host.worker
-    pressed: list[float] = []
+    decoder_calls: list[int] = []  # on the worker's thread, as they happen
 
     def press_cancel(job_id: int, done: int, _total: int) -> None:
-        if done == 1 and not pressed:
-            pressed.append(time.perf_counter())
+        decoder_calls.append(done)
+        if done == 1:
             window.controller.cancel(job_id)
 
     worker.decoded.connect(press_cancel, Qt.ConnectionType.DirectConnection)
-    ended: list[float] = []
-    window.controller.jobCancelled.connect(lambda _job: ended.append(time.perf_counter()))
     seen.clear()
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(watcher.cancelled), timeout=90_000)
     job_id = watcher.cancelled[0]
-    assert ended[0] - pressed[0] < 1.0
+    assert decoder_calls == [1]  # the decoder was not called again after the cancel
     assert max(done for done, *_ in seen) < 8  # the decode stopped midway
     assert window.store.get(job_id).status is JobStatus.CANCELLED  # type: ignore[union-attr]
     assert "Cancelled" in find(window, QLabel, "stageLabel").text()

@@ -78,7 +78,7 @@ def waiting(window) -> list[int]:
 def test_batch_of_seeds_reorder_remove_and_clear(qtbot, open_window, gui_tiny_model):
     # No engine: jobs wait in the queue, so every edit can be checked without racing the worker.
     window = open_window(model=gui_tiny_model, start_engine=False)
-    qtbot.waitUntil(lambda: not window.model_picker.checking, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.model_picker.checking)
     fill_small(window, prompt="a paper boat on a pond", seed=500)
     find(window, QSpinBox, "batchSpin").setValue(3)
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
@@ -129,7 +129,7 @@ def test_batch_of_seeds_reorder_remove_and_clear(qtbot, open_window, gui_tiny_mo
 
 def test_one_job_per_prompt_line(qtbot, open_window, gui_tiny_model):
     window = open_window(model=gui_tiny_model, start_engine=False)
-    qtbot.waitUntil(lambda: not window.model_picker.checking, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.model_picker.checking)
     fill_small(window, prompt="a red kite\n\n  a blue kite  \n", seed=7)
     find(window, QCheckBox, "promptPerLineCheck").setChecked(True)
     find(window, QSpinBox, "batchSpin").setValue(2)
@@ -147,7 +147,7 @@ def test_deleting_a_queued_job_from_the_history_updates_the_queue(qtbot, open_wi
     import gui.main_window
 
     window = open_window(model=gui_tiny_model, start_engine=False)
-    qtbot.waitUntil(lambda: not window.model_picker.checking, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.model_picker.checking)
     fill_small(window, prompt="a lantern in fog", seed=3)
     find(window, QSpinBox, "batchSpin").setValue(2)
     window.generate()
@@ -184,11 +184,11 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
 
     # Closing asks; its default answer closes and keeps the jobs.
     first.close()
-    qtbot.waitUntil(lambda: first._close_dialog is not None and first._close_dialog.isVisible(), timeout=5_000)
+    qtbot.waitUntil(lambda: first._close_dialog is not None and first._close_dialog.isVisible())
     dialog = first._close_dialog
     assert dialog.defaultButton().objectName() == "closeKeepButton"
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: first._shut_down, timeout=30_000)
+    qtbot.waitUntil(lambda: first._shut_down)
     assert not watcher.finished and not watcher.cancelled  # nothing ended: the running job was suspended
     with HistoryStore(data / "history.sqlite3") as store:
         kept = store.queued_jobs()

@@ -5,7 +5,8 @@ and nothing written outside the data folder."""
 
 from __future__ import annotations
 
-import itertools
+import gc
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QThread
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -152,14 +153,14 @@ def test_generate_is_disabled_with_the_reason_while_the_model_folder_is_unusable
     broken = tmp_path / "broken"
     broken.mkdir()
     window.model_picker.set_path(broken)
-    qtbot.waitUntil(lambda: window.model_picker.report is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model_picker.report is not None)
     assert not button.isEnabled()
     assert "The model folder cannot be used" in button.toolTip()
     assert "The model folder cannot be used" in problems.text()
 
     window.model_picker.set_path(gui_tiny_model)
-    qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=10_000)
-    qtbot.waitUntil(button.isEnabled, timeout=5_000)
+    qtbot.waitUntil(lambda: window.model_picker.is_valid)
+    qtbot.waitUntil(button.isEnabled)
     assert not problems.isVisible() and "Generate" in button.toolTip()
 
 
@@ -311,9 +312,9 @@ def test_player_seeks_steps_frames_and_goes_full_screen(qtbot, open_window, clip
     window = open_window(start_engine=False)
     player = window.player
     player.load(clip)
-    qtbot.waitUntil(lambda: player.player.duration() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.player.duration() > 0)
     # Never at 0:00 with a pause icon: when it says it plays, the position moves.
-    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0)
     assert player.play_button.property("showsPause")
 
     # A click on the track seeks there (Qt's default moved it one page step towards the click).
@@ -321,28 +322,28 @@ def test_player_seeks_steps_frames_and_goes_full_screen(qtbot, open_window, clip
     duration = player.player.duration()
     player.pause()
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(int(slider.width() * 0.75), slider.height() // 2))
-    qtbot.waitUntil(lambda: abs(player.player.position() - 0.75 * duration) < 0.15 * duration, timeout=5_000)
+    qtbot.waitUntil(lambda: abs(player.player.position() - 0.75 * duration) < 0.15 * duration)
 
     # Frame steps: the buttons and the , . keys, paused, one frame (125 ms at 8 fps) each.
     player.player.setPosition(int(2.5 * 125))
-    qtbot.waitUntil(lambda: player.current_frame() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 2)
     qtbot.mouseClick(find(window, QAbstractButton, "nextFrameButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: player.current_frame() == 3, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 3)
     assert player.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState
     assert player.handle_key(Qt.Key.Key_Comma) and player.handle_key(Qt.Key.Key_Comma)
-    qtbot.waitUntil(lambda: player.current_frame() == 1, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 1)
     assert player.handle_key(Qt.Key.Key_Period)
-    qtbot.waitUntil(lambda: player.current_frame() == 2, timeout=5_000)
+    qtbot.waitUntil(lambda: player.current_frame() == 2)
 
     # Full screen: F or a double-click; Esc leaves.
     qtbot.keyClick(player.video_widget, Qt.Key.Key_F)
-    qtbot.waitUntil(player.is_full_screen, timeout=5_000)
+    qtbot.waitUntil(player.is_full_screen)
     qtbot.keyClick(player.video_widget, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not player.is_full_screen(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_full_screen())
     qtbot.mouseDClick(player.video_widget, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(player.is_full_screen, timeout=5_000)
+    qtbot.waitUntil(player.is_full_screen)
     qtbot.mouseClick(find(window, QAbstractButton, "fullScreenButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not player.is_full_screen(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_full_screen())
     player.clear()
 
 
@@ -374,7 +375,7 @@ def test_unknown_option_exits_2_without_opening_the_window(tmp_path):
         [sys.executable, str(REPO / "main.py"), "--data-dir", str(tmp_path / "data"), "--no-such-option"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
         env=env,
     )
     assert done.returncode == 2
@@ -415,7 +416,7 @@ def test_file_dialog_writes_nothing_outside_the_data_folder(tmp_path):
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_CACHE_HOME": str(home / ".cache"),
     }
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     written = [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()]
     assert written == []
@@ -423,43 +424,90 @@ def test_file_dialog_writes_nothing_outside_the_data_folder(tmp_path):
 
 
 # ---- a responsive window ------------------------------------------------------------------------------------------
-def test_no_gap_over_100_ms_on_the_gui_thread_from_first_paint_through_a_first_job(qtbot, open_window, gui_tiny_model):
-    """A 10 ms timer on the GUI thread, started as Generate is pressed right after the window appears, through
-    the engine's start (the worker's imports), loading, the job and the clip appearing in the player."""
-    import time
+# How long the GUI thread goes without its event loop is measured by bench/gui_gaps.py (a figure that depends on
+# the machine's load); the suite asserts the facts that keep those gaps short.
+def test_main_imports_the_engine_libraries_before_the_first_paint(tmp_path):
+    """torch, diffusers and transformers are imported (and their objects frozen out of the collector's sight)
+    before the window is first shown: imported later, on the worker thread, they held the GUI thread."""
+    script = textwrap.dedent(
+        f"""
+        import gc, json, os, sys
+        sys.path.insert(0, {str(REPO)!r})
+        import gui.main_window
+        from gui.app import main
 
-    from PySide6.QtCore import QTimer
+        def first_show(window):
+            names = ("torch", "diffusers", "transformers", "core.pipeline", "core.transformer")
+            seen = {{name: name in sys.modules for name in names}}
+            seen["frozen"] = gc.get_freeze_count()
+            print("SEEN " + json.dumps(seen), flush=True)
+            os._exit(0)  # the window is never shown: the question was answered
 
-    from gui.app import warm_up_engine_imports
+        gui.main_window.MainWindow.show = first_show
+        main(["--data-dir", {str(tmp_path / "data")!r}])
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("SEEN ")]
+    assert lines, done.stderr
+    seen = json.loads(lines[0][len("SEEN ") :])
+    assert seen.pop("frozen") > 0
+    assert all(seen.values()), seen
+
+
+def test_the_engine_runs_off_the_gui_thread_from_start_to_clip(qtbot, open_window, gui_tiny_model, monkeypatch):
+    """The engine's start (torch's import), the job and its steps run on the worker's thread, with full
+    collections paused while the engine imports; automatic collection stays off while the window is open (the
+    GUI-thread collector paces it, tests/gui/test_gui_logic.py), and the clip ends up in the player."""
+    import core.devices
+    import gui.gc_guard
+    from core.engine import Engine
     from tests.gui.helpers import JobWatcher, fill_small
 
-    warm_up_engine_imports()  # as main() does before the window
-    window = open_window(model=gui_tiny_model)  # shown and exposed: the first paint is done
+    threads: dict[str, list[object]] = {"start": [], "generate": [], "step": []}
+    paused_at_start: list[int] = []
+    probe = core.devices.detect_capabilities  # the CPU-only stand-in of the cpu_only fixture
+
+    def recording_probe():
+        threads["start"].append(QThread.currentThread())
+        paused_at_start.append(gui.gc_guard._full_pauses)
+        return probe()
+
+    real_generate = Engine.generate
+
+    def recording_generate(self, *args, **kwargs):
+        threads["generate"].append(QThread.currentThread())
+        return real_generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(core.devices, "detect_capabilities", recording_probe)
+    monkeypatch.setattr(Engine, "generate", recording_generate)
+    window = open_window(model=gui_tiny_model)
+    window.controller._host.worker.stepped.connect(
+        lambda *_: threads["step"].append(QThread.currentThread()), Qt.ConnectionType.DirectConnection
+    )
     watcher = JobWatcher(window)
-    ticks: list[float] = [time.perf_counter()]
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
     fill_small(window)
-    qtbot.waitUntil(window.generate_button.isEnabled, timeout=30_000)  # the model folder check
+    qtbot.waitUntil(window.generate_button.isEnabled, timeout=60_000)  # the model folder check
+    assert not gc.isenabled()  # the GUI-thread collector has it
     qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(watcher.finished or watcher.failed), timeout=180_000)
-    qtbot.waitUntil(lambda: window.player.path is not None, timeout=10_000)
-    qtbot.wait(300)  # the clip starts playing
-    timer.stop()
+    qtbot.waitUntil(lambda: bool(watcher.finished or watcher.failed), timeout=300_000)
     assert watcher.finished, watcher.failed
-    gaps = sorted((round(b - a, 3) for a, b in itertools.pairwise(ticks)), reverse=True)
-    assert len(ticks) > (ticks[-1] - ticks[0]) / 0.03  # the timer kept firing, not just now and then
-    assert gaps[0] <= 0.1, f"longest gaps (s): {gaps[:8]}"
+    qtbot.waitUntil(lambda: window.player.path is not None, timeout=60_000)
+
+    gui_thread = QApplication.instance().thread()
+    worker_thread = window.controller._host.worker_thread
+    assert paused_at_start == [1]
+    assert len(threads["generate"]) == 1 and len(threads["step"]) == 3
+    for stage, seen in threads.items():
+        assert all(thread is worker_thread and thread is not gui_thread for thread in seen), stage
 
 
 def test_a_stalled_clip_is_restarted_and_otherwise_shows_the_play_icon(qtbot, open_window, clip, monkeypatch):
     window = open_window(start_engine=False)
     player = window.player
     player.load(clip)
-    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: player.is_playing() and player.player.position() > 0)
     # The backend says "playing" but the position stands still (as seen at 0:00 with a pause icon).
     monkeypatch.setattr(player.player, "position", lambda: 0)
     restarts: list[bool] = []
@@ -470,5 +518,5 @@ def test_a_stalled_clip_is_restarted_and_otherwise_shows_the_play_icon(qtbot, op
     assert restarts == [True] and player.is_playing()
     player._check_stall()
     player._check_stall()  # still not moving after the restart: pause, so the button shows "play"
-    qtbot.waitUntil(lambda: not player.is_playing(), timeout=5_000)
+    qtbot.waitUntil(lambda: not player.is_playing())
     assert player.play_button.property("showsPause") is False

@@ -67,7 +67,7 @@ def test_kernels_this_cpu_cannot_run_are_disabled_with_the_reason(qtbot, open_wi
     window = open_window()
     wait_ready(qtbot, window)
     combo = find(window, QComboBox, "attentionCombo")
-    qtbot.waitUntil(lambda: window.speed_panel.availability is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.speed_panel.availability is not None)
     for kernel in GPU_KERNELS:
         enabled, text, tip = item_state(combo, kernel)
         assert not enabled, kernel
@@ -112,7 +112,7 @@ def test_a_gpu_enables_its_kernels_and_auto_names_its_choice(qtbot):
 def test_a_saved_kernel_this_machine_cannot_run_comes_back_as_auto_in_the_request(qtbot, open_window):
     window = open_window()
     wait_ready(qtbot, window)
-    qtbot.waitUntil(lambda: window.speed_panel.availability is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.speed_panel.availability is not None)
     record_request = GenerationRequest(prompt="a kite", seed=3, speed=SpeedOptions(attention_backend="flash"))
     record = window.store.add(record_request, "", JobStatus.DONE)
     window.load_record(record)
@@ -127,7 +127,7 @@ def test_speed_options_survive_a_restart_and_load_into_form(qtbot, open_window, 
     first = open_window(data_dir=data, start_engine=False)
     set_speed_controls(first, chosen)
     first.close()
-    qtbot.waitUntil(lambda: first._shut_down, timeout=30_000)
+    qtbot.waitUntil(lambda: first._shut_down)
 
     second = open_window(data_dir=data, start_engine=False)
     assert second.speed_panel.options() == chosen
@@ -220,7 +220,7 @@ def test_the_calibration_note_follows_the_model(qtbot, open_window, gui_tiny_mod
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     note = find(window, QLabel, "stepCacheNote")
-    qtbot.waitUntil(lambda: window.speed_panel.calibrated is False, timeout=10_000)
+    qtbot.waitUntil(lambda: window.speed_panel.calibrated is False)
     assert "No MagCache calibration" in note.text()
     save_calibration(gui_tiny_model, [1.0, 0.98, 0.97, 0.95, 0.9, 0.9, 0.88, 0.85], steps=8)
     window.model_picker.pathChanged.emit(str(gui_tiny_model))
@@ -237,7 +237,7 @@ def test_a_tiny_job_with_the_fast_step_cache_runs_from_the_window(qtbot, open_wi
     watcher = JobWatcher(window)
     before = {r.id for r in window.store.list_jobs()}
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(window.store.list_jobs()) > len(before), timeout=5000)
+    qtbot.waitUntil(lambda: len(window.store.list_jobs()) > len(before))
     job_id = next(r.id for r in window.store.list_jobs() if r.id not in before)
     watcher.wait(qtbot, job_id)
     assert job_id in watcher.finished, watcher.failed.get(job_id)

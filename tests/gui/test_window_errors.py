@@ -18,7 +18,7 @@ from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 
 def wait_dialog(qtbot, window):
-    qtbot.waitUntil(lambda: window.error_dialog is not None and window.error_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.error_dialog is not None and window.error_dialog.isVisible())
     return window.error_dialog
 
 
@@ -51,13 +51,13 @@ def test_bad_model_folder_is_explained_inline_and_in_a_dialog(qtbot, open_window
     path_edit = find(window, QLineEdit, "modelPathEdit")
     path_edit.setText(str(tmp_path / "nowhere"))
     path_edit.editingFinished.emit()
-    qtbot.waitUntil(lambda: window.model_picker.report is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model_picker.report is not None)
     assert "the folder does not exist" in find(window, QLabel, "modelStatusLabel").text()
 
     # The app stays usable: choosing the good folder makes it valid again.
     path_edit.setText(str(gui_tiny_model))
     path_edit.editingFinished.emit()
-    qtbot.waitUntil(lambda: window.model_picker.is_valid, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model_picker.is_valid)
     assert "✓ Complete ContentV model" in find(window, QLabel, "modelStatusLabel").text()
     assert find(window, QPushButton, "generateButton").isEnabled()
 

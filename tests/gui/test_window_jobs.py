@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import gc
 import re
-import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame
 from PySide6.QtWidgets import (
@@ -46,7 +45,7 @@ def start_and_wait(qtbot, window, watcher: JobWatcher, action=None, timeout: int
         qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     else:
         action()
-    qtbot.waitUntil(lambda: len(window.store.list_jobs()) > len(before), timeout=5000)
+    qtbot.waitUntil(lambda: len(window.store.list_jobs()) > len(before))
     job_id = next(r.id for r in window.store.list_jobs() if r.id not in before)
     watcher.wait(qtbot, job_id, timeout)
     return job_id
@@ -105,7 +104,7 @@ def test_job_from_prompt_to_playing_clip(qtbot, open_window, gui_tiny_model, tmp
     assert player.objectName() == "videoPlayer"
     assert player.path == outcome.video_path
     assert player.player.loops() == QMediaPlayer.Loops.Infinite
-    qtbot.waitUntil(lambda: len(sink_frames) > 12, timeout=20_000)
+    qtbot.waitUntil(lambda: len(sink_frames) > 12)
     assert player.is_playing()
     decoded = read_mp4_frames(outcome.video_path)
     shown = sink_frames[0]
@@ -162,24 +161,24 @@ def test_cancel_stops_within_one_step(qtbot, open_window, gui_tiny_model, tmp_pa
     wait_ready(qtbot, window)
     fill_small(window, prompt="a slow sunrise", steps=400)
     watcher = JobWatcher(window)
-    # Timestamps taken on the worker thread itself, so queued-signal latency does not blur the measurement.
-    worker_steps: list[tuple[float, int]] = []
+    # Steps as the worker's thread finishes them (not as the GUI thread hears of them, which may lag).
+    worker_steps: list[int] = []
     window.controller._host.worker.stepped.connect(
-        lambda _j, step, *_: worker_steps.append((time.perf_counter(), step)), Qt.ConnectionType.DirectConnection
+        lambda _j, step, *_: worker_steps.append(step), Qt.ConnectionType.DirectConnection
     )
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(watcher.steps) >= 2, timeout=60_000)
     cancel = find(window, QPushButton, "cancelButton")
     assert cancel.isEnabled()
-    cancelled_at = time.perf_counter()
-    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)  # sets the job's cancel token before it returns
+    done_at_cancel = len(worker_steps)
     job_id = watcher.steps[0][0]
-    watcher.wait(qtbot, job_id, timeout=30_000)
+    watcher.wait(qtbot, job_id)
 
     assert watcher.cancelled == [job_id]
-    after_cancel = [step for t, step in worker_steps if t > cancelled_at]
+    after_cancel = worker_steps[done_at_cancel:]
     assert len(after_cancel) <= 1, after_cancel  # at most the step that was already running
-    assert worker_steps[-1][1] < 400
+    assert worker_steps[-1] < 400
     assert window.store.get(job_id).status is JobStatus.CANCELLED
     assert outputs_of(tmp_path / "data") == []  # nothing written, not even a partial file
     assert find(window, QProgressBar, "progressBar").format() == "Cancelled"
@@ -203,10 +202,10 @@ def test_closing_during_a_job_asks_and_can_cancel_it_and_exit_cleanly(qtbot, ope
     job_id = watcher.steps[0][0]
 
     window.close()  # asks first; this test takes the non-default answer
-    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible(), timeout=5_000)
+    qtbot.waitUntil(lambda: window._close_dialog is not None and window._close_dialog.isVisible())
     assert window.isVisible()
     qtbot.mouseClick(find(window, QPushButton, "closeCancelJobsButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window._shut_down, timeout=30_000)
+    qtbot.waitUntil(lambda: window._shut_down)
     assert not window.isVisible()
     assert not window.controller._host.worker_thread.isRunning()
     assert not window.monitor.isRunning()
@@ -234,7 +233,7 @@ def test_history_survives_a_restart(qtbot, open_window, gui_tiny_model, tmp_path
     )
     first.resize(1234, 777)
     first.close()
-    qtbot.waitUntil(lambda: first._shut_down, timeout=30_000)
+    qtbot.waitUntil(lambda: first._shut_down)
 
     second = open_window(data_dir=data)  # no --model: the folder is remembered
     history = find(second, QListView, "historyList")
@@ -260,37 +259,30 @@ def test_history_survives_a_restart(qtbot, open_window, gui_tiny_model, tmp_path
     history.setCurrentIndex(history.model().index(1))
     qtbot.mouseClick(find(second, QPushButton, "historyPlayButton"), Qt.MouseButton.LeftButton)
     assert second.player.path == video
-    qtbot.waitUntil(second.player.is_playing, timeout=10_000)
+    qtbot.waitUntil(second.player.is_playing)
 
 
 def test_gui_thread_keeps_running_during_a_job(qtbot, open_window, gui_tiny_model):
+    """The GUI thread's event loop runs while the worker denoises: a timer on it fires between the job's first
+    and last step. (How long it may go without running is measured by bench/gui_gaps.py, not asserted here.)"""
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     fill_small(window, prompt="a hummingbird hovers by a flower", steps=8, num_frames=13)
     watcher = JobWatcher(window)
-
-    clock = QElapsedTimer()
-    gaps: list[int] = []
-    last = [0]
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
+    ticks = [0]
+    ticks_at_step: list[int] = []  # read on the worker's thread as each step ends
+    window.controller._host.worker.stepped.connect(
+        lambda *_: ticks_at_step.append(ticks[0]), Qt.ConnectionType.DirectConnection
+    )
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(tick)
-    clock.start()
+    timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
     timer.start()
     job_id = start_and_wait(qtbot, window, watcher)  # loading, encoding, steps, decoding, saving, thumbnail
     timer.stop()
     assert job_id in watcher.finished
-    elapsed = clock.elapsed()
-    assert elapsed > 500
-    print(f"max gap {max(gaps)} ms over {elapsed} ms, {len(gaps)} ticks")
-    assert max(gaps) < 250, f"the GUI thread stalled for {max(gaps)} ms"
-    assert len(gaps) > elapsed / 60  # the 10 ms timer kept firing, not just occasionally
+    assert len(ticks_at_step) == 8
+    assert ticks_at_step[-1] > ticks_at_step[0]  # the timer fired while the worker was between steps 1 and 8
 
 
 def test_generate_while_busy_queues_the_next_job(qtbot, open_window, gui_tiny_model):

@@ -77,7 +77,7 @@ def test_gauge_says_plainly_that_there_is_no_nvidia_gpu(qtbot, open_window):
     window = open_window(start_engine=False)
     gauge = find(window, QWidget, "vramGauge")
     assert isinstance(gauge, VramGauge)
-    qtbot.waitUntil(lambda: "RAM" in gauge.text() and "…" not in gauge.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "RAM" in gauge.text() and "…" not in gauge.text())
     assert gauge.text().startswith("No NVIDIA GPU found — jobs run on the CPU")
     assert " GB" in gauge.ram_label.text()
     assert not gauge.gpu_bar.isVisible()
@@ -280,11 +280,11 @@ def test_history_panel_actions(qtbot, open_window, tmp_path, monkeypatch):
     # Search the prompts.
     search = find(window, QLineEdit, "historySearchEdit")
     qtbot.keyClicks(search, "FOX snow")
-    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
     assert model.index(0).data() == "a red fox in the snow"
     assert find(window, QLabel, "historyCountLabel").text() == "1 of 2"
     search.clear()
-    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=3000)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
 
     # Load into the form: prompt, parameters, seed (locked), memory options, model folder.
     history.setCurrentIndex(model.index(model.row_of(fox.id)))
@@ -342,7 +342,7 @@ def test_smoke_opens_the_window_and_exits_zero(tmp_path):
         [sys.executable, str(REPO / "main.py"), "--smoke", "--data-dir", str(tmp_path / "data")],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         env=env,
         cwd=tmp_path,
     )
