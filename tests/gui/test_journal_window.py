@@ -138,7 +138,7 @@ def test_out_of_memory_at_decode_is_decoded_again_without_denoising(
     record = window.controller.submit(request, str(gui_tiny_model))
     watcher.wait(qtbot, record.id, timeout=300_000)
     assert watcher.failed[record.id][0] == "out-of-memory"
-    qtbot.waitUntil(lambda: window.error_dialog is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.error_dialog is not None)
     dialog = window.error_dialog
     assert dialog.fix_button is not None and dialog.fix_button.text() == "Decode again with lower memory settings"
     assert window.history_panel.model.data(window.history_panel.model.index(0), Qt_reached()) == (3, 3)
