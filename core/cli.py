@@ -405,7 +405,7 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
-
+    from core.cli_history import record_resumed_job
     from core.engine import Engine
     from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals
 
@@ -475,6 +475,7 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.job is not None:
                 return status
             continue
+        record_resumed_job(args.data_dir, header.history_id, result, err)
         _report_done(result, start, out, err)
     return status
 

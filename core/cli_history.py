@@ -136,3 +136,17 @@ def recorded_cli_job(
         raise
     finally:
         job.close()
+
+
+def record_resumed_job(
+    data_dir: str | Path | None, history_id: int | None, result: GenerationResult, err: TextIO
+) -> None:
+    """A job `resume` finished: its own history row (the window's or an earlier `generate`'s) is marked done."""
+    if history_id is None:
+        return
+    job = CliJobRecord(data_dir, err)
+    job.job_id = history_id
+    try:
+        job.done(result)
+    finally:
+        job.close()

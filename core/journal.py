@@ -695,6 +695,16 @@ def discard_journal(job_id: str, root: Path | None = None) -> None:
         shutil.rmtree(root / job_id, ignore_errors=True)
 
 
+def window_journal_ids(root: Path | None = None) -> list[int]:
+    """History ids of the window's jobs that have a journal folder."""
+    root = journals_dir() if root is None else root
+    try:
+        names = [p.name for p in root.iterdir() if p.is_dir()]
+    except OSError:
+        return []
+    return sorted(int(n[4:]) for n in names if n.startswith("job-") and n[4:].isdigit())
+
+
 def find_journal(job_id: str, root: Path | None = None) -> JobJournal | None:
     root = journals_dir() if root is None else root
     if not valid_job_id(job_id):

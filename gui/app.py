@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from PySide6.QtCore import QCoreApplication, QLockFile, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
@@ -143,6 +143,7 @@ def create_window(
     if owns_folder:
         try:
             interrupted = store.requeue_unfinished()
+            _prune_journals(store)
         except sqlite3.Error as exc:  # still held elsewhere: they are requeued at the next start instead
             logger.warning("The last session's unfinished jobs were not requeued now: %s", exc)
     settings = Settings.load(paths.settings_file)
@@ -178,6 +179,19 @@ def bring_forward(window: MainWindow) -> None:
     window.raise_()
     window.activateWindow()
     QApplication.alert(window)
+
+
+def _prune_journals(store: Any) -> None:
+    """Journals whose job is gone from the history or done (killed between publishing and removing its journal)
+    would only take disk space: they go."""
+    from core.history import JobStatus
+    from core.journal import discard_journal, history_job_id, window_journal_ids
+
+    for job_id in window_journal_ids():
+        record = store.get(job_id)
+        if record is None or record.status is JobStatus.DONE:
+            logger.info("Removing the journal of job %s (%s)", job_id, "done" if record else "deleted")
+            discard_journal(history_job_id(job_id))
 
 
 def get_application(qt_argv: Sequence[str] = ()) -> QApplication:

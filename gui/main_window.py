@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from core import __version__
 from core.errors import DeviceUnavailableError, StudioError
 from core.history import HistoryStore, JobRecord, JobStatus
+from core.journal import discard_journal, history_job_id
 from core.preview import PreviewFrames
 from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
@@ -922,6 +923,7 @@ class MainWindow(QMainWindow):
         if video is not None and self.player.path == video:
             self.player.clear()
         self.store.delete(record.id)
+        discard_journal(history_job_id(record.id))  # what an interrupted job kept goes with it
         for path in (video, video.with_suffix(".json") if video else None, record.thumbnail):
             if path is not None:
                 try:
