@@ -184,6 +184,10 @@
         <translation>出错了</translation>
     </message>
     <message>
+        <source>The job cannot continue where it stopped</source>
+        <translation>任务无法从中断处继续</translation>
+    </message>
+    <message>
         <source>The job failed</source>
         <translation>任务失败</translation>
     </message>
@@ -214,6 +218,10 @@
     <message>
         <source>ContentV Studio hit an unexpected problem.</source>
         <translation>ContentV Studio 遇到了意外问题。</translation>
+    </message>
+    <message>
+        <source>What the interrupted job kept no longer fits it; it can run again from the beginning.</source>
+        <translation>中断的任务所保存的内容已与它不再匹配；可以从头重新运行。</translation>
     </message>
     <message>
         <source>The job failed.</source>
@@ -453,6 +461,18 @@
         <translation>yyyy年M月d日</translation>
     </message>
     <message>
+        <source>denoised, not decoded</source>
+        <translation>已去噪，未解码</translation>
+    </message>
+    <message>
+        <source>at step {step} of {steps}</source>
+        <translation>于第 {step}/{steps} 步</translation>
+    </message>
+    <message>
+        <source>Stopped {where}: Continue goes on from there, Start over runs it again from step 0.</source>
+        <translation>停止于{where}：“继续”从该处接着运行，“从头开始”从第 0 步重新运行。</translation>
+    </message>
+    <message>
         <source>kernel {name}</source>
         <translation>内核 {name}</translation>
     </message>
@@ -491,6 +511,18 @@
     <message>
         <source>Delete</source>
         <translation>删除</translation>
+    </message>
+    <message>
+        <source>Continue where it stopped</source>
+        <translation>从中断处继续</translation>
+    </message>
+    <message>
+        <source>Decode again with lower memory settings</source>
+        <translation>以更低内存设置重新解码</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>从头开始</translation>
     </message>
     <message>
         <source>Load</source>
@@ -898,12 +930,20 @@ Every clip you make is listed here.</source>
         <translation>已取消</translation>
     </message>
     <message>
+        <source>Cancelled at step {step} of {steps}; nothing was written. Continue it from the history.</source>
+        <translation>已在第 {step}/{steps} 步取消；未写入任何文件。可在历史记录中继续该任务。</translation>
+    </message>
+    <message>
         <source>Cancelled — nothing was written.</source>
         <translation>已取消 — 未写入任何内容。</translation>
     </message>
     <message>
         <source>Stopped</source>
         <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Stopped; the job waits in the queue and continues from step {step} of {steps}.</source>
+        <translation>已停止；任务在队列中等待，并将从第 {step}/{steps} 步继续。</translation>
     </message>
     <message>
         <source>Stopped; the job waits in the queue and restarts from the beginning.</source>
@@ -920,6 +960,18 @@ Every clip you make is listed here.</source>
     <message>
         <source>The engine could not start.</source>
         <translation>引擎无法启动。</translation>
+    </message>
+    <message>
+        <source>Every denoising step was done and is kept: only the decode runs again.</source>
+        <translation>所有去噪步骤均已完成并保留：只需重新解码。</translation>
+    </message>
+    <message>
+        <source>Decode again with lower memory settings</source>
+        <translation>以更低内存设置重新解码</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>从头开始</translation>
     </message>
     <message>
         <source>, </source>
@@ -948,6 +1000,22 @@ Every clip you make is listed here.</source>
     <message>
         <source>Choose automatically</source>
         <translation>自动选择</translation>
+    </message>
+    <message>
+        <source>The job continues where it stopped.</source>
+        <translation>任务将从中断处继续。</translation>
+    </message>
+    <message>
+        <source>The job starts over from the beginning (same seed).</source>
+        <translation>任务将从头重新开始（相同种子）。</translation>
+    </message>
+    <message>
+        <source>Decoding again with lower memory settings; no step runs again.</source>
+        <translation>正在以更低内存设置重新解码；不会重新运行任何步骤。</translation>
+    </message>
+    <message>
+        <source>The history could not be updated: {error}</source>
+        <translation>无法更新历史记录：{error}</translation>
     </message>
     <message>
         <source>Loaded the job into the form (seed locked: Generate makes the same clip).</source>
@@ -1621,6 +1689,10 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
         <source>{w}×{h}, {frames} frames, {steps} steps, seed {seed}</source>
         <translation>{w}×{h}，{frames} 帧，{steps} 步，种子 {seed}</translation>
     </message>
+    <message>
+        <source>interrupted at step {step} of {steps}</source>
+        <translation>中断于第 {step}/{steps} 步</translation>
+    </message>
 </context>
 <context>
     <name>QueuePanel</name>
@@ -1659,6 +1731,14 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     <message>
         <source>Take every waiting job out of the queue.</source>
         <translation>将所有等待中的任务移出队列。</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>从头开始</translation>
+    </message>
+    <message>
+        <source>Run the selected interrupted job from the beginning instead of where it stopped (same seed).</source>
+        <translation>从头运行所选的中断任务，而不是从中断处继续（相同种子）。</translation>
     </message>
     <message>
         <source>Resume</source>
@@ -2226,6 +2306,18 @@ It will be written to:
         <translation>{part} 中既没有 {first} 也没有 {second}</translation>
     </message>
     <message>
+        <source>--snapshot-every must be 0 or more (got {value}).</source>
+        <translation>--snapshot-every 必须大于或等于 0（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>There is no interrupted job {job} in {folder} (see &apos;resume --list&apos;).</source>
+        <translation>{folder} 中没有中断的任务 {job}（请查看 “resume --list”）。</translation>
+    </message>
+    <message>
+        <source>The job {job} is running in another process.</source>
+        <translation>任务 {job} 正在另一个进程中运行。</translation>
+    </message>
+    <message>
         <source>torch.compile is not available in the standalone app (it lacks triton and a C++ toolchain).</source>
         <translation>独立安装版中无法使用 torch.compile（缺少 triton 和 C++ 工具链）。</translation>
     </message>
@@ -2362,6 +2454,38 @@ It will be written to:
         <translation>float16 溢出（请选择 bfloat16 或 float32），或模型权重已损坏（请重新下载 transformer 和 VAE）</translation>
     </message>
     <message>
+        <source>Start it over instead.</source>
+        <translation>请改为从头开始。</translation>
+    </message>
+    <message>
+        <source>The step cache&apos;s state was too large to keep, so it restarted at the resumed step; the clip differs slightly from an uninterrupted one.</source>
+        <translation>步骤缓存的状态过大而未保存，因此在恢复的步骤处重新开始；该片段与未中断时的结果略有不同。</translation>
+    </message>
+    <message>
+        <source>The interrupted job&apos;s latents do not fit this job.</source>
+        <translation>中断任务的潜变量与此任务不匹配。</translation>
+    </message>
+    <message>
+        <source>The interrupted job&apos;s step cache cannot be rebuilt.</source>
+        <translation>无法重建中断任务的步骤缓存。</translation>
+    </message>
+    <message>
+        <source>it ran on {device} in {dtype}</source>
+        <translation>它是在 {device} 上以 {dtype} 运行的</translation>
+    </message>
+    <message>
+        <source>Continued from step {step} of {steps}.</source>
+        <translation>已从第 {step}/{steps} 步继续。</translation>
+    </message>
+    <message>
+        <source>The interrupted job cannot be continued: {reason}.</source>
+        <translation>中断的任务无法继续：{reason}。</translation>
+    </message>
+    <message>
+        <source>The job&apos;s journal could not be written in {folder} ({cause}).</source>
+        <translation>无法在 {folder} 中写入任务日志（{cause}）。</translation>
+    </message>
+    <message>
         <source>The GPU ran out of memory ({cause}).</source>
         <translation>GPU 显存不足（{cause}）。</translation>
     </message>
@@ -2410,6 +2534,10 @@ It will be written to:
         <translation>历史数据库 {path} 由更新版本的 ContentV Studio 写入（架构 {version}，本版本最多读取到 {supported}）。</translation>
     </message>
     <message>
+        <source>The history database {path} is in use by another program.</source>
+        <translation>历史数据库 {path} 正被另一个程序使用。</translation>
+    </message>
+    <message>
         <source>The history database {path} was empty; a new history was started.</source>
         <translation>历史数据库 {path} 是空的；已开始新的历史记录。</translation>
     </message>
@@ -2418,12 +2546,56 @@ It will be written to:
         <translation>历史数据库无法使用（{problem}）。已将其保留为 {name} 并开始新的历史记录；输出文件夹中的视频已重新列出。</translation>
     </message>
     <message>
+        <source>The history database {path} is in use by another program (another window, a command-line job or a backup). Nothing was moved or lost: the history is read and written as soon as it is free.</source>
+        <translation>历史数据库 {path} 正被另一个程序使用（另一个窗口、命令行任务或备份程序）。没有移动或丢失任何内容：一旦它空闲，就会读取和写入历史记录。</translation>
+    </message>
+    <message>
         <source>The history database could not be used ({problem}). It was kept as {name}.</source>
         <translation>历史数据库无法使用（{problem}）。已将其保留为 {name}。</translation>
     </message>
     <message>
         <source>The history database {path} cannot be used ({problem}) and could not be moved aside; this session&apos;s history will not be saved.</source>
         <translation>历史数据库 {path} 无法使用（{problem}），也无法移到一旁；本次会话的历史记录将不会保存。</translation>
+    </message>
+    <message>
+        <source>The history database {path} cannot be opened ({error}); it was left as it is, and this session&apos;s history will not be saved.</source>
+        <translation>无法打开历史数据库 {path}（{error}）；它保持原样未被改动，本次会话的历史记录将不会保存。</translation>
+    </message>
+    <message>
+        <source>the model folder has changed since (files replaced, added or removed)</source>
+        <translation>此后模型文件夹已发生变化（文件被替换、添加或删除）</translation>
+    </message>
+    <message>
+        <source>the job&apos;s settings differ from the interrupted job&apos;s</source>
+        <translation>任务设置与中断的任务不同</translation>
+    </message>
+    <message>
+        <source>it was written by another version of ContentV Studio ({version})</source>
+        <translation>它由另一个版本的 ContentV Studio（{version}）写入</translation>
+    </message>
+    <message>
+        <source>it was made with another model folder ({folder})</source>
+        <translation>它是用另一个模型文件夹（{folder}）生成的</translation>
+    </message>
+    <message>
+        <source>the step cache in use differs from the interrupted job&apos;s</source>
+        <translation>当前使用的步骤缓存与中断的任务不同</translation>
+    </message>
+    <message>
+        <source>the sampling schedule differs from the interrupted job&apos;s</source>
+        <translation>采样调度与中断的任务不同</translation>
+    </message>
+    <message>
+        <source>the snapshot {name} is damaged ({cause})</source>
+        <translation>快照 {name} 已损坏（{cause}）</translation>
+    </message>
+    <message>
+        <source>the journal in {folder} cannot be read ({cause})</source>
+        <translation>无法读取 {folder} 中的任务日志（{cause}）</translation>
+    </message>
+    <message>
+        <source>the job is running in another process (pid {pid})</source>
+        <translation>该任务正在另一个进程中运行（pid {pid}）</translation>
     </message>
     <message>
         <source>The prompt is empty: describe the video you want.</source>
