@@ -34,6 +34,7 @@ from core.journal import (
 from core.progress import CancelToken, ProgressSink
 from core.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
 from core.video import read_png_frames
+from tests.stall import prelude
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU = MemoryOptions(device="cpu")
@@ -316,12 +317,15 @@ def test_cli_job_killed_mid_denoise_resumes_to_identical_frames(tiny_model, tmp_
     assert code == 0, err
     expected = read_png_frames(tmp_path / "whole-png")
 
-    command = [sys.executable, str(ROOT / "main.py"), *cli_job(tiny_model, tmp_path, "killed", cache)]
-    command += ["--data-dir", str(data), "--snapshot-every", "2"]
+    argv = [*cli_job(tiny_model, tmp_path, "killed", cache), "--data-dir", str(data), "--snapshot-every", "2"]
+    stalled = tmp_path / "stalled"
+    script = prelude(str(ROOT), 7, str(stalled))  # the job stops moving after step 7: killed "at step 7"
+    script += f"from core.cli import main\nsys.exit(main({argv!r}))\n"
+    command = [sys.executable, "-c", script]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
     try:
-        deadline = time.monotonic() + 600  # only gives up on a job that never snapshots
-        while not list((data / "jobs").glob("*/step-000004.safetensors")):
+        deadline = time.monotonic() + 600  # only gives up on a job that never gets there
+        while not (stalled.exists() and list((data / "jobs").glob("*/step-000004.safetensors"))):
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.05)

@@ -18,6 +18,7 @@ from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest, MemoryOptions
 from core.video import read_mp4_frames
 from tests.gui.helpers import JobWatcher, wait_ready
+from tests.stall import prelude
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST = GenerationRequest(
@@ -27,8 +28,7 @@ REQUEST = GenerationRequest(
 
 # The window's worker, alone in a process that is killed once its journal holds a snapshot.
 WORKER = """
-import json, sys
-sys.path.insert(0, {root!r})
+import json
 from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 app = QCoreApplication([])
@@ -49,11 +49,13 @@ worker.run_job(Job(record.id, {model!r}, request, snapshot_every=2))
 
 def kill_worker_mid_denoise(data: Path, model: Path) -> None:
     data.mkdir(parents=True)
-    script = WORKER.format(root=str(ROOT), data=str(data), request=json.dumps(REQUEST.to_dict()), model=str(model))
+    stalled = data / "stalled"
+    script = prelude(str(ROOT), 6, str(stalled))  # the job stops moving after step 6: killed "at step 6"
+    script += WORKER.format(data=str(data), request=json.dumps(REQUEST.to_dict()), model=str(model))
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, env={**os.environ})
     try:
-        deadline = time.monotonic() + 600  # only gives up on a worker that never snapshots
-        while not list((data / "jobs").glob("*/step-000004.safetensors")):
+        deadline = time.monotonic() + 600  # only gives up on a worker that never gets there
+        while not (stalled.exists() and list((data / "jobs").glob("*/step-000004.safetensors"))):
             assert proc.poll() is None, proc.stderr.read().decode()[-3000:] if proc.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.05)
