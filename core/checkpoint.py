@@ -136,12 +136,14 @@ def _safetensors_header_ok(path: Path) -> bool:
     return read_safetensors_shapes(path) is not None
 
 
-def component_shapes(files: list[Path]) -> dict[str, tuple[int, ...]]:
-    """Every tensor's shape across a component's safetensors files (headers only; files already checked readable)."""
+def component_shapes(files: list[Path]) -> dict[str, tuple[int, ...]] | None:
+    """Every tensor's shape across a component's safetensors files (headers only; files already checked readable),
+    or None where a weight file is not safetensors (a pickle has no header to read without loading it)."""
+    if not files or any(file.suffix != ".safetensors" for file in files):
+        return None
     shapes: dict[str, tuple[int, ...]] = {}
     for file in files:
-        if file.suffix == ".safetensors":
-            shapes.update(read_safetensors_shapes(file) or {})
+        shapes.update(read_safetensors_shapes(file) or {})
     return shapes
 
 
@@ -299,7 +301,9 @@ def check_model_shapes(path: str | Path) -> None:
         return
     problems: list[str] = []
     for name, cls in model_classes().items():
-        problems.extend(shape_problems(name, root / name, component_shapes(files_by_component[name]), cls))
+        shapes = component_shapes(files_by_component[name])
+        if shapes is not None:  # pickled weights are refused by the loader itself (core.weights_loader)
+            problems.extend(shape_problems(name, root / name, shapes, cls))
     if problems:
         report = ModelFolderReport(root, tuple(problems))
         raise ModelFolderError(
