@@ -128,7 +128,7 @@ def check_name_lengths(path: Path, derived: tuple[str, ...] = ()) -> None:
                 "Choose a shorter name.",
             )
     longest = max([path.name, *derived], key=_name_units)
-    total = _name_units(os.path.abspath(path.with_name(longest)))
+    total = _name_units(os.path.join(os.path.dirname(os.path.abspath(path)), longest))
     if total >= path_max:
         raise OutputError(
             _t("The path {path} is too long for this file system ({length} bytes, at most {limit}).").format(
