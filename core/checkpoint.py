@@ -17,6 +17,7 @@ from typing import Any
 
 from core.errors import ModelFolderError
 from core.i18n import _t
+from core.model_sizes import config_problems
 from core.request import Quantization
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
@@ -80,34 +81,70 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _safetensors_header_ok(path: Path) -> bool:
-    """A readable safetensors file starts with a little-endian u64 header length and a JSON header."""
+# Bytes per element of each safetensors dtype, to check a header's offsets against its shapes without torch.
+SAFETENSORS_ITEM_BYTES = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1,
+    "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+}  # fmt: skip
+
+
+def read_safetensors_shapes(path: Path) -> dict[str, tuple[int, ...]] | None:
+    """The tensor shapes a safetensors file's header lists (reading only the header: a little-endian u64 length, then
+    JSON), or None when the file is truncated or the header is not a consistent one."""
     try:
         with path.open("rb") as f:
             raw = f.read(8)
             if len(raw) != 8:
-                return False
+                return None
             (length,) = struct.unpack("<Q", raw)
             if length <= 0 or length > 100_000_000:
-                return False
+                return None
             header = json.loads(f.read(length))
     except PermissionError:
         raise
     except (OSError, ValueError):
-        return False
+        return None
     if not isinstance(header, dict):
-        return False
+        return None
     size = path.stat().st_size
+    shapes: dict[str, tuple[int, ...]] = {}
     for name, entry in header.items():
         if name == "__metadata__":
             continue
         try:
-            end = int(entry["data_offsets"][1])
-        except (KeyError, TypeError, ValueError, IndexError):
-            return False
+            start, end = (int(x) for x in entry["data_offsets"])
+            shape = tuple(int(d) for d in entry["shape"])
+            item = SAFETENSORS_ITEM_BYTES[entry["dtype"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        if any(d < 0 for d in shape) or end - start != item * _product(shape):
+            return None  # a header whose shape and byte range disagree
         if 8 + length + end > size:
-            return False  # truncated download
-    return True
+            return None  # truncated download
+        shapes[name] = shape
+    return shapes
+
+
+def _product(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def _safetensors_header_ok(path: Path) -> bool:
+    return read_safetensors_shapes(path) is not None
+
+
+def component_shapes(files: list[Path]) -> dict[str, tuple[int, ...]] | None:
+    """Every tensor's shape across a component's safetensors files (headers only; files already checked readable),
+    or None where a weight file is not safetensors (a pickle has no header to read without loading it)."""
+    if not files or any(file.suffix != ".safetensors" for file in files):
+        return None
+    shapes: dict[str, tuple[int, ...]] = {}
+    for file in files:
+        shapes.update(read_safetensors_shapes(file) or {})
+    return shapes
 
 
 def _weights(folder: Path) -> tuple[list[Path], str | None]:
@@ -201,6 +238,9 @@ def _inspect(root: Path) -> ModelFolderReport:
                 problems.append(f"{title} {reason}")
             else:
                 sizes[name] = sum(f.stat().st_size for f in files)
+                settings = _read_json(config) if config.is_file() else None
+                if settings is not None:  # sizes absurd or contradicted by the weights: refused before any load
+                    problems.extend(config_problems(name, settings, component_shapes(files)))
 
     for name, groups in TOKENIZER_FILES.items():
         title = COMPONENT_TITLES[name]
@@ -232,6 +272,44 @@ def check_model_folder(path: str | Path) -> ModelFolderReport:
             "Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.",
         )
     return report
+
+
+# (folder, its configs' and weights' sizes and times) of the last folder whose shapes checked out
+_shapes_checked: set[tuple[Any, ...]] = set()
+
+
+def check_model_shapes(path: str | Path) -> None:
+    """Refuse a folder whose configs describe models the weights do not fit: each component is built on the meta
+    device (no memory; bounded by `check_model_folder`'s checks, which must have passed) and every tensor's shape
+    compared with the safetensors headers. Imports torch and the model libraries; takes well under a second on
+    ContentV-8B once they are imported, and a folder that checked out is not checked again until its files change."""
+    from core.model_sizes import model_classes, shape_problems
+
+    root = Path(path).expanduser()
+    check_model_folder(root)  # bounds every size first: the models built below stay small
+    fingerprint: list[Any] = [str(root.resolve())]
+    files_by_component: dict[str, list[Path]] = {}
+    for name, (config_name, has_weights) in COMPONENTS.items():
+        if not has_weights:
+            continue
+        files_by_component[name] = files = _weights(root / name)[0]
+        for file in [root / name / config_name, *files]:
+            stat = file.stat()
+            fingerprint.append((str(file), stat.st_size, stat.st_mtime_ns))
+    key = tuple(fingerprint)
+    if key in _shapes_checked:
+        return
+    problems: list[str] = []
+    for name, cls in model_classes().items():
+        shapes = component_shapes(files_by_component[name])
+        if shapes is not None:  # pickled weights are refused by the loader itself (core.weights_loader)
+            problems.extend(shape_problems(name, root / name, shapes, cls))
+    if problems:
+        report = ModelFolderReport(root, tuple(problems))
+        raise ModelFolderError(
+            report.message(), "The config.json files do not describe these weights; download the folder again."
+        )
+    _shapes_checked.add(key)
 
 
 @dataclass

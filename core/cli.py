@@ -642,6 +642,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             err.write(f"error: the disk is full ({exc.filename or 'output'}){_log_note(log)}\n")
             return EXIT_OUTPUT
+        if exc.errno == errno.ENAMETOOLONG:  # refused up front (core.video.check_name_lengths); this is the backstop
+            err.write(
+                f"error: a file name is too long for this file system ({exc.filename or 'output'}){_log_note(log)}\n"
+            )
+            return EXIT_OUTPUT
         err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}{_log_note(log)}\n")
         return EXIT_INTERNAL
     except Exception as exc:

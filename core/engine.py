@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from core import __version__
-from core.checkpoint import check_model_folder, load_components
+from core.checkpoint import check_model_folder, check_model_shapes, load_components
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
 from core.errors import NonFiniteError, OutOfMemoryError, OutputError
 from core.i18n import _t
@@ -45,7 +45,7 @@ from core.request import (
     StepCache,
     random_seed,
 )
-from core.video import OutputReservation, check_frames_dir, check_output_path, publish_clip, reserve_outputs
+from core.video import OutputReservation, check_outputs, publish_clip, reserve_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -139,11 +139,10 @@ class Engine:
         from core.speed import check_attention_request
 
         check_attention_request(request, resolved.device, resolved.dtype_name)  # a forced kernel must exist here
-        if output is not None:
-            check_output_path(output.video_path)
-            if output.frames_dir is not None:
-                check_frames_dir(output.frames_dir)
+        if output is not None:  # every name the job publishes, and their derived names, before anything exists
+            check_outputs(output.video_path, output.frames_dir, output.write_sidecar)
         check_model_folder(model_dir)
+        check_model_shapes(model_dir)  # configs against the weights' headers, on the meta device: nothing allocated
         return resolved
 
     # ---- loading ----------------------------------------------------------------------------------------------

@@ -185,6 +185,33 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# C0 control characters other than tab, line feed and carriage return: invisible, never meant, and NUL cannot even be
+# passed to the video encoder's command line (the prompt goes into the clip's comment tag).
+_CONTROL_CHARACTERS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
+
+
+def text_problem(name: str, text: object) -> str:
+    """Why `text` cannot be a prompt (empty when it can): it must be a string of real Unicode characters.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (the command line's surrogateescape, a JSON "\\udcff"
+    escape in a history row or a sidecar): the tokenizers, the sidecar and the history database all refuse them, so
+    they are refused here, before anything runs. The message names the character by its code point, never the text
+    itself, which cannot be printed."""
+    if not isinstance(text, str):
+        return _t("The {name} must be text (got {kind}).").format(name=name, kind=type(text).__name__)
+    for position, char in enumerate(text, start=1):
+        if "\ud800" <= char <= "\udfff":
+            return _t(
+                "The {name} is not valid text: character {position} is a byte that is not UTF-8 (U+{code}); "
+                "retype it or save it as UTF-8."
+            ).format(name=name, position=position, code=f"{ord(char):04X}")
+        if char in _CONTROL_CHARACTERS:
+            return _t("The {name} holds a control character (U+{code} at character {position}); remove it.").format(
+                name=name, position=position, code=f"{ord(char):04X}"
+            )
+    return ""
+
+
 def random_seed() -> int:
     return random.SystemRandom().randrange(0, 2**32)
 
@@ -207,7 +234,11 @@ class GenerationRequest:
     def problems(self) -> list[str]:
         """Every reason this request cannot run, in plain words (empty when it is fine)."""
         found: list[str] = []
-        if not self.prompt or not self.prompt.strip():
+        for name, text in ((_t("prompt"), self.prompt), (_t("negative prompt"), self.negative_prompt)):
+            problem = text_problem(name, text)
+            if problem:
+                found.append(problem)
+        if isinstance(self.prompt, str) and not self.prompt.strip():
             found.append(_t("The prompt is empty: describe the video you want."))
         # Templates with named fields (_t), so the window can translate them filled in (core/i18n.py).
         for name, value in ((_t("width"), self.width), (_t("height"), self.height)):

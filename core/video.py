@@ -7,9 +7,11 @@ complete and verified) or nothing, whatever happens — a kill, a full disk, a s
 1. `reserve_outputs` runs before any work: it refuses a name that is taken (mp4, json or a non-empty frames
    folder) and creates an exclusive reservation file `.{name}.mp4.reserved` (O_EXCL, holding the owner's PID and
    start time), so a second job asking for the same name is refused up front while the first is alive.
-2. Everything is written under names unique to the job (`.{stem}.{pid}-{token}.partial.mp4`, `….partial.json`,
-   a `.{frames}.{pid}-{token}.partial` staging folder). ffmpeg's exit status is checked, the finished mp4 is
-   decoded and its frames counted, and every file and the folder are fsynced.
+2. Everything is written under names unique to the job and tagged with their kind, so that no two of them and no
+   name a user can choose are ever the same (`.{stem}.{pid}-{token}.video.partial.mp4`, `….sidecar.partial.json`,
+   a `.{frames}.{pid}-{token}.frames.partial` staging folder, the reservation's `….marker.partial` update file).
+   ffmpeg's exit status is checked, the finished mp4 is decoded and its frames counted, and every file and the
+   folder are fsynced.
 3. The reservation is marked "publishing", then the frames folder is renamed into place and the sidecar and the
    mp4 are hard-linked to their final names (a link never replaces an existing file). Any failure before the mp4
    is linked rolls back what was published; once the mp4 is linked the job is whole.
@@ -42,7 +44,20 @@ from core.i18n import _t
 
 FRAME_NAME = "frame_{:05d}.png"
 RESERVATION_SUFFIX = ".reserved"
-_TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)-(?P<token>[0-9a-f]{12})\.partial(?:\.mp4|\.json)?$")
+# A job's temporary names: `.{base}.{pid}-{token}.{kind}.partial[.mp4|.json]`. The kind tag keeps the names of one
+# job apart whatever the user's names are (the frames folder's staging name and the reservation's update file were
+# both `.{name}.{token}.partial` before, so a frames folder named like its clip failed after the job had run).
+# Versions before the tag wrote `.{base}.{pid}-{token}.partial[.mp4|.json]`: the optional group still matches those,
+# so a killed job's leftovers from before an upgrade are finished or removed like any other.
+TEMP_KINDS = ("video", "sidecar", "frames", "marker")
+_TEMP_NAME = re.compile(
+    r"^\.(?P<base>.*)\.(?P<pid>\d+)-(?P<token>[0-9a-f]{12})\.(?:(?P<kind>video|sidecar|frames|marker)\.)?partial"
+    r"(?:\.mp4|\.json)?$"
+)
+_RESERVATION_NAME = re.compile(r"^\..+\.reserved$")
+# The user's name in a temporary name is cut to this many characters: the temporary names stay short enough for the
+# file system whatever the user's name (the reservation marker, which must be one name per clip, keeps it whole).
+TEMP_BASE_CHARS = 32
 # Tokens of jobs this process is writing right now (a cleanup on another thread must leave them alone).
 _ACTIVE_TOKENS: set[str] = set()
 _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -53,10 +68,101 @@ def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
     return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
 
 
-def check_output_path(path: Path) -> None:
+def temp_name(base: str, token: str, kind: str, extension: str = "") -> str:
+    """The temporary name of one kind of a job's files; `token` is `{pid}-{12 hex digits}`."""
+    assert kind in TEMP_KINDS
+    return f".{base[:TEMP_BASE_CHARS]}.{token}.{kind}.partial{extension}"
+
+
+def is_app_temporary_name(name: str) -> bool:
+    """A name of the kind this app gives its temporary files and reservations (now or in earlier versions)."""
+    return bool(_TEMP_NAME.match(name) or _RESERVATION_NAME.match(name))
+
+
+def _name_units(name: str) -> int:
+    """A name's length as the file system counts it: bytes on POSIX, UTF-16 units on Windows."""
+    if sys.platform == "win32":
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
+
+
+def _limits(path: Path) -> tuple[int, int]:
+    """(longest name, longest path) the file system under `path` takes, asked of its nearest existing folder."""
+    name_max, path_max = 255, 4096 if sys.platform != "win32" else 32767
+    folder = Path(os.path.abspath(path))
+    while not os.path.isdir(folder) and folder != folder.parent:  # isdir is False (never raises) for a too-long name
+        folder = folder.parent
+    if hasattr(os, "pathconf"):
+        with contextlib.suppress(OSError, ValueError):
+            name_max = os.pathconf(folder, "PC_NAME_MAX")
+        with contextlib.suppress(OSError, ValueError):
+            path_max = os.pathconf(folder, "PC_PATH_MAX")
+    return name_max, path_max
+
+
+def _sample_token() -> str:
+    return f"{os.getpid()}-{'0' * 12}"
+
+
+def check_name_lengths(path: Path, derived: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, a path the file system would refuse (ENAMETOOLONG): any of its folder names, its own
+    name, and the names the job derives from it beside it (`derived`: temporary names, reservation, sidecar)."""
+    if "\x00" in str(path):
+        raise OutputTakenError(_t("The path {path} holds a NUL character; choose another name.").format(path=path))
+    name_max, path_max = _limits(path)
+    for part in path.parts:
+        if part not in (path.anchor, "/", "\\") and _name_units(part) > name_max:
+            raise OutputError(
+                _t("The name {name} is too long for this file system ({length} bytes, at most {limit}).").format(
+                    name=part, length=_name_units(part), limit=name_max
+                ),
+                "Choose a shorter name.",
+            )
+    for name in derived:
+        if _name_units(name) > name_max:
+            raise OutputError(
+                _t(
+                    "The name {name} is too long for this file system: the job also writes {derived} beside it "
+                    "({length} bytes, at most {limit})."
+                ).format(name=path.name, derived=name, length=_name_units(name), limit=name_max),
+                "Choose a shorter name.",
+            )
+    longest = max([path.name, *derived], key=_name_units)
+    total = _name_units(os.path.join(os.path.dirname(os.path.abspath(path)), longest))
+    if total >= path_max:
+        raise OutputError(
+            _t("The path {path} is too long for this file system ({length} bytes, at most {limit}).").format(
+                path=path, length=total, limit=path_max - 1
+            ),
+            "Choose a shorter folder or name.",
+        )
+
+
+def _video_derived_names(path: Path, sidecar: bool = True) -> tuple[str, ...]:
+    token = _sample_token()
+    names = [
+        f".{path.name}{RESERVATION_SUFFIX}",
+        temp_name(path.stem, token, "video", ".mp4"),
+        temp_name(path.stem, token, "marker"),
+    ]
+    if sidecar:
+        names += [path.with_suffix(".json").name, temp_name(path.stem, token, "sidecar", ".json")]
+    return tuple(names)
+
+
+def _refuse_app_name(path: Path) -> None:
+    if is_app_temporary_name(path.name):
+        raise OutputTakenError(
+            _t("{name} is a name this app gives its temporary files; choose another name.").format(name=path.name)
+        )
+
+
+def check_output_path(path: Path, sidecar: bool = True) -> None:
     """Fail early, before any model is loaded, on a path the video could not be written to."""
     if path.suffix.lower() != ".mp4":
         raise OutputTakenError(_t("The output must be an .mp4 file (got '{name}').").format(name=path.name))
+    check_name_lengths(path, _video_derived_names(path, sidecar))
+    _refuse_app_name(path)
     if path.exists():
         raise OutputNameTakenError(
             _t("{path} already exists; it will not be overwritten.").format(path=path), "Choose another file name."
@@ -75,6 +181,8 @@ def check_output_path(path: Path) -> None:
 
 
 def check_frames_dir(path: Path) -> None:
+    check_name_lengths(path, (temp_name(path.name, _sample_token(), "frames"),))
+    _refuse_app_name(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise OutputTakenError(
             _t("{path} already exists and is not an empty folder; frames will not overwrite it.").format(path=path)
@@ -84,6 +192,38 @@ def check_frames_dir(path: Path) -> None:
         raise OutputTakenError(
             _t("Cannot create the frames folder {path}: {folder} is missing or not writable.").format(
                 path=path, folder=parent
+            )
+        )
+
+
+def _place(path: Path) -> tuple[Path, str]:
+    """Where a name lands, for comparing two names that do not exist yet: the real folder and the name, case-folded
+    (on Windows and macOS `Clip.json` and `clip.json` are one file)."""
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve(), absolute.name.casefold()
+
+
+def check_outputs(video_path: Path, frames_dir: Path | None = None, sidecar: bool = True) -> None:
+    """Every name a job will publish, checked before any work: each on its own, then against one another (a frames
+    folder named like the clip or its sidecar, or one that would hold the clip, could only fail after the job)."""
+    check_output_path(video_path, sidecar)
+    if frames_dir is None:
+        return
+    check_frames_dir(frames_dir)
+    frames = _place(frames_dir)
+    for own, what in ((video_path, _t("the clip")), (video_path.with_suffix(".json"), _t("the clip's sidecar"))):
+        if frames == _place(own) and (sidecar or own == video_path):
+            raise OutputTakenError(
+                _t("The frames folder {path} has the same name as {what}; choose another folder name.").format(
+                    path=frames_dir, what=what
+                )
+            )
+    video_folder = Path(os.path.abspath(video_path)).parent.resolve()
+    frames_path = frames[0] / Path(os.path.abspath(frames_dir)).name
+    if video_folder == frames_path or frames_path in video_folder.parents:
+        raise OutputTakenError(
+            _t("The frames folder {path} would hold the clip {video}; choose another folder.").format(
+                path=frames_dir, video=video_path
             )
         )
 
@@ -163,17 +303,21 @@ class OutputReservation:
 
     @property
     def temp_video(self) -> Path:
-        return self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial.mp4")
+        return self.video_path.with_name(temp_name(self.video_path.stem, self.token, "video", ".mp4"))
 
     @property
     def temp_sidecar(self) -> Path:
-        return self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial.json")
+        return self.video_path.with_name(temp_name(self.video_path.stem, self.token, "sidecar", ".json"))
 
     @property
     def frames_staging(self) -> Path | None:
         if self.frames_dir is None:
             return None
-        return self.frames_dir.with_name(f".{self.frames_dir.name}.{self.token}.partial")
+        return self.frames_dir.with_name(temp_name(self.frames_dir.name, self.token, "frames"))
+
+    @property
+    def marker_update(self) -> Path:
+        return self.video_path.with_name(temp_name(self.video_path.stem, self.token, "marker"))
 
     def _write_marker(self, state: str, *, create: bool) -> None:
         pid = os.getpid()
@@ -185,6 +329,11 @@ class OutputReservation:
             "video": str(self.video_path),
             "sidecar": str(self.sidecar_path) if self.sidecar_path else None,
             "frames_dir": str(self.frames_dir) if self.frames_dir else None,
+            # The temporary names themselves, so a cleanup finishes this publish whatever naming it uses by then
+            # (markers without them come from versions that named them `.{base}.{token}.partial…`).
+            "temp_video": str(self.temp_video),
+            "temp_sidecar": str(self.temp_sidecar) if self.sidecar_path else None,
+            "frames_staging": str(self.frames_staging) if self.frames_staging else None,
         }
         data = json.dumps(body).encode("utf-8")
         if create:  # O_EXCL: the reservation itself; a second job asking for this name is refused here
@@ -200,13 +349,13 @@ class OutputReservation:
             os.close(fd)
             return
         # A state change replaces the marker whole, so a kill never leaves it half-written.
-        update = self.video_path.with_name(f".{self.video_path.stem}.{self.token}.partial")
+        update = self.marker_update
         _write_bytes_synced(update, data)
         os.replace(update, self.marker)
 
     def release(self) -> None:
         """Remove the job's temporary names and its reservation (the final names are left as they are)."""
-        for temp in (self.temp_video, self.temp_sidecar):
+        for temp in (self.temp_video, self.temp_sidecar, self.marker_update):
             with contextlib.suppress(OSError):
                 temp.unlink()
         staging = self.frames_staging
@@ -230,9 +379,7 @@ def reserve_outputs(video_path: Path, frames_dir: Path | None = None, sidecar: b
     clean_leftovers(video_path.parent if str(video_path.parent) else Path("."))
     if frames_dir is not None:
         clean_leftovers(frames_dir.parent)
-    check_output_path(video_path)
-    if frames_dir is not None:
-        check_frames_dir(frames_dir)
+    check_outputs(video_path, frames_dir, sidecar)
     reservation = OutputReservation(video_path, video_path.with_suffix(".json") if sidecar else None, frames_dir)
     try:
         reservation._write_marker("writing", create=True)
@@ -305,11 +452,12 @@ def _mtime(path: Path) -> float:
 def _finish_publish(info: dict[str, Any], token: str) -> None:
     """Complete a publish its owner began and could not finish: every part was verified before it began."""
     video = Path(info["video"])
-    temp_video = video.with_name(f".{video.stem}.{token}.partial.mp4")
-    temp_sidecar = video.with_name(f".{video.stem}.{token}.partial.json")
+    # Markers written before the kind tags do not name their temporary files: derive them as those versions did.
+    temp_video = Path(info.get("temp_video") or video.with_name(f".{video.stem}.{token}.partial.mp4"))
+    temp_sidecar = Path(info.get("temp_sidecar") or video.with_name(f".{video.stem}.{token}.partial.json"))
     if info.get("frames_dir"):
         frames = Path(info["frames_dir"])
-        staging = frames.with_name(f".{frames.name}.{token}.partial")
+        staging = Path(info.get("frames_staging") or frames.with_name(f".{frames.name}.{token}.partial"))
         if staging.is_dir() and not frames.exists():
             with contextlib.suppress(OSError):
                 os.replace(staging, frames)
@@ -605,7 +753,7 @@ def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
     """A sidecar beside an existing clip (never replacing one)."""
     sidecar = Path(path).with_suffix(".json")
     token = f"{os.getpid()}-{secrets.token_hex(6)}"
-    temp = sidecar.with_name(f".{sidecar.stem}.{token}.partial.json")
+    temp = sidecar.with_name(temp_name(sidecar.stem, token, "sidecar", ".json"))
     _ACTIVE_TOKENS.add(token)  # a cleanup on another thread leaves it alone
     try:
         _write_bytes_synced(temp, sidecar_text(metadata).encode("utf-8"))
@@ -627,7 +775,7 @@ def write_png_frames(frames: np.ndarray, folder: Path) -> Path:
     _check_frames(frames)
     check_frames_dir(folder)
     token = f"{os.getpid()}-{secrets.token_hex(6)}"
-    staging = folder.with_name(f".{folder.name}.{token}.partial")
+    staging = folder.with_name(temp_name(folder.name, token, "frames"))
     _ACTIVE_TOKENS.add(token)
     try:
         _write_png_folder(frames_to_uint8(frames), staging)

@@ -63,12 +63,13 @@ def test_bad_model_folder_is_explained_inline_and_in_a_dialog(qtbot, open_window
 
 
 def test_model_that_fails_to_load_fails_the_job_with_a_dialog(qtbot, open_window, gui_tiny_model, tmp_path):
-    # Complete on disk (the check passes) but the transformer's config does not match its weights.
+    # Complete on disk (the check passes: the configs match the weights' headers) but the scheduler refuses its
+    # config. (A model config that contradicts its weights is refused by the folder check: tests/test_bad_input.py.)
     mismatched = tmp_path / "mismatched-model"
     shutil.copytree(gui_tiny_model, mismatched)
-    config_path = mismatched / "transformer" / "config.json"
+    config_path = mismatched / "scheduler" / "scheduler_config.json"
     config = json.loads(config_path.read_text())
-    config["attention_head_dim"] = 24
+    config["time_shift_type"] = "no-such-shift"
     config_path.write_text(json.dumps(config))
 
     window = open_window(model=mismatched)
