@@ -2226,6 +2226,10 @@ It will be written to:
         <translation>请重新下载 ContentV-8B（包括其全部文件夹），或选择包含 model_index.json 的文件夹。</translation>
     </message>
     <message>
+        <source>The config.json files do not describe these weights; download the folder again.</source>
+        <translation>这些 config.json 文件与权重不符；请重新下载该文件夹。</translation>
+    </message>
+    <message>
         <source>a download into it has not finished (run it again to resume)</source>
         <translation>其中的下载尚未完成（再次运行即可继续）</translation>
     </message>
@@ -2598,6 +2602,50 @@ It will be written to:
         <translation>该任务正在另一个进程中运行（pid {pid}）</translation>
     </message>
     <message>
+        <source>{file}: {field} must be a whole number from 1 to {limit} (got {value})</source>
+        <translation>{file}：{field} 必须是 1 到 {limit} 之间的整数（实际为 {value}）</translation>
+    </message>
+    <message>
+        <source>{file}: {field} is {value}, but the weights say {actual}</source>
+        <translation>{file}：{field} 为 {value}，但权重表明应为 {actual}</translation>
+    </message>
+    <message>
+        <source>{file}: {field} ({value}) does not divide {other} ({total})</source>
+        <translation>{file}：{field}（{value}）不能整除 {other}（{total}）</translation>
+    </message>
+    <message>
+        <source>{file}: {field} must be a list of 1 to {count} whole numbers from 1 to {limit} (got {value})</source>
+        <translation>{file}：{field} 必须是由 1 到 {count} 个取值在 1 到 {limit} 之间的整数组成的列表（实际为 {value}）</translation>
+    </message>
+    <message>
+        <source>{file}: {field} must list {count} true/false values, one per level but the last (got {value})</source>
+        <translation>{file}：{field} 必须列出 {count} 个 true/false 值，除最后一级外每级一个（实际为 {value}）</translation>
+    </message>
+    <message>
+        <source>{file} describes a model that cannot be built ({reason})</source>
+        <translation>{file} 描述的模型无法构建（{reason}）</translation>
+    </message>
+    <message>
+        <source>{file}: the weights lack {tensor}, which the config&apos;s model has</source>
+        <translation>{file}：权重中缺少配置所描述模型中的 {tensor}</translation>
+    </message>
+    <message>
+        <source>{file}: {tensor} is {actual} in the weights, but the config makes it {expected}</source>
+        <translation>{file}：{tensor} 在权重中为 {actual}，但按配置应为 {expected}</translation>
+    </message>
+    <message>
+        <source>The {name} must be text (got {kind}).</source>
+        <translation>{name}必须是文本（实际为 {kind}）。</translation>
+    </message>
+    <message>
+        <source>prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>negative prompt</source>
+        <translation>反向提示词</translation>
+    </message>
+    <message>
         <source>The prompt is empty: describe the video you want.</source>
         <translation>提示词为空：请描述你想要的视频。</translation>
     </message>
@@ -2616,6 +2664,14 @@ It will be written to:
     <message>
         <source>{frames} frames is not of the form 4k+1 that the video VAE needs; generating {snapped} frames instead, as the official pipeline does.</source>
         <translation>{frames} 帧不符合视频 VAE 所需的 4k+1 形式；将按官方流程改为生成 {snapped} 帧。</translation>
+    </message>
+    <message>
+        <source>The {name} is not valid text: character {position} is a byte that is not UTF-8 (U+{code}); retype it or save it as UTF-8.</source>
+        <translation>{name}不是有效文本：第 {position} 个字符是一个非 UTF-8 字节（U+{code}）；请重新输入，或以 UTF-8 编码保存。</translation>
+    </message>
+    <message>
+        <source>The {name} holds a control character (U+{code} at character {position}); remove it.</source>
+        <translation>{name}含有控制字符（第 {position} 个字符，U+{code}）；请将其删除。</translation>
     </message>
     <message>
         <source>The number of frames must be at least 1 (got {value}).</source>
@@ -2662,6 +2718,10 @@ It will be written to:
         <translation>{name}最多为 {limit} 像素（当前为 {value}）。</translation>
     </message>
     <message>
+        <source>Choose a shorter folder or name.</source>
+        <translation>请选择更短的文件夹或名称。</translation>
+    </message>
+    <message>
         <source>Choose another file name.</source>
         <translation>请换一个文件名。</translation>
     </message>
@@ -2670,8 +2730,32 @@ It will be written to:
         <translation>请释放一些空间。</translation>
     </message>
     <message>
+        <source>Choose a shorter name.</source>
+        <translation>请选择更短的名称。</translation>
+    </message>
+    <message>
+        <source>the clip</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <source>the clip&apos;s sidecar</source>
+        <translation>视频的参数文件</translation>
+    </message>
+    <message>
         <source>{what} could not be written ({error}); nothing was saved.</source>
         <translation>{what}无法写入（{error}）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>The path {path} holds a NUL character; choose another name.</source>
+        <translation>路径 {path} 含有 NUL 字符；请换一个名称。</translation>
+    </message>
+    <message>
+        <source>The path {path} is too long for this file system ({length} bytes, at most {limit}).</source>
+        <translation>路径 {path} 对此文件系统而言过长（{length} 字节，最多 {limit}）。</translation>
+    </message>
+    <message>
+        <source>{name} is a name this app gives its temporary files; choose another name.</source>
+        <translation>{name} 是本应用临时文件使用的名称；请换一个名称。</translation>
     </message>
     <message>
         <source>The output must be an .mp4 file (got &apos;{name}&apos;).</source>
@@ -2698,6 +2782,10 @@ It will be written to:
         <translation>无法创建帧文件夹 {path}：{folder} 不存在或不可写入。</translation>
     </message>
     <message>
+        <source>The frames folder {path} would hold the clip {video}; choose another folder.</source>
+        <translation>帧文件夹 {path} 会包含视频 {video}；请选择其他文件夹。</translation>
+    </message>
+    <message>
         <source>The disk is full: {what} could not be written; nothing was saved.</source>
         <translation>磁盘已满：{what}无法写入；未保存任何内容。</translation>
     </message>
@@ -2708,6 +2796,18 @@ It will be written to:
     <message>
         <source>The finished clip did not check out ({detail}; expected {frames} frames); nothing was saved.</source>
         <translation>生成的视频未通过校验（{detail}；应为 {frames} 帧）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>The name {name} is too long for this file system ({length} bytes, at most {limit}).</source>
+        <translation>名称 {name} 对此文件系统而言过长（{length} 字节，最多 {limit}）。</translation>
+    </message>
+    <message>
+        <source>The name {name} is too long for this file system: the job also writes {derived} beside it ({length} bytes, at most {limit}).</source>
+        <translation>名称 {name} 对此文件系统而言过长：任务还会在旁边写入 {derived}（{length} 字节，最多 {limit}）。</translation>
+    </message>
+    <message>
+        <source>The frames folder {path} has the same name as {what}; choose another folder name.</source>
+        <translation>帧文件夹 {path} 与{what}同名；请换一个文件夹名称。</translation>
     </message>
     <message>
         <source>Another job is already writing {path}; it will not be overwritten.</source>
