@@ -201,6 +201,11 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
     assert visible_message_boxes() == [] and second.error_dialog is None
     assert "3 job(s) from the last session" in second.statusBar().currentMessage()
     assert queue_view(second).model().rowCount() == 3 and second.controller.paused
+    # The running one was stopped at a step and kept a journal snapshot there: it continues from that step.
+    reached = second.controller.queue.entries[0].resume_step
+    assert reached >= 2 and f"interrupted at step {reached} of 60" in queue_view(second).model().data(
+        queue_view(second).model().index(0, 0)
+    )
     resume = find(second, QPushButton, "resumeQueueButton")
     assert resume.isVisible() and resume.isEnabled()
     assert "paused" in find(second, QLabel, "queueTitle").text()
@@ -213,7 +218,7 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
     assert sorted(second_watcher.finished) == ids
     assert [second_watcher.finished[i].seed for i in ids] == [40, 41, 42]
     first_steps = [(step, total) for job, step, total in second_watcher.steps if job == ids[0]]
-    assert first_steps[0] == (1, 60) and first_steps[-1] == (60, 60)  # restarted from the beginning
+    assert first_steps[0] == (reached + 1, 60) and first_steps[-1] == (60, 60)  # continued, not restarted
     assert queue_view(second).model().rowCount() == 0 and not resume.isVisible()
     assert all(second.store.get(i).status is JobStatus.DONE for i in ids)  # type: ignore[union-attr]
     assert find(second, QPlainTextEdit, "promptEdit").toPlainText() == "a tram crossing a bridge"
