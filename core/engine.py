@@ -439,7 +439,7 @@ class Engine:
         check_model_folder(model_dir)
         cancel.raise_if_cancelled()
         root = Path(model_dir).expanduser().resolve()
-        vae = load_model(AutoencoderKLWan, root / "vae", torch.float32, Quantization.NONE, ("",), device=device)
+        vae: Any = load_model(AutoencoderKLWan, root / "vae", torch.float32, Quantization.NONE, ("",), device=device)
         if request.memory.vae_slicing:
             vae.enable_slicing()
         if request.memory.vae_tiling:

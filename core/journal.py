@@ -210,7 +210,7 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """write(temp) then fsync and rename over `path`: a kill at any moment leaves the old file or the new one."""
     temp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
@@ -392,10 +392,9 @@ def restore_scheduler(scheduler: Any, saved: dict[str, Any], tensors: dict[str, 
     restored = {k: _decode(v, local, torch, device) for k, v in saved.items()}
     for key in ("timesteps", "sigmas"):
         now, before = getattr(scheduler, key, None), restored.get(key)
-        same = not isinstance(now, torch.Tensor) or not isinstance(before, torch.Tensor)
-        if not same:
-            same = now.shape == before.shape and torch.equal(now.cpu(), before.cpu())
-        if not same:
+        if not isinstance(now, torch.Tensor) or not isinstance(before, torch.Tensor):
+            continue
+        if now.shape != before.shape or not torch.equal(now.cpu(), before.cpu()):
             raise JournalError(_t("the sampling schedule differs from the interrupted job's"))
     for key, value in restored.items():
         setattr(scheduler, key, value)
@@ -729,7 +728,7 @@ def snapshot_of(
     step's snapshot needs no cache state (`with_cache=False`): nothing runs the transformer after it."""
     tensors: dict[str, Any] = {}
     scheduler_state = capture_scheduler(scheduler, tensors)
-    cache = capture_cache_state(transformer, tensors, cache_limit) if with_cache else {"mode": "none"}
+    cache: dict[str, Any] = capture_cache_state(transformer, tensors, cache_limit) if with_cache else {"mode": "none"}
     cache["plan"] = cache_plan
     cpu = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
     return Snapshot(step, latents.detach().to("cpu", copy=True).contiguous(), scheduler_state, guidance, cache, cpu)

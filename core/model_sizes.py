@@ -246,7 +246,8 @@ def config_problems(component: str, config: dict[str, Any], shapes: Shapes | Non
             found.append(_contradicted(file, witness.field, value, actual))
     heads = config.get("num_attention_heads")
     hidden = config.get("hidden_size")
-    if component in ("text_encoder", "text_encoder_2") and _whole(heads) and _whole(hidden) and hidden % heads:
+    text_encoder = component in ("text_encoder", "text_encoder_2")
+    if text_encoder and isinstance(heads, int) and isinstance(hidden, int) and heads > 0 and hidden % heads:
         found.append(
             _t("{file}: {field} ({value}) does not divide {other} ({total})").format(
                 file=file,

@@ -167,10 +167,10 @@ def check_output_path(path: Path, sidecar: bool = True) -> None:
         raise OutputNameTakenError(
             _t("{path} already exists; it will not be overwritten.").format(path=path), "Choose another file name."
         )
-    sidecar = path.with_suffix(".json")
-    if sidecar.exists():
+    sidecar_path = path.with_suffix(".json")
+    if sidecar and sidecar_path.exists():
         raise OutputNameTakenError(
-            _t("{sidecar} already exists; the clip's sidecar would replace it.").format(sidecar=sidecar),
+            _t("{sidecar} already exists; the clip's sidecar would replace it.").format(sidecar=sidecar_path),
             "Choose another file name.",
         )
     parent = path.parent if str(path.parent) else Path(".")

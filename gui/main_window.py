@@ -796,10 +796,18 @@ class MainWindow(QMainWindow):
         if record is not None and reached is not None and reached[0] >= reached[1] > 0:
             details = self.tr("Every denoising step was done and is kept: only the decode runs again.")
             fix_text = self.tr("Decode again with lower memory settings")
-            fix = lambda r=record: self.decode_again_record(r)  # noqa: E731
+
+            def decode_again(r: JobRecord = record) -> None:
+                self.decode_again_record(r)
+
+            fix = decode_again
         elif kind == "resume" and record is not None:
             fix_text = self.tr("Start over")
-            fix = lambda r=record: self.start_over_record(r)  # noqa: E731
+
+            def start_over(r: JobRecord = record) -> None:
+                self.start_over_record(r)
+
+            fix = start_over
         elif kind == "out-of-memory":
             base = memory or self.memory_panel.options()
             suggestion = lower_memory_options(base, self.memory_panel.unavailable)
