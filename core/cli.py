@@ -286,19 +286,20 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _journal_hint(engine: Any, args: argparse.Namespace, err: TextIO) -> None:
-    """After a job that ended without its clip: how to continue it, when its journal was kept."""
+def _journal_hint(engine: Any, args: argparse.Namespace) -> None:
+    """After a job that ended without its clip: how to continue it, when its journal was kept (printed by `main`
+    after the line that says why the job ended)."""
     kept = getattr(engine, "last_journal", None)
     if kept is None or not kept.kept:
         return
     command = _resume_command(args, kept.job_id)
     if kept.denoised:
-        err.write(
+        args.resume_hint = (
             f"hint: the denoised latents are kept; decode them again with: {command} --vae-tiling --vae-slicing"
-            " (add --decode-on-cpu as the last resort)\n"
+            " (add --decode-on-cpu as the last resort)"
         )
     else:
-        err.write(f"hint: stopped after step {kept.step} of {kept.steps}; continue with: {command}\n")
+        args.resume_hint = f"hint: stopped after step {kept.step} of {kept.steps}; continue with: {command}"
 
 
 @contextlib.contextmanager
@@ -348,7 +349,7 @@ def _run_journaled(
             return engine.generate(model, request, output, ProgressSink(bar.stage, bar.step), cancel, journal=journal)
     except BaseException:
         bar._end_line()
-        _journal_hint(engine, args, err)
+        _journal_hint(engine, args)
         raise
 
 
@@ -655,6 +656,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return EXIT_INTERNAL
     finally:
         set_state_root(root_before)
+        hint = getattr(args, "resume_hint", "")
+        if hint:
+            err.write(hint + "\n")
 
 
 def _log_note(log: Path | None) -> str:

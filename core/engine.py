@@ -449,7 +449,8 @@ class Engine:
     def clip_metadata(
         self, request: GenerationRequest, resolved: ResolvedDevice, frames: int, model_dir: str = ""
     ) -> dict[str, Any]:
-        model = self._key.model_dir if self._key is not None else str(Path(model_dir).expanduser().resolve())
+        # The job's own folder (a decode-only resume may run while another model is loaded, or none).
+        model = str(Path(model_dir).expanduser().resolve()) if model_dir else (self._key.model_dir if self._key else "")
         return {
             "app": "ContentV Studio",
             "app_version": __version__,
@@ -628,13 +629,12 @@ class Engine:
         """Decode with progress; a cancel stops it before the decoder's next block (a fraction of a frame)."""
         from core.pipeline import decode_latents
 
-        return decode_latents(
-            vae if vae is not None else self._pipe.vae,
-            latents,
-            device,
-            on_decoder_call=lambda done, total: progress.decode(DecodeProgress(done, total)),
-            before_block=cancel.raise_if_cancelled,
-        )
+        def on_call(done: int, total: int) -> None:
+            progress.decode(DecodeProgress(done, total))
+
+        if vae is None:  # the pipeline's own decode (what benchmarks and tests hook)
+            return self._pipe.decode(latents, device, on_decoder_call=on_call, before_block=cancel.raise_if_cancelled)
+        return decode_latents(vae, latents, device, on_call, cancel.raise_if_cancelled)
 
     def _after_oom(self) -> None:
         import torch
