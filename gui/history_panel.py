@@ -287,7 +287,8 @@ class HistoryModel(QAbstractListModel):
         self._reached = {}
         if self.journal_progress is not None:
             for record in self._records:
-                reached = self.journal_progress(record.id) if record.status in CONTINUABLE else None
+                resumable = record.status in CONTINUABLE or record.status is JobStatus.QUEUED
+                reached = self.journal_progress(record.id) if resumable else None
                 if reached is not None:
                     self._reached[record.id] = reached
         self.endResetModel()
@@ -390,7 +391,11 @@ class HistoryDelegate(QStyledItemDelegate):
                 percent=f"{progress * 100:.0f}"
             )
         reached = index.data(ReachedRole)
-        if reached is not None:
+        if reached is not None and record.status is JobStatus.QUEUED:  # waiting to continue, in the queue
+            status = QCoreApplication.translate("HistoryPanel", "interrupted at step {step} of {steps}").format(
+                step=reached[0], steps=reached[1]
+            )
+        elif reached is not None:
             status = f"{status} {reached_text(reached)}"
         meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
         meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
@@ -635,7 +640,7 @@ class HistoryPanel(QWidget):
         self.folder_button.setEnabled(playable)
         self.export_button.setEnabled(playable)
         self.delete_button.setEnabled(has and record.status is not JobStatus.RUNNING)  # type: ignore[union-attr]
-        reached = self.selected_reached()
+        reached = self.selected_reached() if has and record.status in CONTINUABLE else None  # type: ignore[union-attr]
         self.continue_action.setVisible(reached is not None and reached[0] < reached[1])
         self.decode_again_action.setVisible(reached is not None and reached[0] >= reached[1])
         self.start_over_action.setVisible(reached is not None)

@@ -493,6 +493,10 @@
         <translation>运行中 {percent}%</translation>
     </message>
     <message>
+        <source>interrupted at step {step} of {steps}</source>
+        <translation>中断于第 {step}/{steps} 步</translation>
+    </message>
+    <message>
         <source>History</source>
         <translation>历史记录</translation>
     </message>

@@ -75,6 +75,8 @@ def test_a_killed_job_resumes_in_the_window_to_identical_frames(qtbot, open_wind
     assert 4 <= step < REQUEST.steps
     row = window.controller.queue.data(window.controller.queue.index(0))
     assert f"interrupted at step {step} of {REQUEST.steps}" in row
+    history = window.history_panel.model
+    assert history.data(history.index(0), Qt_reached()) == (step, REQUEST.steps)  # the history row says so too
 
     watcher = JobWatcher(window)
     job_id = entries[0].job_id
@@ -167,3 +169,32 @@ def test_history_store_requeue_clears_the_old_failure(tmp_path):
     store.requeue(record.id)
     again = store.get(record.id)
     assert again.status is JobStatus.QUEUED and again.error_message is None and again.error_kind is None
+
+
+def test_a_cancelled_job_continues_from_the_history(qtbot, open_window, gui_tiny_model):
+    window = open_window(model=gui_tiny_model)
+    wait_ready(qtbot, window)
+    watcher = JobWatcher(window)
+    record = window.controller.submit(REQUEST, str(gui_tiny_model))
+
+    def cancel_at_step_5(job: int, step: int, *_: object) -> None:  # Esc at step 5
+        if step == 5:
+            window.controller.cancel(job)
+
+    window.controller.stepped.connect(cancel_at_step_5)
+    watcher.wait(qtbot, record.id, timeout=300_000)
+    assert record.id in watcher.cancelled
+    reached = window.controller.journal_progress(record.id)
+    assert reached is not None and 5 <= reached[0] < REQUEST.steps
+    window.history_panel.select(record.id)
+    assert window.history_panel.continue_action.isVisible() and window.history_panel.start_over_action.isVisible()
+    watcher.steps.clear()
+    window.controller.stepped.disconnect(cancel_at_step_5)
+    window.history_panel.continue_action.trigger()
+    qtbot.waitUntil(lambda: record.id in watcher.finished, timeout=300_000)
+    assert [s for j, s, _ in watcher.steps if j == record.id] == list(range(reached[0] + 1, REQUEST.steps + 1))
+    again = window.controller.submit(REQUEST, str(gui_tiny_model))
+    watcher.wait(qtbot, again.id, timeout=300_000)
+    assert np.array_equal(
+        read_mp4_frames(watcher.finished[record.id].video_path), read_mp4_frames(watcher.finished[again.id].video_path)
+    )
