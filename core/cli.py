@@ -32,6 +32,7 @@ from core.errors import (
     EXIT_OUTPUT,
     InvalidRequestError,
     JobCancelled,
+    OutputError,
     OutputTakenError,
     StudioError,
     exit_code,
@@ -286,20 +287,22 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _journal_hint(engine: Any, args: argparse.Namespace) -> None:
-    """After a job that ended without its clip: how to continue it, when its journal was kept (printed by `main`
-    after the line that says why the job ended)."""
+def _journal_hint(engine: Any, args: argparse.Namespace, exc: BaseException) -> None:
+    """After a job that ended without its clip: how to continue it, when its journal was kept (`main` adds it to
+    the line that says why the job ended)."""
     kept = getattr(engine, "last_journal", None)
     if kept is None or not kept.kept:
         return
     command = _resume_command(args, kept.job_id)
-    if kept.denoised:
-        args.resume_hint = (
-            f"hint: the denoised latents are kept; decode them again with: {command} --vae-tiling --vae-slicing"
-            " (add --decode-on-cpu as the last resort)"
-        )
+    if not kept.denoised:
+        args.resume_hint = f"stopped after step {kept.step} of {kept.steps}: continue with {command}"
+    elif isinstance(exc, (OutputError, OSError)):  # the decode went well; the clip could not be written
+        args.resume_hint = f"the denoised latents are kept: once the clip can be written, {command}"
     else:
-        args.resume_hint = f"hint: stopped after step {kept.step} of {kept.steps}; continue with: {command}"
+        args.resume_hint = (
+            f"the denoised latents are kept: decode them again with {command} --vae-tiling --vae-slicing"
+            " (or --decode-on-cpu)"
+        )
 
 
 @contextlib.contextmanager
@@ -347,9 +350,9 @@ def _run_journaled(
     try:
         with _signals_stop_after_step(cancel, err):
             return engine.generate(model, request, output, ProgressSink(bar.stage, bar.step), cancel, journal=journal)
-    except BaseException:
+    except BaseException as exc:
         bar._end_line()
-        _journal_hint(engine, args)
+        _journal_hint(engine, args, exc)
         raise
 
 
@@ -625,40 +628,34 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             if args.command == "resume":
                 return run_resume(args, out, err)
             return run_make_demo_model(args, out)
-    except JobCancelled as exc:
-        err.write(f"cancelled: {_one_line(exc.message)}\n")
-        return EXIT_CANCELLED
-    except StudioError as exc:
-        err.write(f"error: {_one_line(str(exc))}\n")
-        return exit_code(exc.kind)
-    except KeyboardInterrupt:
-        err.write(f"cancelled: interrupted; {_what_was_written(args)}.\n")
-        return EXIT_CANCELLED
-    except MemoryError as exc:
-        log = _write_failure_log(exc)
-        err.write(f"error: the computer ran out of system memory (RAM){_log_note(log)}\n")
-        return EXIT_OUT_OF_MEMORY
-    except OSError as exc:
-        log = _write_failure_log(exc)
-        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            err.write(f"error: the disk is full ({exc.filename or 'output'}){_log_note(log)}\n")
-            return EXIT_OUTPUT
-        if exc.errno == errno.ENAMETOOLONG:  # refused up front (core.video.check_name_lengths); this is the backstop
-            err.write(
-                f"error: a file name is too long for this file system ({exc.filename or 'output'}){_log_note(log)}\n"
-            )
-            return EXIT_OUTPUT
-        err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}{_log_note(log)}\n")
-        return EXIT_INTERNAL
-    except Exception as exc:
-        log = _write_failure_log(exc)
-        err.write(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]}{_log_note(log)}\n")
-        return EXIT_INTERNAL
+    except (Exception, KeyboardInterrupt) as exc:
+        status, line = _failure_line(exc, args)
+        hint = getattr(args, "resume_hint", "")  # a kept journal: how to continue, on the same line
+        err.write(f"{line.rstrip('.')}; {hint}\n" if hint else f"{line}\n")
+        return status
     finally:
         set_state_root(root_before)
-        hint = getattr(args, "resume_hint", "")
-        if hint:
-            err.write(hint + "\n")
+
+
+def _failure_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit status and the one line that says why a command ended without finishing."""
+    if isinstance(exc, JobCancelled):
+        return EXIT_CANCELLED, f"cancelled: {_one_line(exc.message)}"
+    if isinstance(exc, StudioError):
+        return exit_code(exc.kind), f"error: {_one_line(str(exc))}"
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_CANCELLED, f"cancelled: interrupted; {_what_was_written(args)}."
+    log = _write_failure_log(exc)
+    if isinstance(exc, MemoryError):
+        return EXIT_OUT_OF_MEMORY, f"error: the computer ran out of system memory (RAM){_log_note(log)}"
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return EXIT_OUTPUT, f"error: the disk is full ({exc.filename or 'output'}){_log_note(log)}"
+        if exc.errno == errno.ENAMETOOLONG:  # refused up front (core.video.check_name_lengths); this is the backstop
+            name = exc.filename or "output"
+            return EXIT_OUTPUT, f"error: a file name is too long for this file system ({name}){_log_note(log)}"
+        return EXIT_INTERNAL, f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}{_log_note(log)}"
+    return EXIT_INTERNAL, f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))[:300]}{_log_note(log)}"
 
 
 def _log_note(log: Path | None) -> str:
