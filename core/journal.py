@@ -353,7 +353,16 @@ def restore_cache_state(transformer: Any, saved: dict[str, Any], tensors: dict[s
         return
     local = {k.removeprefix("cache."): v for k, v in tensors.items() if k.startswith("cache.")}
     managers = dict(_state_managers(transformer))
-    for name, contexts in saved.get("states", {}).items():
+    try:
+        _restore_states(managers, saved.get("states", {}), local, torch, device)
+    except (KeyError, TypeError, ValueError, AttributeError, _Unsupported):
+        raise JournalError(_t("the step cache in use differs from the interrupted job's")) from None
+
+
+def _restore_states(
+    managers: dict[str, Any], states: dict[str, Any], local: dict[str, Any], torch: Any, device: Any
+) -> None:
+    for name, contexts in states.items():
         manager = managers.get(name)
         if manager is None:
             raise JournalError(_t("the step cache in use differs from the interrupted job's"))
@@ -401,10 +410,14 @@ def restore_scheduler(scheduler: Any, saved: dict[str, Any], tensors: dict[str, 
 
 
 # ---- snapshots ----------------------------------------------------------------------------------------------
-def _digest(tensors: dict[str, Any]) -> str:
+def _digest(tensors: dict[str, Any], meta: dict[str, str] | None = None) -> str:
+    """SHA-256 over the tensors (names, dtypes, shapes, bytes) and the header's other fields."""
     import torch
 
     sha = hashlib.sha256()
+    for key in sorted(meta or {}):
+        if key != "sha256":
+            sha.update(f"{key}={(meta or {})[key]}\n".encode())
     for name in sorted(tensors):
         tensor = tensors[name]
         sha.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}\n".encode())
@@ -442,8 +455,8 @@ def write_snapshot_file(path: Path, snapshot: Snapshot) -> None:
         "scheduler": json.dumps(snapshot.scheduler),
         "guidance": json.dumps(snapshot.guidance),
         "cache": json.dumps(snapshot.cache),
-        "sha256": _digest(tensors),
     }
+    meta["sha256"] = _digest(tensors, meta)
     _write_atomically(path, lambda temp: save_file(tensors, str(temp), metadata=meta))
 
 
@@ -455,7 +468,7 @@ def read_snapshot_file(path: Path) -> Snapshot:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
-        if meta.get("format") != str(JOURNAL_FORMAT) or meta.get("sha256") != _digest(tensors):
+        if meta.get("format") != str(JOURNAL_FORMAT) or meta.get("sha256") != _digest(tensors, meta):
             raise ValueError("checksum or format")
         step = int(meta["step"])
         latents = tensors.pop("latents")
