@@ -411,9 +411,10 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
     from core.cli_history import record_resumed_job
     from core.engine import Engine
-    from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals
+    from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals, prune_headerless
 
     jobs = _use_data_dir(args.data_dir)
+    prune_headerless(jobs)  # killed before they wrote anything: nothing to list or resume
     if args.list:
         summaries = list_journals(jobs)
         for line in describe(summaries):

@@ -707,6 +707,30 @@ def discard_journal(job_id: str, root: Path | None = None) -> None:
         shutil.rmtree(root / job_id, ignore_errors=True)
 
 
+def prune_headerless(root: Path | None = None, older_than_s: float = 60.0) -> list[Path]:
+    """Remove journal folders that never got their header (a job killed within moments of starting) once no live
+    process owns them: they hold nothing to resume. Returns what was removed."""
+    root = journals_dir() if root is None else root
+    removed: list[Path] = []
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir() and not (p / HEADER_FILE).exists()]
+    except OSError:
+        return removed
+    for folder in folders:
+        owner: dict[str, Any] = {}
+        with contextlib.suppress(OSError, ValueError):
+            owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+        try:
+            young = time.time() - folder.stat().st_mtime < older_than_s
+        except OSError:
+            continue
+        if young or (owner and _owner_alive(owner)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def window_journal_ids(root: Path | None = None) -> list[int]:
     """History ids of the window's jobs that have a journal folder."""
     root = journals_dir() if root is None else root

@@ -185,8 +185,10 @@ def _prune_journals(store: Any) -> None:
     """Journals whose job is gone from the history or done (killed between publishing and removing its journal)
     would only take disk space: they go."""
     from core.history import JobStatus
-    from core.journal import discard_journal, history_job_id, window_journal_ids
+    from core.journal import discard_journal, history_job_id, prune_headerless, window_journal_ids
 
+    for folder in prune_headerless():
+        logger.info("Removed an empty job journal: %s", folder)
     for job_id in window_journal_ids():
         record = store.get(job_id)
         if record is None or record.status is JobStatus.DONE:

@@ -379,3 +379,20 @@ def test_journal_header_names_everything_a_resume_needs(engine, tiny_model, tmp_
     assert header.model_dir == str(tiny_model.resolve()) and len(header.model_identity) == 64
     assert opened.load_embeddings() is not None  # a resume skips the text encoders
     assert not (opened.folder / "owner.json").exists()  # released: resumable by anyone
+
+
+def test_a_journal_killed_before_its_header_is_pruned_once_stale(tmp_path):
+    from core.journal import prune_headerless
+
+    jobs = tmp_path / "jobs"
+    stale, fresh, owned = jobs / "cli-stale", jobs / "cli-fresh", jobs / "cli-owned"
+    for folder in (stale, fresh, owned):
+        folder.mkdir(parents=True)
+    (owned / "owner.json").write_text(json.dumps({"pid": os.getpid(), "started": 0}))  # a live owner
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    os.utime(owned, (old, old))
+    assert prune_headerless(jobs) == [stale]
+    assert not stale.exists() and fresh.exists() and owned.exists()
+    code, listing, _ = run_cli("resume", "--list", "--data-dir", str(tmp_path))
+    assert code == 0 and "cli-fresh  unreadable" in listing and "cli-stale" not in listing
