@@ -13,6 +13,7 @@ import dataclasses
 import errno
 import math
 import os
+import shlex
 import signal
 import sys
 import tempfile
@@ -277,14 +278,8 @@ def _use_data_dir(data_dir: str | None) -> Path:
 
 
 def _resume_command(args: argparse.Namespace, job_id: str) -> str:
-    data_dir = f" --data-dir {_quote(str(Path(args.data_dir).expanduser()))}" if args.data_dir else ""
+    data_dir = f" --data-dir {shlex.quote(str(Path(args.data_dir).expanduser()))}" if args.data_dir else ""
     return f"main.py resume{data_dir} {job_id}"
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _journal_hint(engine: Any, args: argparse.Namespace, exc: BaseException) -> None:
@@ -305,13 +300,9 @@ def _journal_hint(engine: Any, args: argparse.Namespace, exc: BaseException) -> 
         )
 
 
-@contextlib.contextmanager
-def _signals_stop_after_step(cancel: CancelToken, err: TextIO) -> Iterator[None]:
+def _signals_stop_after_step(cancel: CancelToken, err: TextIO) -> contextlib.AbstractContextManager[None]:
     """The first Ctrl+C or SIGTERM stops the job at the end of its current step, with a journal snapshot there;
     a second one interrupts at once (the previous snapshot stays)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def stop(signum: int, _frame: Any) -> None:
         if cancel.cancelled:
@@ -321,19 +312,7 @@ def _signals_stop_after_step(cancel: CancelToken, err: TextIO) -> Iterator[None]
             err.write("\nstopping after this step (press Ctrl+C again to stop at once)…\n")
             err.flush()
 
-    names = ["SIGINT", "SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
-    previous: dict[int, Any] = {}
-    for name in names:
-        number = getattr(signal, name, None)
-        if number is not None:
-            with contextlib.suppress(ValueError, OSError):
-                previous[number] = signal.signal(number, stop)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            with contextlib.suppress(ValueError, OSError):
-                signal.signal(number, handler)
+    return _handling_signals(("SIGINT", *_TERMINATE), stop)
 
 
 def _run_journaled(
@@ -569,28 +548,36 @@ def _write_failure_log(exc: BaseException) -> Path | None:
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (and SIGBREAK on Windows) end a job the way Ctrl+C does: cancel, clean up, exit 130."""
+def _handling_signals(names: Sequence[str], handler: Any) -> Iterator[None]:
+    """`handler` for the named signals (those this platform has) while the block runs, on the main thread only;
+    the previous handlers come back after it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def interrupt(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    names = ["SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
     previous: dict[int, Any] = {}
     for name in names:
         number = getattr(signal, name, None)
         if number is not None:
             with contextlib.suppress(ValueError, OSError):
-                previous[number] = signal.signal(number, interrupt)
+                previous[number] = signal.signal(number, handler)
     try:
         yield
     finally:
-        for number, handler in previous.items():
+        for number, old in previous.items():
             with contextlib.suppress(ValueError, OSError):
-                signal.signal(number, handler)
+                signal.signal(number, old)
+
+
+_TERMINATE = ("SIGTERM", "SIGBREAK")  # SIGBREAK: Ctrl+Break on Windows (absent elsewhere)
+
+
+def _terminate_as_interrupt() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM (and SIGBREAK on Windows) end a job the way Ctrl+C does: cancel, clean up, exit 130."""
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return _handling_signals(_TERMINATE, interrupt)
 
 
 def _what_was_written(args: argparse.Namespace) -> str:

@@ -30,7 +30,10 @@ from core.journal import (
     JournalOptions,
     JournalOutcome,
     Snapshot,
+    discard_journal,
+    find_journal,
     mismatch,
+    model_identity,
 )
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
@@ -240,8 +243,6 @@ class Engine:
     ) -> tuple[JobJournal, Snapshot | None]:
         """This job's journal, and the snapshot to continue from (None: from step 0). A journal that does not match
         is refused in one line (JournalError) and left as it is; `resume=False` starts over."""
-        from core.journal import find_journal, model_identity
-
         existing = None
         if options.resume:
             try:
@@ -254,15 +255,8 @@ class Engine:
             snapshot = existing.latest_snapshot()
             decode_only = snapshot is not None and snapshot.step >= request.steps
             problem = mismatch(existing.header, request.to_dict(), model_dir, decode_only)
-            if (
-                not problem
-                and not decode_only
-                and (existing.header.device, existing.header.dtype)
-                != (
-                    resolved.device,
-                    resolved.dtype_name,
-                )
-            ):
+            moved = (existing.header.device, existing.header.dtype) != (resolved.device, resolved.dtype_name)
+            if not problem and not decode_only and moved:
                 problem = _t("it ran on {device} in {dtype}").format(
                     device=existing.header.device, dtype=existing.header.dtype
                 )
@@ -275,11 +269,7 @@ class Engine:
             if snapshot is not None:
                 logger.info("Job %s resumes after step %d of %d", options.job_id, snapshot.step, request.steps)
             return existing, snapshot
-        folder = options.root / options.job_id
-        if folder.exists():
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)  # starting over: the old journal goes
+        discard_journal(options.job_id, options.root)  # starting over: an old journal with this id goes
         header = JournalHeader(
             job_id=options.job_id,
             request=request.to_dict(),
@@ -575,15 +565,24 @@ class Engine:
                 raise JournalError(
                     _t("The interrupted job's step cache cannot be rebuilt."), _t("Start it over instead.")
                 )
-            last: list[Any] = [start, None]  # steps done and the latents after them
+            steps_done = [start]
 
-            def take(done: int, current: Any, with_cache: bool = True) -> Snapshot:
-                guidance = pipe.guidance_state()
-                plan = speed.plan_record()
-                limit = journal.cache_limit if journal is not None else 0
-                return snapshot_of(
-                    done, current, pipe.scheduler, guidance, pipe.transformer, plan, limit, with_cache=with_cache
+            def keep(done: int, current: Any, background: bool = True) -> None:
+                """Snapshot the state after `done` steps into the journal; the last step's needs no cache state."""
+                assert journal is not None
+                started = time.perf_counter()
+                snapshot_now = snapshot_of(
+                    done,
+                    current,
+                    pipe.scheduler,
+                    pipe.guidance_state(),
+                    pipe.transformer,
+                    speed.plan_record(),
+                    journal.cache_limit,
+                    with_cache=done < request.steps,
                 )
+                journal.write(snapshot_now, background)
+                journal.write_seconds += time.perf_counter() - started
 
             def before_loop() -> None:
                 if snapshot is not None:
@@ -591,11 +590,9 @@ class Engine:
                     restore_cache_state(pipe.transformer, snapshot.cache, snapshot.tensors, device)
 
             def after_step(done: int, current: Any) -> None:
-                last[0], last[1] = done, current
-                if journal is not None and done < request.steps and journal.due(done, request.steps):
-                    started = time.perf_counter()
-                    journal.write(take(done, current))
-                    journal.write_seconds += time.perf_counter() - started
+                steps_done[0] = done
+                if journal is not None and done < request.steps and journal.due(done):
+                    keep(done, current)
 
             result = pipe.denoise(
                 embeds,
@@ -612,12 +609,9 @@ class Engine:
                 guidance_state=snapshot.guidance if snapshot is not None else None,
                 **extra,
             )
-            done = last[0]
-            if journal is not None and done > start:
+            if journal is not None and steps_done[0] > start:
                 # After the last step (a failed decode must not cost the denoising) or where a cancel stopped it.
-                started = time.perf_counter()
-                journal.write(take(done, result, with_cache=done < request.steps), background=False)
-                journal.write_seconds += time.perf_counter() - started
+                keep(steps_done[0], result, background=False)
             speed.completed = not cancel.cancelled
         if batching is GuidanceBatching.AUTO and len(self._pipe.guidance_timings) == 2:
             chosen = self._pipe.guidance_batching_used

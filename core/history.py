@@ -32,6 +32,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from core.durable import process_alive, process_start
 from core.i18n import _t
 from core.request import GenerationRequest, GenerationResult, MemoryOptions
 
@@ -292,18 +293,9 @@ class HistoryBusyError(HistoryError, sqlite3.OperationalError):
 def this_process_runner() -> str:
     """The `runner` of a job this process runs outside the window's queue (a command-line job)."""
     return json.dumps(
-        {"kind": "cli", "pid": os.getpid(), "started": _process_start(os.getpid()), "host": socket.gethostname()},
+        {"kind": "cli", "pid": os.getpid(), "started": process_start(os.getpid()), "host": socket.gethostname()},
         sort_keys=True,
     )
-
-
-def _process_start(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.Error, OSError):
-        return None
 
 
 def runner_alive(runner: str | None) -> bool:
@@ -316,11 +308,8 @@ def runner_alive(runner: str | None) -> bool:
         return False
     if data.get("host") not in (None, socket.gethostname()):
         return True
-    started = _process_start(data["pid"])
-    if started is None:
-        return False
     recorded = data.get("started")
-    return not isinstance(recorded, int | float) or abs(started - recorded) < 1.0  # a reused PID does not count
+    return process_alive(data["pid"], recorded if isinstance(recorded, int | float) else None)
 
 
 def _escape_like(text: str) -> str:

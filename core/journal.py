@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
+from core.durable import fsync_dir, fsync_file, process_alive, process_start
 from core.errors import FailureKind, StudioError
 from core.i18n import _t
 
@@ -199,30 +200,19 @@ def mismatch(header: JournalHeader, request: dict[str, Any], model_dir: str | Pa
 
 
 # ---- writing files safely -----------------------------------------------------------------------------------------
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a folder for fsync; its renames are durable with the file's flush
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """write(temp) then fsync and rename over `path`: a kill at any moment leaves the old file or the new one."""
     temp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         write(temp)
-        with open(temp, "rb+") as f:
-            os.fsync(f.fileno())
+        fsync_file(temp)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_dir(path.parent)
+    with contextlib.suppress(OSError):
+        fsync_dir(path.parent)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -441,14 +431,32 @@ class Snapshot:
         return self.cache.get("mode", "none") != "restart"
 
 
+def _write_checked(path: Path, tensors: dict[str, Any], meta: dict[str, str]) -> None:
+    """A safetensors file whose header also holds a SHA-256 of it all, written atomically."""
+    from safetensors.torch import save_file
+
+    meta = {**meta, "sha256": _digest(tensors, meta)}
+    _write_atomically(path, lambda temp: save_file(tensors, str(temp), metadata=meta))
+
+
+def _read_checked(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """(header fields, tensors) of a file `_write_checked` wrote; ValueError when its checksum does not hold, and
+    whatever safetensors raises for a torn or foreign file."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+        tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
+    if meta.get("sha256") != _digest(tensors, meta):
+        raise ValueError("checksum")
+    return meta, tensors
+
+
 def snapshot_path(folder: Path, step: int) -> Path:
     return folder / f"step-{step:06d}.safetensors"
 
 
 def write_snapshot_file(path: Path, snapshot: Snapshot) -> None:
-    from safetensors.torch import save_file
-
-    tensors = {"latents": snapshot.latents, **snapshot.tensors}
     meta = {
         "format": str(JOURNAL_FORMAT),
         "step": str(snapshot.step),
@@ -456,20 +464,15 @@ def write_snapshot_file(path: Path, snapshot: Snapshot) -> None:
         "guidance": json.dumps(snapshot.guidance),
         "cache": json.dumps(snapshot.cache),
     }
-    meta["sha256"] = _digest(tensors, meta)
-    _write_atomically(path, lambda temp: save_file(tensors, str(temp), metadata=meta))
+    _write_checked(path, {"latents": snapshot.latents, **snapshot.tensors}, meta)
 
 
 def read_snapshot_file(path: Path) -> Snapshot:
     """Raises JournalError when the file is torn, damaged or not a snapshot."""
-    from safetensors import safe_open
-
     try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
-        if meta.get("format") != str(JOURNAL_FORMAT) or meta.get("sha256") != _digest(tensors, meta):
-            raise ValueError("checksum or format")
+        meta, tensors = _read_checked(path)
+        if meta.get("format") != str(JOURNAL_FORMAT):
+            raise ValueError("format")
         step = int(meta["step"])
         latents = tensors.pop("latents")
         return Snapshot(
@@ -489,15 +492,6 @@ def read_snapshot_file(path: Path) -> Snapshot:
 
 
 # ---- one job's journal ------------------------------------------------------------------------------------------
-def _process_start(pid: int) -> float | None:
-    try:
-        import psutil
-
-        return psutil.Process(pid).create_time()
-    except Exception:
-        return None
-
-
 def _owner_alive(owner: dict[str, Any]) -> bool:
     try:
         pid = int(owner["pid"])
@@ -505,8 +499,8 @@ def _owner_alive(owner: dict[str, Any]) -> bool:
         return False
     if pid == os.getpid():
         return True  # this process releases its journals when each job ends
-    started = _process_start(pid)
-    return started is not None and abs(started - float(owner.get("started", started))) < 2.0
+    started = owner.get("started")
+    return process_alive(pid, float(started) if isinstance(started, int | float) else None)
 
 
 @dataclass(frozen=True)
@@ -568,7 +562,7 @@ class JobJournal:
             owner = json.loads(owner_file.read_text(encoding="utf-8"))
             if int(owner.get("pid", -1)) != os.getpid() and _owner_alive(owner):
                 raise JournalError(_t("the job is running in another process (pid {pid})").format(pid=owner.get("pid")))
-        _write_json(owner_file, {"pid": os.getpid(), "started": _process_start(os.getpid()) or time.time()})
+        _write_json(owner_file, {"pid": os.getpid(), "started": process_start(os.getpid()) or time.time()})
 
     def release(self) -> None:
         self.wait()
@@ -581,26 +575,17 @@ class JobJournal:
 
     # ---- embeddings ----
     def save_embeddings(self, tensors: dict[str, Any]) -> None:
-        from safetensors.torch import save_file
-
         cpu = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items() if v is not None}
-        meta = {"sha256": _digest(cpu)}
         try:
-            _write_atomically(self.folder / EMBEDDINGS_FILE, lambda temp: save_file(cpu, str(temp), metadata=meta))
+            _write_checked(self.folder / EMBEDDINGS_FILE, cpu, {})
         except OSError as exc:  # an optimisation: the encoders run again on resume
             logger.warning("Could not keep the prompt embeddings in the journal: %s", exc)
 
     def load_embeddings(self) -> dict[str, Any] | None:
-        from safetensors import safe_open
-
-        path = self.folder / EMBEDDINGS_FILE
         try:
-            with safe_open(str(path), framework="pt") as f:
-                meta = f.metadata() or {}
-                tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
-        except Exception:
+            return _read_checked(self.folder / EMBEDDINGS_FILE)[1]
+        except Exception:  # missing, torn or damaged: the encoders run again
             return None
-        return tensors if meta.get("sha256") == _digest(tensors) else None
 
     # ---- snapshots ----
     def snapshot_steps(self) -> list[int]:
@@ -620,9 +605,8 @@ class JobJournal:
                 logger.warning("Journal %s: %s; trying the previous snapshot", self.header.job_id, exc.message)
         return None
 
-    def due(self, done: int, total: int) -> bool:
-        if done >= total:
-            return True
+    def due(self, done: int) -> bool:
+        """A periodic snapshot after `done` steps (the stopping and last-step ones are the job's to take)."""
         return self.snapshot_every > 0 and done % self.snapshot_every == 0
 
     def write(self, snapshot: Snapshot, background: bool = True) -> None:

@@ -39,6 +39,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from core.durable import fsync_dir, fsync_file, process_alive, process_start
 from core.errors import OutputError, OutputNameTakenError, OutputTakenError
 from core.i18n import _t
 
@@ -249,43 +250,6 @@ def _output_error(exc: OSError, what: str) -> OutputError:
     )
 
 
-def _fsync_file(path: Path) -> None:
-    # Windows flushes only through a handle opened for writing.
-    fd = os.open(path, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":  # directories cannot be opened for fsync there; NTFS journals the rename
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-# ---- owners ----------------------------------------------------------------------------------------------------
-def _process_start(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.Error, OSError):
-        return None
-
-
-def _owner_alive(pid: int, started: float | None) -> bool:
-    """Whether the process that wrote a reservation still runs (a reused PID with another start time does not)."""
-    now_started = _process_start(pid)
-    if now_started is None:
-        return False
-    return started is None or abs(now_started - started) < 1.0
-
-
 # ---- reservation -----------------------------------------------------------------------------------------------
 @dataclass
 class OutputReservation:
@@ -323,7 +287,7 @@ class OutputReservation:
         pid = os.getpid()
         body = {
             "pid": pid,
-            "started": _process_start(pid),
+            "started": process_start(pid),
             "token": self.token,
             "state": state,
             "video": str(self.video_path),
@@ -416,7 +380,7 @@ def clean_leftovers(folder: Path) -> list[Path]:
                     marker.unlink()
                     handled.append(marker)
             continue
-        if _owner_alive(pid, info.get("started")):
+        if process_alive(pid, info.get("started")):
             live_tokens.add(token)
             continue
         if info.get("state") == "publishing":
@@ -430,7 +394,7 @@ def clean_leftovers(folder: Path) -> list[Path]:
             continue
         if int(match["pid"]) == os.getpid() and f"{match['pid']}-{match['token']}" in _ACTIVE_TOKENS:
             continue
-        if _process_start(int(match["pid"])) is not None and int(match["pid"]) != os.getpid():
+        if process_start(int(match["pid"])) is not None and int(match["pid"]) != os.getpid():
             # The owner still runs (its reservation may be in another folder, as for a frames folder).
             continue
         with contextlib.suppress(OSError):
@@ -625,20 +589,20 @@ def publish_clip(
             _encode_mp4(pixels, reservation.temp_video, fps, comment)
             _stage_reached("encoded")
             verify_mp4(reservation.temp_video, pixels.shape[0])
-            _fsync_file(reservation.temp_video)
+            fsync_file(reservation.temp_video)
             if reservation.sidecar_path is not None:
                 _write_bytes_synced(reservation.temp_sidecar, sidecar_text(metadata).encode("utf-8"))
             staging = reservation.frames_staging
             if staging is not None:
                 _write_png_folder(pixels, staging)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             _stage_reached("verified")
             reservation._write_marker("publishing", create=False)
         except OSError as exc:
             raise _output_error(exc, _t("The clip {path}").format(path=reservation.video_path)) from None
         _publish_all(reservation, folder)
         with contextlib.suppress(OSError):  # the names are linked; a failed directory flush loses nothing now
-            _fsync_dir(folder)
+            fsync_dir(folder)
         _stage_reached("published")
     finally:
         _ACTIVE_TOKENS.discard(reservation.token)
@@ -657,7 +621,7 @@ def _publish_all(reservation: OutputReservation, folder: Path) -> None:
                 frames_dir.rmdir()  # checked empty when reserved; a non-empty one makes this fail
             os.replace(staging, frames_dir)
             published.append(frames_dir)
-            _fsync_dir(frames_dir.parent)
+            fsync_dir(frames_dir.parent)
             _stage_reached("frames-published")
         if reservation.sidecar_path is not None:
             _link(reservation.temp_sidecar, reservation.sidecar_path)
@@ -736,8 +700,8 @@ def _write_png_folder(pixels: np.ndarray, staging: Path) -> None:
     for i, frame in enumerate(pixels):
         target = staging / FRAME_NAME.format(i)
         Image.fromarray(frame).save(target, compress_level=4)
-        _fsync_file(target)
-    _fsync_dir(staging)
+        fsync_file(target)
+    fsync_dir(staging)
 
 
 # ---- single files (thumbnails, tests, exports) ------------------------------------------------------------------

@@ -113,7 +113,7 @@ class JobController(QObject):
     @staticmethod
     def _entry(job_id: int, request: GenerationRequest, model_dir: str, **flags: bool) -> QueueEntry:
         """A queue entry, with the step its journal reached when the job was interrupted."""
-        reached = journal_progress(history_job_id(job_id))
+        reached = JobController.journal_progress(job_id)
         return QueueEntry(job_id, request, model_dir, reached[0] if reached else 0, **flags)
 
     @staticmethod

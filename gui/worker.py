@@ -9,6 +9,7 @@ imports torch is created on the worker's thread.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
@@ -231,19 +232,32 @@ class GenerationWorker(QObject):
         """Another window on this data folder may take the same name in the same second: take the next one. A job
         continued from its journal keeps the name it had."""
         from core.errors import OutputNameTakenError
-        from core.journal import JournalOptions, discard_journal, find_journal, history_job_id, journals_dir
+        from core.journal import (
+            JournalError,
+            JournalOptions,
+            find_journal,
+            history_job_id,
+            journals_dir,
+        )
 
         assert self._engine is not None
         jobs, journal_id = journals_dir(), history_job_id(job.id)
-        if job.start_over:
-            discard_journal(journal_id, jobs)
         journal = JournalOptions(
-            jobs, journal_id, job.snapshot_every, history_id=job.id, decode_on_cpu=job.decode_on_cpu
+            jobs,
+            journal_id,
+            job.snapshot_every,
+            history_id=job.id,
+            resume=not job.start_over,  # starting over drops the old journal
+            decode_on_cpu=job.decode_on_cpu,
         )
-        existing = None if job.start_over else _journal_or_none(find_journal, journal_id, jobs)
+        previous = None  # a job continued from its journal keeps its name
+        if not job.start_over:
+            with contextlib.suppress(JournalError):  # unreadable: the engine starts the job over
+                existing = find_journal(journal_id, jobs)
+                previous = Path(existing.header.video_path) if existing is not None else None
         for attempt in range(20):
-            if existing is not None and attempt == 0:
-                video = Path(existing.header.video_path)
+            if previous is not None and attempt == 0:
+                video = previous
             else:
                 video = unique_output_path(self._outputs, job.request.prompt)
             try:
@@ -278,15 +292,6 @@ class GenerationWorker(QObject):
 
     def _on_step(self, job_id: int, p: StepProgress) -> None:
         self.stepped.emit(job_id, p.step, p.total, p.elapsed_s, p.eta_s)
-
-
-def _journal_or_none(find: Any, journal_id: str, root: Path) -> Any:
-    from core.journal import JournalError
-
-    try:
-        return find(journal_id, root)
-    except JournalError:  # unreadable: the engine starts the job over
-        return None
 
 
 class WorkerHost(QObject):

@@ -34,7 +34,7 @@ from core.journal import (
 from core.progress import CancelToken, ProgressSink
 from core.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
 from core.video import read_png_frames
-from tests.stall import prelude
+from tests.interrupting import TransformerCalls, fail_decode_once, prelude
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU = MemoryOptions(device="cpu")
@@ -57,22 +57,6 @@ def model_copy(tiny_model: Path, tmp_path: Path) -> Path:
     target = tmp_path / "model"
     shutil.copytree(tiny_model, target)
     return target
-
-
-class TransformerCalls:
-    """Counts the transformer's forward calls (a cache's skipped steps still call it: its blocks are skipped)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from core.transformer import ContentVTransformer3DModel
-
-        self.count = 0
-        real = ContentVTransformer3DModel.forward
-
-        def counting(module, *args, **kwargs):
-            self.count += 1
-            return real(module, *args, **kwargs)
-
-        monkeypatch.setattr(ContentVTransformer3DModel, "forward", counting)
 
 
 def outputs(tmp_path: Path, name: str) -> OutputOptions:
@@ -248,20 +232,9 @@ def test_snapshot_of_a_changed_model_is_refused_and_starting_over_works(engine, 
 
 
 def test_oom_at_decode_is_decoded_again_without_the_transformer(engine, tiny_model, tmp_path, monkeypatch):
-    import core.pipeline as pipeline_module
-
     request = tiny_request(steps=4)
     expected = run_uninterrupted(engine, tiny_model, request, tmp_path)
-    real = pipeline_module._vae_decode
-    failures = [1]
-
-    def out_of_memory_once(vae, latents, device):
-        if failures:
-            failures.pop()
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
-        return real(vae, latents, device)
-
-    monkeypatch.setattr(pipeline_module, "_vae_decode", out_of_memory_once)
+    fail_decode_once(monkeypatch, torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB"))
     journal = JournalOptions(tmp_path / "jobs", "job-f")
     with pytest.raises(OutOfMemoryError):
         engine.generate(tiny_model, request, outputs(tmp_path, "f"), journal=journal)
@@ -279,15 +252,9 @@ def test_oom_at_decode_is_decoded_again_without_the_transformer(engine, tiny_mod
 def test_decode_again_on_the_cpu(engine, tiny_model, tmp_path, monkeypatch):
     request = tiny_request(steps=3)
     journal = JournalOptions(tmp_path / "jobs", "job-g")
-    import core.pipeline as pipeline_module
-
-    def fails(vae, latents, device):
-        raise RuntimeError("the driver was reset")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(pipeline_module, "_vae_decode", fails)
-        with pytest.raises(RuntimeError):
-            engine.generate(tiny_model, request, outputs(tmp_path, "g"), journal=journal)
+    fail_decode_once(monkeypatch, RuntimeError("the driver was reset"))
+    with pytest.raises(RuntimeError):
+        engine.generate(tiny_model, request, outputs(tmp_path, "g"), journal=journal)
     assert engine.last_journal is not None and engine.last_journal.denoised  # any failure keeps the latents
     calls = TransformerCalls(monkeypatch)
     result = engine.generate(

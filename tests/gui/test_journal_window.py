@@ -18,7 +18,7 @@ from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest, MemoryOptions
 from core.video import read_mp4_frames
 from tests.gui.helpers import JobWatcher, wait_ready
-from tests.stall import prelude
+from tests.interrupting import TransformerCalls, fail_decode_once, prelude
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST = GenerationRequest(
@@ -112,27 +112,8 @@ def test_start_over_drops_the_journal(qtbot, open_window, gui_tiny_model, tmp_pa
 def test_out_of_memory_at_decode_is_decoded_again_without_denoising(
     qtbot, open_window, gui_tiny_model, tmp_path, monkeypatch
 ):
-    import core.pipeline as pipeline_module
-    from core.transformer import ContentVTransformer3DModel
-
-    real_decode = pipeline_module._vae_decode
-    failures = [1]
-
-    def out_of_memory_once(vae, latents, device):
-        if failures:
-            failures.pop()
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 12.00 GiB")
-        return real_decode(vae, latents, device)
-
-    calls = [0]
-    real_forward = ContentVTransformer3DModel.forward
-
-    def counting(module, *args, **kwargs):
-        calls[0] += 1
-        return real_forward(module, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline_module, "_vae_decode", out_of_memory_once)
-    monkeypatch.setattr(ContentVTransformer3DModel, "forward", counting)
+    fail_decode_once(monkeypatch, torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 12.00 GiB"))
+    calls = TransformerCalls(monkeypatch)
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     watcher = JobWatcher(window)
@@ -146,10 +127,10 @@ def test_out_of_memory_at_decode_is_decoded_again_without_denoising(
     dialog = window.error_dialog
     assert dialog.fix_button is not None and dialog.fix_button.text() == "Decode again with lower memory settings"
     assert window.history_panel.model.data(window.history_panel.model.index(0), Qt_reached()) == (3, 3)
-    denoising_calls = calls[0]
+    denoising_calls = calls.count
     dialog.fix_button.click()
     qtbot.waitUntil(lambda: record.id in watcher.finished, timeout=300_000)
-    assert calls[0] == denoising_calls  # not one more transformer call
+    assert calls.count == denoising_calls  # not one more transformer call
     done = window.store.get(record.id)
     assert done.status is JobStatus.DONE and done.seed == 2
     assert done.request.memory.vae_tiling and done.request.memory.vae_slicing  # the decode's lower-memory settings
