@@ -26,7 +26,7 @@ from core.state_dirs import default_data_root
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.sqlite3"  # as gui.paths.DataPaths names it
+HISTORY_FILE = "history.sqlite3"  # as gui.support.paths.DataPaths names it
 _HISTORY_FAILURES = (HistoryError, sqlite3.Error, OSError)
 WAIT_S = BUSY_WAIT_S  # how long one history write may hold up the job while another process holds the history
 

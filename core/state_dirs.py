@@ -26,7 +26,7 @@ def state_root() -> Path | None:
 
 
 def default_data_root() -> Path:
-    """The user's data folder, the window's default (`gui.paths.default_data_dir` names the same one)."""
+    """The user's data folder, the window's default (`gui.support.paths.default_data_dir` names the same one)."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_DATA_NAME, appauthor=False, roaming=False))

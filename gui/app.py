@@ -26,13 +26,13 @@ from core.errors import StudioError
 from core.history import HistoryError
 from core.history_recovery import open_history
 from core.state_dirs import set_state_root
-from gui.i18n import SUPPORTED_LANGUAGES, choose_language, core_text, error_text, install_language
 from gui.main_window import MainWindow
-from gui.paths import APP_ID, APP_NAME, DataPaths
-from gui.resources import app_icon
-from gui.settings import Settings, keep_qt_settings_in
-from gui.single_instance import InstanceServer, activate_running_instance, instance_name
-from gui.theme import apply_theme
+from gui.support.i18n import SUPPORTED_LANGUAGES, choose_language, core_text, error_text, install_language
+from gui.support.paths import APP_ID, APP_NAME, DataPaths
+from gui.support.resources import app_icon
+from gui.support.settings import Settings, keep_qt_settings_in
+from gui.support.single_instance import InstanceServer, activate_running_instance, instance_name
+from gui.support.theme import apply_theme
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def warm_up_engine_imports(show_splash: bool = False) -> QSplashScreen | None:
     try:
         import torch  # noqa: F401
 
-        from gui.worker import GenerationWorker
+        from gui.jobs.worker import GenerationWorker
 
         GenerationWorker.import_pipeline_modules()
     except Exception:  # a missing or broken torch is reported by the engine's own start, with advice

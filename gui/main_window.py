@@ -37,32 +37,32 @@ from core.journal import discard_journal, history_job_id
 from core.preview import PreviewFrames
 from core.progress import QueuedWork, Stage, queue_seconds_left
 from core.request import GenerationRequest, MemoryOptions, Placement, random_seed
-from gui.controller import JobController, seed_series
-from gui.error_dialogs import ErrorDialog, confirm
-from gui.form_model import FormModel, bind_memory_panel, bind_speed_panel
-from gui.gc_guard import install_gui_gc, release_gui_gc
-from gui.history_panel import HistoryPanel
-from gui.i18n import QT_TRANSLATE_NOOP, LanguageMenu, core_text
-from gui.memory_advice import lower_memory_options
-from gui.memory_panel import MemoryPanel
-from gui.model_picker import ModelPicker
-from gui.parameter_form import ParameterForm
-from gui.paths import APP_NAME, DataPaths
-from gui.preview_view import PreviewPanel
-from gui.prompt_editor import PromptEditor
-from gui.queue_panel import BatchControls, QueuePanel
-from gui.resources import app_icon
-from gui.settings import Settings
-from gui.single_instance import InstanceServer
-from gui.speed_panel import SpeedPanel
-from gui.system_monitor import SystemMonitor
-from gui.video_player import VideoPlayer, open_in_folder
-from gui.vram_gauge import VramGauge
-from gui.wheel_guard import guard_wheel
-from gui.worker import JobOutcome
+from gui.dialogs.error_dialogs import ErrorDialog, confirm
+from gui.form.form_model import FormModel, bind_memory_panel, bind_speed_panel
+from gui.form.memory_advice import lower_memory_options
+from gui.form.memory_panel import MemoryPanel
+from gui.form.model_picker import ModelPicker
+from gui.form.parameter_form import ParameterForm
+from gui.form.prompt_editor import PromptEditor
+from gui.form.speed_panel import SpeedPanel
+from gui.jobs.controller import JobController, seed_series
+from gui.jobs.history_panel import HistoryPanel
+from gui.jobs.queue_panel import BatchControls, QueuePanel
+from gui.jobs.worker import JobOutcome
+from gui.player.preview_view import PreviewPanel
+from gui.player.video_player import VideoPlayer, open_in_folder
+from gui.support.gc_guard import install_gui_gc, release_gui_gc
+from gui.support.i18n import QT_TRANSLATE_NOOP, LanguageMenu, core_text
+from gui.support.paths import APP_NAME, DataPaths
+from gui.support.resources import app_icon
+from gui.support.settings import Settings
+from gui.support.single_instance import InstanceServer
+from gui.support.system_monitor import SystemMonitor
+from gui.widgets.vram_gauge import VramGauge
+from gui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:
-    from gui.export_dialog import ExportDialog
+    from gui.dialogs.export_dialog import ExportDialog
 
 logger = logging.getLogger(__name__)
 
@@ -961,7 +961,7 @@ class MainWindow(QMainWindow):
 
     def export_clip(self, path: str) -> ExportDialog:
         """Open the export dialog for a clip (one at a time; a new clip replaces an idle dialog's)."""
-        from gui.export_dialog import ExportDialog
+        from gui.dialogs.export_dialog import ExportDialog
 
         if self.export_dialog is not None and not self.export_dialog.running:
             self.export_dialog.close()

@@ -11,7 +11,7 @@ It repairs what freezing breaks:
        `Start-Process -Wait`, to get the exit code and the prompt back after the output.)
        Output redirected to a file or a pipe is already a valid stream and is left alone.
     2. otherwise (double-clicked: no console at all), by the log file `<data folder>/logs/console.log`
-       (the data folder is `--data-dir DIR` if given, else gui.paths' default), so a crash still leaves its
+       (the data folder is `--data-dir DIR` if given, else gui.support.paths' default), so a crash still leaves its
        traceback somewhere a user can find and send.
 * multiprocessing: a frozen Windows/macOS program re-executes itself for each spawned worker;
   freeze_support() makes such a child run the worker instead of the app. main.py calls it too; calling it here
@@ -43,7 +43,7 @@ def _data_dir() -> str:
         if arg.startswith("--data-dir="):
             return os.path.abspath(os.path.expanduser(arg.split("=", 1)[1]))
     try:
-        from gui.paths import default_data_dir  # the app's own rule, when gui/ provides it
+        from gui.support.paths import default_data_dir  # the app's own rule, when gui/ provides it
 
         return str(default_data_dir())
     except Exception:

@@ -217,8 +217,8 @@ def smoke(exe: Path, data_dir: Path, timeout: float = 180) -> str | None:
 
 
 def smoke_translated(exe: Path, data_dir: Path, language: str = "zh_CN", timeout: float = 180) -> str | None:
-    """`--language zh_CN --smoke`: the window opens with the Chinese catalogue. gui.i18n warns on stderr when the
-    app's catalogue cannot be loaded (its info lines come before the log file exists, so they are not checked);
+    """`--language zh_CN --smoke`: the window opens with the Chinese catalogue. gui.support.i18n warns on stderr
+    when the app's catalogue cannot be loaded (its info lines come before the log file exists, so they are not checked);
     check_layout checks that Qt's own qtbase catalogue is bundled where QLibraryInfo looks."""
     proc = run([str(exe), "--language", language, "--smoke", "--data-dir", str(data_dir)], timeout)
     if proc.returncode != 0:

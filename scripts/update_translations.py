@@ -2,7 +2,7 @@
 
     python scripts/update_translations.py [--check]
 
-1. pyside6-lupdate reads gui/*.py and main.py (self.tr, QCoreApplication.translate, QT_TRANSLATE_NOOP) plus the
+1. pyside6-lupdate reads gui/**/*.py and main.py (self.tr, QCoreApplication.translate, QT_TRANSLATE_NOOP) plus the
    engine's user-facing strings from core/ (see core/i18n.py: literals passed to `_t(...)` and to error
    constructors, and `*_ADVICE` constants; a `_t("… {name} …")` template is extracted as the template), which
    this script lists in a temporary file as `QCoreApplication.translate("core", "...")` calls. Existing
@@ -95,7 +95,7 @@ def write_core_source(strings: list[str], folder: Path) -> Path:
 
 
 def source_files() -> list[Path]:
-    return [*sorted((ROOT / "gui").glob("*.py")), ROOT / "main.py"]
+    return [*sorted((ROOT / "gui").rglob("*.py")), ROOT / "main.py"]
 
 
 def update(check: bool = False) -> bool:

@@ -26,7 +26,7 @@ from core.video import (
     reserve_outputs,
     write_mp4,
 )
-from gui.paths import unique_output_path
+from gui.support.paths import unique_output_path
 
 ROOT = Path(__file__).resolve().parents[1]
 META = {"request": {"prompt": "a kite", "seed": 3}, "frames_generated": 5}

@@ -70,7 +70,7 @@ def test_spec_builds_one_folder_bundle_named_after_the_app():
     assert "COLLECT(" in SPEC_TEXT and "exclude_binaries=True" in SPEC_TEXT  # one-folder, not one-file
     assert "contents_directory=cfg.CONTENTS_DIR" in SPEC_TEXT and build.CONTENTS_DIR == "_internal"
     assert "console=not windows" in SPEC_TEXT  # windowed on Windows, console elsewhere
-    assert '(str(ROOT / "resources"), "resources")' in SPEC_TEXT  # sys._MEIPASS/resources, as gui.resources expects
+    assert '(str(ROOT / "resources"), "resources")' in SPEC_TEXT  # sys._MEIPASS/resources
     assert 'runtime_hooks=[str(HERE / "runtime_hook.py")]' in SPEC_TEXT and (PACKAGING / "runtime_hook.py").is_file()
     assert 'hookspath=[str(HERE / "hooks")]' in SPEC_TEXT and (PACKAGING / "hooks" / "hook-diffusers.py").is_file()
     assert 'collect_submodules("core")' in SPEC_TEXT and 'collect_submodules("gui")' in SPEC_TEXT

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from core.errors import ModelFolderError, OutOfMemoryError
 from core.request import MemoryOptions, Placement, Quantization
-from gui.memory_advice import lower_memory_options
-from gui.paths import DataPaths, slugify, unique_output_path
-from gui.settings import MAX_RECENT_MODELS, Settings
-from gui.worker import classify_exception
+from gui.form.memory_advice import lower_memory_options
+from gui.jobs.worker import classify_exception
+from gui.support.paths import DataPaths, slugify, unique_output_path
+from gui.support.settings import MAX_RECENT_MODELS, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 NO_GPU = {"model": "Needs a GPU", "sequential": "Needs a GPU", "streamed": "Needs a CUDA GPU"}
@@ -128,7 +128,7 @@ def test_gui_never_imports_torch_at_module_level():
     assert offenders == []
     # And importing the whole window does not pull torch in.
     code = (
-        "import sys; import gui.app, gui.main_window, gui.worker, gui.controller; "
+        "import sys; import gui.app, gui.main_window, gui.jobs.worker, gui.jobs.controller; "
         "sys.exit(1 if any(m in sys.modules for m in ('torch', 'diffusers', 'transformers')) else 0)"
     )
     result = subprocess.run(
@@ -146,7 +146,7 @@ def test_gui_collector_keeps_full_collections_rare_and_none_while_paused(qapp):
     """Full collections (the long ones) follow CPython's 25 % rule and wait while the engine imports."""
     import gc
 
-    from gui.gc_guard import GuiGarbageCollector, full_collections_paused
+    from gui.support.gc_guard import GuiGarbageCollector, full_collections_paused
 
     collector = GuiGarbageCollector(interval_ms=3_600_000)  # driven by hand below
     started: list[int] = []

@@ -14,7 +14,7 @@ from PySide6.QtNetwork import QLocalServer
 
 from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest
-from gui.single_instance import instance_name
+from gui.support.single_instance import instance_name
 from tests.sqlite_lock import database_held
 
 ROOT = Path(__file__).resolve().parents[2]

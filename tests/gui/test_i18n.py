@@ -30,9 +30,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.request import Placement
-from gui import i18n
-from gui.i18n import catalogue_path, choose_language, install_language, language_from_environment, normalize_language
-from gui.paths import SLUG_MAX_BYTES, slugify, unique_output_path
+from gui.support import i18n
+from gui.support.i18n import (
+    catalogue_path,
+    choose_language,
+    install_language,
+    language_from_environment,
+    normalize_language,
+)
+from gui.support.paths import SLUG_MAX_BYTES, slugify, unique_output_path
 
 ROOT = Path(__file__).resolve().parents[2]
 ZH_TS = catalogue_path("zh_CN", ".ts")
@@ -376,7 +382,7 @@ def test_engine_messages_with_values_are_translated_by_their_template(language, 
     from core.checkpoint import inspect_model_folder
     from core.i18n import _t, match_template
     from core.request import GenerationRequest
-    from gui.i18n import core_text
+    from gui.support.i18n import core_text
 
     request = GenerationRequest(prompt="一只猫", width=100, steps=0)
     problems = request.problems()
@@ -421,7 +427,7 @@ def test_output_and_download_refusals_are_translated(language, tmp_path: Path):
     from core.download import check_target
     from core.errors import StudioError
     from core.video import check_output_path
-    from gui.i18n import core_text
+    from gui.support.i18n import core_text
 
     taken = tmp_path / "clip.mp4"
     taken.write_bytes(b"")
@@ -445,7 +451,7 @@ def test_output_and_download_refusals_are_translated(language, tmp_path: Path):
 
 def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
     from core.engine import OOM_ADVICE
-    from gui.error_dialogs import ErrorDialog
+    from gui.dialogs.error_dialogs import ErrorDialog
 
     language("zh_CN")
     engine_message = "A CUDA GPU was asked for, but PyTorch sees none on this machine."
@@ -522,7 +528,7 @@ def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypa
     ]
     # What is shown outside widgets' own texts: the status bar's message, the window's title, and the line the
     # history's delegate paints under each prompt (status, date, size, steps).
-    from gui.history_panel import describe, status_text, when
+    from gui.jobs.history_panel import describe, status_text, when
 
     shown = [("status bar", window.statusBar().currentMessage()), ("title", window.windowTitle())]
     for record in window.store.list_jobs("", limit=10):
@@ -552,7 +558,7 @@ def test_language_option_gives_english_under_a_chinese_locale(language, open_win
 
 
 def test_language_menu_saves_the_choice_and_says_when_it_applies(language, open_window, qtbot, tmp_path):
-    from gui.settings import Settings
+    from gui.support.settings import Settings
 
     language("zh_CN")
     window = open_window(tmp_path / "data", start_engine=False)
@@ -629,8 +635,8 @@ def test_the_english_detector_flags_words_and_spares_names(qtbot):
 
 
 def test_memory_gauge_with_a_gpu_in_chinese(language, qtbot):
-    from gui.system_monitor import GpuSample, SystemSample
-    from gui.vram_gauge import GIB, VramGauge
+    from gui.support.system_monitor import GpuSample, SystemSample
+    from gui.widgets.vram_gauge import GIB, VramGauge
 
     language("zh_CN")
     gauge = VramGauge()

@@ -35,7 +35,7 @@ app = QCoreApplication([])
 from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest
 from core.state_dirs import set_state_root
-from gui.worker import GenerationWorker, Job
+from gui.jobs.worker import GenerationWorker, Job
 data = Path({data!r})
 set_state_root(data)
 store = HistoryStore(data / "history.sqlite3")
@@ -138,7 +138,7 @@ def test_out_of_memory_at_decode_is_decoded_again_without_denoising(
 
 
 def Qt_reached() -> int:
-    from gui.history_panel import ReachedRole
+    from gui.jobs.history_panel import ReachedRole
 
     return ReachedRole
 

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from core.devices import Capabilities
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape
 from core.request import MemoryOptions, Placement, Quantization
-from gui.memory_advice import advise
-from gui.memory_panel import MemoryPanel
-from gui.system_monitor import GpuSample, SystemSample
+from gui.form.memory_advice import advise
+from gui.form.memory_panel import MemoryPanel
+from gui.support.system_monitor import GpuSample, SystemSample
 
 GiB = 2**30
 RTX_4070 = Capabilities(cuda=True, mps=False, cuda_name="NVIDIA GeForce RTX 4070", cuda_total_bytes=12 * GiB, bf16=True)
@@ -129,7 +129,7 @@ def test_memory_this_app_holds_counts_as_free(qtbot, monkeypatch: pytest.MonkeyP
     that memory as free (the engine reuses or replaces the model)."""
     import os
 
-    from gui.system_monitor import NvmlReader
+    from gui.support.system_monitor import NvmlReader
 
     class Memory:
         used, total = 11 * GiB, 12 * GiB

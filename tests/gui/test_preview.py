@@ -49,7 +49,7 @@ def test_previews_arrive_during_a_job_one_projection_each(qtbot, open_window, gu
 
 
 def test_preview_view_loops_the_latent_frames(qtbot):
-    from gui.preview_view import PreviewView
+    from gui.player.preview_view import PreviewView
 
     view = PreviewView()
     qtbot.addWidget(view)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest
-from gui.queue_model import QueueEntry, QueueModel
+from gui.jobs.queue_model import QueueEntry, QueueModel
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 

@@ -35,10 +35,10 @@ import gui.main_window
 from core.history import JobStatus
 from core.request import GenerationRequest, MemoryOptions, Placement
 from core.video import write_mp4
-from gui.form_model import SEED_LOCKED, FormModel
-from gui.history_panel import matches_search
+from gui.form.form_model import SEED_LOCKED, FormModel
+from gui.jobs.history_panel import matches_search
 from gui.main_window import window_title
-from gui.paths import APP_NAME
+from gui.support.paths import APP_NAME
 from tests.gui.helpers import find
 
 REPO = Path(__file__).resolve().parents[2]
@@ -461,7 +461,7 @@ def test_the_engine_runs_off_the_gui_thread_from_start_to_clip(qtbot, open_windo
     collections paused while the engine imports; automatic collection stays off while the window is open (the
     GUI-thread collector paces it, tests/gui/test_gui_logic.py), and the clip ends up in the player."""
     import core.devices
-    import gui.gc_guard
+    import gui.support.gc_guard
     from core.engine import Engine
     from tests.gui.helpers import JobWatcher, fill_small
 
@@ -471,7 +471,7 @@ def test_the_engine_runs_off_the_gui_thread_from_start_to_clip(qtbot, open_windo
 
     def recording_probe():
         threads["start"].append(QThread.currentThread())
-        paused_at_start.append(gui.gc_guard._full_pauses)
+        paused_at_start.append(gui.support.gc_guard._full_pauses)
         return probe()
 
     real_generate = Engine.generate

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, step_cache_saving
 from core.history import JobStatus
 from core.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, SpeedOptions, StepCache
-from gui.history_panel import tooltip
-from gui.memory_advice import advise, recommend_options
-from gui.system_monitor import GpuSample, SystemSample
+from gui.form.memory_advice import advise, recommend_options
+from gui.jobs.history_panel import tooltip
+from gui.support.system_monitor import GpuSample, SystemSample
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 GPU_KERNELS = ("efficient", "flash", "cudnn", "flash-attn", "sage")
@@ -81,7 +81,7 @@ def test_kernels_this_cpu_cannot_run_are_disabled_with_the_reason(qtbot, open_wi
 
 def test_a_gpu_enables_its_kernels_and_auto_names_its_choice(qtbot):
     from core.attention import AttentionEnvironment
-    from gui.speed_panel import SpeedPanel
+    from gui.form.speed_panel import SpeedPanel
 
     panel = SpeedPanel()
     qtbot.addWidget(panel)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from core.history import HistoryStore, JobStatus
 from core.request import GenerationRequest
 from core.video import read_mp4_frames
-from gui.history_panel import RecordRole
-from gui.settings import Settings
+from gui.jobs.history_panel import RecordRole
+from gui.support.settings import Settings
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 OUTPUT_NAME = re.compile(r"^\d{8}-\d{6}-[a-z0-9-]+(-\d+)?\.mp4$")

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import gui.form.model_picker
 import gui.main_window
-import gui.model_picker
 from core.history import JobStatus
 from core.request import MAX_SEED, OFFICIAL_NEGATIVE_PROMPT, GenerationRequest, MemoryOptions, Placement
 from core.video import write_mp4, write_thumbnail
-from gui.system_monitor import NvmlReader, SystemSample
-from gui.vram_gauge import VramGauge
+from gui.support.system_monitor import NvmlReader, SystemSample
+from gui.widgets.vram_gauge import VramGauge
 from tests.gui.helpers import find
 
 REPO = Path(__file__).resolve().parents[2]
@@ -323,7 +323,7 @@ def test_make_a_demo_model_from_the_picker(qtbot, open_window, tmp_path, monkeyp
     target = tmp_path / "models" / "contentv-demo"
     asked: list[Path] = []
     monkeypatch.setattr(
-        gui.model_picker, "choose_demo_target", lambda parent, suggested: asked.append(suggested) or target
+        gui.form.model_picker, "choose_demo_target", lambda parent, suggested: asked.append(suggested) or target
     )
     qtbot.mouseClick(find(window, QPushButton, "makeDemoModelButton"), Qt.MouseButton.LeftButton)
     assert window.model_picker.making_demo

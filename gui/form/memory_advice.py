@@ -15,8 +15,8 @@ from PySide6.QtCore import QCoreApplication
 
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, Recommendation, estimate, options_from_memory, recommend
 from core.request import GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
-from gui.i18n import QT_TRANSLATE_NOOP
-from gui.system_monitor import GpuSample, SystemSample
+from gui.support.i18n import QT_TRANSLATE_NOOP
+from gui.support.system_monitor import GpuSample, SystemSample
 
 # Translated where they are put into words (describe_changes).
 PLACEMENT_NAMES = {

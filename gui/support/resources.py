@@ -13,7 +13,7 @@ ICON_NAME = "contentv-studio"
 
 def resources_dir() -> Path:
     base = getattr(sys, "_MEIPASS", None)
-    return Path(base) / "resources" if base else Path(__file__).resolve().parent.parent / "resources"
+    return Path(base) / "resources" if base else Path(__file__).resolve().parents[2] / "resources"
 
 
 def icon_path(suffix: str = ".svg") -> Path:
@@ -32,7 +32,7 @@ def app_icon() -> QIcon:
 def render_icon_png(size: int = 256, target: Path | None = None) -> Path:
     """Render the SVG to a PNG (needs a QGuiApplication; works offscreen). Run after editing the SVG:
     QT_QPA_PLATFORM=offscreen python -c "from PySide6.QtGui import QGuiApplication as A; a=A([]);
-    from gui.resources import render_icon_png; render_icon_png()" """
+    from gui.support.resources import render_icon_png; render_icon_png()" """
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer

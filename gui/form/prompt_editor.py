@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from core.request import OFFICIAL_NEGATIVE_PROMPT
-from gui.form_model import FormModel
+from gui.form.form_model import FormModel
 
 
 class _PlainEdit(QPlainTextEdit):

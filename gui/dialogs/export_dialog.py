@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import JobCancelled, StudioError
 from core.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
-from gui.i18n import error_text
+from gui.support.i18n import error_text
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from core.request import ATTENTION_BACKENDS, GuidanceBatching, MemoryOptions, SpeedOptions, StepCache
-from gui.i18n import QT_TRANSLATE_NOOP, core_text
+from gui.support.i18n import QT_TRANSLATE_NOOP, core_text
 
 CONTEXT = "SpeedPanel"
 

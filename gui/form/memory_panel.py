@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 
 from core.estimate import JobShape
 from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization, SpeedOptions
-from gui.i18n import QT_TRANSLATE_NOOP, core_text
-from gui.memory_advice import advise, describe_changes, recommend_options
-from gui.system_monitor import SystemSample
+from gui.form.memory_advice import advise, describe_changes, recommend_options
+from gui.support.i18n import QT_TRANSLATE_NOOP, core_text
+from gui.support.system_monitor import SystemSample
 
 PLACEMENT_TEXT: dict[Placement, tuple[str, str, str]] = {
     # placement: (objectName, label, tooltip on cost and saving); texts translated where shown (_label)

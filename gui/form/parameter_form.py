@@ -39,11 +39,11 @@ from core.request import (
     snap_frames,
     snap_size,
 )
-from gui.checked_spin import CheckedDoubleSpinBox, CheckedSpinBox
-from gui.form_model import SEED_LOCKED, FormModel
-from gui.i18n import QT_TRANSLATE_NOOP
-from gui.resources import ui_icon
-from gui.seed_spin import SeedSpinBox
+from gui.form.form_model import SEED_LOCKED, FormModel
+from gui.form.seed_spin import SeedSpinBox
+from gui.support.i18n import QT_TRANSLATE_NOOP
+from gui.support.resources import ui_icon
+from gui.widgets.checked_spin import CheckedDoubleSpinBox, CheckedSpinBox
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.controller import JobController
+from gui.jobs.controller import JobController
 
 MAX_BATCH = 100
 

@@ -24,9 +24,9 @@ from core.history import HistoryStore
 from core.journal import DEFAULT_SNAPSHOT_EVERY
 from core.progress import CancelToken, ProgressSink, Stage, StepProgress
 from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
-from gui.gc_guard import full_collections_paused
-from gui.i18n import core_text
-from gui.paths import unique_output_path
+from gui.support.gc_guard import full_collections_paused
+from gui.support.i18n import core_text
+from gui.support.paths import unique_output_path
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class JobOutcome:
 
 def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str, str]:
     """(kind, message, advice) for anything that escaped the engine. The engine's own errors stay in English
-    (the dialog translates them, gui.i18n.core_text); the worker's words are translated here (thread-safe)."""
+    (the dialog translates them, gui.support.i18n.core_text); the worker's words are translated here (thread-safe)."""
     if isinstance(exc, StudioError):
         return str(exc.kind), exc.message, exc.advice
     if isinstance(exc, MemoryError):
@@ -152,7 +152,7 @@ class GenerationWorker(QObject):
                 # The engine calls gc.collect() when it (re)loads a model; a full collection over everything torch
                 # and diffusers allocated at import holds the GIL for a third of a second, freezing the window.
                 # Moving those long-lived objects out of the collector's sight keeps later collections short.
-                # (No collection here: this is not the GUI thread, see gui.gc_guard.)
+                # (No collection here: this is not the GUI thread, see gui.support.gc_guard.)
                 gc.freeze()
         except Exception as exc:  # torch missing or broken: say so, keep the window usable
             logger.exception("The generation engine could not start")

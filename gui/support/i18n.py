@@ -42,7 +42,7 @@ SOURCE_LANGUAGE = "en"
 # Each language is named in its own language in the menu, so anyone can find theirs.
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 SUPPORTED_LANGUAGES = tuple(LANGUAGE_NAMES)
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "resources" / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
 CATALOGUE_PREFIX = "contentv_studio"
 CORE_CONTEXT = "core"
 

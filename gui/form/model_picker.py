@@ -25,27 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import ModelFolderReport, inspect_model_folder
-from gui.i18n import core_text
-from gui.settings import MAX_RECENT_MODELS
-from gui.tasks import BackgroundTasks
+from gui.support.formatting import format_bytes
+from gui.support.i18n import core_text
+from gui.support.settings import MAX_RECENT_MODELS
+from gui.support.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
-    from gui.download_dialog import DownloadDialog
+    from gui.dialogs.download_dialog import DownloadDialog
 
 logger = logging.getLogger(__name__)
 
 DEMO_FOLDER_NAME = "contentv-demo"
-
-
-def format_bytes(n: int) -> str:
-    if n < 1000:
-        return QCoreApplication.translate("format_bytes", "{count} bytes").format(count=n)
-    value = n / 1000
-    for unit in ("KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "KB" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"  # pragma: no cover
 
 
 def default_demo_target(models_dir: Path) -> Path:
@@ -272,7 +262,7 @@ class ModelPicker(QWidget):
     # ---- download ---------------------------------------------------------------------------------------------
     def get_model(self) -> None:
         """Open (or raise) the download dialog; a finished download becomes the model folder."""
-        from gui.download_dialog import DownloadDialog
+        from gui.dialogs.download_dialog import DownloadDialog
 
         if self.download_dialog is None:
             dialog = DownloadDialog(self._models_dir / "ContentV-8B", parent=self.window())

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.i18n import QT_TRANSLATE_NOOP, core_text
+from gui.support.i18n import QT_TRANSLATE_NOOP, core_text
 
 # Translated where shown (ErrorDialog's context); QT_TRANSLATE_NOOP only marks them for extraction.
 TITLES = {

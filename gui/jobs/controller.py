@@ -1,5 +1,5 @@
 """The job controller: the window's single entry point for running jobs. It checks requests, records them in
-the history, keeps the waiting ones in the queue model (`gui.queue_model.QueueModel`), hands the worker one job
+the history, keeps the waiting ones in the queue model (`gui.jobs.queue_model.QueueModel`), hands the worker one job
 at a time from the queue's head, and cancels, removes, reorders, pauses and resumes. It holds state, not widgets.
 
 The history database is the queue's memory: every waiting job is a 'queued' record with a position, written as
@@ -25,8 +25,8 @@ from core.journal import DEFAULT_SNAPSHOT_EVERY, discard_journal, history_job_id
 from core.preview import DEFAULT_PREVIEW_EVERY
 from core.progress import CancelToken
 from core.request import MAX_SEED, GenerationRequest, random_seed
-from gui.queue_model import QueueEntry, QueueModel
-from gui.worker import GenerationWorker, Job, JobOutcome, WorkerHost
+from gui.jobs.queue_model import QueueEntry, QueueModel
+from gui.jobs.worker import GenerationWorker, Job, JobOutcome, WorkerHost
 
 logger = logging.getLogger(__name__)
 

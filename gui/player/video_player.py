@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.support.formatting import format_ms
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_FPS = 24.0  # when the clip does not say
@@ -47,11 +49,6 @@ def open_in_folder(path: Path) -> bool:
         except OSError:
             logger.warning("Could not reveal %s; opening its folder", path)
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-
-def format_ms(ms: int) -> str:
-    seconds = max(0, ms) / 1000
-    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
 
 
 class SeekSlider(QSlider):

@@ -1,11 +1,11 @@
 """The status bar's memory gauge: GPU memory used / total with this job's peak, and system RAM beside it.
-Samples come from gui.system_monitor's thread; this widget only draws them."""
+Samples come from gui.support.system_monitor's thread; this widget only draws them."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from gui.system_monitor import NO_GPU_NOTE, SystemSample
+from gui.support.system_monitor import NO_GPU_NOTE, SystemSample
 
 GIB = 2**30
 

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from core.history import HistoryStore, JobRecord, JobStatus
 from core.request import Placement
-from gui.i18n import QT_TRANSLATE_NOOP
+from gui.support.i18n import QT_TRANSLATE_NOOP
 
 logger = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from core.download import (
     fetch_plan,
 )
 from core.errors import JobCancelled, StudioError
-from gui.i18n import error_text
-from gui.model_picker import format_bytes
+from gui.support.formatting import format_bytes
+from gui.support.i18n import error_text
 
 logger = logging.getLogger(__name__)
 

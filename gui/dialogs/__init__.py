@@ -1,0 +1,1 @@
+"""Dialogs: errors and confirmations, the model download, the export."""

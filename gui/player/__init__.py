@@ -1,0 +1,1 @@
+"""Watching clips: the video player, the live preview of a running job, and the compare view."""
