@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from core.durable import process_alive, process_start
 from core.i18n import _t
-from core.request import GenerationRequest, GenerationResult, MemoryOptions
+from core.request import GenerationRequest, GenerationResult
 
 SCHEMA_VERSION = 3
 BUSY_WAIT_S = 10.0  # how long one read or write waits for another process's lock before giving up
@@ -106,51 +106,6 @@ class JobRecord:
     def run_elsewhere(self) -> bool:
         """The job is (or was) run by a command-line process, not by a window's queue."""
         return self.runner is not None
-
-    # The request's fields, read through (the panels and dialogs predate the stored dictionary).
-    @property
-    def prompt(self) -> str:
-        return self.request.prompt
-
-    @property
-    def negative_prompt(self) -> str:
-        return self.request.negative_prompt
-
-    @property
-    def width(self) -> int:
-        return self.request.width
-
-    @property
-    def height(self) -> int:
-        return self.request.height
-
-    @property
-    def num_frames(self) -> int:
-        return self.request.num_frames
-
-    @property
-    def fps(self) -> int:
-        return self.request.fps
-
-    @property
-    def steps(self) -> int:
-        return self.request.steps
-
-    @property
-    def guidance(self) -> float:
-        return self.request.guidance
-
-    @property
-    def seed(self) -> int | None:
-        return self.request.seed
-
-    @property
-    def max_sequence_length(self) -> int:
-        return self.request.max_sequence_length
-
-    @property
-    def memory(self) -> MemoryOptions:
-        return self.request.memory
 
     @property
     def video(self) -> Path | None:

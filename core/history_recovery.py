@@ -228,7 +228,7 @@ def reconcile_outputs(store: HistoryStore, outputs: Path, *, add_unknown: bool =
         )
         job_id = data.get("job_id")
         record = store.get(int(job_id)) if isinstance(job_id, int) else None
-        if record is not None and record.status is not JobStatus.DONE and record.prompt == request.prompt:
+        if record is not None and record.status is not JobStatus.DONE and record.request.prompt == request.prompt:
             store.mark_done(record.id, result)
         elif record is None and add_unknown:
             added = store.add(request, str(data.get("model", "")), JobStatus.RUNNING)

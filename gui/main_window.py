@@ -604,7 +604,7 @@ class MainWindow(QMainWindow):
 
     def _on_queued(self, record: JobRecord) -> None:
         if self.controller.running_job is not None and self.controller.running_job != record.id:
-            self.statusBar().showMessage(self.tr("Queued: {prompt}").format(prompt=record.prompt[:60]), 4000)
+            self.statusBar().showMessage(self.tr("Queued: {prompt}").format(prompt=record.request.prompt[:60]), 4000)
         elif self.controller.paused:
             self.statusBar().showMessage(self.tr("Added to the paused queue: Resume runs it."), 6000)
         else:
@@ -619,7 +619,7 @@ class MainWindow(QMainWindow):
         self._job_eta = 0.0
         self.preview_view.clear()
         record = self.store.get(job_id)
-        self._current_prompt = record.prompt if record is not None else ""
+        self._current_prompt = record.request.prompt if record is not None else ""
         self.setWindowTitle(window_title(0, self._current_prompt))
         self.vram_gauge.begin_job()
         self._set_busy_bar()
@@ -705,7 +705,7 @@ class MainWindow(QMainWindow):
         self.vram_gauge.end_job(None)
         if not self._stopping:
             record = self.store.get(job_id)
-            self.show_error(kind, message, advice, memory=record.memory if record else None, record=record)
+            self.show_error(kind, message, advice, memory=record.request.memory if record else None, record=record)
 
     def _on_cancelled(self, job_id: int) -> None:
         # The controller still names it as running (handed to the worker, perhaps not started) when it says so.

@@ -95,11 +95,11 @@ def test_list_is_newest_first_and_searches_prompts(store: HistoryStore):
         ]
     ]
     assert [r.id for r in store.list_jobs()] == ids[::-1]
-    assert [r.prompt for r in store.list_jobs("fox")] == ["a fox and an owl", "A red fox in the snow"]
-    assert [r.prompt for r in store.list_jobs("OWL fox")] == ["a fox and an owl"]  # every word, any case
+    assert [r.request.prompt for r in store.list_jobs("fox")] == ["a fox and an owl", "A red fox in the snow"]
+    assert [r.request.prompt for r in store.list_jobs("OWL fox")] == ["a fox and an owl"]  # every word, any case
     assert store.list_jobs("badger") == []
     # LIKE wildcards in the search are literal characters.
-    assert [r.prompt for r in store.list_jobs("100%")] == ["100% cotton_sky"]
+    assert [r.request.prompt for r in store.list_jobs("100%")] == ["100% cotton_sky"]
     assert store.list_jobs("fox_") == []  # as a wildcard, "_" would match the space in "fox and"
     assert [r.id for r in store.list_jobs(limit=2)] == ids[:1:-1]
     assert [r.id for r in store.list_jobs(limit=2, offset=2)] == ids[1::-1]
@@ -176,8 +176,8 @@ def test_unknown_values_in_a_row_do_not_break_reading(store: HistoryStore):
         )
     read = store.get(record.id)
     assert read is not None
-    assert read.status is JobStatus.INTERRUPTED and read.memory == MemoryOptions() and read.timings == {}
-    assert read.prompt == record.prompt  # the prompt column keeps the entry readable
+    assert read.status is JobStatus.INTERRUPTED and read.request.memory == MemoryOptions() and read.timings == {}
+    assert read.request.prompt == record.request.prompt  # the prompt column keeps the entry readable
 
 
 def test_threads_share_the_store(store: HistoryStore):
@@ -299,7 +299,7 @@ def test_a_version_1_database_migrates_keeping_every_row(tmp_path: Path):
             49.0,
             ("note",),
         )
-        assert owl.status is JobStatus.FAILED and owl.seed is None and owl.fps == 24
+        assert owl.status is JobStatus.FAILED and owl.request.seed is None and owl.request.fps == 24
         assert store.list_jobs("owl") == [owl]  # search still works on the migrated rows
         columns = {row[1] for row in store._db.execute("PRAGMA table_info(jobs)")}
     assert "request" in columns and "queue_position" in columns
@@ -331,7 +331,7 @@ def test_queue_order_survives_a_crash_and_the_running_job_goes_first(tmp_path: P
     waiting = reopened.queued_jobs()
     assert [r.id for r in waiting] == [d.id, c.id, a.id]
     assert all(r.status is JobStatus.QUEUED and r.started_at is None for r in waiting)
-    assert waiting[0].seed == d.seed  # restarts from the beginning with the same seed
+    assert waiting[0].request.seed == d.request.seed  # restarts from the beginning with the same seed
     assert reopened.get(b.id).queue_position is None  # type: ignore[union-attr]
     assert reopened.requeue_unfinished() == 3  # idempotent
     reopened.close()

@@ -55,7 +55,7 @@ def test_opening_a_history_another_process_holds_keeps_every_row(tmp_path, block
             holder.kill()
         holder.wait(60)
     assert opening.store.count() == ROWS
-    assert sorted(r.prompt for r in opening.store.list_jobs()) == sorted(f"job {i}" for i in range(ROWS))
+    assert sorted(r.request.prompt for r in opening.store.list_jobs()) == sorted(f"job {i}" for i in range(ROWS))
     opening.store.add(request("after the lock"), "/m")
     assert opening.store.count() == ROWS + 1
     opening.store.close()
@@ -194,8 +194,8 @@ def test_a_command_line_job_is_recorded_in_the_data_folders_history(tmp_path, ti
     assert code == 0, err
     with HistoryStore(data / "history.sqlite3") as store:
         [record] = store.list_jobs()
-        assert record.status is JobStatus.DONE and record.video == clip and record.prompt == "a kite"
-        assert record.seed == 5 and record.run_elsewhere and record.queue_position is None
+        assert record.status is JobStatus.DONE and record.video == clip and record.request.prompt == "a kite"
+        assert record.request.seed == 5 and record.run_elsewhere and record.queue_position is None
         assert record.thumbnail is not None and record.thumbnail.is_file()
         assert store.queued_jobs() == []  # never in the window's queue
     assert json.loads(clip.with_suffix(".json").read_text())["job_id"] == record.id
@@ -263,5 +263,5 @@ def test_a_command_line_job_records_its_row_at_the_end_when_the_start_found_the_
     assert err.getvalue() == ""
     with HistoryStore(data / "history.sqlite3") as store:
         record = store.get(job.job_id or -1)
-        assert record is not None and record.status is JobStatus.DONE and record.prompt == "late row"
+        assert record is not None and record.status is JobStatus.DONE and record.request.prompt == "late row"
         assert store.count() == 3

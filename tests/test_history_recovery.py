@@ -142,7 +142,7 @@ def test_after_damage_the_clips_on_disk_come_back_into_the_history(tmp_path):
     (outputs / "stray.json").write_text(json.dumps({"not": "a sidecar"}))
     path.write_bytes(b"garbage" * 100)
     opening = open_history(path, outputs, now=NOW)
-    prompts = sorted(r.prompt for r in opening.store.list_jobs())
+    prompts = sorted(r.request.prompt for r in opening.store.list_jobs())
     assert prompts == ["first clip", "second clip"]
     assert all(r.status is JobStatus.DONE and r.video and r.video.exists() for r in opening.store.list_jobs())
 

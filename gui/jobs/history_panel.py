@@ -120,14 +120,14 @@ def option_text(value: str) -> str:
 def describe(record: JobRecord) -> str:
     """One meta line: size, frames, steps, seed, time taken, when."""
     parts = [
-        f"{record.width}×{record.height}",
+        f"{record.request.width}×{record.request.height}",
         QCoreApplication.translate("HistoryPanel", "{frames} f").format(
-            frames=record.frames_generated or record.num_frames
+            frames=record.frames_generated or record.request.num_frames
         ),
-        QCoreApplication.translate("HistoryPanel", "{steps} steps").format(steps=record.steps),
+        QCoreApplication.translate("HistoryPanel", "{steps} steps").format(steps=record.request.steps),
     ]
-    if record.seed is not None:
-        parts.append(QCoreApplication.translate("HistoryPanel", "seed {seed}").format(seed=record.seed))
+    if record.request.seed is not None:
+        parts.append(QCoreApplication.translate("HistoryPanel", "seed {seed}").format(seed=record.request.seed))
     if record.total_s:
         parts.append(f"{record.total_s:.0f} s" if record.total_s >= 10 else f"{record.total_s:.1f} s")
     return " · ".join(parts)
@@ -153,19 +153,19 @@ def reached_text(reached: tuple[int, int]) -> str:
 
 
 def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
-    m = record.memory
+    m = record.request.memory
     lines = [
-        record.prompt,
+        record.request.prompt,
         "",
         QCoreApplication.translate("HistoryPanel", "Status: {status}").format(status=status_text(record.status)),
         QCoreApplication.translate("HistoryPanel", "{width} × {height}, {frames} frames at {fps} fps").format(
-            width=record.width,
-            height=record.height,
-            frames=record.frames_generated or record.num_frames,
-            fps=record.fps,
+            width=record.request.width,
+            height=record.request.height,
+            frames=record.frames_generated or record.request.num_frames,
+            fps=record.request.fps,
         ),
         QCoreApplication.translate("HistoryPanel", "{steps} steps, guidance {guidance}, seed {seed}").format(
-            steps=record.steps, guidance=f"{record.guidance:g}", seed=record.seed
+            steps=record.request.steps, guidance=f"{record.request.guidance:g}", seed=record.request.seed
         ),
         QCoreApplication.translate("HistoryPanel", "Model: {folder}").format(folder=record.model_dir),
         QCoreApplication.translate(
@@ -256,7 +256,7 @@ class HistoryModel(QAbstractListModel):
             return None
         record = self._records[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return record.prompt
+            return record.request.prompt
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(record)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -264,7 +264,7 @@ class HistoryModel(QAbstractListModel):
         if role == ReachedRole:
             return self._reached.get(record.id)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{status_text(record.status)}: {record.prompt}"
+            return f"{status_text(record.status)}: {record.request.prompt}"
         if role == RecordRole:
             return record
         if role == ProgressRole:
@@ -364,7 +364,7 @@ class HistoryDelegate(QStyledItemDelegate):
         line_h = fm.height()
         painter.setFont(base_font)
         painter.setPen(text_colour)
-        prompt_lines = self._two_lines(record.prompt, fm, text_rect.width())
+        prompt_lines = self._two_lines(record.request.prompt, fm, text_rect.width())
         for i, line in enumerate(prompt_lines):
             painter.drawText(
                 QRect(text_rect.left(), text_rect.top() + i * line_h, text_rect.width(), line_h),
@@ -583,7 +583,7 @@ class HistoryPanel(QWidget):
         except sqlite3.Error:  # held by another process past the wait: the list stays as it was until the next refresh
             logger.warning("The history could not be read now", exc_info=True)
             return
-        records = [r for r in listed if matches_search(r.prompt, query)]
+        records = [r for r in listed if matches_search(r.request.prompt, query)]
         self.model.set_records(records)
         if query.strip():
             self.count_label.setText(self.tr("{shown} of {total}").format(shown=len(records), total=total))
@@ -632,7 +632,7 @@ class HistoryPanel(QWidget):
         record = self.selected_record()
         has = record is not None
         playable = has and record.status is JobStatus.DONE and bool(record.video) and record.video.is_file()  # type: ignore[union-attr]
-        runnable = has and bool(record.prompt.strip())  # type: ignore[union-attr]
+        runnable = has and bool(record.request.prompt.strip())  # type: ignore[union-attr]
         self.load_button.setEnabled(has)
         self.rerun_button.setEnabled(runnable)
         self.rerun_new_button.setEnabled(runnable)
@@ -715,4 +715,4 @@ class HistoryPanel(QWidget):
 
         record = self.selected_record()
         if record is not None:
-            QGuiApplication.clipboard().setText(record.prompt)
+            QGuiApplication.clipboard().setText(record.request.prompt)

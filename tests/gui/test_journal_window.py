@@ -132,7 +132,7 @@ def test_out_of_memory_at_decode_is_decoded_again_without_denoising(
     qtbot.waitUntil(lambda: record.id in watcher.finished, timeout=300_000)
     assert calls.count == denoising_calls  # not one more transformer call
     done = window.store.get(record.id)
-    assert done.status is JobStatus.DONE and done.seed == 2
+    assert done.status is JobStatus.DONE and done.request.seed == 2
     assert done.request.memory.vae_tiling and done.request.memory.vae_slicing  # the decode's lower-memory settings
     assert any("Continued from step 3 of 3" in n for n in done.notes)
 

@@ -84,7 +84,7 @@ def test_batch_of_seeds_reorder_remove_and_clear(qtbot, open_window, gui_tiny_mo
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     ids = waiting(window)
     assert len(ids) == 3 and queue_view(window).model().rowCount() == 3
-    assert [window.store.get(i).seed for i in ids] == [500, 501, 502]  # type: ignore[union-attr]
+    assert [window.store.get(i).request.seed for i in ids] == [500, 501, 502]  # type: ignore[union-attr]
     title = find(window, QLabel, "queueTitle")
     assert "3" in title.text()
 
@@ -135,7 +135,7 @@ def test_one_job_per_prompt_line(qtbot, open_window, gui_tiny_model):
     find(window, QSpinBox, "batchSpin").setValue(2)
     window.generate()
     jobs = [window.store.get(i) for i in waiting(window)]
-    assert [(j.prompt, j.seed) for j in jobs] == [  # type: ignore[union-attr]
+    assert [(j.request.prompt, j.request.seed) for j in jobs] == [  # type: ignore[union-attr]
         ("a red kite", 7),
         ("a red kite", 8),
         ("a blue kite", 7),
@@ -194,7 +194,7 @@ def test_queued_jobs_survive_closing_and_finish_after_resuming(qtbot, open_windo
         kept = store.queued_jobs()
         assert [r.id for r in kept] == ids  # the running one first, then the others in order
         assert all(r.status is JobStatus.QUEUED for r in kept)
-        assert [r.seed for r in kept] == [40, 41, 42]
+        assert [r.request.seed for r in kept] == [40, 41, 42]
 
     # A new window lists them, paused, without a dialog; Resume runs them all.
     second = open_window(data_dir=data)

@@ -117,8 +117,8 @@ def test_job_from_prompt_to_playing_clip(qtbot, open_window, gui_tiny_model, tmp
     assert history.model().rowCount() == 1
     record = history.model().index(0).data(RecordRole)
     assert record.id == job_id and record.status is JobStatus.DONE
-    assert record.prompt == "a red fox trots through fresh snow"
-    assert record.seed == 4242 and record.video == outcome.video_path
+    assert record.request.prompt == "a red fox trots through fresh snow"
+    assert record.request.seed == 4242 and record.video == outcome.video_path
     assert record.thumbnail is not None and record.thumbnail.is_file()
     assert record.thumbnail.parent == data / "thumbnails"
     assert record.model_dir == str(gui_tiny_model)
