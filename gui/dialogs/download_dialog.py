@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -39,6 +38,7 @@ from core.download import (
 from core.errors import JobCancelled, StudioError
 from gui.support.formatting import format_bytes
 from gui.support.i18n import error_text
+from gui.widgets.progress_row import ProgressRow
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +100,8 @@ class DownloadDialog(QDialog):
         self.size_label = QLabel()
         self.size_label.setObjectName("downloadSizeLabel")
         self.size_label.setWordWrap(True)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setObjectName("downloadProgress")
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
-        self.status_label = QLabel()
-        self.status_label.setObjectName("downloadStatusLabel")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = ProgressRow("downloadProgress", "downloadStatusLabel")
+        self.progress_bar, self.status_label = self.progress.bar, self.progress.label
 
         self.start_button = QPushButton(self.tr("Download"))
         self.start_button.setObjectName("downloadStartButton")
@@ -125,8 +119,7 @@ class DownloadDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.size_label)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+        layout.addWidget(self.progress)
         layout.addLayout(buttons)
         self.repo_edit.editingFinished.connect(self.refresh_plan)
         self.revision_edit.editingFinished.connect(self.refresh_plan)
@@ -274,7 +267,6 @@ class DownloadDialog(QDialog):
             self.close()
 
     def _on_progress(self, p: DownloadProgress) -> None:
-        self.progress_bar.setValue(int(p.fraction * 1000))
         parts = [
             self.tr("{0} of {1}").format(format_bytes(p.done_bytes), format_bytes(p.total_bytes)),
             self.tr("file {0} of {1}: {2}").format(min(p.files_done + 1, p.files_total), p.files_total, p.current_file),
@@ -283,7 +275,7 @@ class DownloadDialog(QDialog):
             parts.append(self.tr("{0}/s").format(format_bytes(int(p.bytes_per_s))))
         if p.eta_s is not None:
             parts.append(self.tr("about {0} left").format(self._duration(p.eta_s)))
-        self.status_label.setText(" · ".join(parts))
+        self.progress.show_progress(int(p.fraction * 1000), 1000, " · ".join(parts))
 
     def _duration(self, seconds: float) -> str:
         whole = int(seconds)
@@ -296,8 +288,7 @@ class DownloadDialog(QDialog):
     def _on_finished(self, report: ModelFolderReport) -> None:
         self._thread = None
         self.report = report
-        self.progress_bar.setValue(1000)
-        self.status_label.setText(self.tr("Downloaded and checked: {0}").format(report.path))
+        self.progress.finish(self.tr("Downloaded and checked: {0}").format(report.path))
         self._update_buttons()
         self.start_button.setEnabled(False)
         self.modelReady.emit(str(report.path))
@@ -305,9 +296,9 @@ class DownloadDialog(QDialog):
     def _on_failed(self, message: str, paused: bool) -> None:
         self._thread = None
         if paused:
-            self.status_label.setText(self.tr("Paused. Press Resume to continue where it stopped."))
+            self.progress.stop(self.tr("Paused. Press Resume to continue where it stopped."), keep_progress=True)
         else:
-            self.status_label.setText(self.tr("The download stopped: {0}").format(message))
+            self.progress.stop(self.tr("The download stopped: {0}").format(message), keep_progress=True)
         self._show_space()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -7,7 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from core.errors import JobCancelled, StudioError
 from core.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
 from gui.support.i18n import error_text
+from gui.widgets.progress_row import ProgressRow
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +82,12 @@ class ExportDialog(QDialog):
         form.addRow(self.tr("GIF colours:"), self.palette_combo)
         form.addRow(self.tr("Save as:"), path_row)
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setObjectName("exportProgress")
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.status_label = QLabel(self.tr("Every frame is kept; the clip's parameters go with the export."))
-        self.status_label.setObjectName("exportStatusLabel")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = ProgressRow(
+            "exportProgress",
+            "exportStatusLabel",
+            self.tr("Every frame is kept; the clip's parameters go with the export."),
+        )
+        self.progress_bar, self.status_label = self.progress.bar, self.progress.label
 
         self.export_button = QPushButton(self.tr("Export"))
         self.export_button.setObjectName("exportButton")
@@ -105,8 +103,7 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+        layout.addWidget(self.progress)
         layout.addLayout(buttons)
         self.format_combo.currentIndexChanged.connect(self._on_format)
         self._on_format()
@@ -163,8 +160,7 @@ class ExportDialog(QDialog):
         self._cancel.clear()
         self.export_result = None
         self._set_running(True)
-        self.status_label.setText(self.tr("Reading the clip…"))
-        self.progress_bar.setRange(0, 0)  # busy until the first frame is written
+        self.progress.busy(self.tr("Reading the clip…"))  # until the first frame is written
         self._thread = threading.Thread(target=self._work, args=(request,), name="export", daemon=True)
         self._thread.start()
 
@@ -192,17 +188,13 @@ class ExportDialog(QDialog):
 
     # ---- results ----------------------------------------------------------------------------------------------
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, total)
-        self.progress_bar.setValue(done)
-        self.status_label.setText(self.tr("Writing frame {0} of {1}…").format(done, total))
+        self.progress.show_progress(done, total, self.tr("Writing frame {0} of {1}…").format(done, total))
 
     def _on_finished(self, result: ExportResult) -> None:
         self._thread = None
         self.export_result = result
         self._set_running(False)
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(1)
-        self.status_label.setText(
+        self.progress.finish(
             self.tr("Exported {0} frames to {1}; the parameters are in {2}.").format(
                 result.frames, result.output, result.sidecar.name
             )
@@ -212,12 +204,10 @@ class ExportDialog(QDialog):
     def _on_failed(self, message: str, cancelled: bool) -> None:
         self._thread = None
         self._set_running(False)
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
         if cancelled:
-            self.status_label.setText(self.tr("Export cancelled; nothing was written."))
+            self.progress.stop(self.tr("Export cancelled; nothing was written."))
         else:
-            self.status_label.setText(self.tr("The export failed: {0}").format(message))
+            self.progress.stop(self.tr("The export failed: {0}").format(message))
 
     def _set_running(self, running: bool) -> None:
         for widget in (self.export_button, self.format_combo, self.path_edit, self.browse_button):

@@ -229,6 +229,57 @@
     </message>
 </context>
 <context>
+    <name>ErrorPresenter</name>
+    <message>
+        <source>Every denoising step was done and is kept: only the decode runs again.</source>
+        <translation>所有去噪步骤均已完成并保留：只需重新解码。</translation>
+    </message>
+    <message>
+        <source>Decode again with lower memory settings</source>
+        <translation>以更低内存设置重新解码</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>从头开始</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>Next settings to try: {changes}.</source>
+        <translation>接下来可尝试的设置：{changes}。</translation>
+    </message>
+    <message>
+        <source>Use lower-memory settings</source>
+        <translation>使用更省内存的设置</translation>
+    </message>
+    <message>
+        <source>Lower-memory settings applied: {changes}.</source>
+        <translation>已应用更省内存的设置：{changes}。</translation>
+    </message>
+    <message>
+        <source>These are already the lowest-memory settings: choose a smaller size or fewer frames.</source>
+        <translation>这已经是最省内存的设置：请选择更小的尺寸或更少的帧数。</translation>
+    </message>
+    <message>
+        <source>Choose another folder…</source>
+        <translation>选择其他文件夹…</translation>
+    </message>
+    <message>
+        <source>Choose automatically</source>
+        <translation>自动选择</translation>
+    </message>
+    <message>
+        <source>The job could not be recorded in the history ({error}), so it was not started.</source>
+        <translation>无法将任务记录到历史中（{error}），因此未开始。</translation>
+    </message>
+    <message>
+        <source>Check that the data folder {folder} is writable and the disk has free space.</source>
+        <translation>请检查数据文件夹 {folder} 是否可写，以及磁盘是否有剩余空间。</translation>
+    </message>
+</context>
+<context>
     <name>ExportDialog</name>
     <message>
         <source>Export the clip</source>
@@ -321,6 +372,49 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>FormColumn</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>&amp;Prompt</source>
+        <translation>提示词(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <source>Memory and device</source>
+        <translation>内存与设备</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Generate the clip (Ctrl+Enter).</source>
+        <translation>生成视频（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the running job after the current step; nothing is written (Esc).</source>
+        <translation>在当前步骤结束后停止正在运行的任务；不写入任何内容（Esc）。</translation>
+    </message>
+    <message>
+        <source>Job progress</source>
+        <translation>任务进度</translation>
     </message>
 </context>
 <context>
@@ -625,26 +719,7 @@ Every clip you make is listed here.</source>
     </message>
 </context>
 <context>
-    <name>LanguageMenu</name>
-    <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <source>The new language is used the next time ContentV Studio starts.</source>
-        <translation>新语言将在下次启动 ContentV Studio 时生效。</translation>
-    </message>
-    <message>
-        <source>&amp;Language</source>
-        <translation>语言(&amp;L)</translation>
-    </message>
-    <message>
-        <source>Follow the system</source>
-        <translation>跟随系统</translation>
-    </message>
-</context>
-<context>
-    <name>MainWindow</name>
+    <name>JobProgressView</name>
     <message>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
@@ -669,6 +744,112 @@ Every clip you make is listed here.</source>
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
+    <message numerus="yes">
+        <source>%n waiting (paused)</source>
+        <translation>
+            <numerusform>%n 个等待中（已暂停）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more queued</source>
+        <translation>
+            <numerusform>还有 %n 个排队</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>queue about {time} left</source>
+        <translation>队列约剩 {time}</translation>
+    </message>
+    <message>
+        <source>Waiting for the engine…</source>
+        <translation>正在等待引擎…</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>%v / %m steps</source>
+        <translation>%v / %m 步</translation>
+    </message>
+    <message>
+        <source>about {time} left</source>
+        <translation>约剩 {time}</translation>
+    </message>
+    <message>
+        <source>Denoising  ·  step {step} of {total}  ·  {elapsed}</source>
+        <translation>正在去噪  ·  第 {step} 步，共 {total} 步  ·  {elapsed}</translation>
+    </message>
+    <message>
+        <source>decoding %v / %m</source>
+        <translation>解码 %v / %m</translation>
+    </message>
+    <message>
+        <source>Decoding the video  ·  {done} of {total}</source>
+        <translation>正在解码视频  ·  {done} / {total}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Done in {seconds} s  ·  seed {seed}</source>
+        <translation>用时 {seconds} 秒完成  ·  种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Failed: {message}</source>
+        <translation>失败：{message}</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Cancelled at step {step} of {steps}; nothing was written. Continue it from the history.</source>
+        <translation>已在第 {step}/{steps} 步取消；未写入任何文件。可在历史记录中继续该任务。</translation>
+    </message>
+    <message>
+        <source>Cancelled — nothing was written.</source>
+        <translation>已取消 — 未写入任何内容。</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Stopped; the job waits in the queue and continues from step {step} of {steps}.</source>
+        <translation>已停止；任务在队列中等待，并将从第 {step}/{steps} 步继续。</translation>
+    </message>
+    <message>
+        <source>Stopped; the job waits in the queue and restarts from the beginning.</source>
+        <translation>已停止；任务在队列中等待，将从头重新开始。</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageMenu</name>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The new language is used the next time ContentV Studio starts.</source>
+        <translation>新语言将在下次启动 ContentV Studio 时生效。</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
     <message>
         <source>Another ContentV Studio window is using this data folder; both write to the same history.</source>
         <translation>另一个 ContentV Studio 窗口正在使用此数据文件夹；两者写入同一份历史记录。</translation>
@@ -680,44 +861,12 @@ Every clip you make is listed here.</source>
         </translation>
     </message>
     <message>
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <source>&amp;Prompt</source>
-        <translation>提示词(&amp;P)</translation>
-    </message>
-    <message>
-        <source>Video</source>
-        <translation>视频</translation>
-    </message>
-    <message>
-        <source>Memory and device</source>
-        <translation>内存与设备</translation>
-    </message>
-    <message>
-        <source>Speed</source>
-        <translation>速度</translation>
-    </message>
-    <message>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
     <message>
         <source>Generate the clip (Ctrl+Enter).</source>
         <translation>生成视频（Ctrl+Enter）。</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>取消</translation>
-    </message>
-    <message>
-        <source>Stop the running job after the current step; nothing is written (Esc).</source>
-        <translation>在当前步骤结束后停止正在运行的任务；不写入任何内容（Esc）。</translation>
-    </message>
-    <message>
-        <source>Job progress</source>
-        <translation>任务进度</translation>
     </message>
     <message>
         <source>Live preview</source>
@@ -850,32 +999,8 @@ Every clip you make is listed here.</source>
         </translation>
     </message>
     <message>
-        <source>The job could not be recorded in the history ({error}), so it was not started.</source>
-        <translation>无法将任务记录到历史中（{error}），因此未开始。</translation>
-    </message>
-    <message>
-        <source>Check that the data folder {folder} is writable and the disk has free space.</source>
-        <translation>请检查数据文件夹 {folder} 是否可写，以及磁盘是否有剩余空间。</translation>
-    </message>
-    <message>
         <source>Cancelling after the current step…</source>
         <translation>将在当前步骤结束后取消…</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n waiting (paused)</source>
-        <translation>
-            <numerusform>%n 个等待中（已暂停）</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%n more queued</source>
-        <translation>
-            <numerusform>还有 %n 个排队</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>queue about {time} left</source>
-        <translation>队列约剩 {time}</translation>
     </message>
     <message>
         <source>Queued: {prompt}</source>
@@ -886,72 +1011,8 @@ Every clip you make is listed here.</source>
         <translation>已加入暂停的队列：按“继续”运行。</translation>
     </message>
     <message>
-        <source>Waiting for the engine…</source>
-        <translation>正在等待引擎…</translation>
-    </message>
-    <message>
         <source>Starting…</source>
         <translation>正在开始…</translation>
-    </message>
-    <message>
-        <source>%v / %m steps</source>
-        <translation>%v / %m 步</translation>
-    </message>
-    <message>
-        <source>about {time} left</source>
-        <translation>约剩 {time}</translation>
-    </message>
-    <message>
-        <source>Denoising  ·  step {step} of {total}  ·  {elapsed}</source>
-        <translation>正在去噪  ·  第 {step} 步，共 {total} 步  ·  {elapsed}</translation>
-    </message>
-    <message>
-        <source>decoding %v / %m</source>
-        <translation>解码 %v / %m</translation>
-    </message>
-    <message>
-        <source>Decoding the video  ·  {done} of {total}</source>
-        <translation>正在解码视频  ·  {done} / {total}</translation>
-    </message>
-    <message>
-        <source>Done</source>
-        <translation>完成</translation>
-    </message>
-    <message>
-        <source>Done in {seconds} s  ·  seed {seed}</source>
-        <translation>用时 {seconds} 秒完成  ·  种子 {seed}</translation>
-    </message>
-    <message>
-        <source>Failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <source>Failed: {message}</source>
-        <translation>失败：{message}</translation>
-    </message>
-    <message>
-        <source>Cancelled</source>
-        <translation>已取消</translation>
-    </message>
-    <message>
-        <source>Cancelled at step {step} of {steps}; nothing was written. Continue it from the history.</source>
-        <translation>已在第 {step}/{steps} 步取消；未写入任何文件。可在历史记录中继续该任务。</translation>
-    </message>
-    <message>
-        <source>Cancelled — nothing was written.</source>
-        <translation>已取消 — 未写入任何内容。</translation>
-    </message>
-    <message>
-        <source>Stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
-        <source>Stopped; the job waits in the queue and continues from step {step} of {steps}.</source>
-        <translation>已停止；任务在队列中等待，并将从第 {step}/{steps} 步继续。</translation>
-    </message>
-    <message>
-        <source>Stopped; the job waits in the queue and restarts from the beginning.</source>
-        <translation>已停止；任务在队列中等待，将从头重新开始。</translation>
     </message>
     <message>
         <source>Add to queue</source>
@@ -964,102 +1025,6 @@ Every clip you make is listed here.</source>
     <message>
         <source>The engine could not start.</source>
         <translation>引擎无法启动。</translation>
-    </message>
-    <message>
-        <source>Every denoising step was done and is kept: only the decode runs again.</source>
-        <translation>所有去噪步骤均已完成并保留：只需重新解码。</translation>
-    </message>
-    <message>
-        <source>Decode again with lower memory settings</source>
-        <translation>以更低内存设置重新解码</translation>
-    </message>
-    <message>
-        <source>Start over</source>
-        <translation>从头开始</translation>
-    </message>
-    <message>
-        <source>, </source>
-        <translation>、</translation>
-    </message>
-    <message>
-        <source>Next settings to try: {changes}.</source>
-        <translation>接下来可尝试的设置：{changes}。</translation>
-    </message>
-    <message>
-        <source>Use lower-memory settings</source>
-        <translation>使用更省内存的设置</translation>
-    </message>
-    <message>
-        <source>Lower-memory settings applied: {changes}.</source>
-        <translation>已应用更省内存的设置：{changes}。</translation>
-    </message>
-    <message>
-        <source>These are already the lowest-memory settings: choose a smaller size or fewer frames.</source>
-        <translation>这已经是最省内存的设置：请选择更小的尺寸或更少的帧数。</translation>
-    </message>
-    <message>
-        <source>Choose another folder…</source>
-        <translation>选择其他文件夹…</translation>
-    </message>
-    <message>
-        <source>Choose automatically</source>
-        <translation>自动选择</translation>
-    </message>
-    <message>
-        <source>The job continues where it stopped.</source>
-        <translation>任务将从中断处继续。</translation>
-    </message>
-    <message>
-        <source>The job starts over from the beginning (same seed).</source>
-        <translation>任务将从头重新开始（相同种子）。</translation>
-    </message>
-    <message>
-        <source>Decoding again with lower memory settings; no step runs again.</source>
-        <translation>正在以更低内存设置重新解码；不会重新运行任何步骤。</translation>
-    </message>
-    <message>
-        <source>The history could not be updated: {error}</source>
-        <translation>无法更新历史记录：{error}</translation>
-    </message>
-    <message>
-        <source>Loaded the job into the form (seed locked: Generate makes the same clip).</source>
-        <translation>已将任务载入表单（种子已锁定：生成将得到相同的视频）。</translation>
-    </message>
-    <message>
-        <source>This job has no clip to play.</source>
-        <translation>此任务没有可播放的视频。</translation>
-    </message>
-    <message>
-        <source>Cancel the running job before deleting it.</source>
-        <translation>请先取消正在运行的任务再删除。</translation>
-    </message>
-    <message>
-        <source>Delete this job from the history and its video file?</source>
-        <translation>从历史记录中删除此任务及其视频文件？</translation>
-    </message>
-    <message>
-        <source>Delete this job from the history?</source>
-        <translation>从历史记录中删除此任务？</translation>
-    </message>
-    <message>
-        <source>{file}
-
-The file is deleted, not moved to the trash.</source>
-        <translation>{file}
-
-文件将被删除，而不是移到回收站。</translation>
-    </message>
-    <message>
-        <source>Delete job</source>
-        <translation>删除任务</translation>
-    </message>
-    <message>
-        <source>Delete</source>
-        <translation>删除</translation>
-    </message>
-    <message>
-        <source>Deleted.</source>
-        <translation>已删除。</translation>
     </message>
     <message>
         <source>Choose another folder for the demo model.</source>
@@ -1779,6 +1744,65 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     <message>
         <source>Running: {prompt} (seed {seed})</source>
         <translation>正在运行：{prompt}（种子 {seed}）</translation>
+    </message>
+</context>
+<context>
+    <name>RecordActions</name>
+    <message>
+        <source>The job continues where it stopped.</source>
+        <translation>任务将从中断处继续。</translation>
+    </message>
+    <message>
+        <source>The job starts over from the beginning (same seed).</source>
+        <translation>任务将从头重新开始（相同种子）。</translation>
+    </message>
+    <message>
+        <source>Decoding again with lower memory settings; no step runs again.</source>
+        <translation>正在以更低内存设置重新解码；不会重新运行任何步骤。</translation>
+    </message>
+    <message>
+        <source>The history could not be updated: {error}</source>
+        <translation>无法更新历史记录：{error}</translation>
+    </message>
+    <message>
+        <source>Loaded the job into the form (seed locked: Generate makes the same clip).</source>
+        <translation>已将任务载入表单（种子已锁定：生成将得到相同的视频）。</translation>
+    </message>
+    <message>
+        <source>This job has no clip to play.</source>
+        <translation>此任务没有可播放的视频。</translation>
+    </message>
+    <message>
+        <source>Cancel the running job before deleting it.</source>
+        <translation>请先取消正在运行的任务再删除。</translation>
+    </message>
+    <message>
+        <source>Delete this job from the history and its video file?</source>
+        <translation>从历史记录中删除此任务及其视频文件？</translation>
+    </message>
+    <message>
+        <source>Delete this job from the history?</source>
+        <translation>从历史记录中删除此任务？</translation>
+    </message>
+    <message>
+        <source>{file}
+
+The file is deleted, not moved to the trash.</source>
+        <translation>{file}
+
+文件将被删除，而不是移到回收站。</translation>
+    </message>
+    <message>
+        <source>Delete job</source>
+        <translation>删除任务</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleted.</source>
+        <translation>已删除。</translation>
     </message>
 </context>
 <context>

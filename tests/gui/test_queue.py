@@ -144,7 +144,7 @@ def test_one_job_per_prompt_line(qtbot, open_window, gui_tiny_model):
 
 
 def test_deleting_a_queued_job_from_the_history_updates_the_queue(qtbot, open_window, gui_tiny_model, monkeypatch):
-    import gui.main_window
+    import gui.jobs.record_actions
 
     window = open_window(model=gui_tiny_model, start_engine=False)
     qtbot.waitUntil(lambda: not window.model_picker.checking)
@@ -153,7 +153,7 @@ def test_deleting_a_queued_job_from_the_history_updates_the_queue(qtbot, open_wi
     window.generate()
     first, second = waiting(window)
     assert "2 more queued" in find(window, QLabel, "stageLabel").text()
-    monkeypatch.setattr(gui.main_window, "confirm", lambda *a, **k: True)
+    monkeypatch.setattr(gui.jobs.record_actions, "confirm", lambda *a, **k: True)
     assert window.delete_record(window.store.get(first))  # type: ignore[arg-type]
     assert waiting(window) == [second] and window.store.get(first) is None
     assert "1 more queued" in find(window, QLabel, "stageLabel").text()

@@ -31,13 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import gui.jobs.record_actions
 import gui.main_window
 from core.history import JobStatus
 from core.request import GenerationRequest, MemoryOptions, Placement
 from core.video import write_mp4
 from gui.form.form_model import SEED_LOCKED, FormModel
 from gui.jobs.history_panel import matches_search
-from gui.main_window import window_title
+from gui.jobs.job_progress import window_title
 from gui.support.paths import APP_NAME
 from tests.gui.helpers import find
 
@@ -228,11 +229,11 @@ def test_one_title_with_progress_and_prompt(open_window):
 
     window = open_window(start_engine=False)
     record = window.store.add(GenerationRequest(prompt="a red fox", seed=1), "model", JobStatus.RUNNING)
-    window._on_started(record.id)
-    window._on_step(record.id, 17, 20, 1.0, 1.0)
+    window.controller.jobStarted.emit(record.id)
+    window.controller.stepped.emit(record.id, 17, 20, 1.0, 1.0)
     assert window.windowTitle() == f"85% — a red fox — {APP_NAME}"
     assert window.windowTitle().count(APP_NAME) == 1  # Qt appends the display name only when it is missing
-    window._job_ended(record.id)
+    window.job_progress.ended(record.id)
     assert window.windowTitle() == APP_NAME
 
 
@@ -272,7 +273,7 @@ def test_history_search_and_keys(qtbot, open_window, monkeypatch):
         questions.append(text)
         return answers.pop(0)
 
-    monkeypatch.setattr(gui.main_window, "confirm", confirm)
+    monkeypatch.setattr(gui.jobs.record_actions, "confirm", confirm)
     window.activateWindow()
     history.setFocus()
     history.setCurrentIndex(model.index(0))

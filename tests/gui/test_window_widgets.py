@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 import gui.form.model_picker
+import gui.jobs.record_actions
 import gui.main_window
 from core.history import JobStatus
 from core.request import MAX_SEED, OFFICIAL_NEGATIVE_PROMPT, GenerationRequest, MemoryOptions, Placement
@@ -305,7 +306,7 @@ def test_history_panel_actions(qtbot, open_window, tmp_path, monkeypatch):
 
     # Delete asks first; "no" keeps everything.
     answers = [False]
-    monkeypatch.setattr(gui.main_window, "confirm", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr(gui.jobs.record_actions, "confirm", lambda *a, **k: answers.pop(0))
     qtbot.mouseClick(find(window, QPushButton, "deleteButton"), Qt.MouseButton.LeftButton)
     assert model.rowCount() == 2 and fox.video.is_file()
     # "Yes" removes the record, the clip, its sidecar and its thumbnail (and stops playing it).

@@ -1,0 +1,113 @@
+"""The window's left column: the model folder, the prompt, the video's parameters, memory and speed, in a scrolling
+form, and below it the run bar that stays in view (Generate, Cancel, batch, progress, what the job is doing).
+
+The column only lays the panels out and binds them to the FormModel; what Generate does is the window's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.form.form_model import FormModel, bind_memory_panel, bind_speed_panel
+from gui.form.memory_panel import MemoryPanel
+from gui.form.model_picker import ModelPicker
+from gui.form.parameter_form import ParameterForm
+from gui.form.prompt_editor import PromptEditor
+from gui.form.speed_panel import SpeedPanel
+from gui.jobs.queue_panel import BatchControls
+from gui.widgets.group_box import titled
+from gui.widgets.wheel_guard import guard_wheel
+
+
+class FormColumn(QWidget):
+    def __init__(self, form: FormModel, models_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("leftColumn")
+        self.model_picker = ModelPicker(models_dir)
+        self.prompt_editor = PromptEditor()
+        self.parameter_form = ParameterForm()
+        self.memory_panel = MemoryPanel()
+        self.speed_panel = SpeedPanel()
+        self.prompt_editor.bind(form)
+        self.parameter_form.bind(form)
+        bind_memory_panel(form, self.memory_panel)
+        bind_speed_panel(form, self.speed_panel)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(10, 4, 10, 10)
+        layout.setSpacing(4)
+        layout.addWidget(titled(self.tr("Model"), self.model_picker))
+        layout.addWidget(titled(self.tr("&Prompt"), self.prompt_editor), 1)
+        layout.addWidget(titled(self.tr("Video"), self.parameter_form))
+        layout.addWidget(titled(self.tr("Memory and device"), self.memory_panel))
+        layout.addWidget(titled(self.tr("Speed"), self.speed_panel))
+        layout.addStretch(0)
+        scroll = QScrollArea()
+        scroll.setObjectName("leftScroll")
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        guard_wheel(content)  # the wheel scrolls the form; it changes a field only once that has focus
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(scroll, 1)
+        column.addWidget(self._build_run_bar())
+        # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
+        self.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+
+    def _build_run_bar(self) -> QWidget:
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problemsLabel")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.hide()
+        self.generate_button = QPushButton(self.tr("Generate"))
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setToolTip(self.tr("Generate the clip (Ctrl+Enter)."))
+        self.generate_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setToolTip(self.tr("Stop the running job after the current step; nothing is written (Esc)."))
+        self.cancel_button.setEnabled(False)
+        self.batch_controls = BatchControls()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.batch_controls)
+        batch_row.addStretch(1)
+        self.stage_label = QLabel()
+        self.stage_label.setObjectName("stageLabel")
+        self.stage_label.setProperty("role", "hint")
+        self.stage_label.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("progressBar")
+        self.progress_bar.setAccessibleName(self.tr("Job progress"))
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("")
+        run_bar = QWidget()
+        run_bar.setObjectName("runBar")
+        layout = QVBoxLayout(run_bar)
+        layout.setContentsMargins(10, 6, 10, 10)
+        layout.setSpacing(6)
+        layout.addWidget(self.problems_label)
+        layout.addLayout(buttons)
+        layout.addLayout(batch_row)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.stage_label)
+        return run_bar

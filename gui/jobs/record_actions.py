@@ -1,0 +1,147 @@
+"""What a history entry offers: play it, load it into the form, run it again (same or new seed), continue an
+interrupted job, start it over, decode it again, delete it with its files."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
+
+from core.errors import StudioError
+from core.history import HistoryStore, JobRecord, JobStatus
+from core.journal import discard_journal, history_job_id
+from gui.dialogs.error_dialogs import confirm
+from gui.dialogs.error_fixes import ErrorPresenter, StatusCallback
+from gui.form.form_model import FormModel
+from gui.form.model_picker import ModelPicker
+from gui.jobs.controller import JobController
+from gui.jobs.history_panel import HistoryPanel
+from gui.player.clip_caption import clip_info
+from gui.player.video_player import VideoPlayer
+from gui.support.paths import DataPaths
+
+logger = logging.getLogger(__name__)
+
+
+class RecordActions(QObject):
+    def __init__(
+        self,
+        window: QWidget,
+        *,
+        paths: DataPaths,
+        store: HistoryStore,
+        controller: JobController,
+        form: FormModel,
+        model_picker: ModelPicker,
+        player: VideoPlayer,
+        history: HistoryPanel,
+        errors: ErrorPresenter,
+        status: StatusCallback,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.paths = paths
+        self.store = store
+        self.controller = controller
+        self.form = form
+        self.model_picker = model_picker
+        self.player = player
+        self.history = history
+        self.errors = errors
+        self.status = status
+        errors.decode_again = self.decode_again
+        errors.start_over = self.start_over
+
+    def continue_job(self, record: JobRecord) -> bool:
+        """Queue an interrupted, cancelled or failed job again: it continues from its journal's last snapshot."""
+        if not self._queue_again(self.controller.continue_job, record):
+            return False
+        self.status(self.tr("The job continues where it stopped."), 6000)
+        return True
+
+    def start_over(self, record: JobRecord) -> bool:
+        if not self._queue_again(lambda r: self.controller.start_over(r.id), record):
+            return False
+        self.status(self.tr("The job starts over from the beginning (same seed)."), 6000)
+        return True
+
+    def decode_again(self, record: JobRecord) -> bool:
+        if not self._queue_again(self.controller.decode_again, record):
+            return False
+        self.status(self.tr("Decoding again with lower memory settings; no step runs again."), 6000)
+        return True
+
+    def _queue_again(self, action: Callable[[JobRecord], bool], record: JobRecord) -> bool:
+        try:
+            return action(record)
+        except sqlite3.Error as exc:
+            self.errors.show("internal", self.tr("The history could not be updated: {error}").format(error=exc))
+            return False
+
+    def load(self, record: JobRecord) -> None:
+        self.form.apply_request(record.request, lock_seed=True)
+        if record.model_dir and record.model_dir != self.model_picker.path():
+            self.model_picker.set_path(record.model_dir)
+        self.status(self.tr("Loaded the job into the form (seed locked: Generate makes the same clip)."), 6000)
+
+    def rerun(self, record: JobRecord, new_seed: bool = False) -> JobRecord | None:
+        try:
+            return self.controller.rerun(record, new_seed=new_seed)
+        except StudioError as exc:
+            self.errors.show(exc.kind, exc.message, exc.advice)
+            return None
+        except sqlite3.Error as exc:
+            self.errors.history_write_failed(exc, self.paths.root)
+            return None
+
+    def play(self, record: JobRecord) -> None:
+        video = record.video
+        if record.status is not JobStatus.DONE or video is None or not video.is_file():
+            self.status(self.tr("This job has no clip to play."), 5000)
+            return
+        self.player.load(video, clip_info(record.request, record.frames_generated, record.total_s))
+
+    def delete(self, record: JobRecord) -> bool:
+        if record.status is JobStatus.RUNNING:
+            self.status(self.tr("Cancel the running job before deleting it."), 5000)
+            return False
+        video = record.video
+        has_file = video is not None and video.is_file()
+        question = (
+            self.tr("Delete this job from the history and its video file?")
+            if has_file
+            else self.tr("Delete this job from the history?")
+        )
+        detail = (
+            self.tr("{file}\n\nThe file is deleted, not moved to the trash.").format(file=video) if has_file else ""
+        )
+        if not confirm(self.window, self.tr("Delete job"), question, detail, self.tr("Delete")):
+            return False
+        if record.status is JobStatus.QUEUED:
+            self.controller.cancel(record.id)
+        if video is not None and self.player.path == video:
+            self.player.clear()
+        self.store.delete(record.id)
+        discard_journal(history_job_id(record.id))  # what an interrupted job kept goes with it
+        for path in (video, video.with_suffix(".json") if video else None, record.thumbnail):
+            if path is not None:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    logger.warning("Could not delete %s: %s", path, exc)
+        self.history.refresh()
+        self.status(self.tr("Deleted."), 3000)
+        return True
+
+    def rerun_selected(self, new_seed: bool) -> None:
+        record = self.history.selected_record()
+        if record is not None:
+            self.rerun(record, new_seed)
+
+    def load_selected(self) -> None:
+        record = self.history.selected_record()
+        if record is not None:
+            self.load(record)
