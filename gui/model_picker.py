@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import ModelFolderReport, inspect_model_folder
-from gui.i18n import core_text
+from core.errors import StudioError
+from gui.i18n import core_text, error_text
 from gui.settings import MAX_RECENT_MODELS
 from gui.tasks import BackgroundTasks
 
@@ -311,7 +312,8 @@ class ModelPicker(QWidget):
         self._making_demo = False
         self.demo_button.setEnabled(True)
         self._render()
-        message = self.tr("The demo model could not be written to {folder}: {error}").format(folder=target, error=exc)
+        error = error_text(exc) if isinstance(exc, StudioError) else str(exc)  # a taken folder is said in Chinese too
+        message = self.tr("The demo model could not be written to {folder}: {error}").format(folder=target, error=error)
         self.demoFinished.emit(str(target), message)
 
     # ---- display ----------------------------------------------------------------------------------------------
