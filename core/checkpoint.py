@@ -147,28 +147,30 @@ def component_shapes(files: list[Path]) -> dict[str, tuple[int, ...]] | None:
     return shapes
 
 
-def _weights(folder: Path) -> tuple[list[Path], str | None]:
-    """The weight files of a component, or the reason they are unusable."""
+def _weights(folder: Path, part: str) -> tuple[list[Path], str | None]:
+    """The weight files of a component, or why they are unusable (a whole sentence about `part`)."""
     index_files = sorted(folder.glob("*.safetensors.index.json"))
     if index_files:
         index = _read_json(index_files[0])
         if index is None or not isinstance(index.get("weight_map"), dict):
-            return [], f"its weight index {index_files[0].name} is unreadable"
+            return [], _t("{part}'s weight index {file} is unreadable").format(part=part, file=index_files[0].name)
         shards = sorted({folder / name for name in index["weight_map"].values()})
         missing = [s.name for s in shards if not s.is_file()]
         if missing:
-            return [], f"weight shards are missing ({', '.join(missing[:3])})"
+            return [], _t("{part} weight shards are missing ({files})").format(part=part, files=", ".join(missing[:3]))
         files = shards
     else:
         files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
         if not files:
-            return [], "has no weight file (*.safetensors)"
+            return [], _t("{part} has no weight file (*.safetensors)").format(part=part)
     try:
         broken = [f.name for f in files if f.suffix == ".safetensors" and not _safetensors_header_ok(f)]
     except PermissionError as exc:
-        return files, f"weight file {Path(str(exc.filename)).name} is unreadable (permission denied)"
+        return files, _t("{part}'s weight file {file} is unreadable (permission denied)").format(
+            part=part, file=Path(str(exc.filename)).name
+        )
     if broken:
-        return files, f"weight file {broken[0]} is truncated or corrupt"
+        return files, _t("{part}'s weight file {file} is truncated or corrupt").format(part=part, file=broken[0])
     return files, None
 
 
@@ -233,9 +235,9 @@ def _inspect(root: Path) -> ModelFolderReport:
         elif _read_json(config) is None:
             problems.append(_t("{part}'s {file} is unreadable").format(part=title, file=config_name))
         if has_weights:
-            files, reason = _weights(folder)
-            if reason:
-                problems.append(f"{title} {reason}")
+            files, problem = _weights(folder, title)
+            if problem:
+                problems.append(problem)
             else:
                 sizes[name] = sum(f.stat().st_size for f in files)
                 settings = _read_json(config) if config.is_file() else None
@@ -292,7 +294,7 @@ def check_model_shapes(path: str | Path) -> None:
     for name, (config_name, has_weights) in COMPONENTS.items():
         if not has_weights:
             continue
-        files_by_component[name] = files = _weights(root / name)[0]
+        files_by_component[name] = files = _weights(root / name, name)[0]
         for file in [root / name / config_name, *files]:
             stat = file.stat()
             fingerprint.append((str(file), stat.st_size, stat.st_mtime_ns))

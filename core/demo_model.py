@@ -26,6 +26,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from core.errors import OutputTakenError
+from core.i18n import _t
+
 # The official checkpoint's model_index.json, class by class. The transformer's module is not in diffusers,
 # which is why a loader must pick the transformer class itself.
 MODEL_INDEX: dict[str, Any] = {
@@ -152,6 +155,11 @@ CORPUS: tuple[str, ...] = (
 )
 
 
+class DemoTargetError(OutputTakenError, FileExistsError):
+    """The demo model's folder is taken. One of the project's errors, so the window shows it translated (its
+    message is a `_t` template), and still a FileExistsError for callers that catch that."""
+
+
 def make_demo_model(target: Path, *, seed: int = 0, overwrite: bool = False) -> Path:
     """Write a tiny random-weight ContentV model into `target` and return it.
 
@@ -162,10 +170,12 @@ def make_demo_model(target: Path, *, seed: int = 0, overwrite: bool = False) -> 
     target = Path(target).expanduser().absolute()
     if target.exists():
         if not target.is_dir():
-            raise FileExistsError(f"{target} exists and is not a folder; choose another place for the demo model.")
+            raise DemoTargetError(
+                _t("{path} exists and is not a folder; choose another place for the demo model.").format(path=target)
+            )
         if any(target.iterdir()) and not overwrite:
-            raise FileExistsError(
-                f"{target} already exists and is not empty; choose an empty folder or pass overwrite=True."
+            raise DemoTargetError(
+                _t("{path} already exists and is not empty; choose an empty folder.").format(path=target)
             )
     target.parent.mkdir(parents=True, exist_ok=True)
 

@@ -338,7 +338,9 @@ def download_model(
     finally:
         (target / f"{DOWNLOAD_MARKER}.checking").rename(target / DOWNLOAD_MARKER)
     if not report_.ok:
-        raise ModelFolderError(report_.message(), f"{plan.repo} may not be a ContentV model in diffusers' layout.")
+        raise ModelFolderError(
+            report_.message(), _t("{repo} may not be a ContentV model in diffusers' layout.").format(repo=plan.repo)
+        )
     (target / DOWNLOAD_MARKER).unlink()
     return inspect_model_folder(target)
 

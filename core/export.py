@@ -36,6 +36,8 @@ VP9_ARGS = ["-c:v", "libvpx-vp9", "-crf", "24", "-b:v", "0", "-row-mt", "1", "-d
 VP8_ARGS = ["-c:v", "libvpx", "-crf", "10", "-b:v", "4M", "-deadline", "good", "-cpu-used", "2"]
 
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in all)
+# An export that counts back fewer (or more) frames than the clip has is refused, not published.
+_FRAMES_MISSING = _t("The {format} holds {written} frames instead of {total}; it was not kept.")
 
 
 class ExportFormat(str, Enum):
@@ -119,7 +121,11 @@ def check_export(request: ExportRequest) -> None:
     if not src.is_file():
         raise ExportInputError(_t("The clip {path} does not exist.").format(path=src))
     if fmt is not ExportFormat.PNG and out.suffix.lower() != f".{fmt.value}":
-        raise ExportInputError(f"A {fmt.value.upper()} export must end in .{fmt.value} (got '{out.name}').")
+        raise ExportInputError(
+            _t("A {format} export must end in .{extension} (got '{name}').").format(
+                format=fmt.value.upper(), extension=fmt.value, name=out.name
+            )
+        )
     if fmt is ExportFormat.PNG and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportInputError(
             _t("{path} already exists and is not an empty folder; it will not be overwritten.").format(path=out)
@@ -147,9 +153,11 @@ def read_source(source: Path) -> SourceClip:
         w, h = meta["size"]
         frames = [np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3) for buf in reader]
     except (OSError, RuntimeError, StopIteration) as exc:
-        raise ExportInputError(f"{source} could not be read as a video: {exc}") from exc
+        raise ExportInputError(
+            _t("{path} could not be read as a video: {error}").format(path=source, error=exc)
+        ) from exc
     if not frames:
-        raise ExportInputError(f"{source} has no video frames.")
+        raise ExportInputError(_t("{path} has no video frames.").format(path=source))
     parameters: dict[str, Any] | None = None
     sidecar = source.with_suffix(".json")
     if sidecar.is_file():
@@ -247,10 +255,11 @@ def _export_webm(
             report(i + 1, total)
         _, err = proc.communicate()
         if proc.returncode != 0:
-            raise ExportWriteError(f"ffmpeg could not write {out}: {err.decode(errors='replace').strip()[-300:]}")
+            detail = err.decode(errors="replace").strip()[-300:]
+            raise ExportWriteError(_t("ffmpeg could not write {path}: {error}").format(path=out, error=detail))
         written = _count_frames(tmp)
         if written != total:
-            raise ExportWriteError(f"The WebM holds {written} frames instead of {total}; it was not kept.")
+            raise ExportWriteError(_FRAMES_MISSING.format(format="WebM", written=written, total=total))
         sidecar_tmp = _write_sidecar_tmp(sidecar, clip.parameters)
         _publish_pair(tmp, out, sidecar_tmp, sidecar)
     except BaseException:
@@ -324,7 +333,7 @@ def _export_gif(
         with Image.open(tmp) as gif:
             written = getattr(gif, "n_frames", 1)
         if written != len(clip.frames):
-            raise ExportWriteError(f"The GIF holds {written} frames instead of {len(clip.frames)}; it was not kept.")
+            raise ExportWriteError(_FRAMES_MISSING.format(format="GIF", written=written, total=len(clip.frames)))
         sidecar_tmp = _write_sidecar_tmp(sidecar, clip.parameters)
         _publish_pair(tmp, out, sidecar_tmp, sidecar)
     except BaseException:
@@ -358,7 +367,9 @@ def _export_png(
         _write_sidecar_tmp(staging / PNG_SIDECAR_NAME, clip.parameters).rename(staging / PNG_SIDECAR_NAME)
         written = len(list(staging.glob("frame_*.png")))
         if written != total:
-            raise ExportWriteError(f"Only {written} of {total} frames were written.")
+            raise ExportWriteError(
+                _t("Only {written} of {total} frames were written.").format(written=written, total=total)
+            )
         if folder.exists():
             folder.rmdir()  # checked empty up front; rmdir refuses if something arrived since
         os.rename(staging, folder)

@@ -62,11 +62,11 @@ def database_problem(path: Path) -> str | None:
         with path.open("rb") as f:
             header = f.read(len(SQLITE_HEADER))
     except PermissionError:
-        return "it cannot be read (permission denied)"
+        return _t("it cannot be read (permission denied)")
     except OSError as exc:
-        return f"it cannot be read ({exc.strerror or exc})"
+        return _t("it cannot be read ({error})").format(error=exc.strerror or exc)
     if header != SQLITE_HEADER:
-        return "it is not an SQLite database"
+        return _t("it is not an SQLite database")
     try:
         db = sqlite3.connect(path, timeout=CHECK_BUSY_TIMEOUT_S)
         try:
@@ -79,11 +79,11 @@ def database_problem(path: Path) -> str | None:
             logger.info("History database %s is in use by another process; not checked now", path)
             return None
         if is_damage(exc):
-            return f"it is damaged ({exc})"
-        return f"SQLite cannot open it ({exc})"
+            return _t("it is damaged ({error})").format(error=exc)
+        return _t("SQLite cannot open it ({error})").format(error=exc)
     problems = [str(row[0]) for row in rows if row and row[0] != "ok"]
     if problems:
-        return f"its integrity check failed ({problems[0][:200]})"
+        return _t("its integrity check failed ({detail})").format(detail=problems[0][:200])
     return None
 
 
@@ -224,7 +224,7 @@ def reconcile_outputs(store: HistoryStore, outputs: Path, *, add_unknown: bool =
             timings=StageTimings(),
             peak_vram_bytes=None,
             device=str(data.get("device", "")),
-            notes=("Recovered from the outputs folder after the app stopped.",),
+            notes=(_t("Recovered from the outputs folder after the app stopped."),),
         )
         job_id = data.get("job_id")
         record = store.get(int(job_id)) if isinstance(job_id, int) else None

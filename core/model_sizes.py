@@ -289,7 +289,7 @@ def _vae_problems(file: str, config: dict[str, Any], shapes: Shapes) -> list[str
         expected = len(levels) * res_blocks + len(levels) - 1
         if expected != held:
             actual = (held - len(levels) + 1) / len(levels)
-            shown = int(actual) if actual.is_integer() else f"{held} encoder blocks"
+            shown = int(actual) if actual.is_integer() else _t("{count} encoder blocks").format(count=held)
             found.append(_contradicted(file, "num_res_blocks", res_blocks, shown))
     return found
 

@@ -144,6 +144,6 @@ def queue_seconds_left(
     """Time left for the running job and everything waiting behind it, from the running job's measured
     seconds per step, scaled to each waiting job by its size (a step costs about in proportion to its tokens;
     attention grows faster, so large jobs behind a small one are underestimated, never wildly). Loading,
-    encoding and decoding are not counted."""
+    encoding and decoding are not counted: core/time_left.py's queue_time_left counts them too."""
     per_pixel_step = seconds_per_step / max(1, current.latent_pixels)
     return max(0.0, current_eta_s) + sum(w.steps * w.latent_pixels * per_pixel_step for w in waiting)

@@ -82,12 +82,14 @@ class SpeedOptions:
         found: list[str] = []
         if self.attention_backend not in ATTENTION_BACKENDS:
             found.append(
-                f"Unknown attention kernel '{self.attention_backend}'; choose one of: {', '.join(ATTENTION_BACKENDS)}."
+                _t("Unknown attention kernel '{kernel}'; choose one of: {choices}.").format(
+                    kernel=self.attention_backend, choices=", ".join(ATTENTION_BACKENDS)
+                )
             )
         if not isinstance(self.step_cache, StepCache):
-            found.append(f"Unknown step cache level '{self.step_cache}'.")
+            found.append(_t("Unknown step cache level '{level}'.").format(level=self.step_cache))
         if not isinstance(self.guidance_batching, GuidanceBatching):
-            found.append(f"Unknown guidance batching '{self.guidance_batching}'.")
+            found.append(_t("Unknown guidance batching '{mode}'.").format(mode=self.guidance_batching))
         return found
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,14 +128,20 @@ class MemoryOptions:
     text_encoders_off_gpu: bool = False
 
     def validate(self) -> None:
+        # Templates (_t), so the window can translate them filled in (core/i18n.py).
+        choose = _t("Choose one of: {choices}.")
         if self.device not in DEVICES:
-            raise InvalidRequestError(f"Unknown device '{self.device}'.", f"Choose one of: {', '.join(DEVICES)}.")
+            raise InvalidRequestError(
+                _t("Unknown device '{device}'.").format(device=self.device), choose.format(choices=", ".join(DEVICES))
+            )
         if self.dtype not in DTYPES:
-            raise InvalidRequestError(f"Unknown dtype '{self.dtype}'.", f"Choose one of: {', '.join(DTYPES)}.")
+            raise InvalidRequestError(
+                _t("Unknown dtype '{dtype}'.").format(dtype=self.dtype), choose.format(choices=", ".join(DTYPES))
+            )
         if not isinstance(self.placement, Placement):
-            raise InvalidRequestError(f"Unknown offload mode '{self.placement}'.")
+            raise InvalidRequestError(_t("Unknown offload mode '{mode}'.").format(mode=self.placement))
         if not isinstance(self.quantization, Quantization):
-            raise InvalidRequestError(f"Unknown quantization '{self.quantization}'.")
+            raise InvalidRequestError(_t("Unknown quantization '{kind}'.").format(kind=self.quantization))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
 from core.compile import compile_seconds, set_block_compilation
+from core.i18n import _t
 from core.request import GenerationRequest, GuidanceBatching, StepCache
 from core.step_cache import (
     MIN_CALIBRATION_STEPS,
@@ -110,8 +111,10 @@ class JobSpeed:
         self.report.step_cache_method = plan.method
         if plan.method in ("first-block", "taylorseer"):
             self.report.notes.append(
-                f"Step cache '{speed.step_cache.value}' used {plan.method}: this model has no MagCache calibration "
-                "yet (the next job with the step cache off records one)."
+                _t(
+                    "Step cache '{level}' used {method}: this model has no MagCache calibration yet (the next job "
+                    "with the step cache off records one)."
+                ).format(level=speed.step_cache.value, method=plan.method)
             )
         # Calibrate on uncached jobs until one long enough has run: MagCache interpolates the ratios to any step
         # count, and more measured steps interpolate better.
@@ -133,7 +136,9 @@ class JobSpeed:
             if self.completed and len(recorder.ratios) == self.request.steps:
                 saved = save_calibration(self.model_dir, recorder.ratios, self.request.steps)
                 if saved is not None:
-                    self.report.notes.append(f"Recorded this model's MagCache calibration ({saved}).")
+                    self.report.notes.append(
+                        _t("Recorded this model's MagCache calibration ({path}).").format(path=saved)
+                    )
         self.report.guidance_batching = self.pipe.guidance_batching_used.value
         if self.request.speed.compile:
             self.report.compile_s = compile_seconds(list(self.pipe.step_seconds))

@@ -500,7 +500,7 @@ def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> Non
                 ),
                 "Free some space.",
             )
-        last = message.splitlines()[-1] if message else f"exit status {code}"
+        last = message.splitlines()[-1] if message else _t("exit status {code}").format(code=code)
         raise OutputError(_t("The video encoder failed ({error}); nothing was saved.").format(error=last))
 
 
@@ -540,7 +540,8 @@ def verify_mp4(path: Path, expected_frames: int) -> None:
     counts = re.findall(r"^frame=(\d+)$", result.stdout, flags=re.MULTILINE)
     decoded = int(counts[-1]) if counts else 0
     if result.returncode != 0 or decoded != expected_frames:
-        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"{decoded} frames decoded"
+        stderr = result.stderr.strip()
+        detail = stderr.splitlines()[-1] if stderr else _t("{count} frames decoded").format(count=decoded)
         raise OutputError(
             _t("The finished clip did not check out ({detail}; expected {frames} frames); nothing was saved.").format(
                 detail=detail, frames=expected_frames

@@ -30,6 +30,7 @@ from typing import IO, Any, cast
 import torch
 from torch import nn
 
+from core.i18n import _t
 from core.quantize import QuantizedLinear, quantizable_linears
 from core.request import Quantization
 
@@ -116,7 +117,15 @@ def _read_exact(handle: IO[bytes], offset: int, into: torch.Tensor, entry: Tenso
         return
     handle.seek(offset)
     if handle.readinto(into.numpy().data) != into.numel():  # pyright: ignore[reportAttributeAccessIssue]
-        raise OSError(f"{entry.file.name} is truncated (tensor {name})")
+        raise OSError(_t("{file} is truncated (tensor {tensor})").format(file=entry.file.name, tensor=name))
+
+
+class MissingWeights(KeyError):
+    """Tensors the model needs that no weight file holds. A KeyError, as before, whose text is the plain message
+    (KeyError's own quotes it), so the load failure shown in the window is recognised and translated."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 READ_BUFFER_BYTES = 8 << 20  # one reused buffer for every conversion: nothing else is allocated while reading
@@ -130,7 +139,7 @@ def weight_files(folder: Path) -> list[Path]:
         return sorted({folder / shard for shard in weight_map.values()})
     files = sorted(folder.glob("*.safetensors"))
     if not files:
-        raise FileNotFoundError(f"{folder} has no *.safetensors weights")
+        raise FileNotFoundError(_t("{folder} has no *.safetensors weights").format(folder=folder))
     return files
 
 
@@ -138,7 +147,7 @@ def _read_header(file: Path) -> dict[str, TensorEntry]:
     with file.open("rb") as f:
         raw = f.read(8)
         if len(raw) != 8:
-            raise ValueError(f"{file.name} is not a safetensors file")
+            raise ValueError(_t("{file} is not a safetensors file").format(file=file.name))
         (length,) = struct.unpack("<Q", raw)
         header = json.loads(f.read(length))
     base = 8 + length
@@ -148,7 +157,11 @@ def _read_header(file: Path) -> dict[str, TensorEntry]:
             continue
         dtype = SAFETENSORS_DTYPES.get(info["dtype"])
         if dtype is None:
-            raise ValueError(f"{file.name}: tensor {name} has an unsupported dtype {info['dtype']}")
+            raise ValueError(
+                _t("{file}: tensor {tensor} has an unsupported dtype {dtype}").format(
+                    file=file.name, tensor=name, dtype=info["dtype"]
+                )
+            )
         start, end = (int(x) for x in info["data_offsets"])
         entries[name] = TensorEntry(file, dtype, tuple(int(d) for d in info["shape"]), base + start, end - start)
     return entries
@@ -316,7 +329,11 @@ def load_model(
             slot = slots[name]
             expected = _slot_shape(slot)
             if expected is not None and entry.shape != expected:
-                raise ValueError(f"{folder.name}: {name} has shape {entry.shape}, the model expects {expected}")
+                raise ValueError(
+                    _t("{folder}: {tensor} has shape {shape}, the model expects {expected}").format(
+                        folder=folder.name, tensor=name, shape=entry.shape, expected=expected
+                    )
+                )
             tensor = torch.empty(entry.shape, dtype=slot.dtype, pin_memory=pin_memory)
             reader.read_into(name, handle, tensor, scratch)
             _place(slot, tensor.to(device) if on_device else tensor)
@@ -327,7 +344,9 @@ def load_model(
     missing = [n for n, s in slots.items() if s.is_param and id(s) not in filled and _is_meta(s)]
     missing += [n for n, q in quantized.items() if id(q) not in filled]
     if missing:
-        raise KeyError(f"{folder.name}: the weights lack {', '.join(sorted(missing)[:5])}")
+        raise MissingWeights(
+            _t("{folder}: the weights lack {names}").format(folder=folder.name, names=", ".join(sorted(missing)[:5]))
+        )
     if pin_memory:
         _pin_remaining(model)
     if on_device:

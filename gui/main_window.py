@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
             self.player.load(outcome.video_path, clip_info(outcome.request, outcome.num_frames, total))
             self.history_panel.select(job_id)
             for note in outcome.notes:
-                self._status(note, 8000)
+                self._status(core_text(note), 8000)
             QApplication.alert(self)
 
     def _on_failed(self, job_id: int, kind: str, message: str, advice: str) -> None:

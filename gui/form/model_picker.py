@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import ModelFolderReport, inspect_model_folder
+from core.errors import StudioError
 from gui.support.formatting import format_bytes
-from gui.support.i18n import core_text
+from gui.support.i18n import core_text, error_text
 from gui.support.settings import MAX_RECENT_MODELS
 from gui.support.tasks import BackgroundTasks
 
@@ -301,7 +302,8 @@ class ModelPicker(QWidget):
         self._making_demo = False
         self.demo_button.setEnabled(True)
         self._render()
-        message = self.tr("The demo model could not be written to {folder}: {error}").format(folder=target, error=exc)
+        error = error_text(exc) if isinstance(exc, StudioError) else str(exc)  # a taken folder is said in Chinese too
+        message = self.tr("The demo model could not be written to {folder}: {error}").format(folder=target, error=error)
         self.demoFinished.emit(str(target), message)
 
     # ---- display ----------------------------------------------------------------------------------------------

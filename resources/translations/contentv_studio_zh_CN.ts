@@ -2302,8 +2302,28 @@ It will be written to:
         <translation>{path} 是完整的 ContentV 模型文件夹。</translation>
     </message>
     <message>
+        <source>{part}&apos;s weight file {file} is truncated or corrupt</source>
+        <translation>{part} 的权重文件 {file} 不完整或已损坏</translation>
+    </message>
+    <message>
         <source>{path} cannot be read ({reason})</source>
         <translation>无法读取 {path}（{reason}）</translation>
+    </message>
+    <message>
+        <source>{part}&apos;s weight index {file} is unreadable</source>
+        <translation>{part} 的权重索引 {file} 无法读取</translation>
+    </message>
+    <message>
+        <source>{part} weight shards are missing ({files})</source>
+        <translation>{part} 缺少权重分片（{files}）</translation>
+    </message>
+    <message>
+        <source>{part} has no weight file (*.safetensors)</source>
+        <translation>{part} 中没有权重文件（*.safetensors）</translation>
+    </message>
+    <message>
+        <source>{part}&apos;s weight file {file} is unreadable (permission denied)</source>
+        <translation>{part} 的权重文件 {file} 无法读取（权限被拒绝）</translation>
     </message>
     <message>
         <source>{part}&apos;s folder is unreadable (permission denied)</source>
@@ -2356,6 +2376,14 @@ It will be written to:
     <message>
         <source>Run without --compile, or run ContentV Studio from source to use it.</source>
         <translation>请去掉 --compile 运行，或从源代码运行 ContentV Studio 以使用该功能。</translation>
+    </message>
+    <message>
+        <source>{path} exists and is not a folder; choose another place for the demo model.</source>
+        <translation>{path} 已存在且不是文件夹；请为演示模型另选位置。</translation>
+    </message>
+    <message>
+        <source>{path} already exists and is not empty; choose an empty folder.</source>
+        <translation>{path} 已存在且不是空的；请选择一个空文件夹。</translation>
     </message>
     <message>
         <source>A CUDA GPU was asked for, but PyTorch sees none on this machine.</source>
@@ -2446,6 +2474,10 @@ It will be written to:
         <translation>磁盘空间不足：模型还需要 {needed} GB，而 {folder} 只有 {free} GB 可用。</translation>
     </message>
     <message>
+        <source>{repo} may not be a ContentV model in diffusers&apos; layout.</source>
+        <translation>{repo} 可能不是 diffusers 格式的 ContentV 模型。</translation>
+    </message>
+    <message>
         <source>{repo} has no revision &apos;{revision}&apos;.</source>
         <translation>{repo} 没有版本“{revision}”。</translation>
     </message>
@@ -2522,6 +2554,10 @@ It will be written to:
         <translation>GPU 显存不足（{cause}）。</translation>
     </message>
     <message>
+        <source>The {format} holds {written} frames instead of {total}; it was not kept.</source>
+        <translation>{format} 文件只有 {written} 帧，而不是 {total} 帧；未保留该文件。</translation>
+    </message>
+    <message>
         <source>This ffmpeg build has no WebM (VP9/VP8) encoder.</source>
         <translation>此 ffmpeg 版本没有 WebM（VP9/VP8）编码器。</translation>
     </message>
@@ -2538,6 +2574,10 @@ It will be written to:
         <translation>视频 {path} 不存在。</translation>
     </message>
     <message>
+        <source>A {format} export must end in .{extension} (got &apos;{name}&apos;).</source>
+        <translation>{format} 导出文件必须以 .{extension} 结尾（当前为“{name}”）。</translation>
+    </message>
+    <message>
         <source>{path} already exists and is not an empty folder; it will not be overwritten.</source>
         <translation>{path} 已存在且不是空文件夹；不会覆盖它。</translation>
     </message>
@@ -2550,8 +2590,24 @@ It will be written to:
         <translation>文件夹 {path} 不可写。</translation>
     </message>
     <message>
+        <source>{path} has no video frames.</source>
+        <translation>{path} 中没有视频帧。</translation>
+    </message>
+    <message>
+        <source>{path} could not be read as a video: {error}</source>
+        <translation>无法将 {path} 作为视频读取：{error}</translation>
+    </message>
+    <message>
         <source>{path} could not be written: {error}</source>
         <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>ffmpeg could not write {path}: {error}</source>
+        <translation>ffmpeg 无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>Only {written} of {total} frames were written.</source>
+        <translation>{total} 帧中只写入了 {written} 帧。</translation>
     </message>
     <message>
         <source>{path} already exists; it will not be overwritten.</source>
@@ -2562,12 +2618,48 @@ It will be written to:
         <translation>无法打开历史数据库 {path}：{error}</translation>
     </message>
     <message>
+        <source>{file} is truncated (tensor {tensor})</source>
+        <translation>{file} 不完整（张量 {tensor}）</translation>
+    </message>
+    <message>
+        <source>{folder} has no *.safetensors weights</source>
+        <translation>{folder} 中没有 *.safetensors 权重</translation>
+    </message>
+    <message>
+        <source>{folder}: the weights lack {names}</source>
+        <translation>{folder}：权重中缺少 {names}</translation>
+    </message>
+    <message>
+        <source>{file} is not a safetensors file</source>
+        <translation>{file} 不是 safetensors 文件</translation>
+    </message>
+    <message>
+        <source>{file}: tensor {tensor} has an unsupported dtype {dtype}</source>
+        <translation>{file}：张量 {tensor} 的数据类型 {dtype} 不受支持</translation>
+    </message>
+    <message>
+        <source>{folder}: {tensor} has shape {shape}, the model expects {expected}</source>
+        <translation>{folder}：{tensor} 的形状为 {shape}，而模型需要 {expected}</translation>
+    </message>
+    <message>
         <source>The history database {path} was written by a newer ContentV Studio (schema {version}, this version reads up to {supported}).</source>
         <translation>历史数据库 {path} 由更新版本的 ContentV Studio 写入（架构 {version}，本版本最多读取到 {supported}）。</translation>
     </message>
     <message>
         <source>The history database {path} is in use by another program.</source>
         <translation>历史数据库 {path} 正被另一个程序使用。</translation>
+    </message>
+    <message>
+        <source>it is not an SQLite database</source>
+        <translation>它不是 SQLite 数据库</translation>
+    </message>
+    <message>
+        <source>it cannot be read (permission denied)</source>
+        <translation>无法读取它（权限被拒绝）</translation>
+    </message>
+    <message>
+        <source>its integrity check failed ({detail})</source>
+        <translation>它的完整性检查未通过（{detail}）</translation>
     </message>
     <message>
         <source>The history database {path} was empty; a new history was started.</source>
@@ -2582,8 +2674,24 @@ It will be written to:
         <translation>历史数据库 {path} 正被另一个程序使用（另一个窗口、命令行任务或备份程序）。没有移动或丢失任何内容：一旦它空闲，就会读取和写入历史记录。</translation>
     </message>
     <message>
+        <source>it cannot be read ({error})</source>
+        <translation>无法读取它（{error}）</translation>
+    </message>
+    <message>
+        <source>SQLite cannot open it ({error})</source>
+        <translation>SQLite 无法打开它（{error}）</translation>
+    </message>
+    <message>
         <source>The history database could not be used ({problem}). It was kept as {name}.</source>
         <translation>历史数据库无法使用（{problem}）。已将其保留为 {name}。</translation>
+    </message>
+    <message>
+        <source>Recovered from the outputs folder after the app stopped.</source>
+        <translation>程序停止后，从输出文件夹中恢复。</translation>
+    </message>
+    <message>
+        <source>it is damaged ({error})</source>
+        <translation>它已损坏（{error}）</translation>
     </message>
     <message>
         <source>The history database {path} cannot be used ({problem}) and could not be moved aside; this session&apos;s history will not be saved.</source>
@@ -2650,6 +2758,10 @@ It will be written to:
         <translation>{file}：{field} 必须列出 {count} 个 true/false 值，除最后一级外每级一个（实际为 {value}）</translation>
     </message>
     <message>
+        <source>{count} encoder blocks</source>
+        <translation>{count} 个编码器块</translation>
+    </message>
+    <message>
         <source>{file} describes a model that cannot be built ({reason})</source>
         <translation>{file} 描述的模型无法构建（{reason}）</translation>
     </message>
@@ -2660,6 +2772,10 @@ It will be written to:
     <message>
         <source>{file}: {tensor} is {actual} in the weights, but the config makes it {expected}</source>
         <translation>{file}：{tensor} 在权重中为 {actual}，但按配置应为 {expected}</translation>
+    </message>
+    <message>
+        <source>Choose one of: {choices}.</source>
+        <translation>请从以下选项中选择：{choices}。</translation>
     </message>
     <message>
         <source>The {name} must be text (got {kind}).</source>
@@ -2700,6 +2816,34 @@ It will be written to:
     <message>
         <source>The {name} holds a control character (U+{code} at character {position}); remove it.</source>
         <translation>{name}含有控制字符（第 {position} 个字符，U+{code}）；请将其删除。</translation>
+    </message>
+    <message>
+        <source>Unknown attention kernel &apos;{kernel}&apos;; choose one of: {choices}.</source>
+        <translation>未知的注意力内核“{kernel}”；请从以下选项中选择：{choices}。</translation>
+    </message>
+    <message>
+        <source>Unknown step cache level &apos;{level}&apos;.</source>
+        <translation>未知的步骤缓存级别“{level}”。</translation>
+    </message>
+    <message>
+        <source>Unknown guidance batching &apos;{mode}&apos;.</source>
+        <translation>未知的引导批处理方式“{mode}”。</translation>
+    </message>
+    <message>
+        <source>Unknown device &apos;{device}&apos;.</source>
+        <translation>未知的设备“{device}”。</translation>
+    </message>
+    <message>
+        <source>Unknown dtype &apos;{dtype}&apos;.</source>
+        <translation>未知的数据类型“{dtype}”。</translation>
+    </message>
+    <message>
+        <source>Unknown offload mode &apos;{mode}&apos;.</source>
+        <translation>未知的卸载模式“{mode}”。</translation>
+    </message>
+    <message>
+        <source>Unknown quantization &apos;{kind}&apos;.</source>
+        <translation>未知的量化方式“{kind}”。</translation>
     </message>
     <message>
         <source>The number of frames must be at least 1 (got {value}).</source>
@@ -2744,6 +2888,14 @@ It will be written to:
     <message>
         <source>The {name} is at most {limit} pixels (got {value}).</source>
         <translation>{name}最多为 {limit} 像素（当前为 {value}）。</translation>
+    </message>
+    <message>
+        <source>Step cache &apos;{level}&apos; used {method}: this model has no MagCache calibration yet (the next job with the step cache off records one).</source>
+        <translation>步骤缓存“{level}”使用了 {method}：此模型还没有 MagCache 校准（下一个关闭步骤缓存的任务会记录一份）。</translation>
+    </message>
+    <message>
+        <source>Recorded this model&apos;s MagCache calibration ({path}).</source>
+        <translation>已记录此模型的 MagCache 校准（{path}）。</translation>
     </message>
     <message>
         <source>Choose a shorter folder or name.</source>
@@ -2818,8 +2970,16 @@ It will be written to:
         <translation>磁盘已满：{what}无法写入；未保存任何内容。</translation>
     </message>
     <message>
+        <source>exit status {code}</source>
+        <translation>退出状态 {code}</translation>
+    </message>
+    <message>
         <source>The video encoder failed ({error}); nothing was saved.</source>
         <translation>视频编码器失败（{error}）；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>{count} frames decoded</source>
+        <translation>解码了 {count} 帧</translation>
     </message>
     <message>
         <source>The finished clip did not check out ({detail}; expected {frames} frames); nothing was saved.</source>

@@ -83,6 +83,8 @@ ALLOWED_WORDS = set(
         "CLIP",
         "Transformer",
         "diffusers",
+        "ffmpeg",
+        "SQLite",
         "mp4",
         "webm",
         "gif",
@@ -447,6 +449,138 @@ def test_output_and_download_refusals_are_translated(language, tmp_path: Path):
     assert shown[1] == f"文件夹 {tmp_path / 'missing'} 不存在。"
     assert shown[2] == "输出必须是 .mp4 文件（当前为“x.webm”）。"
     assert shown[3] == f"{taken} 是一个文件，不是文件夹。"
+
+
+def _assert_chinese(message: str) -> str:
+    """`message` (English, as core/ filled it in) translated with the zh_CN catalogue installed: the sentence is
+    Chinese and only the values filled into it (paths, option names, ffmpeg's own words) are left as they were."""
+    from core.i18n import match_template
+    from gui.support.i18n import core_text
+
+    shown = core_text(message)
+    assert shown != message, f"not translated: {message!r}"
+    found = match_template(message)
+    rest = shown
+    for value in sorted((found[1] if found else {}).values(), key=len, reverse=True):
+        rest = rest.replace(core_text(value), " ").replace(value, " ")
+    assert not english_words(rest), (message, shown)
+    assert re.search(r"[\u4e00-\u9fff]", rest), (message, shown)
+    return shown
+
+
+class _FailingFfmpeg:
+    """An ffmpeg process that takes every frame and then fails, as a full disk or a broken encoder makes it."""
+
+    def __init__(self, cmd: list[str], stdin: object, stderr: object) -> None:
+        import io
+
+        self.stdin = io.BytesIO()
+        self.returncode: int | None = None
+
+    def communicate(self) -> tuple[None, bytes]:
+        self.returncode = 1
+        return None, b"Error writing trailer: No space left on device"
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def kill(self) -> None:
+        self.returncode = -9
+
+    def wait(self) -> int | None:
+        return self.returncode
+
+
+def test_option_export_and_demo_model_refusals_are_translated(language, tmp_path: Path, monkeypatch):
+    """Unknown options, refused or failed exports and a taken demo-model folder: each message, filled in by the
+    engine with real values, is shown in Chinese with no English sentence left."""
+    import dataclasses
+    import types
+
+    from core import export
+    from core.demo_model import make_demo_model
+    from core.errors import InvalidRequestError, OutputTakenError, StudioError
+    from core.export import ExportFormat, ExportRequest
+    from core.history_recovery import database_problem
+    from core.request import MemoryOptions, SpeedOptions
+    from gui.support.i18n import error_text
+
+    messages: list[str] = []
+
+    def refused(attempt, kind: type[BaseException] = StudioError) -> BaseException:
+        with pytest.raises(kind) as raised:
+            attempt()
+        if isinstance(raised.value, StudioError):
+            messages.extend(part for part in (raised.value.message, raised.value.advice) if part)
+        return raised.value
+
+    # Options: device, dtype, offload mode, quantization (with the choices as advice), kernel, step cache, batching.
+    for options in (
+        MemoryOptions(device="tpu"),
+        MemoryOptions(dtype="int4"),
+        MemoryOptions(placement="disk"),  # type: ignore[arg-type]
+        MemoryOptions(quantization="int2"),  # type: ignore[arg-type]
+    ):
+        refused(options.validate, InvalidRequestError)
+    speed = SpeedOptions(attention_backend="xformers", step_cache="fastest", guidance_batching="parallel")  # type: ignore[arg-type]
+    assert len(speed.problems()) == 3
+    messages.extend(speed.problems())
+
+    # Exports: a target with the wrong extension, a source that is no video, or one with no frames.
+    clip = _write_clip(tmp_path)
+    refused(lambda: export.check_export(ExportRequest(clip, ExportFormat.GIF, tmp_path / "clip.mp4")))
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("not a video", encoding="utf-8")
+    refused(lambda: export.read_source(not_video))
+    import imageio_ffmpeg
+
+    with monkeypatch.context() as patch:  # a stream ffmpeg opens but holds no frame
+        patch.setattr(imageio_ffmpeg, "read_frames", lambda *a, **k: iter([{"size": (80, 48), "fps": 24.0}]))
+        refused(lambda: export.read_source(clip))
+
+    # Writes that fail or lose frames: nothing is kept, and each says why.
+    with monkeypatch.context() as patch:
+        patch.setattr(export, "webm_codec", lambda: "vp9")
+        patch.setattr(export, "subprocess", types.SimpleNamespace(Popen=_FailingFfmpeg, PIPE=subprocess.PIPE))
+        refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.WEBM, tmp_path / "a.webm")))
+    with monkeypatch.context() as patch:
+        patch.setattr(export, "webm_codec", lambda: "vp9")
+        patch.setattr(export, "_count_frames", lambda path: 3)
+        refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.WEBM, tmp_path / "b.webm")))
+    with monkeypatch.context() as patch:
+        real_gif = export._gif_bytes
+        patch.setattr(export, "_gif_bytes", lambda c, *a: real_gif(dataclasses.replace(c, frames=c.frames[:1]), *a))
+        refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.GIF, tmp_path / "c.gif")))
+    with monkeypatch.context() as patch:  # every frame saved under one name: only one is there to count
+        patch.setattr(export, "FRAME_NAME", "frame_same.png")
+        refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.PNG, tmp_path / "frames")))
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in {"clip.mp4", "clip.json", "notes.mp4"}]
+
+    # The demo model's folder: a file, or a folder that holds something. Still FileExistsError for callers.
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "mine.txt").write_text("keep", encoding="utf-8")
+    for target in (tmp_path / "notes.mp4", tmp_path / "taken"):
+        error = refused(lambda target=target: make_demo_model(target), FileExistsError)
+        assert isinstance(error, OutputTakenError)
+    assert (tmp_path / "taken" / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+    # A history database that is not one (the reason goes inside the window's notice).
+    problem = database_problem(not_video)
+    assert problem is not None
+    messages.append(problem)
+
+    assert len(messages) == 19, messages
+    language("zh_CN")
+    shown = [_assert_chinese(m) for m in messages]
+    assert shown[0] == "未知的设备“tpu”。"
+    assert shown[1] == "请从以下选项中选择：auto, cuda, mps, cpu。"
+    assert "GIF 导出文件必须以 .gif 结尾（当前为“clip.mp4”）。" in shown
+    assert f"{tmp_path / 'taken'} 已存在且不是空的；请选择一个空文件夹。" in shown
+    assert "WebM 文件只有 3 帧，而不是 5 帧；未保留该文件。" in shown
+    with pytest.raises(FileExistsError) as raised:
+        make_demo_model(tmp_path / "notes.mp4")
+    assert isinstance(raised.value, StudioError)
+    assert error_text(raised.value) == f"{tmp_path / 'notes.mp4'} 已存在且不是文件夹；请为演示模型另选位置。"
 
 
 def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
