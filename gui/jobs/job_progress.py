@@ -1,16 +1,24 @@
 """What the window shows of the running job: the progress bar, the line under it (stage, step, time left, the queue
 behind it) and the window title ("45% — a red fox… — ContentV Studio", so the taskbar shows it too).
 
+The time left is the whole job's, loading, encoding, decoding and saving included, and the queue's adds every
+waiting job's (core/time_left.py, from this machine's past jobs); the line is refreshed every second while a job
+runs, so a long load or decode counts down too.
+
 It listens to the JobController's signals; the window reacts to the same signals for everything else (the player,
 the preview, error dialogs)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import logging
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from core.history import HistoryStore, JobRecord
-from core.progress import QueuedWork, Stage, queue_seconds_left
+from core.progress import DecodeProgress, Stage, StepProgress
+from core.time_left import QueuedJob, StageCosts, job_seconds_left, queue_time_left
 from gui.jobs.controller import JobController
 from gui.jobs.history_panel import HistoryPanel
 from gui.support.formatting import clock
@@ -26,6 +34,10 @@ STAGE_TEXT = {
     Stage.SAVING.value: QT_TRANSLATE_NOOP("JobProgressView", "Saving the clip…"),
 }
 TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
+HISTORY_JOBS_FOR_COSTS = 200  # the newest finished jobs the stage costs are learned from
+REFRESH_MS = 1000  # the time left counts down between progress signals
+
+logger = logging.getLogger(__name__)
 
 
 def window_title(percent: int | None = None, prompt: str = "") -> str:
@@ -59,22 +71,43 @@ class JobProgressView(QObject):
         self.label = label
         self.history = history
         self.current_job: int | None = None
-        self._stage_text = self.tr("Ready.")
         self._prompt = ""  # of the running job, for the title
         self._seconds_per_step: float | None = None  # measured on the running job, for the queue's time left
-        self._job_eta = 0.0
-        self.label.setText(self._stage_text)
+        # For the time left: what runs, where it is, and what this machine's past jobs say the rest costs.
+        self._job: QueuedJob | None = None
+        self._loaded: QueuedJob | None = None  # the job whose model the engine holds (it stays loaded)
+        self._model_loaded = False  # when the running job started
+        self._costs: StageCosts | None = None
+        self._stage: Stage | None = None
+        self._stage_started = 0.0
+        self._last_step: StepProgress | None = None
+        self._last_decode: DecodeProgress | None = None
+        self._stage_base = self.tr("Ready.")  # the stage line without its time left and queue note
+        self._with_time_left = False
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self._render)
+        self.label.setText(self._stage_base)
         c = controller
         c.jobQueued.connect(self._on_queued)
         c.jobStarted.connect(self._on_started)
         c.stageChanged.connect(self._on_stage)
         c.stepped.connect(self._on_step)
         c.decoded.connect(self._on_decoded)
-        c.queue.changed.connect(lambda: self.set_stage(self._stage_text))  # the count (and time) of waiting jobs
+        c.queue.changed.connect(self._render)  # the count (and time) of waiting jobs
 
     # ---- the line under the bar -------------------------------------------------------------------------------
-    def set_stage(self, text: str) -> None:
-        self._stage_text = text
+    def set_stage(self, text: str, *, time_left: bool = False) -> None:
+        """The line under the bar: `text`, the running job's time left when asked, then the queue behind it."""
+        self._stage_base = text
+        self._with_time_left = time_left
+        self._render()
+
+    def _render(self) -> None:
+        text = self._stage_base
+        left = self.seconds_left() if self._with_time_left else None
+        if left is not None:
+            text += "  ·  " + self.tr("about {time} left").format(time=clock(left))
         self.label.setText(text + self._queue_note())
 
     def _queue_note(self) -> str:
@@ -86,13 +119,52 @@ class JobProgressView(QObject):
         if c.paused:
             return "  ·  " + self.tr("%n waiting (paused)", "", waiting)
         note = "  ·  " + self.tr("%n more queued", "", waiting)
-        entry = c.running_entry
-        if entry is not None and self._seconds_per_step is not None:
-            work = [QueuedWork(e.request.steps, e.latent_pixels) for e in c.queue.entries]
-            current = QueuedWork(entry.request.steps, entry.latent_pixels)
-            total = queue_seconds_left(self._job_eta, self._seconds_per_step, current, work)
-            note += "  ·  " + self.tr("queue about {time} left").format(time=clock(total))
+        left = self.queue_seconds_left()
+        if left is not None:
+            note += "  ·  " + self.tr("queue about {time} left").format(time=clock(left))
         return note
+
+    # ---- time left -------------------------------------------------------------------------------------------
+    def seconds_left(self) -> float | None:
+        """The running job's time left, every stage still to come included; None with no job or no costs."""
+        if self._job is None or self._costs is None:
+            return None
+        return job_seconds_left(
+            self._stage,
+            self._costs,
+            self._job.request,
+            self._last_step,
+            self._last_decode,
+            self._model_loaded,
+            stage_elapsed_s=time.monotonic() - self._stage_started,
+            decode_elapsed_s=time.monotonic() - self._stage_started if self._stage is Stage.DECODING else None,
+        )
+
+    def queue_seconds_left(self) -> float | None:
+        """The running job's time left plus every waiting job's, loading included where a job changes model."""
+        current = self.seconds_left()
+        if current is None or self._costs is None:
+            return None
+        waiting = [QueuedJob(e.request, e.model_dir) for e in self.controller.queue.entries]
+        return queue_time_left(current, self._costs, self._job, waiting, self._seconds_per_step)
+
+    def _learn_costs(self, job: QueuedJob) -> StageCosts | None:
+        memory = job.request.memory
+        caps = self.controller.capabilities
+        device = memory.device if memory.device != "auto" else (getattr(caps, "accelerator", None) or "cpu")
+        gpu_name = getattr(caps, "cuda_name", None) or ""
+        try:
+            records = self.store.list_jobs(limit=HISTORY_JOBS_FOR_COSTS)
+        except Exception:  # a busy or damaged history costs the estimate its learned figures, nothing more
+            logger.warning("No history for the time left", exc_info=True)
+            records = []
+        return StageCosts.from_history(records, device, **({"gpu_name": gpu_name} if gpu_name else {}))
+
+    def _enter_stage(self, stage: Stage | None, text: str) -> None:
+        if stage is not self._stage:
+            self._stage = stage
+            self._stage_started = time.monotonic()
+        self.set_stage(text, time_left=True)
 
     def _set_busy_bar(self) -> None:
         self.bar.setRange(0, 0)  # indeterminate until the steps begin
@@ -113,17 +185,31 @@ class JobProgressView(QObject):
     def _on_started(self, job_id: int) -> None:
         self.current_job = job_id
         self._seconds_per_step = None
-        self._job_eta = 0.0
+        self._last_step = None
+        self._last_decode = None
         record = self.store.get(job_id)
         self._prompt = record.request.prompt if record is not None else ""
+        entry = self.controller.running_entry
+        request = entry.request if entry is not None else record.request if record is not None else None
+        model_dir = entry.model_dir if entry is not None else record.model_dir if record is not None else ""
+        self._job = QueuedJob(request, model_dir) if request is not None else None
+        self._model_loaded = (
+            self._job is not None and self._loaded is not None and self._loaded.load_key == self._job.load_key
+        )
+        self._costs = self._learn_costs(self._job) if self._job is not None else None
+        self._stage = None
         self.titleChanged.emit(window_title(0, self._prompt))
         self._set_busy_bar()
-        self.set_stage(self.tr(STAGE_TEXT[Stage.LOADING.value]))
+        self._enter_stage(Stage.LOADING, self.tr(STAGE_TEXT[Stage.LOADING.value]))
+        self._refresh.start()
 
     def _on_stage(self, job_id: int, stage: str) -> None:
         if job_id != self.current_job:
             return
-        self.set_stage(self.tr(STAGE_TEXT[stage]) if stage in STAGE_TEXT else stage)
+        known = Stage(stage) if stage in STAGE_TEXT else None
+        if known is not None and known is not Stage.LOADING:
+            self._loaded = self._job  # past loading: the engine holds this job's model for the next one
+        self._enter_stage(known, self.tr(STAGE_TEXT[stage]) if stage in STAGE_TEXT else stage)
         if stage in (Stage.LOADING.value, Stage.ENCODING.value):
             self._set_busy_bar()
         elif stage == Stage.DECODING.value:
@@ -140,13 +226,12 @@ class JobProgressView(QObject):
             self.bar.setFormat(self.tr("%v / %m steps"))
         self.bar.setValue(step)
         self._seconds_per_step = elapsed / max(1, step)
-        self._job_eta = eta
-        left = "  ·  " + self.tr("about {time} left").format(time=clock(eta)) if step < total else ""
-        self.set_stage(
+        self._last_step = StepProgress(step, total, elapsed, eta)
+        self._enter_stage(
+            Stage.DENOISING,
             self.tr("Denoising  ·  step {step} of {total}  ·  {elapsed}").format(
                 step=step, total=total, elapsed=clock(elapsed)
-            )
-            + left
+            ),
         )
         self.history.set_progress(job_id, step / total if total else 1.0)
         self.titleChanged.emit(window_title(100 * step // max(1, total), self._prompt))
@@ -158,7 +243,10 @@ class JobProgressView(QObject):
             self.bar.setRange(0, total)
             self.bar.setFormat(self.tr("decoding %v / %m"))
         self.bar.setValue(done)
-        self.set_stage(self.tr("Decoding the video  ·  {done} of {total}").format(done=done, total=total))
+        self._last_decode = DecodeProgress(done, total)
+        self._enter_stage(
+            Stage.DECODING, self.tr("Decoding the video  ·  {done} of {total}").format(done=done, total=total)
+        )
 
     # ---- how it ended (the window calls these: it decides what else an end means) -----------------------------
     def finished(self, steps: int, seconds: float, seed: int) -> None:
@@ -198,4 +286,6 @@ class JobProgressView(QObject):
         if job_id == self.current_job:
             self.current_job = None
             self._seconds_per_step = None
+            self._job = None
+            self._refresh.stop()
             self.titleChanged.emit(window_title())
