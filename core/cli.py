@@ -498,13 +498,16 @@ def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
 
 def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: set[str] | None = None) -> int:
     """`explicit`: the options given on the command line (`explicit_generate_options`); with --from, only those
-    override the clip's values (None: every option counts as given)."""
+    override the clip's values (None: those whose value is not the default)."""
     from core.cli_history import recorded_cli_job
     from core.engine import Engine
     from core.journal import JournalOptions, new_job_id
 
     if args.from_clip:
-        request, model = _request_from_clip(args, set(vars(args)) if explicit is None else explicit, err)
+        if explicit is None:  # called without the command line: what differs from the defaults counts as given
+            defaults = _generate_parser()
+            explicit = {dest for dest, value in vars(args).items() if value != defaults.get_default(dest)}
+        request, model = _request_from_clip(args, explicit, err)
     else:
         request, model = request_from_args(args), args.model
     output = OutputOptions(
