@@ -3,6 +3,8 @@
 python main.py                     open the window (options: --model DIR, --data-dir DIR, --smoke, --version)
 python main.py --help              the window's options and the headless commands
 python main.py generate ...        headless text-to-video (see `python main.py generate --help`)
+python main.py generate --from CLIP --output NEW.mp4 [options]   a clip again, options given here override its own
+python main.py info CLIP [--json]  the parameters a clip (mp4, WebM, GIF, PNG frames, sidecar) was made with
 python main.py make-demo-model DIR write a tiny random-weight model to check an install
 python main.py export CLIP.mp4 --format webm|gif|png [--output PATH]   a clip as WebM, GIF or PNG frames
 python main.py download --to DIR [--repo R] [--revision R]            get ContentV-8B (resumable)
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"generate", "make-demo-model", "export", "download", "resume"}
+CLI_COMMANDS = {"generate", "info", "make-demo-model", "export", "download", "resume"}
 
 
 def main(argv: list[str] | None = None) -> int:

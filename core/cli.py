@@ -1,4 +1,5 @@
-"""The headless command line: `generate` (text to video) and `make-demo-model` (a tiny model to test an install).
+"""The headless command line: `generate` (text to video; `--from CLIP` makes a clip again from its parameters),
+`info` (a clip's parameters), `make-demo-model` (a tiny model to test an install), `export`, `download`, `resume`.
 
 Every failure ends with one line on stderr and a distinct exit status (core.errors.EXIT_CODES: 2 bad input,
 3 model folder or load failure, 4 out of memory, 5 output not written, 130 cancelled — Ctrl+C or SIGTERM —,
@@ -11,6 +12,7 @@ import argparse
 import contextlib
 import dataclasses
 import errno
+import json
 import math
 import os
 import shlex
@@ -92,79 +94,20 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="generate one clip from a prompt, headless")
-    gen.add_argument("--model", required=True, metavar="DIR", help="ContentV-8B folder (diffusers layout)")
-    gen.add_argument("--prompt", required=True, metavar="TEXT")
-    gen.add_argument(
-        "--negative-prompt",
-        default=OFFICIAL_NEGATIVE_PROMPT,
-        metavar="TEXT",
-        help="default: the official demo's negative prompt",
+    _add_generate_arguments(gen)
+
+    info = sub.add_parser(
+        "info",
+        help="show the parameters a clip was made with, and what this machine cannot run of them",
+        description="Read the parameters from a clip (mp4, WebM, GIF, a PNG frame or frames folder, or a sidecar "
+        ".json) and print them, with notes on what differs here. 'generate --from CLIP' makes the clip again.",
     )
-    gen.add_argument("--width", type=_int, default=DEFAULT_WIDTH, metavar="W", help="multiple of 16 (768)")
-    gen.add_argument("--height", type=_int, default=DEFAULT_HEIGHT, metavar="H", help="multiple of 16 (432)")
-    gen.add_argument(
-        "--frames",
-        type=_int,
-        default=DEFAULT_FRAMES,
-        metavar="N",
-        help="4k+1; others become n//4*4+1 as in the official pipeline (125 = 5.2 s at 24 fps)",
+    info.add_argument("clip", metavar="CLIP")
+    info.add_argument("--json", action="store_true", help="print the parameters as JSON (the sidecar's keys)")
+    info.add_argument(
+        "--model", default=None, metavar="DIR", help="compare with this model folder (default: the window's)"
     )
-    gen.add_argument("--fps", type=_int, default=DEFAULT_FPS, metavar="F")
-    gen.add_argument("--steps", type=_int, default=DEFAULT_STEPS, metavar="S")
-    gen.add_argument("--guidance", type=_float, default=DEFAULT_GUIDANCE, metavar="G")
-    gen.add_argument("--seed", type=_int, default=None, metavar="N", help="default: random, printed")
-    gen.add_argument("--device", choices=DEVICES, default="auto")
-    gen.add_argument("--dtype", choices=DTYPES, default="auto")
-    gen.add_argument(
-        "--offload",
-        choices=[p.value for p in Placement],
-        default=Placement.GPU.value,
-        help="none: all on GPU; model: components take turns; sequential: lowest VRAM; "
-        "streamed: blocks prefetched on a CUDA side stream",
-    )
-    gen.add_argument("--vae-slicing", action="store_true")
-    gen.add_argument("--vae-tiling", action="store_true")
-    gen.add_argument("--attention-slicing", action="store_true")
-    gen.add_argument(
-        "--text-encoders-off-gpu",
-        action="store_true",
-        help="move the text encoders to system RAM once the prompt is encoded",
-    )
-    gen.add_argument("--quantize", choices=[q.value for q in Quantization], default=Quantization.NONE.value)
-    gen.add_argument(
-        "--attention",
-        choices=ATTENTION_BACKENDS,
-        default="auto",
-        help="attention kernel; auto: the fastest this GPU runs (a forced one that cannot run is refused)",
-    )
-    gen.add_argument(
-        "--step-cache",
-        choices=[c.value for c in StepCache],
-        default=StepCache.OFF.value,
-        help="reuse work between steps (MagCache once calibrated by an uncached job; else First-Block/TaylorSeer)",
-    )
-    gen.add_argument(
-        "--guidance-batching",
-        choices=[g.value for g in GuidanceBatching],
-        default=GuidanceBatching.SEQUENTIAL.value,
-        help="sequential: official numerics, less memory; batched; auto: measure and keep the faster",
-    )
-    gen.add_argument("--compile", action="store_true", help="torch.compile the transformer blocks (first step slower)")
-    gen.add_argument("--output", required=True, metavar="FILE.mp4")
-    gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
-    gen.add_argument(
-        "--data-dir",
-        default=None,
-        metavar="DIR",
-        help="the app's data folder (default: the window's): its history records the job, its journal lets it resume",
-    )
-    gen.add_argument(
-        "--snapshot-every",
-        type=_int,
-        default=DEFAULT_SNAPSHOT_EVERY,
-        metavar="N",
-        help=f"journal the job's state every N steps ({DEFAULT_SNAPSHOT_EVERY}; 0: only when stopped and at the end)",
-    )
+    info.add_argument("--data-dir", default=None, metavar="DIR", help="the data folder (default: the window's)")
 
     resume = sub.add_parser(
         "resume",
@@ -202,6 +145,98 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     return parser
 
 
+def _add_generate_arguments(gen: argparse.ArgumentParser) -> None:
+    """`generate`'s options. --model, --prompt and --output are checked by `_check_required` (not argparse), since
+    `--from CLIP` supplies the first two; the message without --from is argparse's own."""
+    gen.add_argument("--model", default=None, metavar="DIR", help="ContentV-8B folder (diffusers layout)")
+    gen.add_argument("--prompt", default=None, metavar="TEXT")
+    gen.add_argument(
+        "--from",
+        dest="from_clip",
+        default=None,
+        metavar="CLIP",
+        help="make a clip again with the parameters it was made with (see 'info'); options given here override "
+        "them, --model defaults to the clip's model folder",
+    )
+    gen.add_argument(
+        "--negative-prompt",
+        default=OFFICIAL_NEGATIVE_PROMPT,
+        metavar="TEXT",
+        help="default: the official demo's negative prompt",
+    )
+    gen.add_argument("--width", type=_int, default=DEFAULT_WIDTH, metavar="W", help="multiple of 16 (768)")
+    gen.add_argument("--height", type=_int, default=DEFAULT_HEIGHT, metavar="H", help="multiple of 16 (432)")
+    gen.add_argument(
+        "--frames",
+        type=_int,
+        default=DEFAULT_FRAMES,
+        metavar="N",
+        help="4k+1; others become n//4*4+1 as in the official pipeline (125 = 5.2 s at 24 fps)",
+    )
+    gen.add_argument("--fps", type=_int, default=DEFAULT_FPS, metavar="F")
+    gen.add_argument("--steps", type=_int, default=DEFAULT_STEPS, metavar="S")
+    gen.add_argument("--guidance", type=_float, default=DEFAULT_GUIDANCE, metavar="G")
+    gen.add_argument("--seed", type=_int, default=None, metavar="N", help="default: random, printed")
+    gen.add_argument("--device", choices=DEVICES, default="auto")
+    gen.add_argument("--dtype", choices=DTYPES, default="auto")
+    gen.add_argument(
+        "--offload",
+        choices=[p.value for p in Placement],
+        default=Placement.GPU.value,
+        help="none: all on GPU; model: components take turns; sequential: lowest VRAM; "
+        "streamed: blocks prefetched on a CUDA side stream",
+    )
+    gen.add_argument("--vae-slicing", action=argparse.BooleanOptionalAction, default=False)
+    gen.add_argument("--vae-tiling", action=argparse.BooleanOptionalAction, default=False)
+    gen.add_argument("--attention-slicing", action=argparse.BooleanOptionalAction, default=False)
+    gen.add_argument(
+        "--text-encoders-off-gpu",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="move the text encoders to system RAM once the prompt is encoded",
+    )
+    gen.add_argument("--quantize", choices=[q.value for q in Quantization], default=Quantization.NONE.value)
+    gen.add_argument(
+        "--attention",
+        choices=ATTENTION_BACKENDS,
+        default="auto",
+        help="attention kernel; auto: the fastest this GPU runs (a forced one that cannot run is refused)",
+    )
+    gen.add_argument(
+        "--step-cache",
+        choices=[c.value for c in StepCache],
+        default=StepCache.OFF.value,
+        help="reuse work between steps (MagCache once calibrated by an uncached job; else First-Block/TaylorSeer)",
+    )
+    gen.add_argument(
+        "--guidance-batching",
+        choices=[g.value for g in GuidanceBatching],
+        default=GuidanceBatching.SEQUENTIAL.value,
+        help="sequential: official numerics, less memory; batched; auto: measure and keep the faster",
+    )
+    gen.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="torch.compile the transformer blocks (first step slower)",
+    )
+    gen.add_argument("--output", default=None, metavar="FILE.mp4")
+    gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
+    gen.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="the app's data folder (default: the window's): its history records the job, its journal lets it resume",
+    )
+    gen.add_argument(
+        "--snapshot-every",
+        type=_int,
+        default=DEFAULT_SNAPSHOT_EVERY,
+        metavar="N",
+        help=f"journal the job's state every N steps ({DEFAULT_SNAPSHOT_EVERY}; 0: only when stopped and at the end)",
+    )
+
+
 def request_from_args(args: argparse.Namespace) -> GenerationRequest:
     memory = MemoryOptions(
         device=args.device,
@@ -231,6 +266,116 @@ def request_from_args(args: argparse.Namespace) -> GenerationRequest:
             compile=args.compile,
         ),
     )
+
+
+def request_values(request: GenerationRequest) -> dict[str, Any]:
+    """A request as `generate`'s option values (argparse dests): the inverse of `request_from_args`."""
+    memory, speed = request.memory, request.speed
+    return {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "width": request.width,
+        "height": request.height,
+        "frames": request.num_frames,
+        "fps": request.fps,
+        "steps": request.steps,
+        "guidance": request.guidance,
+        "seed": request.seed,
+        "device": memory.device,
+        "dtype": memory.dtype,
+        "offload": memory.placement.value,
+        "vae_slicing": memory.vae_slicing,
+        "vae_tiling": memory.vae_tiling,
+        "attention_slicing": memory.attention_slicing,
+        "quantize": memory.quantization.value,
+        "text_encoders_off_gpu": memory.text_encoders_off_gpu,
+        "attention": speed.attention_backend,
+        "step_cache": speed.step_cache.value,
+        "guidance_batching": speed.guidance_batching.value,
+        "compile": speed.compile,
+    }
+
+
+def _generate_parser() -> argparse.ArgumentParser:
+    """`generate`'s options alone, named as the subcommand's (its messages read the same)."""
+    parser = _Parser(prog="main.py generate")
+    _add_generate_arguments(parser)
+    return parser
+
+
+_UNSET = object()
+
+
+def explicit_generate_options(argv: Sequence[str]) -> set[str]:
+    """The options (argparse dests) given on `generate`'s command line `argv` (what follows 'generate'), told apart
+    from argparse's defaults: parsed into a namespace that already holds every dest, argparse fills in no default."""
+    parser = _generate_parser()
+    blank = argparse.Namespace(**{a.dest: _UNSET for a in parser._actions if a.dest != argparse.SUPPRESS})
+    parsed = parser.parse_args(list(argv), namespace=blank)
+    return {dest for dest, value in vars(parsed).items() if value is not _UNSET}
+
+
+def _check_required(args: argparse.Namespace) -> None:
+    """argparse's own message for a missing --model, --prompt or --output; with --from only --output is needed."""
+    names = ["--output"] if args.from_clip else ["--model", "--prompt", "--output"]
+    missing = [name for name in names if getattr(args, name[2:]) is None]
+    if missing:
+        _generate_parser().error(f"the following arguments are required: {', '.join(missing)}")
+
+
+SETTINGS_FILE = "settings.json"  # the window's settings in its data folder, as gui.paths.DataPaths names it
+
+
+def window_model_dir(data_dir: str | None) -> str | None:
+    """The model folder the window uses (its settings in the data folder), when it exists; None otherwise."""
+    from core.state_dirs import default_data_root
+
+    root = Path(data_dir).expanduser() if data_dir else default_data_root()
+    try:
+        chosen = json.loads((root / SETTINGS_FILE).read_text(encoding="utf-8")).get("model_dir")
+    except (OSError, ValueError, AttributeError):  # no settings yet, or unreadable: the window starts over too
+        return None
+    return chosen if isinstance(chosen, str) and chosen and Path(chosen).expanduser().is_dir() else None
+
+
+def _request_from_clip(args: argparse.Namespace, explicit: set[str], err: TextIO) -> tuple[GenerationRequest, str]:
+    """`generate --from CLIP`: the clip's request with the options given on the command line in its place, what
+    cannot run here swapped for the nearest that can (each named on stderr), and the model folder to use."""
+    from core.clip_settings import make_runnable, read_clip_settings
+    from core.devices import detect_capabilities
+
+    settings = read_clip_settings(args.from_clip)
+    model, which = _model_for_clip(args, settings.model_dir)  # refused before anything is said about the clip
+    recorded = request_values(settings.request)
+    given = {dest for dest in explicit if dest in recorded}
+    values = {**vars(args), **recorded, **{dest: getattr(args, dest) for dest in given}}
+    request = dataclasses.replace(
+        request_from_args(argparse.Namespace(**values)), max_sequence_length=settings.request.max_sequence_length
+    )
+    changed = ", ".join("--" + dest.replace("_", "-") for dest in sorted(given))
+    err.write(f"parameters from {settings.found_in}" + (f"; given here: {changed}" if changed else "") + "\n")
+    request, swaps = make_runnable(request, detect_capabilities(), keep=given)
+    for note in swaps:
+        err.write(f"note: {note.message}\n")
+    err.write(f"model: {model} ({which})\n")
+    return request, model
+
+
+def _model_for_clip(args: argparse.Namespace, recorded: str) -> tuple[str, str]:
+    """--model, else the clip's model folder where it exists, else the window's; with which one it is, in words."""
+    if args.model:
+        return args.model, "--model"
+    if recorded and Path(recorded).expanduser().is_dir():
+        return recorded, "the clip's model folder"
+    window = window_model_dir(args.data_dir)
+    if window is None:
+        raise InvalidRequestError(
+            _t("The clip was made with the model folder {folder}, which does not exist here.").format(
+                folder=recorded or "?"
+            ),
+            "Give the model folder with --model DIR.",
+        )
+    return window, f"the window's model folder; the clip's {recorded or '?'} does not exist here"
 
 
 class ProgressBar:
@@ -351,12 +496,20 @@ def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
     out.write(f"seed: {result.seed}\n")
 
 
-def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: set[str] | None = None) -> int:
+    """`explicit`: the options given on the command line (`explicit_generate_options`); with --from, only those
+    override the clip's values (None: those whose value is not the default)."""
     from core.cli_history import recorded_cli_job
     from core.engine import Engine
     from core.journal import JournalOptions, new_job_id
 
-    request = request_from_args(args)
+    if args.from_clip:
+        if explicit is None:  # called without the command line: what differs from the defaults counts as given
+            defaults = _generate_parser()
+            explicit = {dest for dest, value in vars(args).items() if value != defaults.get_default(dest)}
+        request, model = _request_from_clip(args, explicit, err)
+    else:
+        request, model = request_from_args(args), args.model
     output = OutputOptions(
         video_path=Path(args.output).expanduser(),
         frames_dir=Path(args.save_frames).expanduser() if args.save_frames else None,
@@ -366,7 +519,7 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _t("--snapshot-every must be 0 or more (got {value}).").format(value=args.snapshot_every)
         )
     engine = Engine()
-    engine.check(args.model, request, output)  # refuse bad input before the slow imports and loading
+    engine.check(model, request, output)  # refuse bad input before the slow imports and loading
     jobs = _use_data_dir(args.data_dir)
     if request.seed is None:
         from core.request import random_seed
@@ -377,10 +530,10 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"note: {request.frames_note}\n")
     start = time.perf_counter()
     # The job is recorded in the data folder's history, as the window's are (never failing the job for it).
-    with recorded_cli_job(args.data_dir, request, args.model, err) as job:
+    with recorded_cli_job(args.data_dir, request, model, err) as job:
         output = dataclasses.replace(output, job_id=job.job_id)
         journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every, history_id=job.job_id)
-        result = _run_journaled(engine, args, args.model, request, output, journal, err)
+        result = _run_journaled(engine, args, model, request, output, journal, err)
         job.done(result)
     _report_done(result, start, out, err)
     return EXIT_OK
@@ -462,6 +615,67 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         record_resumed_job(args.data_dir, header.history_id, result, err)
         _report_done(result, start, out, err)
     return status
+
+
+def run_info(args: argparse.Namespace, out: TextIO) -> int:
+    """`info CLIP`: the clip's parameters in a readable block (or `--json`), with what differs on this machine."""
+    from core.clip_settings import read_clip_settings, settings_notes
+    from core.devices import detect_capabilities
+
+    settings = read_clip_settings(args.clip)
+    notes = settings_notes(settings, args.model or window_model_dir(args.data_dir), detect_capabilities())
+    if args.json:
+        data = settings.to_json()
+        data["notes"] = [note.to_dict() for note in notes]
+        out.write(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        return EXIT_OK
+    for label, value in _info_rows(settings):
+        out.write(f"{label + ':':<17}" + value.replace("\n", "\n" + " " * 17) + "\n")
+    out.write("notes:" + (" none\n" if not notes else "\n"))
+    for note in notes:
+        out.write(f"  - {note.message}\n")
+    return EXIT_OK
+
+
+def _info_rows(settings: Any) -> list[tuple[str, str]]:
+    r, memory, speed = settings.request, settings.request.memory, settings.request.speed
+
+    def on(flag: bool) -> str:
+        return "on" if flag else "off"
+
+    frames = f"{r.num_frames} at {r.fps} fps ({r.effective_frames / r.fps:.2f} s)"
+    if r.effective_frames != r.num_frames:
+        frames = f"{r.num_frames} ({r.effective_frames} generated) at {r.fps} fps ({r.effective_frames / r.fps:.2f} s)"
+    made = f"ContentV Studio {settings.app_version}"
+    if settings.device:
+        made += f" on {settings.device} in {settings.dtype or '?'}"
+    if settings.attention_used:
+        made += f", attention {settings.attention_used}"
+    return [
+        ("clip", f"{settings.source} (parameters from {settings.found_in})"),
+        ("prompt", r.prompt),
+        ("negative prompt", r.negative_prompt),
+        ("size", f"{r.width}×{r.height}"),
+        ("frames", frames),
+        ("steps", str(r.steps)),
+        ("guidance", f"{r.guidance:g}"),
+        ("seed", str(r.seed)),
+        (
+            "memory",
+            f"device {memory.device}, dtype {memory.dtype}, offload {memory.placement.value}, "
+            f"quantize {memory.quantization.value}, vae-slicing {on(memory.vae_slicing)}, "
+            f"vae-tiling {on(memory.vae_tiling)}, attention-slicing {on(memory.attention_slicing)}, "
+            f"text-encoders-off-gpu {on(memory.text_encoders_off_gpu)}",
+        ),
+        (
+            "speed",
+            f"attention {speed.attention_backend}, step-cache {speed.step_cache.value}, "
+            f"guidance-batching {speed.guidance_batching.value}, compile {on(speed.compile)}",
+        ),
+        ("model folder", settings.model_dir or "(not recorded)"),
+        ("made by", made),
+        ("again", f"main.py generate --from {shlex.quote(str(settings.source))} --output NEW.mp4"),
+    ]
 
 
 def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
@@ -598,17 +812,25 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out if out is not None else cast(TextIO, sys.stdout)
     err = err if err is not None else cast(TextIO, sys.stderr)
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(out)
         return EXIT_OK
+    explicit: set[str] | None = None
+    if args.command == "generate":
+        _check_required(args)
+        if args.from_clip:
+            explicit = explicit_generate_options(argv[argv.index("generate") + 1 :])
     from core.state_dirs import set_state_root, state_root
 
     root_before = state_root()  # --data-dir points the engine's state there for this command only
     try:
         with _terminate_as_interrupt():
             if args.command == "generate":
-                return run_generate(args, out, err)
+                return run_generate(args, out, err, explicit)
+            if args.command == "info":
+                return run_info(args, out)
             if args.command == "export":
                 return run_export(args, out, err)
             if args.command == "download":

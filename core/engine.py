@@ -20,6 +20,7 @@ import numpy as np
 
 from core import __version__
 from core.checkpoint import check_model_folder, check_model_shapes, load_components
+from core.clip_settings import CLIP_FORMAT_VERSION
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities, resolve_device
 from core.errors import NonFiniteError, OutOfMemoryError, OutputError
 from core.i18n import _t
@@ -444,6 +445,7 @@ class Engine:
         return {
             "app": "ContentV Studio",
             "app_version": __version__,
+            "format_version": CLIP_FORMAT_VERSION,  # core/clip_settings.py reads these back
             "model": model,
             "request": request.to_dict(),
             "frames_generated": frames,
