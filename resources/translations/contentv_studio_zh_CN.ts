@@ -2358,6 +2358,14 @@ It will be written to:
         <translation>{part} 中既没有 {first} 也没有 {second}</translation>
     </message>
     <message>
+        <source>Give the model folder with --model DIR.</source>
+        <translation>请用 --model DIR 指定模型文件夹。</translation>
+    </message>
+    <message>
+        <source>The clip was made with the model folder {folder}, which does not exist here.</source>
+        <translation>该视频生成时使用的模型文件夹 {folder} 在这里不存在。</translation>
+    </message>
+    <message>
         <source>--snapshot-every must be 0 or more (got {value}).</source>
         <translation>--snapshot-every 必须大于或等于 0（当前为 {value}）。</translation>
     </message>
@@ -2368,6 +2376,82 @@ It will be written to:
     <message>
         <source>The job {job} is running in another process.</source>
         <translation>任务 {job} 正在另一个进程中运行。</translation>
+    </message>
+    <message>
+        <source>{path} holds no ContentV Studio parameters.</source>
+        <translation>{path} 中没有 ContentV Studio 参数。</translation>
+    </message>
+    <message>
+        <source>no {key}</source>
+        <translation>缺少 {key}</translation>
+    </message>
+    <message>
+        <source>{path} does not exist.</source>
+        <translation>{path} 不存在。</translation>
+    </message>
+    <message>
+        <source>{path} holds no ContentV Studio parameters, and there is no {sidecar} beside it.</source>
+        <translation>{path} 中没有 ContentV Studio 参数，旁边也没有 {sidecar}。</translation>
+    </message>
+    <message>
+        <source>the sidecar {name}</source>
+        <translation>参数文件 {name}</translation>
+    </message>
+    <message>
+        <source>the comment tag of {name}</source>
+        <translation>{name} 的注释标签</translation>
+    </message>
+    <message>
+        <source>{path} was written by ContentV Studio {version} in a newer format that this version ({ours}) cannot read; update ContentV Studio to open it.</source>
+        <translation>{path} 由 ContentV Studio {version} 以更新的格式写入，此版本（{ours}）无法读取；请更新 ContentV Studio 后再打开。</translation>
+    </message>
+    <message>
+        <source>{path} holds parameters that cannot run: {problems}</source>
+        <translation>{path} 中的参数无法运行：{problems}</translation>
+    </message>
+    <message>
+        <source>{path} records no seed, so its clip cannot be made again.</source>
+        <translation>{path} 没有记录种子，无法重新生成该视频。</translation>
+    </message>
+    <message>
+        <source>auto ({device} here)</source>
+        <translation>auto（这里为 {device}）</translation>
+    </message>
+    <message>
+        <source>Made with the model folder {folder}, which does not exist on this computer; the current one is {current}.</source>
+        <translation>生成时使用的模型文件夹是 {folder}，这台电脑上没有该文件夹；当前的模型文件夹是 {current}。</translation>
+    </message>
+    <message>
+        <source>Made with the model folder {folder}, which does not exist on this computer.</source>
+        <translation>生成时使用的模型文件夹是 {folder}，这台电脑上没有该文件夹。</translation>
+    </message>
+    <message>
+        <source>Made with the model folder {folder}, not the current one ({current}).</source>
+        <translation>生成时使用的模型文件夹是 {folder}，不是当前的（{current}）。</translation>
+    </message>
+    <message>
+        <source>the file {name}</source>
+        <translation>文件 {name}</translation>
+    </message>
+    <message>
+        <source>the text chunk of {name}</source>
+        <translation>{name} 的文本块</translation>
+    </message>
+    <message>
+        <source>the GIF comment of {name}</source>
+        <translation>{name} 的 GIF 注释</translation>
+    </message>
+    <message>
+        <source>{path} holds ContentV Studio parameters this version cannot read ({detail}).</source>
+        <translation>{path} 中的 ContentV Studio 参数无法被此版本读取（{detail}）。</translation>
+    </message>
+    <message>
+        <source>Made on {device} in {dtype}; here it runs on {here_device} in {here_dtype}, so the frames will not match the clip exactly.</source>
+        <translation>原视频在 {device} 上以 {dtype} 生成；这里将在 {here_device} 上以 {here_dtype} 运行，所以画面不会与原视频完全一致。</translation>
+    </message>
+    <message>
+        <source>{reason} Runs with {option} {fallback} instead.</source>
+        <translation>{reason} 改用 {option} {fallback} 运行。</translation>
     </message>
     <message>
         <source>torch.compile is not available in the standalone app (it lacks triton and a C++ toolchain).</source>
