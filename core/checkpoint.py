@@ -166,11 +166,11 @@ def _weights(folder: Path, part: str) -> tuple[list[Path], str | None]:
     try:
         broken = [f.name for f in files if f.suffix == ".safetensors" and not _safetensors_header_ok(f)]
     except PermissionError as exc:
-        return files, _t("{part}'s weight file {file} is unreadable (permission denied)").format(
+        return files, _t("{part} weight file {file} is unreadable (permission denied)").format(
             part=part, file=Path(str(exc.filename)).name
         )
     if broken:
-        return files, _t("{part}'s weight file {file} is truncated or corrupt").format(part=part, file=broken[0])
+        return files, _t("{part} weight file {file} is truncated or corrupt").format(part=part, file=broken[0])
     return files, None
 
 

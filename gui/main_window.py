@@ -12,9 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QLockFile, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -29,6 +39,7 @@ from core.preview import PreviewFrames
 from core.request import GenerationRequest, MemoryOptions, random_seed
 from gui.dialogs.error_dialogs import ErrorDialog
 from gui.dialogs.error_fixes import ErrorPresenter
+from gui.form.clip_reopen import CLIP_SUFFIXES, ClipReopener, dropped_path
 from gui.form.form_column import FormColumn
 from gui.form.form_model import FormModel
 from gui.jobs.controller import JobController, seed_series
@@ -183,6 +194,11 @@ class MainWindow(QMainWindow):
             status=self._status,
         )
 
+        self.reopener = ClipReopener(
+            self.form, self.model_picker, lambda: self.controller.capabilities, self._status, self
+        )
+        self.setAcceptDrops(True)  # a clip dropped anywhere on the window reopens its settings
+
         self.vram_gauge = VramGauge()
         self.statusBar().addPermanentWidget(self.vram_gauge)
         self.statusBar().setSizeGripEnabled(True)
@@ -194,6 +210,9 @@ class MainWindow(QMainWindow):
         choose.setShortcut(QKeySequence.StandardKey.Open)
         file_menu.addAction(self.tr("Make a &demo model…"), self.model_picker.make_demo_model)
         file_menu.addAction(self.tr("&Get ContentV-8B…"), self.model_picker.get_model)
+        reopen = file_menu.addAction(self.tr("Open clip's &settings…"), self._choose_clip_to_reopen)
+        reopen.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        reopen.setToolTip(self.tr("Fill the form with the parameters a clip was made with (or drop the clip here)."))
         file_menu.addSeparator()
         self.export_action = file_menu.addAction(self.tr("&Export the clip…"), self._export_playing)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
@@ -249,6 +268,7 @@ class MainWindow(QMainWindow):
         c.historyChanged.connect(self.history_panel.refresh)
         c.busyChanged.connect(self._on_busy)
 
+        self.reopener.notesChanged.connect(self.form_column.show_clip_notes)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.prompt_editor.changed.connect(self._revalidate)
@@ -420,6 +440,7 @@ class MainWindow(QMainWindow):
         if len(records) > 1:
             self.statusBar().showMessage(self.tr("%n job(s) added to the queue.", "", len(records)), 5000)
         self._save_settings()
+        self.reopener.clear_notes()  # they were about the reopened clip's settings, now queued
         return records[0]
 
     def batch_requests(self) -> list[GenerationRequest]:
@@ -546,6 +567,42 @@ class MainWindow(QMainWindow):
 
     def _status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)
+
+    # ---- a clip's settings back into the form -----------------------------------------------------------------
+    def reopen_clip(self, path: str | Path) -> bool:
+        return self.reopener.open(path)
+
+    def _choose_clip_to_reopen(self) -> None:
+        patterns = " ".join(f"*{suffix}" for suffix in CLIP_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open a clip's settings"),
+            str(self.paths.outputs),
+            self.tr("Clips and their settings ({patterns})").format(patterns=patterns),
+        )
+        if path:
+            self.reopen_clip(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_path(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.activateWindow()
+        self.reopen_clip(path)
 
     # ---- misc -------------------------------------------------------------------------------------------------
     def _on_demo_finished(self, path: str, error: str) -> None:

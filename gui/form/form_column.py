@@ -70,7 +70,17 @@ class FormColumn(QWidget):
         # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
         self.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
 
+    def show_clip_notes(self, notes: list[str]) -> None:
+        """What a reopened clip's settings could not keep (another model folder, an option this machine lacks)."""
+        self.clip_notes_label.setText("\n".join(f"• {note}" for note in notes))
+        self.clip_notes_label.setVisible(bool(notes))
+
     def _build_run_bar(self) -> QWidget:
+        self.clip_notes_label = QLabel()
+        self.clip_notes_label.setObjectName("clipNotesLabel")
+        self.clip_notes_label.setProperty("role", "hint")
+        self.clip_notes_label.setWordWrap(True)
+        self.clip_notes_label.hide()
         self.problems_label = QLabel()
         self.problems_label.setObjectName("problemsLabel")
         self.problems_label.setWordWrap(True)
@@ -105,6 +115,7 @@ class FormColumn(QWidget):
         layout = QVBoxLayout(run_bar)
         layout.setContentsMargins(10, 6, 10, 10)
         layout.setSpacing(6)
+        layout.addWidget(self.clip_notes_label)
         layout.addWidget(self.problems_label)
         layout.addLayout(buttons)
         layout.addLayout(batch_row)

@@ -5,7 +5,7 @@ Bound to a `FormModel` (`bind`), the editors write the `prompt` and `negative_pr
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QDragEnterEvent, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from core.request import OFFICIAL_NEGATIVE_PROMPT
@@ -22,6 +22,13 @@ class _PlainEdit(QPlainTextEdit):
     def sizeHint(self) -> QSize:
         # About five lines: room for a detailed prompt without pushing the settings out of view.
         return QSize(300, 110)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        # A file dragged here is a clip whose settings to open (the window takes it), not text to insert.
+        if event.mimeData().hasUrls():
+            event.ignore()
+            return
+        super().dragEnterEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Ctrl+Enter belongs to the window's Generate shortcut; never insert a line break for it.

@@ -39,6 +39,17 @@
     </message>
 </context>
 <context>
+    <name>ClipReopener</name>
+    <message>
+        <source>Model folder set to {folder}, the one the clip was made with.</source>
+        <translation>模型文件夹已设为 {folder}，即生成该片段时所用的文件夹。</translation>
+    </message>
+    <message>
+        <source>Loaded the settings of {name} (seed locked: Generate makes the same clip).</source>
+        <translation>已载入 {name} 的设置（种子已锁定：点击“生成”会得到同样的片段）。</translation>
+    </message>
+</context>
+<context>
     <name>DownloadDialog</name>
     <message>
         <source>Get ContentV-8B</source>
@@ -893,6 +904,14 @@ Every clip you make is listed here.</source>
         <translation>获取 ContentV-8B(&amp;G)…</translation>
     </message>
     <message>
+        <source>Open clip&apos;s &amp;settings…</source>
+        <translation>打开片段的设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Fill the form with the parameters a clip was made with (or drop the clip here).</source>
+        <translation>用片段生成时的参数填写表单（也可以把片段拖到这里）。</translation>
+    </message>
+    <message>
         <source>&amp;Export the clip…</source>
         <translation>导出视频(&amp;E)…</translation>
     </message>
@@ -1025,6 +1044,14 @@ Every clip you make is listed here.</source>
     <message>
         <source>The engine could not start.</source>
         <translation>引擎无法启动。</translation>
+    </message>
+    <message>
+        <source>Open a clip&apos;s settings</source>
+        <translation>打开片段的设置</translation>
+    </message>
+    <message>
+        <source>Clips and their settings ({patterns})</source>
+        <translation>片段及其设置（{patterns}）</translation>
     </message>
     <message>
         <source>Choose another folder for the demo model.</source>
@@ -2302,7 +2329,7 @@ It will be written to:
         <translation>{path} 是完整的 ContentV 模型文件夹。</translation>
     </message>
     <message>
-        <source>{part}&apos;s weight file {file} is truncated or corrupt</source>
+        <source>{part} weight file {file} is truncated or corrupt</source>
         <translation>{part} 的权重文件 {file} 不完整或已损坏</translation>
     </message>
     <message>
@@ -2322,7 +2349,7 @@ It will be written to:
         <translation>{part} 中没有权重文件（*.safetensors）</translation>
     </message>
     <message>
-        <source>{part}&apos;s weight file {file} is unreadable (permission denied)</source>
+        <source>{part} weight file {file} is unreadable (permission denied)</source>
         <translation>{part} 的权重文件 {file} 无法读取（权限被拒绝）</translation>
     </message>
     <message>
