@@ -1,12 +1,13 @@
 """What the window shows of the running job: the progress bar, the line under it (stage, step, time left, the queue
-behind it) and the window title ("45% — a red fox… — ContentV Studio", so the taskbar shows it too).
+behind it) and the window title ("45% — a red fox… — ContentV Studio", "Decoding 40% (+2) — …", so the taskbar
+shows it too).
 
 It listens to the JobController's signals; the window reacts to the same signals for everything else (the player,
 the preview, error dialogs)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from core.history import HistoryStore, JobRecord
@@ -28,12 +29,20 @@ STAGE_TEXT = {
 TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
 
 
-def window_title(percent: int | None = None, prompt: str = "") -> str:
-    """One title: "85% — a red fox… — ContentV Studio" while a job runs, the app's name otherwise. It ends with
+def window_title(percent: int | None = None, prompt: str = "", *, decoding: bool = False, waiting: int = 0) -> str:
+    """One title: "85% — a red fox… — ContentV Studio" while a job runs ("Decoding 40% — …" while it decodes,
+    "85% (+2) — …" while two more jobs wait), the app's name otherwise. Short, as taskbars cut titles; it ends with
     the application's display name, so Qt does not append it a second time."""
     if percent is None:
         return APP_NAME
-    parts = [f"{percent}%"]
+    lead = (
+        QCoreApplication.translate("JobProgressView", "Decoding {percent}%").format(percent=percent)
+        if decoding
+        else f"{percent}%"
+    )
+    if waiting > 0:
+        lead += f" (+{waiting})"
+    parts = [lead]
     prompt = " ".join(prompt.split())
     if prompt:
         parts.append(prompt if len(prompt) <= TITLE_PROMPT_CHARS else prompt[: TITLE_PROMPT_CHARS - 1].rstrip() + "…")
@@ -61,6 +70,8 @@ class JobProgressView(QObject):
         self.current_job: int | None = None
         self._stage_text = self.tr("Ready.")
         self._prompt = ""  # of the running job, for the title
+        self._percent = 0  # of the running job's denoising, or of its decoding while `_decoding`
+        self._decoding = False
         self._seconds_per_step: float | None = None  # measured on the running job, for the queue's time left
         self._job_eta = 0.0
         self.label.setText(self._stage_text)
@@ -70,7 +81,19 @@ class JobProgressView(QObject):
         c.stageChanged.connect(self._on_stage)
         c.stepped.connect(self._on_step)
         c.decoded.connect(self._on_decoded)
-        c.queue.changed.connect(lambda: self.set_stage(self._stage_text))  # the count (and time) of waiting jobs
+        c.queue.changed.connect(self._on_queue_changed)
+
+    def _on_queue_changed(self) -> None:
+        self.set_stage(self._stage_text)  # the count (and time) of waiting jobs
+        if self.current_job is not None:
+            self._emit_title()
+
+    def _emit_title(self) -> None:
+        self.titleChanged.emit(
+            window_title(
+                self._percent, self._prompt, decoding=self._decoding, waiting=len(self.controller.waiting_jobs)
+            )
+        )
 
     # ---- the line under the bar -------------------------------------------------------------------------------
     def set_stage(self, text: str) -> None:
@@ -116,7 +139,8 @@ class JobProgressView(QObject):
         self._job_eta = 0.0
         record = self.store.get(job_id)
         self._prompt = record.request.prompt if record is not None else ""
-        self.titleChanged.emit(window_title(0, self._prompt))
+        self._percent, self._decoding = 0, False
+        self._emit_title()
         self._set_busy_bar()
         self.set_stage(self.tr(STAGE_TEXT[Stage.LOADING.value]))
 
@@ -129,6 +153,8 @@ class JobProgressView(QObject):
         elif stage == Stage.DECODING.value:
             self.bar.setRange(0, 0)  # until the first decoded frame says how many there are
             self.bar.setFormat("")
+            self._percent, self._decoding = 0, True
+            self._emit_title()
         elif stage == Stage.SAVING.value:
             self.bar.setValue(self.bar.maximum())
 
@@ -149,7 +175,8 @@ class JobProgressView(QObject):
             + left
         )
         self.history.set_progress(job_id, step / total if total else 1.0)
-        self.titleChanged.emit(window_title(100 * step // max(1, total), self._prompt))
+        self._percent, self._decoding = 100 * step // max(1, total), False
+        self._emit_title()
 
     def _on_decoded(self, job_id: int, done: int, total: int) -> None:
         if job_id != self.current_job:
@@ -159,6 +186,8 @@ class JobProgressView(QObject):
             self.bar.setFormat(self.tr("decoding %v / %m"))
         self.bar.setValue(done)
         self.set_stage(self.tr("Decoding the video  ·  {done} of {total}").format(done=done, total=total))
+        self._percent, self._decoding = 100 * done // max(1, total), True
+        self._emit_title()
 
     # ---- how it ended (the window calls these: it decides what else an end means) -----------------------------
     def finished(self, steps: int, seconds: float, seed: int) -> None:

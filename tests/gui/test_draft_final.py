@@ -42,9 +42,7 @@ def test_a_draft_then_its_final(qtbot, open_window, gui_tiny_model, tmp_path):
 
     draft_button = find(window, QPushButton, "draftButton")
     assert draft_button.isEnabled()
-    draft_id = queue_and_wait(
-        qtbot, window, watcher, lambda: qtbot.mouseClick(draft_button, Qt.MouseButton.LeftButton)
-    )
+    draft_id = queue_and_wait(qtbot, window, watcher, lambda: qtbot.mouseClick(draft_button, Qt.MouseButton.LeftButton))
     shown_seed = window.parameter_form.seed_spin.value()
 
     # Two steps, the seed the form shows, the fastest step cache; everything else as the form says.
@@ -66,9 +64,7 @@ def test_a_draft_then_its_final(qtbot, open_window, gui_tiny_model, tmp_path):
     window.history_panel.select(draft_id)
     final_button = find(window, QPushButton, "historyFinalButton")
     assert final_button.isVisible() and final_button.isEnabled()
-    final_id = queue_and_wait(
-        qtbot, window, watcher, lambda: qtbot.mouseClick(final_button, Qt.MouseButton.LeftButton)
-    )
+    final_id = queue_and_wait(qtbot, window, watcher, lambda: qtbot.mouseClick(final_button, Qt.MouseButton.LeftButton))
     assert step_totals(watcher, final_id) == [4, 4, 4, 4]
     final = window.store.get(final_id)
     assert final is not None and final.status is JobStatus.DONE
