@@ -238,6 +238,11 @@ class GenerationRequest:
     memory: MemoryOptions = field(default_factory=MemoryOptions)
     max_sequence_length: int = 256
     speed: SpeedOptions = field(default_factory=SpeedOptions)
+    # Labels, not settings: a draft is a quick look (fewer steps, the fastest step cache) at a job meant to be made
+    # again at full quality; `final_of` is the history id of the draft a final job finishes. Stored with the
+    # request (history, sidecar, journal) only when set, so ordinary jobs' dictionaries are as they were.
+    draft: bool = False
+    final_of: int | None = None
 
     def problems(self) -> list[str]:
         """Every reason this request cannot run, in plain words (empty when it is fine)."""
@@ -294,6 +299,12 @@ class GenerationRequest:
             )
         if not _is_whole(self.max_sequence_length) or not 1 <= self.max_sequence_length <= 512:
             found.append(_t("The T5 sequence length must be between 1 and 512 tokens."))
+        if self.final_of is not None and (not _is_whole(self.final_of) or self.final_of < 1):
+            found.append(
+                _t("The draft a final job finishes must be a history entry's number (got {value}).").format(
+                    value=self.final_of
+                )
+            )
         found.extend(self.speed.problems())
         return found
 
@@ -325,8 +336,32 @@ class GenerationRequest:
     def with_seed(self, seed: int) -> GenerationRequest:
         return dataclasses.replace(self, seed=seed)
 
+    def as_draft(self, steps: int) -> GenerationRequest:
+        """The same job as a draft: at most `steps` denoising steps (never more than this job asks for) and the
+        fastest step cache; the seed and everything else kept, so that its final looks like it. The other speed
+        options stay as they are: they change how fast, not what (the attention kernel is chosen as asked, and
+        compiling would only slow a short job down)."""
+        return dataclasses.replace(
+            self,
+            steps=max(1, min(steps, self.steps)),
+            speed=dataclasses.replace(self.speed, step_cache=StepCache.FASTER),
+            draft=True,
+            final_of=None,
+        )
+
+    def as_final(self, draft_id: int | None, steps: int, step_cache: StepCache) -> GenerationRequest:
+        """A draft made at full quality: its prompt, size, frames, seed and other settings with `steps` and
+        `step_cache` (the form's), linked to the draft's history entry."""
+        return dataclasses.replace(
+            self,
+            steps=steps,
+            speed=dataclasses.replace(self.speed, step_cache=step_cache),
+            draft=False,
+            final_of=draft_id,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "prompt": self.prompt,
             "negative_prompt": self.negative_prompt,
             "width": self.width,
@@ -340,6 +375,11 @@ class GenerationRequest:
             "memory": self.memory.to_dict(),
             "speed": self.speed.to_dict(),
         }
+        if self.draft:
+            data["draft"] = True
+        if self.final_of is not None:
+            data["final_of"] = self.final_of
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GenerationRequest:
@@ -356,6 +396,8 @@ class GenerationRequest:
             memory=MemoryOptions.from_dict(data.get("memory", {})),
             max_sequence_length=int(data.get("max_sequence_length", 256)),
             speed=SpeedOptions.from_dict(data.get("speed", {})),
+            draft=bool(data.get("draft", False)),
+            final_of=None if data.get("final_of") is None else int(data["final_of"]),
         )
 
 

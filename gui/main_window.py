@@ -43,6 +43,7 @@ from gui.form.clip_reopen import CLIP_SUFFIXES, ClipReopener, dropped_path
 from gui.form.form_column import FormColumn
 from gui.form.form_model import FormModel
 from gui.jobs.controller import JobController, seed_series
+from gui.jobs.finish_notices import FinishNotices
 from gui.jobs.history_panel import HistoryPanel
 from gui.jobs.job_progress import JobProgressView, window_title
 from gui.jobs.queue_panel import QueuePanel
@@ -53,6 +54,7 @@ from gui.player.preview_view import PreviewPanel
 from gui.player.video_player import VideoPlayer, open_in_folder
 from gui.support.gc_guard import install_gui_gc, release_gui_gc
 from gui.support.i18n import LanguageMenu, core_text
+from gui.support.notifier import DesktopNotifier
 from gui.support.paths import APP_NAME, DataPaths
 from gui.support.resources import app_icon
 from gui.support.settings import Settings
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         self.parameter_form, self.memory_panel, self.speed_panel = fc.parameter_form, fc.memory_panel, fc.speed_panel
         self.batch_controls, self.problems_label = fc.batch_controls, fc.problems_label
         self.generate_button, self.cancel_button = fc.generate_button, fc.cancel_button
+        self.draft_button = fc.draft_button
         self.progress_bar, self.stage_label = fc.progress_bar, fc.stage_label
 
         # Centre: the clip.
@@ -199,6 +202,9 @@ class MainWindow(QMainWindow):
         )
         self.setAcceptDrops(True)  # a clip dropped anywhere on the window reopens its settings
 
+        # A notice (and a chime) when a job or the queue ends while the window is not in front.
+        self.finish_notices = FinishNotices(self, self.controller, self.settings, DesktopNotifier(self))
+
         self.vram_gauge = VramGauge()
         self.statusBar().addPermanentWidget(self.vram_gauge)
         self.statusBar().setSizeGripEnabled(True)
@@ -229,6 +235,12 @@ class MainWindow(QMainWindow):
         self.generate_action.triggered.connect(self.generate)
         job_menu.addAction(self.generate_action)
         self.addAction(self.generate_action)  # the shortcut works even with the menu bar hidden
+        self.draft_action = QAction(self.tr("&Draft (fewer steps, same seed)"), self)
+        self.draft_action.setShortcuts([QKeySequence("Ctrl+Shift+Return"), QKeySequence("Ctrl+Shift+Enter")])
+        self.draft_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.draft_action.triggered.connect(self.draft)
+        job_menu.addAction(self.draft_action)
+        self.addAction(self.draft_action)
         self.cancel_action = job_menu.addAction(self.tr("&Cancel the running job"), self.cancel_job)
         self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -238,11 +250,15 @@ class MainWindow(QMainWindow):
         rerun.setShortcut(QKeySequence("Ctrl+R"))
         job_menu.addAction(self.tr("Re-run with a &new seed"), lambda: self.records.rerun_selected(True))
         job_menu.addAction(self.tr("&Load the selected job into the form"), self.records.load_selected)
+        job_menu.addAction(self.tr("Make the selected draft &final"), self.records.final_selected)
 
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.tr("&Reset the layout"), self._reset_layout)
         find = view_menu.addAction(self.tr("&Search the history"), self._focus_search)
         find.setShortcut(QKeySequence.StandardKey.Find)
+        view_menu.addSeparator()
+        for action in self.finish_notices.menu_actions(self):
+            view_menu.addAction(action)
 
         bar.addMenu(LanguageMenu(self.settings.language, self._save_language, self))
 
@@ -270,6 +286,7 @@ class MainWindow(QMainWindow):
 
         self.reopener.notesChanged.connect(self.form_column.show_clip_notes)
         self.generate_button.clicked.connect(self.generate)
+        self.draft_button.clicked.connect(self.draft)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.prompt_editor.changed.connect(self._revalidate)
         self.parameter_form.changed.connect(self._revalidate)
@@ -291,6 +308,7 @@ class MainWindow(QMainWindow):
         h.continueRequested.connect(r.continue_job)
         h.startOverRequested.connect(r.start_over)
         h.decodeAgainRequested.connect(r.decode_again)
+        h.finalRequested.connect(r.final)
         h.journal_progress = self.controller.journal_progress
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)
@@ -403,8 +421,8 @@ class MainWindow(QMainWindow):
         self.problems_label.setVisible(bool(shown))
         has_prompt = bool(self.prompt_editor.prompt())
         ok = not shown and has_prompt and not self._stopping
-        self.generate_button.setEnabled(ok)
-        self.generate_action.setEnabled(ok)
+        for control in (self.generate_button, self.generate_action, self.draft_button, self.draft_action):
+            control.setEnabled(ok)
         if model_problem:
             self.generate_button.setToolTip(model_problem)
         elif not has_prompt:
@@ -420,6 +438,14 @@ class MainWindow(QMainWindow):
 
     def generate(self) -> JobRecord | None:
         """Queue a job from the form. Unless the seed is locked, a new random seed is drawn and shown."""
+        return self._queue_from_form(draft=False)
+
+    def draft(self) -> JobRecord | None:
+        """Queue the form's job as a draft (core.request.GenerationRequest.as_draft): the seed drawn or kept as
+        Generate does, so it is shown in the form and a Final of the draft makes the same clip at full quality."""
+        return self._queue_from_form(draft=True)
+
+    def _queue_from_form(self, draft: bool) -> JobRecord | None:
         self._revalidate()
         if not self.generate_button.isEnabled():
             return None
@@ -429,6 +455,8 @@ class MainWindow(QMainWindow):
         if not requests:
             self.statusBar().showMessage(self.tr("Every line of the prompt is empty."), 5000)
             return None
+        if draft:
+            requests = [r.as_draft(self.settings.draft_steps) for r in requests]
         try:
             records = self.controller.submit_many(requests, self.model_picker.path())
         except StudioError as exc:
@@ -766,6 +794,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.controller.blockSignals(True)  # late worker signals must not reach widgets or the closed store
         self.errors.close()
+        self.finish_notices.close()
         if self.export_dialog is not None:
             self.export_dialog.close()  # cancels a running export and waits: no temporary file is left
         if self.model_picker.download_dialog is not None:

@@ -1,5 +1,5 @@
 """The window's left column: the model folder, the prompt, the video's parameters, memory and speed, in a scrolling
-form, and below it the run bar that stays in view (Generate, Cancel, batch, progress, what the job is doing).
+form, and below it the run bar that stays in view (Generate, Draft, Cancel, batch, progress, what the job is doing).
 
 The column only lays the panels out and binds them to the FormModel; what Generate does is the window's."""
 
@@ -89,6 +89,14 @@ class FormColumn(QWidget):
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setToolTip(self.tr("Generate the clip (Ctrl+Enter)."))
         self.generate_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.draft_button = QPushButton(self.tr("Draft"))
+        self.draft_button.setObjectName("draftButton")
+        self.draft_button.setToolTip(
+            self.tr(
+                "A quick look first: the same seed at fewer steps with the fastest step cache (Ctrl+Shift+Enter). "
+                "Final on the draft in the history then makes it at full quality."
+            )
+        )
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setToolTip(self.tr("Stop the running job after the current step; nothing is written (Esc)."))
@@ -96,6 +104,7 @@ class FormColumn(QWidget):
         self.batch_controls = BatchControls()
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.draft_button)
         buttons.addWidget(self.cancel_button)
         batch_row = QHBoxLayout()
         batch_row.addWidget(self.batch_controls)

@@ -65,6 +65,10 @@ class FormModel(QObject):
         values = request.to_dict()
         if values.get("seed") is None:
             values.pop("seed", None)
+        # Whether a job is a draft (or whose final) is its button's choice, not a field of the form: a loaded
+        # draft fills the form with its settings, and Generate makes an ordinary job of them.
+        values.pop("draft", None)
+        values.pop("final_of", None)
         self.update(values)
         if lock_seed is not None:
             self.set(SEED_LOCKED, lock_seed)

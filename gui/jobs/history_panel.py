@@ -1,5 +1,6 @@
 """The history panel: every job newest first with its thumbnail, a search over prompts, and the actions for
-the selected entry (load into the form, re-run, re-run with a new seed, play, show in folder, delete)."""
+the selected entry (load into the form, re-run, re-run with a new seed, a draft's final, play, show in folder,
+delete)."""
 
 from __future__ import annotations
 
@@ -145,6 +146,15 @@ def when(record: JobRecord, now: float | None = None) -> str:
     return QLocale().toString(moment, QCoreApplication.translate("HistoryPanel", "d MMM yyyy"))
 
 
+def variant_text(record: JobRecord) -> str:
+    """ "Draft" for a draft, "Final of #12" for the final of draft 12, "" for an ordinary job."""
+    if record.request.draft:
+        return QCoreApplication.translate("HistoryPanel", "Draft")
+    if record.request.final_of is not None:
+        return QCoreApplication.translate("HistoryPanel", "Final of #{job}").format(job=record.request.final_of)
+    return ""
+
+
 def reached_text(reached: tuple[int, int]) -> str:
     step, steps = reached
     if step >= steps:
@@ -158,6 +168,7 @@ def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
         record.request.prompt,
         "",
         QCoreApplication.translate("HistoryPanel", "Status: {status}").format(status=status_text(record.status)),
+        *variant_lines(record),
         QCoreApplication.translate("HistoryPanel", "{width} × {height}, {frames} frames at {fps} fps").format(
             width=record.request.width,
             height=record.request.height,
@@ -198,6 +209,19 @@ def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
             ).format(where=reached_text(reached))
         )
     return "\n".join(lines)
+
+
+def variant_lines(record: JobRecord) -> list[str]:
+    """The tooltip's word on a draft or a final (none for an ordinary job)."""
+    if record.request.draft:
+        return [
+            QCoreApplication.translate(
+                "HistoryPanel", "Draft: a quick look at fewer steps; Final makes it at full quality with the same seed."
+            )
+        ]
+    if record.request.final_of is not None:
+        return [QCoreApplication.translate("HistoryPanel", "Final of draft #{job}").format(job=record.request.final_of)]
+    return []
 
 
 def speed_details(record: JobRecord) -> str:
@@ -264,7 +288,9 @@ class HistoryModel(QAbstractListModel):
         if role == ReachedRole:
             return self._reached.get(record.id)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{status_text(record.status)}: {record.request.prompt}"
+            variant = variant_text(record)
+            status = f"{status_text(record.status)}, {variant}" if variant else status_text(record.status)
+            return f"{status}: {record.request.prompt}"
         if role == RecordRole:
             return record
         if role == ProgressRole:
@@ -397,6 +423,9 @@ class HistoryDelegate(QStyledItemDelegate):
             )
         elif reached is not None:
             status = f"{status} {reached_text(reached)}"
+        variant = variant_text(record)
+        if variant:
+            status = f"{status}  ·  {variant}"
         meta = f"{status}  ·  {when(record)}  ·  {describe(record)}"
         meta = sfm.elidedText(meta, Qt.TextElideMode.ElideRight, text_rect.width() - 12)
         painter.drawText(
@@ -439,6 +468,7 @@ class HistoryPanel(QWidget):
     continueRequested = Signal(object)  # JobRecord to continue from its journal's last snapshot
     startOverRequested = Signal(object)  # JobRecord to run again from step 0 under its own id
     decodeAgainRequested = Signal(object)  # JobRecord whose kept latents to decode again with lower memory
+    finalRequested = Signal(object)  # a finished draft's JobRecord, to make again at full quality
     selectionChanged = Signal()
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
@@ -518,6 +548,15 @@ class HistoryPanel(QWidget):
         self.rerun_new_button = self._button(
             "rerunNewSeedButton", self.tr("New seed"), self.tr("Run this job again with a new random seed.")
         )
+        self.final_button = self._button(
+            "historyFinalButton",
+            self.tr("Final"),
+            self.tr(
+                "Make this draft at full quality: the same seed and settings with the form's steps and step cache, "
+                "so it looks like the draft."
+            ),
+        )
+        self.final_button.hide()  # shown while a draft is selected
         self.play_button = self._button("historyPlayButton", "", self.tr("Play this clip in the player."))
         self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setAccessibleName(self.tr("Play"))
@@ -534,6 +573,7 @@ class HistoryPanel(QWidget):
         self.folder_button.setAccessibleName(self.tr("Show in folder"))
 
         self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
+        self.final_button.clicked.connect(lambda: self._emit(self.finalRequested))
         self.rerun_button.clicked.connect(lambda: self._emit_rerun(False))
         self.rerun_new_button.clicked.connect(lambda: self._emit_rerun(True))
         self.play_button.clicked.connect(lambda: self._emit(self.playRequested))
@@ -543,6 +583,7 @@ class HistoryPanel(QWidget):
 
         row1 = QHBoxLayout()
         row1.setSpacing(4)
+        row1.addWidget(self.final_button)
         row1.addWidget(self.rerun_button)
         row1.addWidget(self.rerun_new_button)
         row1.addWidget(self.load_button)
@@ -634,6 +675,9 @@ class HistoryPanel(QWidget):
         playable = has and record.status is JobStatus.DONE and bool(record.video) and record.video.is_file()  # type: ignore[union-attr]
         runnable = has and bool(record.request.prompt.strip())  # type: ignore[union-attr]
         self.load_button.setEnabled(has)
+        draft = has and record.request.draft  # type: ignore[union-attr]
+        self.final_button.setVisible(draft)
+        self.final_button.setEnabled(draft and runnable and record.status is JobStatus.DONE)  # type: ignore[union-attr]
         self.rerun_button.setEnabled(runnable)
         self.rerun_new_button.setEnabled(runnable)
         self.play_button.setEnabled(playable)
@@ -689,6 +733,11 @@ class HistoryPanel(QWidget):
         journal_actions = [self.continue_action, self.decode_again_action, self.start_over_action]
         for action in (a for a in journal_actions if a.isVisible()):
             menu.addAction(action)
+        if self.final_button.isVisibleTo(self):  # a draft: its final is what it is for
+            final = menu.addAction(self.final_button.text())
+            final.setObjectName("historyFinalAction")
+            final.setEnabled(self.final_button.isEnabled())
+            final.triggered.connect(self.final_button.click)
         if not menu.isEmpty():
             menu.addSeparator()
         for button in (

@@ -1,5 +1,6 @@
 """What the window shows of the running job: the progress bar, the line under it (stage, step, time left, the queue
-behind it) and the window title ("45% — a red fox… — ContentV Studio", so the taskbar shows it too).
+behind it) and the window title ("45% — a red fox… — ContentV Studio", "Decoding 40% (+2) — …", so the taskbar
+shows it too).
 
 The time left is the whole job's, loading, encoding, decoding and saving included, and the queue's adds every
 waiting job's (core/time_left.py, from this machine's past jobs); the line is refreshed every second while a job
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from core.history import HistoryStore, JobRecord
@@ -40,12 +41,20 @@ REFRESH_MS = 1000  # the time left counts down between progress signals
 logger = logging.getLogger(__name__)
 
 
-def window_title(percent: int | None = None, prompt: str = "") -> str:
-    """One title: "85% — a red fox… — ContentV Studio" while a job runs, the app's name otherwise. It ends with
+def window_title(percent: int | None = None, prompt: str = "", *, decoding: bool = False, waiting: int = 0) -> str:
+    """One title: "85% — a red fox… — ContentV Studio" while a job runs ("Decoding 40% — …" while it decodes,
+    "85% (+2) — …" while two more jobs wait), the app's name otherwise. Short, as taskbars cut titles; it ends with
     the application's display name, so Qt does not append it a second time."""
     if percent is None:
         return APP_NAME
-    parts = [f"{percent}%"]
+    lead = (
+        QCoreApplication.translate("JobProgressView", "Decoding {percent}%").format(percent=percent)
+        if decoding
+        else f"{percent}%"
+    )
+    if waiting > 0:
+        lead += f" (+{waiting})"
+    parts = [lead]
     prompt = " ".join(prompt.split())
     if prompt:
         parts.append(prompt if len(prompt) <= TITLE_PROMPT_CHARS else prompt[: TITLE_PROMPT_CHARS - 1].rstrip() + "…")
@@ -72,6 +81,8 @@ class JobProgressView(QObject):
         self.history = history
         self.current_job: int | None = None
         self._prompt = ""  # of the running job, for the title
+        self._percent = 0  # of the running job's denoising, or of its decoding while `_decoding`
+        self._decoding = False
         self._seconds_per_step: float | None = None  # measured on the running job, for the queue's time left
         # For the time left: what runs, where it is, and what this machine's past jobs say the rest costs.
         self._job: QueuedJob | None = None
@@ -94,7 +105,19 @@ class JobProgressView(QObject):
         c.stageChanged.connect(self._on_stage)
         c.stepped.connect(self._on_step)
         c.decoded.connect(self._on_decoded)
-        c.queue.changed.connect(self._render)  # the count (and time) of waiting jobs
+        c.queue.changed.connect(self._on_queue_changed)
+
+    def _on_queue_changed(self) -> None:
+        self._render()  # the count (and time) of waiting jobs
+        if self.current_job is not None:
+            self._emit_title()
+
+    def _emit_title(self) -> None:
+        self.titleChanged.emit(
+            window_title(
+                self._percent, self._prompt, decoding=self._decoding, waiting=len(self.controller.waiting_jobs)
+            )
+        )
 
     # ---- the line under the bar -------------------------------------------------------------------------------
     def set_stage(self, text: str, *, time_left: bool = False) -> None:
@@ -198,7 +221,8 @@ class JobProgressView(QObject):
         )
         self._costs = self._learn_costs(self._job) if self._job is not None else None
         self._stage = None
-        self.titleChanged.emit(window_title(0, self._prompt))
+        self._percent, self._decoding = 0, False
+        self._emit_title()
         self._set_busy_bar()
         self._enter_stage(Stage.LOADING, self.tr(STAGE_TEXT[Stage.LOADING.value]))
         self._refresh.start()
@@ -215,6 +239,8 @@ class JobProgressView(QObject):
         elif stage == Stage.DECODING.value:
             self.bar.setRange(0, 0)  # until the first decoded frame says how many there are
             self.bar.setFormat("")
+            self._percent, self._decoding = 0, True
+            self._emit_title()
         elif stage == Stage.SAVING.value:
             self.bar.setValue(self.bar.maximum())
 
@@ -234,7 +260,8 @@ class JobProgressView(QObject):
             ),
         )
         self.history.set_progress(job_id, step / total if total else 1.0)
-        self.titleChanged.emit(window_title(100 * step // max(1, total), self._prompt))
+        self._percent, self._decoding = 100 * step // max(1, total), False
+        self._emit_title()
 
     def _on_decoded(self, job_id: int, done: int, total: int) -> None:
         if job_id != self.current_job:
@@ -247,6 +274,8 @@ class JobProgressView(QObject):
         self._enter_stage(
             Stage.DECODING, self.tr("Decoding the video  ·  {done} of {total}").format(done=done, total=total)
         )
+        self._percent, self._decoding = 100 * done // max(1, total), True
+        self._emit_title()
 
     # ---- how it ended (the window calls these: it decides what else an end means) -----------------------------
     def finished(self, steps: int, seconds: float, seed: int) -> None:

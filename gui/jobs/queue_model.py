@@ -52,6 +52,10 @@ def describe(entry: QueueEntry) -> str:
     details = QCoreApplication.translate("QueueModel", "{w}×{h}, {frames} frames, {steps} steps, seed {seed}").format(
         w=r.width, h=r.height, frames=r.effective_frames, steps=r.steps, seed=r.seed
     )
+    if r.draft:
+        details = QCoreApplication.translate("QueueModel", "Draft") + "  ·  " + details
+    elif r.final_of is not None:
+        details = QCoreApplication.translate("QueueModel", "Final of #{job}").format(job=r.final_of) + "  ·  " + details
     if entry.resume_step > 0 and not entry.start_over:
         details += "  ·  " + QCoreApplication.translate("QueueModel", "interrupted at step {step} of {steps}").format(
             step=entry.resume_step, steps=r.steps

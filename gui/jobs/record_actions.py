@@ -1,5 +1,5 @@
-"""What a history entry offers: play it, load it into the form, run it again (same or new seed), continue an
-interrupted job, start it over, decode it again, delete it with its files."""
+"""What a history entry offers: play it, load it into the form, run it again (same or new seed), make a draft final,
+continue an interrupted job, start it over, decode it again, delete it with its files."""
 
 from __future__ import annotations
 
@@ -97,6 +97,30 @@ class RecordActions(QObject):
             self.errors.history_write_failed(exc, self.paths.root)
             return None
 
+    def final(self, record: JobRecord) -> JobRecord | None:
+        """Queue a finished draft again at full quality: the draft's prompt, size, frames, seed and other settings
+        with the form's steps and step cache (not the draft's), so the final looks like the draft; linked to it."""
+        if not record.request.draft or record.status is not JobStatus.DONE:
+            self.status(self.tr("Only a finished draft can be made final."), 5000)
+            return None
+        steps = self.form.get("steps")
+        request = record.request.as_final(record.id, steps, self.form.speed().step_cache)
+        try:
+            final = self.controller.submit(request, record.model_dir)
+        except StudioError as exc:
+            self.errors.show(exc.kind, exc.message, exc.advice)
+            return None
+        except sqlite3.Error as exc:
+            self.errors.history_write_failed(exc, self.paths.root)
+            return None
+        self.status(
+            self.tr("Final of draft #{job} queued: {steps} steps, seed {seed}.").format(
+                job=record.id, steps=steps, seed=request.seed
+            ),
+            6000,
+        )
+        return final
+
     def play(self, record: JobRecord) -> None:
         video = record.video
         if record.status is not JobStatus.DONE or video is None or not video.is_file():
@@ -140,6 +164,11 @@ class RecordActions(QObject):
         record = self.history.selected_record()
         if record is not None:
             self.rerun(record, new_seed)
+
+    def final_selected(self) -> None:
+        record = self.history.selected_record()
+        if record is not None:
+            self.final(record)
 
     def load_selected(self) -> None:
         record = self.history.selected_record()

@@ -49,6 +49,9 @@ class Settings:
     language: str = ""  # the Language menu's choice ("en", "zh_CN"); "" follows the system
     preview_every: int = 5  # denoising steps between live previews; 0: off
     snapshot_every: int = 5  # denoising steps between journal snapshots, so a killed job resumes; 0: only when stopped
+    draft_steps: int = 12  # a Draft's denoising steps (at most the form's)
+    finish_sound: bool = True  # a chime when a job or the queue ends while the window is not in front
+    finish_notice: bool = True  # a desktop notification then
 
     def request(self) -> GenerationRequest | None:
         """The last form contents, or None when there are none (or they no longer parse)."""

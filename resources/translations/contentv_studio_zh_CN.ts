@@ -386,6 +386,51 @@
     </message>
 </context>
 <context>
+    <name>FinishNotices</name>
+    <message>
+        <source>&amp;Notify when a job ends</source>
+        <translation>任务结束时通知(&amp;N)</translation>
+    </message>
+    <message>
+        <source>A desktop notification when a job or the queue ends while the window is not in front.</source>
+        <translation>窗口不在前台时，任务或队列结束后发出桌面通知。</translation>
+    </message>
+    <message>
+        <source>Play a &amp;sound when a job ends</source>
+        <translation>任务结束时播放提示音(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Job failed: {message}</source>
+        <translation>任务失败：{message}</translation>
+    </message>
+    <message>
+        <source>{time} of work</source>
+        <translation>共用时 {time}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n failed</source>
+        <translation>
+            <numerusform>%n 个失败</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Queue finished: 1 clip</source>
+        <translation>队列已完成：1 个视频</translation>
+    </message>
+    <message>
+        <source>Queue finished: {count} clips</source>
+        <translation>队列已完成：{count} 个视频</translation>
+    </message>
+    <message>
+        <source>Clip ready: {prompt}</source>
+        <translation>视频已完成：{prompt}</translation>
+    </message>
+    <message>
+        <source>Made in {time}</source>
+        <translation>用时 {time}</translation>
+    </message>
+</context>
+<context>
     <name>FormColumn</name>
     <message>
         <source>Model</source>
@@ -414,6 +459,14 @@
     <message>
         <source>Generate the clip (Ctrl+Enter).</source>
         <translation>生成视频（Ctrl+Enter）。</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>A quick look first: the same seed at fewer steps with the fastest step cache (Ctrl+Shift+Enter). Final on the draft in the history then makes it at full quality.</source>
+        <translation>先快速预览：相同种子，更少步数，最快的步骤缓存（Ctrl+Shift+Enter）。之后在历史记录中对草稿点“定稿”，即以完整质量生成。</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -566,6 +619,14 @@
         <translation>yyyy年M月d日</translation>
     </message>
     <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Final of #{job}</source>
+        <translation>#{job} 的定稿</translation>
+    </message>
+    <message>
         <source>denoised, not decoded</source>
         <translation>已去噪，未解码</translation>
     </message>
@@ -576,6 +637,14 @@
     <message>
         <source>Stopped {where}: Continue goes on from there, Start over runs it again from step 0.</source>
         <translation>停止于{where}：“继续”从该处接着运行，“从头开始”从第 0 步重新运行。</translation>
+    </message>
+    <message>
+        <source>Draft: a quick look at fewer steps; Final makes it at full quality with the same seed.</source>
+        <translation>草稿：以更少步数快速预览；“定稿”用相同种子以完整质量生成。</translation>
+    </message>
+    <message>
+        <source>Final of draft #{job}</source>
+        <translation>草稿 #{job} 的定稿</translation>
     </message>
     <message>
         <source>kernel {name}</source>
@@ -656,6 +725,14 @@
     <message>
         <source>Run this job again with a new random seed.</source>
         <translation>用新的随机种子再次运行此任务。</translation>
+    </message>
+    <message>
+        <source>Final</source>
+        <translation>定稿</translation>
+    </message>
+    <message>
+        <source>Make this draft at full quality: the same seed and settings with the form&apos;s steps and step cache, so it looks like the draft.</source>
+        <translation>以完整质量生成此草稿：相同的种子和设置，使用表单中的步数和步骤缓存，因此结果与草稿相似。</translation>
     </message>
     <message>
         <source>Play this clip in the player.</source>
@@ -786,6 +863,10 @@ Every clip you make is listed here.</source>
     <message>
         <source>about {time} left</source>
         <translation>约剩 {time}</translation>
+    </message>
+    <message>
+        <source>Decoding {percent}%</source>
+        <translation>解码 {percent}%</translation>
     </message>
     <message>
         <source>Denoising  ·  step {step} of {total}  ·  {elapsed}</source>
@@ -936,6 +1017,10 @@ Every clip you make is listed here.</source>
         <translation>生成(&amp;G)</translation>
     </message>
     <message>
+        <source>&amp;Draft (fewer steps, same seed)</source>
+        <translation>草稿（更少步数，相同种子）(&amp;D)</translation>
+    </message>
+    <message>
         <source>&amp;Cancel the running job</source>
         <translation>取消正在运行的任务(&amp;C)</translation>
     </message>
@@ -950,6 +1035,10 @@ Every clip you make is listed here.</source>
     <message>
         <source>&amp;Load the selected job into the form</source>
         <translation>将所选任务载入表单(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Make the selected draft &amp;final</source>
+        <translation>将所选草稿定稿(&amp;F)</translation>
     </message>
     <message>
         <source>&amp;View</source>
@@ -1686,6 +1775,14 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
         <translation>{w}×{h}，{frames} 帧，{steps} 步，种子 {seed}</translation>
     </message>
     <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Final of #{job}</source>
+        <translation>#{job} 的定稿</translation>
+    </message>
+    <message>
         <source>interrupted at step {step} of {steps}</source>
         <translation>中断于第 {step}/{steps} 步</translation>
     </message>
@@ -1794,6 +1891,14 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     <message>
         <source>Loaded the job into the form (seed locked: Generate makes the same clip).</source>
         <translation>已将任务载入表单（种子已锁定：生成将得到相同的视频）。</translation>
+    </message>
+    <message>
+        <source>Only a finished draft can be made final.</source>
+        <translation>只有已完成的草稿才能定稿。</translation>
+    </message>
+    <message>
+        <source>Final of draft #{job} queued: {steps} steps, seed {seed}.</source>
+        <translation>草稿 #{job} 的定稿已加入队列：{steps} 步，种子 {seed}。</translation>
     </message>
     <message>
         <source>This job has no clip to play.</source>
@@ -2727,6 +2832,10 @@ It will be written to:
     <message>
         <source>The history database {path} cannot be opened: {error}</source>
         <translation>无法打开历史数据库 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>The draft a final job finishes must be a history entry&apos;s number (got {value}).</source>
+        <translation>定稿任务所对应的草稿必须是历史记录中的编号（当前为 {value}）。</translation>
     </message>
     <message>
         <source>{file} is truncated (tensor {tensor})</source>
