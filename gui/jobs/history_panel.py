@@ -476,6 +476,8 @@ class HistoryPanel(QWidget):
         self._store = store
         self._busy_ids: set[int] = set()
 
+        self.compare_button = self._button("historyCompareButton", self.tr("Compare"), "")
+        self.compare_button.clicked.connect(self.request_compare)
         title = QLabel(self.tr("History"))
         title.setProperty("role", "heading")
         self.count_label = QLabel()
@@ -485,6 +487,7 @@ class HistoryPanel(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.count_label)
+        header.addWidget(self.compare_button)  # here, not in the action row, which must stay narrow
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("historySearchEdit")
@@ -562,8 +565,6 @@ class HistoryPanel(QWidget):
         self.delete_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
         self.delete_button.setAccessibleName(self.tr("Delete"))
         self.folder_button.setAccessibleName(self.tr("Show in folder"))
-        self.compare_button = self._button("historyCompareButton", self.tr("Compare"), "")
-        self.compare_button.clicked.connect(self.request_compare)
 
         self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
         self.rerun_button.clicked.connect(lambda: self._emit_rerun(False))
@@ -578,7 +579,6 @@ class HistoryPanel(QWidget):
         row1.addWidget(self.rerun_button)
         row1.addWidget(self.rerun_new_button)
         row1.addWidget(self.load_button)
-        row1.addWidget(self.compare_button)
         row1.addStretch(1)
         row1.addWidget(self.play_button)
         row1.addWidget(self.folder_button)
@@ -709,13 +709,8 @@ class HistoryPanel(QWidget):
         records = self.selected_records()
         problem = compare_problem(records)
         self.compare_button.setEnabled(not problem)
-        self.compare_button.setToolTip(
-            self.tr("Play the {count} selected clips side by side, in step to the frame (Ctrl+K).").format(
-                count=len(records)
-            )
-            if not problem
-            else problem
-        )
+        ready = self.tr("Play the {count} selected clips side by side, in step to the frame (Ctrl+K).")
+        self.compare_button.setToolTip(problem or ready.format(count=len(records)))
 
     def request_compare(self) -> None:
         """Ask to compare the selected entries (the window checks them and says why not)."""

@@ -25,6 +25,7 @@ class Difference:
 
 
 def _tr(text: str) -> str:
+    """A name from a QT_TRANSLATE_NOOP table, translated (lupdate reads the literal contexts in the tables)."""
     return QCoreApplication.translate(CONTEXT, text)
 
 
@@ -43,14 +44,24 @@ def _memory_mode(record: JobRecord) -> str:
     m = record.request.memory
     parts = [QCoreApplication.translate("HistoryPanel", PLACEMENT_TEXT[m.placement])]
     for on, name in (
-        (m.vae_slicing, QT_TRANSLATE_NOOP(CONTEXT, "VAE slicing")),
-        (m.vae_tiling, QT_TRANSLATE_NOOP(CONTEXT, "VAE tiling")),
-        (m.attention_slicing, QT_TRANSLATE_NOOP(CONTEXT, "attention slicing")),
-        (m.text_encoders_off_gpu, QT_TRANSLATE_NOOP(CONTEXT, "text encoders off the GPU")),
+        (m.vae_slicing, QT_TRANSLATE_NOOP("CompareView", "VAE slicing")),
+        (m.vae_tiling, QT_TRANSLATE_NOOP("CompareView", "VAE tiling")),
+        (m.attention_slicing, QT_TRANSLATE_NOOP("CompareView", "attention slicing")),
+        (m.text_encoders_off_gpu, QT_TRANSLATE_NOOP("CompareView", "text encoders off the GPU")),
     ):
         if on:
             parts.append(_tr(name))
     return ", ".join(parts)
+
+
+def _compiled(record: JobRecord) -> str:
+    if record.request.speed.compile:
+        return QCoreApplication.translate("CompareView", "yes")
+    return QCoreApplication.translate("CompareView", "no")
+
+
+def _negative_prompt(record: JobRecord) -> str:
+    return record.request.negative_prompt or QCoreApplication.translate("CompareView", "(none)")
 
 
 def _attention(record: JobRecord) -> str:
@@ -60,23 +71,26 @@ def _attention(record: JobRecord) -> str:
 
 # The parameters compared, in the table's order: (name, the value of one job in words).
 PARAMETERS: list[tuple[str, Callable[[JobRecord], str]]] = [
-    (QT_TRANSLATE_NOOP(CONTEXT, "Seed"), lambda r: str(r.request.seed)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Steps"), lambda r: str(r.request.steps)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Guidance"), lambda r: f"{r.request.guidance:g}"),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Size"), lambda r: f"{r.request.width} × {r.request.height}"),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Frames"), lambda r: str(r.frames_generated or r.request.effective_frames)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Frame rate"), lambda r: f"{r.request.fps} fps"),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Step cache"), lambda r: option_text(r.request.speed.step_cache.value)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Attention kernel"), _attention),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Guidance batching"), lambda r: option_text(r.request.speed.guidance_batching.value)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Compiled"), lambda r: _tr("yes") if r.request.speed.compile else _tr("no")),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Memory mode"), _memory_mode),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Precision"), lambda r: option_text(r.request.memory.dtype)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "8-bit weights"), lambda r: option_text(r.request.memory.quantization.value)),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Prompt"), lambda r: r.request.prompt),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Negative prompt"), lambda r: r.request.negative_prompt or _tr("(none)")),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Model folder"), lambda r: r.model_dir),
-    (QT_TRANSLATE_NOOP(CONTEXT, "Device"), lambda r: r.device or option_text(r.request.memory.device)),
+    (QT_TRANSLATE_NOOP("CompareView", "Seed"), lambda r: str(r.request.seed)),
+    (QT_TRANSLATE_NOOP("CompareView", "Steps"), lambda r: str(r.request.steps)),
+    (QT_TRANSLATE_NOOP("CompareView", "Guidance"), lambda r: f"{r.request.guidance:g}"),
+    (QT_TRANSLATE_NOOP("CompareView", "Size"), lambda r: f"{r.request.width} × {r.request.height}"),
+    (QT_TRANSLATE_NOOP("CompareView", "Frames"), lambda r: str(r.frames_generated or r.request.effective_frames)),
+    (QT_TRANSLATE_NOOP("CompareView", "Frame rate"), lambda r: f"{r.request.fps} fps"),
+    (QT_TRANSLATE_NOOP("CompareView", "Step cache"), lambda r: option_text(r.request.speed.step_cache.value)),
+    (QT_TRANSLATE_NOOP("CompareView", "Attention kernel"), _attention),
+    (
+        QT_TRANSLATE_NOOP("CompareView", "Guidance batching"),
+        lambda r: option_text(r.request.speed.guidance_batching.value),
+    ),
+    (QT_TRANSLATE_NOOP("CompareView", "Compiled"), _compiled),
+    (QT_TRANSLATE_NOOP("CompareView", "Memory mode"), _memory_mode),
+    (QT_TRANSLATE_NOOP("CompareView", "Precision"), lambda r: option_text(r.request.memory.dtype)),
+    (QT_TRANSLATE_NOOP("CompareView", "8-bit weights"), lambda r: option_text(r.request.memory.quantization.value)),
+    (QT_TRANSLATE_NOOP("CompareView", "Prompt"), lambda r: r.request.prompt),
+    (QT_TRANSLATE_NOOP("CompareView", "Negative prompt"), _negative_prompt),
+    (QT_TRANSLATE_NOOP("CompareView", "Model folder"), lambda r: r.model_dir),
+    (QT_TRANSLATE_NOOP("CompareView", "Device"), lambda r: r.device or option_text(r.request.memory.device)),
 ]
 # Values too long for a pane's caption: they stay in the table.
 LONG_VALUES = {"Prompt", "Negative prompt", "Model folder"}
@@ -93,8 +107,9 @@ def differences(records: list[JobRecord]) -> list[Difference]:
 
 
 def pane_caption(index: int, record: JobRecord, found: list[Difference]) -> str:
-    """"A · seed 11 · Steps 30": the letter, the seed, and up to two more of what sets this clip apart."""
-    parts = [LETTERS[index], _tr("seed {seed}").format(seed=record.request.seed)]
+    """ "A · seed 11 · Steps 30": the letter, the seed, and up to two more of what sets this clip apart."""
+    seed = QCoreApplication.translate("CompareView", "seed {seed}").format(seed=record.request.seed)
+    parts = [LETTERS[index], seed]
     seed_name, long_names = _tr("Seed"), {_tr(name) for name in LONG_VALUES}
     for difference in found:
         if len(parts) >= 4:

@@ -80,8 +80,9 @@ class FrameCanvas(QWidget):
             self._image, self._pixels = QImage(), None
         else:
             height, width, _ = pixels.shape
-            self._pixels = np.ascontiguousarray(pixels)
-            self._image = QImage(self._pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+            contiguous = np.ascontiguousarray(pixels)
+            self._pixels = contiguous
+            self._image = QImage(contiguous.data, width, height, 3 * width, QImage.Format.Format_RGB888)
         self.update()
 
     def image(self) -> QImage:
