@@ -754,8 +754,9 @@ class HistoryPanel(QWidget):
         index = self.list_view.indexAt(pos)
         if not index.isValid():
             return
-        if not self.list_view.selectionModel().isSelected(index):  # a click inside the selection keeps it all
-            self.list_view.setCurrentIndex(index)
+        selection = self.list_view.selectionModel()
+        if not selection.isSelected(index):  # a right-click inside the selection keeps it all, to compare it
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         menu = QMenu(self)
         # First what an interrupted job most wants: continue it (or decode its latents again), or start it over.
         journal_actions = [self.continue_action, self.decode_again_action, self.start_over_action]

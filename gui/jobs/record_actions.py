@@ -111,7 +111,9 @@ class RecordActions(QObject):
         self.player.load(video, clip_info(record.request, record.frames_generated, record.total_s))
 
     def compare(self, records: list[JobRecord]) -> CompareView | None:
-        """Open the compare window for 2 to 4 finished clips (it replaces an open one); says why not otherwise."""
+        """Open the compare window for 2 to 4 finished clips (it replaces an open one); says why not otherwise.
+        A is the clip made first: a batch's seeds read seed, seed + 1, … from left to right."""
+        records = sorted(records, key=lambda record: record.id)
         problem = compare_problem(records)
         if problem:
             self.status(problem, 8000)

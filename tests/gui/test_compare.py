@@ -90,10 +90,10 @@ def test_compare_shows_two_three_and_four_clips_in_a_grid(qtbot, open_window):
         assert view.findChild(QWidget, "comparePaneD") is (view.panes[3] if count == 4 else None)
         columns = {pane.geometry().x() for pane in view.panes}
         assert len(columns) == (3 if count == 3 else 2)  # 1×2, 1×3, 2×2
-        # Newest first in the history, so the selection is listed 44, 33 … and each pane says its seed.
-        seeds = [r.request.seed for r in window.history_panel.selected_records()]
+        # A is the take made first (the history lists the newest first); each pane says its seed.
+        assert [r.id for r in view.records] == [r.id for r in takes[:count]]
         assert [pane.caption.text() for pane in view.panes] == [
-            f"{letter} · seed {seed}" for letter, seed in zip("ABCD", seeds, strict=False)
+            f"{letter} · seed {take.request.seed}" for letter, take in zip("ABCD"[:count], takes[:count], strict=True)
         ]
         close(qtbot, window, view)
 
@@ -102,7 +102,7 @@ def test_every_pane_shows_the_same_frame_through_seek_step_and_play(qtbot, open_
     window = open_window(start_engine=False)
     takes = [done_job(window, seed) for seed in (11, 22, 33)]
     view = open_compare(qtbot, window, takes)
-    decoded = [read_mp4_frames(r.video) for r in window.history_panel.selected_records()]
+    decoded = [read_mp4_frames(r.video) for r in view.records]
     assert view.timeline is not None and view.timeline.count == 9
     assert_panes_show(view, [0, 0, 0], decoded)
 
@@ -143,16 +143,14 @@ def test_clips_of_other_lengths_and_rates_follow_the_clock_in_seconds(qtbot, ope
     short_take = done_job(window, 22, frames=5, fps=8)  # 0.625 s: holds its last frame after that
     fast_take = done_job(window, 33, frames=17, fps=16)  # 1.0625 s at twice the rate
     view = open_compare(qtbot, window, [long_take, short_take, fast_take])
-    order = [r.id for r in window.history_panel.selected_records()]
-    assert order == [fast_take.id, short_take.id, long_take.id]
-    decoded = [read_mp4_frames(r.video) for r in window.history_panel.selected_records()]
+    decoded = [read_mp4_frames(r.video) for r in (long_take, short_take, fast_take)]
     assert view.timeline is not None and view.timeline.fps == 16 and view.timeline.count == 18
     view.seek(4)  # 0.25 s
-    assert_panes_show(view, [4, 2, 2], decoded)
+    assert_panes_show(view, [2, 2, 4], decoded)
     view.seek(13)  # 0.8125 s: the short take has ended
-    assert_panes_show(view, [13, 4, 6], decoded)
+    assert_panes_show(view, [6, 4, 13], decoded)
     view.seek(17)  # 1.0625 s: the fast take shows its last frame too
-    assert_panes_show(view, [16, 4, 8], decoded)
+    assert_panes_show(view, [8, 4, 16], decoded)
     close(qtbot, window, view)
 
 
@@ -166,10 +164,10 @@ def test_the_table_lists_exactly_the_parameters_that_differ(qtbot, open_window):
     names = [table.verticalHeaderItem(row).text() for row in range(table.rowCount())]
     assert names == ["Seed", "Steps", "Step cache"]
     values = [[table.item(row, column).text() for column in range(3)] for row in range(table.rowCount())]
-    assert values == [["33", "22", "11"], ["30", "50", "30"], ["fast", "off", "off"]]
+    assert values == [["11", "22", "33"], ["30", "50", "30"], ["off", "off", "fast"]]
     assert [table.horizontalHeaderItem(column).text() for column in range(3)] == ["A", "B", "C"]
     assert find(view, QLabel, "compareSameLabel").text() == "Everything else is the same."
-    assert view.panes[0].caption.text() == "A · seed 33 · Steps 30 · Step cache fast"
+    assert view.panes[2].caption.text() == "C · seed 33 · Steps 30 · Step cache fast"
     close(qtbot, window, view)
 
     # The same settings but the seed: one row, and the prompt (the same) is not listed.
@@ -183,7 +181,7 @@ def test_flip_shows_a_then_b_at_the_same_frame(qtbot, open_window):
     window = open_window(start_engine=False)
     takes = [done_job(window, seed) for seed in (11, 22)]
     view = open_compare(qtbot, window, takes)
-    decoded = [read_mp4_frames(r.video) for r in window.history_panel.selected_records()]
+    decoded = [read_mp4_frames(r.video) for r in view.records]
     view.seek(4)
     qtbot.keyClick(view, Qt.Key.Key_X)
     assert view.flip_mode and view.flip_pane.isVisible() and not view.panes[0].isVisible()
