@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
         job_menu.addAction(self.tr("Re-run with a &new seed"), lambda: self.records.rerun_selected(True))
         job_menu.addAction(self.tr("&Load the selected job into the form"), self.records.load_selected)
         job_menu.addAction(self.tr("Make the selected draft &final"), self.records.final_selected)
+        self.compare_action = job_menu.addAction(self.tr("&Compare the selected clips"), self.records.compare_selected)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.compare_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
         view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.tr("&Reset the layout"), self._reset_layout)
@@ -309,6 +312,7 @@ class MainWindow(QMainWindow):
         h.startOverRequested.connect(r.start_over)
         h.decodeAgainRequested.connect(r.decode_again)
         h.finalRequested.connect(r.final)
+        h.compareRequested.connect(r.compare)
         h.journal_progress = self.controller.journal_progress
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)
@@ -801,6 +805,7 @@ class MainWindow(QMainWindow):
             self.model_picker.download_dialog.close()  # pauses a download; it resumes on the next start
         if self._close_dialog is not None:
             self._close_dialog.close()
+        self.records.close_compare()
         self.player.clear()
         self.monitor.stop()
         self.controller.shutdown()

@@ -3,7 +3,8 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/gui_screenshots.py [--out docs/screenshots]
 
 It makes a demo model in a temporary data folder, then captures: the idle window, a job in progress, the
-finished clip playing with the history filled, and the out-of-memory dialog. The screen is grabbed from the X
+finished clip playing with the history filled, the out-of-memory dialog, and three seeds of one prompt in the
+compare window. The screen is grabbed from the X
 server (not QWidget.grab), so the video surface is in the picture.
 """
 
@@ -134,6 +135,25 @@ def main() -> int:
     (pixmap if not pixmap.isNull() else dialog.grab()).save(str(dialog_shot))
     print(f"wrote {dialog_shot}", flush=True)
     dialog.close()
+
+    # Three seeds of one prompt (one Generate with a batch of 3), compared side by side.
+    window.prompt_editor.set_prompt(PROMPTS[2])
+    window.batch_controls.count_spin.setValue(3)
+    before = len(done)
+    run_job(window, 8)
+    wait_for(lambda: len(done) >= before + 3, what="three takes")
+    window.batch_controls.count_spin.setValue(1)
+    window.history_panel.refresh()
+    window.history_panel.select_many(done[-3:])
+    view = window.records.compare_selected()
+    assert view is not None, window.statusBar().currentMessage()
+    view.resize(1480, 720)
+    view.move(screen.center() - view.rect().center())
+    wait_for(lambda: view.loaded, what="the clips decoded")
+    view.pause()
+    view.seek(view.last_tick // 2)
+    shoot(view, out / "compare-view.png")
+    view.close()
 
     window.close()
     wait_for(lambda: window._shut_down, what="shutdown")

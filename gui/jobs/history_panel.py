@@ -1,6 +1,7 @@
 """The history panel: every job newest first with its thumbnail, a search over prompts, and the actions for
 the selected entry (load into the form, re-run, re-run with a new seed, a draft's final, play, show in folder,
-delete)."""
+delete). Several entries can be selected (Ctrl/Shift+click) to compare their clips; the one-entry actions then wait
+for one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QCoreApplication,
     QDateTime,
+    QItemSelection,
+    QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -55,6 +58,7 @@ ReachedRole = Qt.ItemDataRole.UserRole + 3  # (step, steps) an ended job's journ
 # Ended jobs whose journal may let them continue (a done job's journal is gone with its publish).
 CONTINUABLE = (JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.INTERRUPTED)
 MAX_LISTED = 2000  # enough for years of use; the search reaches the rest
+MIN_COMPARED, MAX_COMPARED = 2, 4  # a 1×2, 1×3 or 2×2 grid of clips
 
 STATUS_COLOURS = {
     JobStatus.QUEUED: "#8a93a6",
@@ -263,6 +267,30 @@ def speed_details(record: JobRecord) -> str:
     return QCoreApplication.translate("HistoryPanel", "{speed} (ran: {what})").format(speed=line, what=", ".join(used))
 
 
+def compare_problem(records: list[JobRecord]) -> str:
+    """Why these entries cannot be compared side by side ("" when they can): 2 to 4 finished jobs whose clips
+    are still on disk."""
+    if len(records) < MIN_COMPARED:
+        return QCoreApplication.translate(
+            "HistoryPanel", "Select 2 to 4 finished clips to compare (Ctrl+click or Shift+click in the history)."
+        )
+    if len(records) > MAX_COMPARED:
+        return QCoreApplication.translate(
+            "HistoryPanel", "At most 4 clips can be compared at once; {count} are selected."
+        ).format(count=len(records))
+    for record in records:
+        prompt = record.request.prompt[:40]
+        if record.status is not JobStatus.DONE or record.video is None:
+            return QCoreApplication.translate("HistoryPanel", "“{prompt}” has no clip to compare ({status}).").format(
+                prompt=prompt, status=status_text(record.status)
+            )
+        if not record.video.is_file():
+            return QCoreApplication.translate("HistoryPanel", "The clip of “{prompt}” is missing: {path}").format(
+                prompt=prompt, path=record.video
+            )
+    return ""
+
+
 class HistoryModel(QAbstractListModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -469,6 +497,7 @@ class HistoryPanel(QWidget):
     startOverRequested = Signal(object)  # JobRecord to run again from step 0 under its own id
     decodeAgainRequested = Signal(object)  # JobRecord whose kept latents to decode again with lower memory
     finalRequested = Signal(object)  # a finished draft's JobRecord, to make again at full quality
+    compareRequested = Signal(list)  # the selected JobRecords, 2 to 4 finished clips
     selectionChanged = Signal()
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
@@ -477,6 +506,8 @@ class HistoryPanel(QWidget):
         self._store = store
         self._busy_ids: set[int] = set()
 
+        self.compare_button = self._button("historyCompareButton", self.tr("Compare"), "")
+        self.compare_button.clicked.connect(self.request_compare)
         title = QLabel(self.tr("History"))
         title.setProperty("role", "heading")
         self.count_label = QLabel()
@@ -486,6 +517,7 @@ class HistoryPanel(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.count_label)
+        header.addWidget(self.compare_button)  # here, not in the action row, which must stay narrow
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("historySearchEdit")
@@ -504,7 +536,8 @@ class HistoryPanel(QWidget):
         self.list_view.setAccessibleName(self.tr("Job history"))
         self.list_view.setModel(self.model)
         self.list_view.setItemDelegate(HistoryDelegate(self.list_view))
-        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Ctrl/Shift+click select several entries, to compare their clips; a plain click selects one.
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list_view.setUniformItemSizes(True)
         self.list_view.setMouseTracking(True)
         self.list_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -615,7 +648,8 @@ class HistoryPanel(QWidget):
     # ---- contents ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the store, keeping the selection."""
-        selected = self.selected_record()
+        selected_ids = [record.id for record in self.selected_records()]
+        current = self.list_view.currentIndex().data(RecordRole)
         query = self.search_edit.text()
         # The store narrows by substring; the panel keeps whole-word matches only.
         try:
@@ -641,8 +675,8 @@ class HistoryPanel(QWidget):
             if query.strip()
             else self.tr("No jobs yet.\nEvery clip you make is listed here.")
         )
-        if selected is not None:
-            self.select(selected.id)
+        if selected_ids:
+            self.select_many(selected_ids, current.id if current is not None else None)
         self._update_actions()
 
     def select(self, job_id: int) -> bool:
@@ -650,15 +684,39 @@ class HistoryPanel(QWidget):
         if row < 0:
             return False
         index = self.model.index(row)
-        self.list_view.setCurrentIndex(index)
+        # This entry alone, whatever modifier keys are held (the view's own setCurrentIndex would toggle on Ctrl).
+        self.list_view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.list_view.scrollTo(index)
         return True
 
+    def select_many(self, job_ids: list[int], current: int | None = None) -> int:
+        """Select these entries (those still listed), the current one being `current` when listed, else the
+        first; returns how many are selected."""
+        rows = [row for row in (self.model.row_of(job_id) for job_id in job_ids) if row >= 0]
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(self.model.index(row), self.model.index(row))
+        selection_model = self.list_view.selectionModel()
+        if not rows:
+            selection_model.clearSelection()
+            return 0
+        current_row = self.model.row_of(current) if current is not None else -1
+        current_row = current_row if current_row in rows else rows[0]
+        selection_model.setCurrentIndex(self.model.index(current_row), QItemSelectionModel.SelectionFlag.NoUpdate)
+        selection_model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.list_view.scrollTo(self.model.index(current_row))
+        return len(rows)
+
+    def selected_records(self) -> list[JobRecord]:
+        """Every selected entry, top to bottom as listed (newest first)."""
+        selection_model = self.list_view.selectionModel()
+        rows = sorted(index.row() for index in selection_model.selectedRows()) if selection_model else []
+        return [record for record in (self.model.index(row).data(RecordRole) for row in rows) if record is not None]
+
     def selected_record(self) -> JobRecord | None:
-        indexes = self.list_view.selectionModel().selectedIndexes() if self.list_view.selectionModel() else []
-        if not indexes:
-            return None
-        return indexes[0].data(RecordRole)
+        """The selected entry when exactly one is: the one-entry actions (load, re-run, play …) act on it."""
+        records = self.selected_records()
+        return records[0] if len(records) == 1 else None
 
     def set_progress(self, job_id: int, fraction: float | None) -> None:
         self.model.set_progress(job_id, fraction)
@@ -670,6 +728,7 @@ class HistoryPanel(QWidget):
 
     # ---- actions ----------------------------------------------------------------------------------------------
     def _update_actions(self) -> None:
+        self._update_compare()
         record = self.selected_record()
         has = record is not None
         playable = has and record.status is JobStatus.DONE and bool(record.video) and record.video.is_file()  # type: ignore[union-attr]
@@ -690,10 +749,22 @@ class HistoryPanel(QWidget):
         self.start_over_action.setVisible(reached is not None)
         self.selectionChanged.emit()
 
+    def _update_compare(self) -> None:
+        records = self.selected_records()
+        problem = compare_problem(records)
+        self.compare_button.setEnabled(not problem)
+        ready = self.tr("Play the {count} selected clips side by side, in step to the frame (Ctrl+K).")
+        self.compare_button.setToolTip(problem or ready.format(count=len(records)))
+
+    def request_compare(self) -> None:
+        """Ask to compare the selected entries (the window checks them and says why not)."""
+        self.compareRequested.emit(self.selected_records())
+
     def selected_reached(self) -> tuple[int, int] | None:
         """(step, steps) the selected ended job's journal reached, when it can continue."""
-        rows = self.list_view.selectionModel().selectedRows()
-        return self.model.data(rows[0], ReachedRole) if rows else None
+        record = self.selected_record()
+        row = self.model.row_of(record.id) if record is not None else -1
+        return self.model.data(self.model.index(row), ReachedRole) if row >= 0 else None
 
     @property
     def journal_progress(self) -> Callable[[int], tuple[int, int] | None] | None:
@@ -727,7 +798,9 @@ class HistoryPanel(QWidget):
         index = self.list_view.indexAt(pos)
         if not index.isValid():
             return
-        self.list_view.setCurrentIndex(index)
+        selection = self.list_view.selectionModel()
+        if not selection.isSelected(index):  # a right-click inside the selection keeps it all, to compare it
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         menu = QMenu(self)
         # First what an interrupted job most wants: continue it (or decode its latents again), or start it over.
         journal_actions = [self.continue_action, self.decode_again_action, self.start_over_action]
@@ -754,7 +827,15 @@ class HistoryPanel(QWidget):
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
             menu.addAction(action)
+        menu.addSeparator()
+        compare = menu.addAction(self.tr("Compare the selected clips"))
+        compare.setObjectName("historyCompareMenuAction")
+        compare.setShortcut(QKeySequence("Ctrl+K"))  # shown as a hint; the window's action owns the key
+        compare.setEnabled(self.compare_button.isEnabled())
+        compare.triggered.connect(self.request_compare)
+        menu.addSeparator()
         copy = menu.addAction(self.tr("Copy prompt"))
+        copy.setEnabled(self.selected_record() is not None)
         copy.triggered.connect(self._copy_prompt)
         menu.exec(self.list_view.viewport().mapToGlobal(pos))
         menu.deleteLater()

@@ -1,11 +1,13 @@
 """What a history entry offers: play it, load it into the form, run it again (same or new seed), make a draft final,
-continue an interrupted job, start it over, decode it again, delete it with its files."""
+continue an interrupted job, start it over, decode it again, delete it with its files; and what several offer:
+compare their clips side by side."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
@@ -18,10 +20,13 @@ from gui.dialogs.error_fixes import ErrorPresenter, StatusCallback
 from gui.form.form_model import FormModel
 from gui.form.model_picker import ModelPicker
 from gui.jobs.controller import JobController
-from gui.jobs.history_panel import HistoryPanel
+from gui.jobs.history_panel import HistoryPanel, compare_problem
 from gui.player.clip_caption import clip_info
 from gui.player.video_player import VideoPlayer
 from gui.support.paths import DataPaths
+
+if TYPE_CHECKING:
+    from gui.player.compare_view import CompareView
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ class RecordActions(QObject):
         self.history = history
         self.errors = errors
         self.status = status
+        self.compare_view: CompareView | None = None  # one comparison at a time: its frames take memory
         errors.decode_again = self.decode_again
         errors.start_over = self.start_over
 
@@ -128,6 +134,37 @@ class RecordActions(QObject):
             return
         self.player.load(video, clip_info(record.request, record.frames_generated, record.total_s))
 
+    def compare(self, records: list[JobRecord]) -> CompareView | None:
+        """Open the compare window for 2 to 4 finished clips (it replaces an open one); says why not otherwise.
+        A is the clip made first: a batch's seeds read seed, seed + 1, … from left to right."""
+        records = sorted(records, key=lambda record: record.id)
+        problem = compare_problem(records)
+        if problem:
+            self.status(problem, 8000)
+            return None
+        from gui.player.compare_view import CompareView  # pulls in numpy: only once a comparison is asked for
+
+        self.close_compare()
+        view = CompareView(records, self.window)
+        view.closed.connect(lambda: self._compare_closed(view))
+        self.compare_view = view
+        view.show()
+        view.raise_()
+        self.status(self.tr("Comparing {count} clips: decoding them first…").format(count=len(records)), 5000)
+        return view
+
+    def compare_selected(self) -> CompareView | None:
+        return self.compare(self.history.selected_records())
+
+    def close_compare(self) -> None:
+        if self.compare_view is not None:
+            self.compare_view.close()  # frees its frames; `closed` forgets it
+            self.compare_view = None
+
+    def _compare_closed(self, view: CompareView) -> None:
+        if self.compare_view is view:
+            self.compare_view = None
+
     def delete(self, record: JobRecord) -> bool:
         if record.status is JobStatus.RUNNING:
             self.status(self.tr("Cancel the running job before deleting it."), 5000)
@@ -161,16 +198,23 @@ class RecordActions(QObject):
         return True
 
     def rerun_selected(self, new_seed: bool) -> None:
-        record = self.history.selected_record()
+        record = self._one_selected()
         if record is not None:
             self.rerun(record, new_seed)
 
     def final_selected(self) -> None:
-        record = self.history.selected_record()
+        record = self._one_selected()
         if record is not None:
             self.final(record)
 
     def load_selected(self) -> None:
-        record = self.history.selected_record()
+        record = self._one_selected()
         if record is not None:
             self.load(record)
+
+    def _one_selected(self) -> JobRecord | None:
+        record = self.history.selected_record()
+        count = len(self.history.selected_records())
+        if record is None and count > 1:
+            self.status(self.tr("Select one job for this; {count} are selected.").format(count=count), 5000)
+        return record

@@ -50,6 +50,185 @@
     </message>
 </context>
 <context>
+    <name>CompareView</name>
+    <message>
+        <source>VAE slicing</source>
+        <translation>VAE 切片</translation>
+    </message>
+    <message>
+        <source>VAE tiling</source>
+        <translation>VAE 分块</translation>
+    </message>
+    <message>
+        <source>attention slicing</source>
+        <translation>注意力切片</translation>
+    </message>
+    <message>
+        <source>text encoders off the GPU</source>
+        <translation>文本编码器移出 GPU</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>引导强度</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Frames</source>
+        <translation>帧数</translation>
+    </message>
+    <message>
+        <source>Frame rate</source>
+        <translation>帧率</translation>
+    </message>
+    <message>
+        <source>Step cache</source>
+        <translation>步骤缓存</translation>
+    </message>
+    <message>
+        <source>Attention kernel</source>
+        <translation>注意力内核</translation>
+    </message>
+    <message>
+        <source>Guidance batching</source>
+        <translation>引导批处理</translation>
+    </message>
+    <message>
+        <source>Compiled</source>
+        <translation>编译</translation>
+    </message>
+    <message>
+        <source>Memory mode</source>
+        <translation>内存模式</translation>
+    </message>
+    <message>
+        <source>Precision</source>
+        <translation>精度</translation>
+    </message>
+    <message>
+        <source>8-bit weights</source>
+        <translation>8 位权重</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Negative prompt</source>
+        <translation>反向提示词</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>seed {seed}</source>
+        <translation>种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Compare {count} clips</source>
+        <translation>比较 {count} 段视频</translation>
+    </message>
+    <message>
+        <source>Decoding the clips…</source>
+        <translation>正在解码视频…</translation>
+    </message>
+    <message>
+        <source>One frame back, every clip (← or ,)</source>
+        <translation>所有视频后退一帧（← 或 ,）</translation>
+    </message>
+    <message>
+        <source>Previous frame</source>
+        <translation>上一帧</translation>
+    </message>
+    <message>
+        <source>Play / pause every clip (Space)</source>
+        <translation>播放 / 暂停所有视频（空格）</translation>
+    </message>
+    <message>
+        <source>Play or pause</source>
+        <translation>播放或暂停</translation>
+    </message>
+    <message>
+        <source>One frame forward, every clip (→ or .)</source>
+        <translation>所有视频前进一帧（→ 或 .）</translation>
+    </message>
+    <message>
+        <source>Next frame</source>
+        <translation>下一帧</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Flip A/B</source>
+        <translation>A/B 切换</translation>
+    </message>
+    <message>
+        <source>Show two clips in one large pane at the same frame: X flips between them, Esc goes back to side by side.</source>
+        <translation>在一个大画面中显示两段视频的同一帧：按 X 在两者间切换，按 Esc 回到并排显示。</translation>
+    </message>
+    <message>
+        <source>The two clips Flip shows in turn.</source>
+        <translation>“A/B 切换”轮流显示的两段视频。</translation>
+    </message>
+    <message>
+        <source>Space plays and pauses · ← → or , . step one frame · Home/End go to the start/end · X flips A/B in one pane · Esc back to side by side</source>
+        <translation>空格播放和暂停 · ← → 或 , . 逐帧移动 · Home/End 跳到开头/结尾 · X 在一个画面中切换 A/B · Esc 回到并排显示</translation>
+    </message>
+    <message>
+        <source>Everything else is the same.</source>
+        <translation>其余参数都相同。</translation>
+    </message>
+    <message>
+        <source>The clips were made with the same settings.</source>
+        <translation>这些视频使用相同的设置生成。</translation>
+    </message>
+    <message>
+        <source>Decoding clip {letter} of {count} ({frames} of {total} frames)…</source>
+        <translation>正在解码第 {letter} 段视频，共 {count} 段（{frames}/{total} 帧）…</translation>
+    </message>
+    <message>
+        <source>Clip {letter} could not be decoded: {reason}</source>
+        <translation>视频 {letter} 无法解码：{reason}</translation>
+    </message>
+    <message>
+        <source>{caption}   (X shows {other})</source>
+        <translation>{caption}   （按 X 显示 {other}）</translation>
+    </message>
+    <message>
+        <source>{position} / {duration} · frame {frame} of {count}</source>
+        <translation>{position} / {duration} · 第 {frame} 帧，共 {count} 帧</translation>
+    </message>
+</context>
+<context>
     <name>DownloadDialog</name>
     <message>
         <source>Get ContentV-8B</source>
@@ -663,12 +842,32 @@
         <translation>{speed}（实际运行：{what}）</translation>
     </message>
     <message>
+        <source>Select 2 to 4 finished clips to compare (Ctrl+click or Shift+click in the history).</source>
+        <translation>请选择 2 到 4 段已完成的视频进行比较（在历史记录中按住 Ctrl 或 Shift 点击）。</translation>
+    </message>
+    <message>
+        <source>At most 4 clips can be compared at once; {count} are selected.</source>
+        <translation>一次最多比较 4 段视频；当前选中了 {count} 段。</translation>
+    </message>
+    <message>
+        <source>“{prompt}” has no clip to compare ({status}).</source>
+        <translation>“{prompt}”没有可比较的视频（{status}）。</translation>
+    </message>
+    <message>
+        <source>The clip of “{prompt}” is missing: {path}</source>
+        <translation>“{prompt}”的视频文件不见了：{path}</translation>
+    </message>
+    <message>
         <source>running {percent}%</source>
         <translation>运行中 {percent}%</translation>
     </message>
     <message>
         <source>interrupted at step {step} of {steps}</source>
         <translation>中断于第 {step}/{steps} 步</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
     </message>
     <message>
         <source>History</source>
@@ -785,6 +984,14 @@ Clear the search to see all {total}.</source>
 Every clip you make is listed here.</source>
         <translation>还没有任务。
 你生成的每段视频都会列在这里。</translation>
+    </message>
+    <message>
+        <source>Play the {count} selected clips side by side, in step to the frame (Ctrl+K).</source>
+        <translation>并排播放选中的 {count} 段视频，逐帧同步（Ctrl+K）。</translation>
+    </message>
+    <message>
+        <source>Compare the selected clips</source>
+        <translation>比较选中的视频</translation>
     </message>
     <message>
         <source>Copy prompt</source>
@@ -1039,6 +1246,10 @@ Every clip you make is listed here.</source>
     <message>
         <source>Make the selected draft &amp;final</source>
         <translation>将所选草稿定稿(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Compare the selected clips</source>
+        <translation>比较选中的视频(&amp;C)</translation>
     </message>
     <message>
         <source>&amp;View</source>
@@ -1905,6 +2116,10 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
         <translation>此任务没有可播放的视频。</translation>
     </message>
     <message>
+        <source>Comparing {count} clips: decoding them first…</source>
+        <translation>比较 {count} 段视频：正在先解码…</translation>
+    </message>
+    <message>
         <source>Cancel the running job before deleting it.</source>
         <translation>请先取消正在运行的任务再删除。</translation>
     </message>
@@ -1935,6 +2150,10 @@ The file is deleted, not moved to the trash.</source>
     <message>
         <source>Deleted.</source>
         <translation>已删除。</translation>
+    </message>
+    <message>
+        <source>Select one job for this; {count} are selected.</source>
+        <translation>此操作只能针对一个任务；当前选中了 {count} 个。</translation>
     </message>
 </context>
 <context>
@@ -2508,6 +2727,18 @@ It will be written to:
     <message>
         <source>The job {job} is running in another process.</source>
         <translation>任务 {job} 正在另一个进程中运行。</translation>
+    </message>
+    <message>
+        <source>The clip {path} is missing.</source>
+        <translation>视频 {path} 不见了。</translation>
+    </message>
+    <message>
+        <source>The clip {path} has no frames.</source>
+        <translation>视频 {path} 没有任何帧。</translation>
+    </message>
+    <message>
+        <source>The clip {path} could not be read: {error}</source>
+        <translation>无法读取视频 {path}：{error}</translation>
     </message>
     <message>
         <source>{path} holds no ContentV Studio parameters.</source>
