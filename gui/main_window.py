@@ -33,15 +33,17 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.errors import DeviceUnavailableError, StudioError
+from core.errors import StudioError
 from core.history import HistoryStore, JobRecord
 from core.preview import PreviewFrames
 from core.request import GenerationRequest, MemoryOptions, random_seed
+from gui.dialogs.close_dialog import CloseChoice, CloseWithJobsDialog
 from gui.dialogs.error_dialogs import ErrorDialog
 from gui.dialogs.error_fixes import ErrorPresenter
 from gui.form.clip_reopen import CLIP_SUFFIXES, ClipReopener, dropped_path
 from gui.form.form_column import FormColumn
 from gui.form.form_model import FormModel
+from gui.form.readiness import model_problem, request_problems
 from gui.jobs.controller import JobController, seed_series
 from gui.jobs.finish_notices import FinishNotices
 from gui.jobs.history_panel import HistoryPanel
@@ -67,8 +69,6 @@ if TYPE_CHECKING:
     from gui.dialogs.export_dialog import ExportDialog
 
 logger = logging.getLogger(__name__)
-
-EMPTY_PROMPT = "The prompt is empty"
 
 
 class MainWindow(QMainWindow):
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         )
         self.controller.preview_every = max(0, settings.preview_every)
         self.controller.snapshot_every = max(0, settings.snapshot_every)
-        self._close_dialog: QMessageBox | None = None
+        self._close_dialog: CloseWithJobsDialog | None = None
         self.monitor = SystemMonitor(monitor_interval_ms, self)
 
         self._build_ui()
@@ -381,17 +381,7 @@ class MainWindow(QMainWindow):
 
     def problems(self) -> list[str]:
         """What stops the form from running, in plain words (the empty prompt is a hint, not a problem)."""
-        request = self.current_request()
-        found = [p for p in request.problems() if not p.startswith(EMPTY_PROMPT)]
-        caps = self.controller.capabilities
-        if caps is not None:
-            from core.devices import resolve_device
-
-            try:
-                resolve_device(request.memory, caps)  # type: ignore[arg-type]
-            except DeviceUnavailableError as exc:
-                found.append(exc.message)
-        return found
+        return request_problems(self.current_request(), self.controller.capabilities)
 
     def _update_memory_advice(self) -> None:
         from core.estimate import JobShape
@@ -403,42 +393,12 @@ class MainWindow(QMainWindow):
         self.speed_panel.set_context(self.controller.capabilities, self.form.memory(), self.model_picker.path())
         self.memory_panel.set_speed(self.form.speed(), self.speed_panel.calibrated is True)
 
-    def model_problem(self) -> str:
-        """Why the chosen model folder cannot run a job yet ("" when it can)."""
-        picker = self.model_picker
-        if not picker.path():
-            return self.tr("Choose a model folder first (File ▸ Choose model folder…).")
-        if picker.checking or picker.report is None:
-            return self.tr("Checking the model folder…")
-        if not picker.is_valid:
-            return self.tr("The model folder cannot be used: {problems}").format(
-                problems="; ".join(picker.report.problems) or self.tr("see the note under it")
-            )
-        return ""
-
     def _revalidate(self) -> None:
-        problems = self.problems()
-        model_problem = self.model_problem()
-        shown = [model_problem, *problems] if model_problem else problems
-        if shown:
-            self.problems_label.setText("\n".join(f"• {core_text(p)}" for p in shown))
-        self.problems_label.setVisible(bool(shown))
-        has_prompt = bool(self.prompt_editor.prompt())
-        ok = not shown and has_prompt and not self._stopping
+        ready = self.form_column.show_readiness(
+            model_problem(self.model_picker), self.problems(), bool(self.prompt_editor.prompt()), self.controller.busy
+        )
         for control in (self.generate_button, self.generate_action, self.draft_button, self.draft_action):
-            control.setEnabled(ok)
-        if model_problem:
-            self.generate_button.setToolTip(model_problem)
-        elif not has_prompt:
-            self.generate_button.setToolTip(self.tr("Write a prompt first."))
-        elif problems:
-            self.generate_button.setToolTip(self.tr("Fix the settings listed above first."))
-        else:
-            self.generate_button.setToolTip(
-                self.tr("Add this job to the queue (Ctrl+Enter).")
-                if self.controller.busy
-                else self.tr("Generate the clip (Ctrl+Enter).")
-            )
+            control.setEnabled(ready and not self._stopping)
 
     def generate(self) -> JobRecord | None:
         """Queue a job from the form. Unless the seed is locked, a new random seed is drawn and shown."""
@@ -735,42 +695,21 @@ class MainWindow(QMainWindow):
         if self._close_dialog is not None:
             self._close_dialog.raise_()
             return
-        c = self.controller
-        count = len(c.pending_jobs)
-        box = QMessageBox(self)
-        box.setObjectName("closeWithJobsDialog")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Close ContentV Studio"))
-        box.setText(self.tr("%n job(s) are running or waiting.", "", count))
-        box.setInformativeText(
-            self.tr(
-                "Kept jobs wait in the queue, paused, the next time the app starts; a running job restarts "
-                "from the beginning with the same seed."
-            )
-        )
-        keep = box.addButton(self.tr("Close and keep the jobs"), QMessageBox.ButtonRole.AcceptRole)
-        keep.setObjectName("closeKeepButton")
-        discard = box.addButton(self.tr("Cancel the jobs and close"), QMessageBox.ButtonRole.DestructiveRole)
-        discard.setObjectName("closeCancelJobsButton")
-        stay = box.addButton(self.tr("Don't close"), QMessageBox.ButtonRole.RejectRole)
-        stay.setObjectName("closeStayButton")
-        box.setDefaultButton(keep)
-        box.setEscapeButton(stay)
+        dialog = CloseWithJobsDialog(len(self.controller.pending_jobs), self)
+        dialog.chosen.connect(self._close_chosen)
+        self._close_dialog = dialog
+        dialog.open()
 
-        def answered() -> None:
-            clicked = box.clickedButton()
+    def _close_chosen(self, choice: CloseChoice) -> None:
+        if self._close_dialog is not None:
+            self._close_dialog.deleteLater()
             self._close_dialog = None
-            box.deleteLater()
-            if clicked is keep:
-                c.suspend_all()
-                self._stop_then_close(self.tr("Keeping the jobs and closing…"))
-            elif clicked is discard:
-                c.cancel_all()
-                self._stop_then_close(self.tr("Stopping the job before closing…"))
-
-        box.finished.connect(lambda _result: answered())
-        self._close_dialog = box
-        box.open()
+        if choice is CloseChoice.KEEP:
+            self.controller.suspend_all()
+            self._stop_then_close(self.tr("Keeping the jobs and closing…"))
+        elif choice is CloseChoice.CANCEL_JOBS:
+            self.controller.cancel_all()
+            self._stop_then_close(self.tr("Stopping the job before closing…"))
 
     def _stop_then_close(self, message: str) -> None:
         if self.controller.running_job is None:

@@ -26,6 +26,7 @@ from gui.form.parameter_form import ParameterForm
 from gui.form.prompt_editor import PromptEditor
 from gui.form.speed_panel import SpeedPanel
 from gui.jobs.queue_panel import BatchControls
+from gui.support.i18n import core_text
 from gui.widgets.group_box import titled
 from gui.widgets.wheel_guard import guard_wheel
 
@@ -69,6 +70,28 @@ class FormColumn(QWidget):
         column.addWidget(self._build_run_bar())
         # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
         self.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+
+    def show_readiness(self, model_problem: str, problems: list[str], has_prompt: bool, busy: bool) -> bool:
+        """List what stops the form from running above Generate and say it in Generate's tooltip; True when
+        nothing does (an empty prompt lists nothing: it only keeps Generate off)."""
+        shown = [model_problem, *problems] if model_problem else problems
+        if shown:
+            self.problems_label.setText("\n".join(f"• {core_text(p)}" for p in shown))
+        self.problems_label.setVisible(bool(shown))
+        if model_problem:
+            tip = model_problem
+        elif not has_prompt:
+            tip = self.tr("Write a prompt first.")
+        elif problems:
+            tip = self.tr("Fix the settings listed above first.")
+        else:
+            tip = (
+                self.tr("Add this job to the queue (Ctrl+Enter).")
+                if busy
+                else self.tr("Generate the clip (Ctrl+Enter).")
+            )
+        self.generate_button.setToolTip(tip)
+        return not shown and has_prompt
 
     def show_clip_notes(self, notes: list[str]) -> None:
         """What a reopened clip's settings could not keep (another model folder, an option this machine lacks)."""

@@ -50,6 +50,35 @@
     </message>
 </context>
 <context>
+    <name>CloseWithJobsDialog</name>
+    <message>
+        <source>Close ContentV Studio</source>
+        <translation>关闭 ContentV Studio</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n job(s) are running or waiting.</source>
+        <translation>
+            <numerusform>有 %n 个任务正在运行或等待。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Kept jobs wait in the queue, paused, the next time the app starts; a running job continues from its last snapshot, with the same seed.</source>
+        <translation>保留的任务会在下次启动时在队列中等待（已暂停）；正在运行的任务将用相同的种子从最近的快照处继续。</translation>
+    </message>
+    <message>
+        <source>Close and keep the jobs</source>
+        <translation>关闭并保留任务</translation>
+    </message>
+    <message>
+        <source>Cancel the jobs and close</source>
+        <translation>取消任务并关闭</translation>
+    </message>
+    <message>
+        <source>Don&apos;t close</source>
+        <translation>不关闭</translation>
+    </message>
+</context>
+<context>
     <name>CompareView</name>
     <message>
         <source>VAE slicing</source>
@@ -632,6 +661,18 @@
         <translation>速度</translation>
     </message>
     <message>
+        <source>Write a prompt first.</source>
+        <translation>请先写提示词。</translation>
+    </message>
+    <message>
+        <source>Fix the settings listed above first.</source>
+        <translation>请先修正上面列出的设置。</translation>
+    </message>
+    <message>
+        <source>Add this job to the queue (Ctrl+Enter).</source>
+        <translation>将此任务加入队列（Ctrl+Enter）。</translation>
+    </message>
+    <message>
         <source>Generate</source>
         <translation>生成</translation>
     </message>
@@ -1164,10 +1205,6 @@ Every clip you make is listed here.</source>
         <translation>生成</translation>
     </message>
     <message>
-        <source>Generate the clip (Ctrl+Enter).</source>
-        <translation>生成视频（Ctrl+Enter）。</translation>
-    </message>
-    <message>
         <source>Live preview</source>
         <translation>实时预览</translation>
     </message>
@@ -1280,34 +1317,6 @@ Every clip you make is listed here.</source>
         <translation>正在启动引擎…</translation>
     </message>
     <message>
-        <source>Choose a model folder first (File ▸ Choose model folder…).</source>
-        <translation>请先选择模型文件夹（文件 ▸ 选择模型文件夹…）。</translation>
-    </message>
-    <message>
-        <source>Checking the model folder…</source>
-        <translation>正在检查模型文件夹…</translation>
-    </message>
-    <message>
-        <source>The model folder cannot be used: {problems}</source>
-        <translation>无法使用此模型文件夹：{problems}</translation>
-    </message>
-    <message>
-        <source>see the note under it</source>
-        <translation>见其下方的说明</translation>
-    </message>
-    <message>
-        <source>Write a prompt first.</source>
-        <translation>请先写提示词。</translation>
-    </message>
-    <message>
-        <source>Fix the settings listed above first.</source>
-        <translation>请先修正上面列出的设置。</translation>
-    </message>
-    <message>
-        <source>Add this job to the queue (Ctrl+Enter).</source>
-        <translation>将此任务加入队列（Ctrl+Enter）。</translation>
-    </message>
-    <message>
         <source>Every line of the prompt is empty.</source>
         <translation>提示词的每一行都是空的。</translation>
     </message>
@@ -1388,32 +1397,6 @@ Every clip you make is listed here.</source>
     <message>
         <source>Stopping the job before closing…</source>
         <translation>正在停止任务，然后关闭…</translation>
-    </message>
-    <message>
-        <source>Close ContentV Studio</source>
-        <translation>关闭 ContentV Studio</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n job(s) are running or waiting.</source>
-        <translation>
-            <numerusform>有 %n 个任务正在运行或等待。</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Kept jobs wait in the queue, paused, the next time the app starts; a running job restarts from the beginning with the same seed.</source>
-        <translation>保留的任务会在下次启动时在队列中等待（已暂停）；正在运行的任务将用相同的种子从头重新开始。</translation>
-    </message>
-    <message>
-        <source>Close and keep the jobs</source>
-        <translation>关闭并保留任务</translation>
-    </message>
-    <message>
-        <source>Cancel the jobs and close</source>
-        <translation>取消任务并关闭</translation>
-    </message>
-    <message>
-        <source>Don&apos;t close</source>
-        <translation>不关闭</translation>
     </message>
     <message>
         <source>Keeping the jobs and closing…</source>
@@ -3532,6 +3515,25 @@ It will be written to:
     <message>
         <source>text encoders off the GPU after encoding</source>
         <translation>编码后将文本编码器移出 GPU</translation>
+    </message>
+</context>
+<context>
+    <name>readiness</name>
+    <message>
+        <source>Choose a model folder first (File ▸ Choose model folder…).</source>
+        <translation>请先选择模型文件夹（文件 ▸ 选择模型文件夹…）。</translation>
+    </message>
+    <message>
+        <source>Checking the model folder…</source>
+        <translation>正在检查模型文件夹…</translation>
+    </message>
+    <message>
+        <source>The model folder cannot be used: {problems}</source>
+        <translation>无法使用此模型文件夹：{problems}</translation>
+    </message>
+    <message>
+        <source>see the note under it</source>
+        <translation>见其下方的说明</translation>
     </message>
 </context>
 </TS>
