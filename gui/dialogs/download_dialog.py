@@ -38,6 +38,7 @@ from core.download import (
 from core.errors import JobCancelled, StudioError
 from gui.support.formatting import format_bytes
 from gui.support.i18n import error_text
+from gui.widgets.dialog_buttons import action_row
 from gui.widgets.progress_row import ProgressRow
 
 logger = logging.getLogger(__name__)
@@ -103,17 +104,9 @@ class DownloadDialog(QDialog):
         self.progress = ProgressRow("downloadProgress", "downloadStatusLabel")
         self.progress_bar, self.status_label = self.progress.bar, self.progress.label
 
-        self.start_button = QPushButton(self.tr("Download"))
-        self.start_button.setObjectName("downloadStartButton")
-        self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start)
-        self.close_button = QPushButton(self.tr("Close"))
-        self.close_button.setObjectName("downloadCloseButton")
-        self.close_button.clicked.connect(self._pause_or_close)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.close_button)
+        buttons, self.start_button, self.close_button = action_row(
+            self.tr("Download"), "downloadStartButton", self.start, "downloadCloseButton", self._pause_or_close
+        )
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

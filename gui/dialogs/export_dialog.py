@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from core.errors import JobCancelled, StudioError
 from core.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
 from gui.support.i18n import error_text
+from gui.widgets.dialog_buttons import action_row
 from gui.widgets.progress_row import ProgressRow
 
 logger = logging.getLogger(__name__)
@@ -89,17 +90,9 @@ class ExportDialog(QDialog):
         )
         self.progress_bar, self.status_label = self.progress.bar, self.progress.label
 
-        self.export_button = QPushButton(self.tr("Export"))
-        self.export_button.setObjectName("exportButton")
-        self.export_button.setDefault(True)
-        self.export_button.clicked.connect(self.start)
-        self.close_button = QPushButton(self.tr("Close"))
-        self.close_button.setObjectName("exportCloseButton")
-        self.close_button.clicked.connect(self._cancel_or_close)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.close_button)
+        buttons, self.export_button, self.close_button = action_row(
+            self.tr("Export"), "exportButton", self.start, "exportCloseButton", self._cancel_or_close
+        )
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)

@@ -2432,6 +2432,13 @@ Write a prompt and press Generate (Ctrl+Enter).</source>
     </message>
 </context>
 <context>
+    <name>action_row</name>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
     <name>choose_demo_target</name>
     <message>
         <source>Make a demo model</source>
