@@ -9,13 +9,15 @@ python main.py make-demo-model DIR write a tiny random-weight model to check an 
 python main.py export CLIP.mp4 --format webm|gif|png [--output PATH]   a clip as WebM, GIF or PNG frames
 python main.py download --to DIR [--repo R] [--revision R]            get ContentV-8B (resumable)
 python main.py resume [--list] [JOB]   continue interrupted jobs from their last snapshot
+python main.py upscale CLIP --model FILE|default [--scale 2] --output NEW.mp4       upscale a clip
+python main.py interpolate CLIP --factor 2|--fps 48 [--method rife|ffmpeg] --output NEW.mp4   more frames per second
 """
 
 from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"generate", "info", "make-demo-model", "export", "download", "resume"}
+CLI_COMMANDS = {"generate", "info", "make-demo-model", "export", "download", "resume", "upscale", "interpolate"}
 
 
 def main(argv: list[str] | None = None) -> int:

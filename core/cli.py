@@ -1,5 +1,6 @@
 """The headless command line: `generate` (text to video; `--from CLIP` makes a clip again from its parameters),
-`info` (a clip's parameters), `make-demo-model` (a tiny model to test an install), `export`, `download`, `resume`.
+`info` (a clip's parameters), `make-demo-model` (a tiny model to test an install), `export`, `download`, `resume`,
+and the finishing commands `upscale` and `interpolate` (core/cli_finish.py).
 
 Every failure ends with one line on stderr and a distinct exit status (core.errors.EXIT_CODES: 2 bad input,
 3 model folder or load failure, 4 out of memory, 5 output not written, 130 cancelled — Ctrl+C or SIGTERM —,
@@ -142,6 +143,10 @@ def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
     download.add_argument("--to", required=True, metavar="DIR", help="an empty or new folder, or an interrupted one")
     download.add_argument("--repo", default="ByteDance/ContentV-8B")
     download.add_argument("--revision", default="main", metavar="R")
+
+    from core.cli_finish import add_finish_parsers
+
+    add_finish_parsers(sub, _float, _int)
     return parser
 
 
@@ -222,6 +227,13 @@ def _add_generate_arguments(gen: argparse.ArgumentParser) -> None:
     )
     gen.add_argument("--output", default=None, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
+    gen.add_argument(
+        "--finish",
+        default=None,
+        metavar="STEPS",
+        help="then upscale and/or interpolate the clip, e.g. upscale=2,fps=48 (also factor=2, upscale-model=FILE, "
+        "interpolate=rife|ffmpeg, rife-model=FILE); only the finished clip is kept",
+    )
     gen.add_argument(
         "--data-dir",
         default=None,
@@ -499,10 +511,14 @@ def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
 def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: set[str] | None = None) -> int:
     """`explicit`: the options given on the command line (`explicit_generate_options`); with --from, only those
     override the clip's values (None: those whose value is not the default)."""
+    from core.cli_finish import GenerateFinish, stop_within_frame
     from core.cli_history import recorded_cli_job
     from core.engine import Engine
     from core.journal import JournalOptions, new_job_id
 
+    finishing = GenerateFinish.from_args(args)
+    if finishing is not None:
+        finishing.check()
     if args.from_clip:
         if explicit is None:  # called without the command line: what differs from the defaults counts as given
             defaults = _generate_parser()
@@ -528,12 +544,25 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: s
         err.write(f"seed: {request.seed} (random)\n")
     if request.frames_note:
         err.write(f"note: {request.frames_note}\n")
+    if finishing is not None:
+        finishing.prepare(err)  # a named model to download: before the clip is made, not after
     start = time.perf_counter()
     # The job is recorded in the data folder's history, as the window's are (never failing the job for it).
     with recorded_cli_job(args.data_dir, request, model, err) as job:
-        output = dataclasses.replace(output, job_id=job.job_id)
-        journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every, history_id=job.job_id)
-        result = _run_journaled(engine, args, model, request, output, journal, err)
+        try:
+            if finishing is not None:  # the clip is made in a private folder and finished into --output
+                output = dataclasses.replace(output, video_path=finishing.begin())
+            output = dataclasses.replace(output, job_id=job.job_id)
+            journal = JournalOptions(jobs, new_job_id(), snapshot_every=args.snapshot_every, history_id=job.job_id)
+            result = _run_journaled(engine, args, model, request, output, journal, err)
+            if finishing is not None:
+                cancel = CancelToken()
+                with stop_within_frame(cancel, err):
+                    finished = finishing.run(result.video_path, err, cancel)
+                result = dataclasses.replace(result, video_path=finished.output, sidecar_path=finished.sidecar)
+        finally:
+            if finishing is not None:
+                finishing.end()
         job.done(result)
     _report_done(result, start, out, err)
     return EXIT_OK
@@ -837,6 +866,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
                 return run_download(args, out, err)
             if args.command == "resume":
                 return run_resume(args, out, err)
+            if args.command in ("upscale", "interpolate"):
+                from core.cli_finish import run_interpolate, run_upscale
+
+                return (run_upscale if args.command == "upscale" else run_interpolate)(args, out, err)
             return run_make_demo_model(args, out)
     except (Exception, KeyboardInterrupt) as exc:
         status, line = _failure_line(exc, args)

@@ -65,7 +65,10 @@ _DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
-    """(T, H, W, 3) float in [0, 1] -> uint8, rounded the way diffusers' numpy_to_pil does."""
+    """(T, H, W, 3) float in [0, 1] -> uint8, rounded the way diffusers' numpy_to_pil does; uint8 frames (a finished
+    clip's, core/finish) are pixels already and pass as they are."""
+    if frames.dtype == np.uint8:
+        return frames
     return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
 
 
