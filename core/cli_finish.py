@@ -278,4 +278,4 @@ class GenerateFinish:
             self.reservation.release()
 
     def _request(self, source: Path) -> FinishRequest:
-        return FinishRequest(source, self.output, self.upscale, self.interpolate, self.device)
+        return FinishRequest(source, self.output, self.upscale, self.interpolate, self.device, source_kept=False)

@@ -248,6 +248,10 @@ HIDDEN_IMPORTS = [
     # `export`: the GIF and PNG writers Pillow registers lazily.
     "PIL.GifImagePlugin",
     "PIL.PngImagePlugin",
+    # `upscale`, `interpolate`, `generate --finish` (core/finish imports cccv inside a function). Its package
+    # imports every architecture module statically, so analysis follows from here; the submodules cannot be named
+    # one by one: finding them imports cccv, which needs torchvision (core/finish/networks.py lends a stand-in).
+    "cccv",
 ]
 
 # Distributions whose metadata the frozen app must carry: diffusers and transformers check versions and
@@ -292,6 +296,15 @@ METADATA = [
     "idna",
     "certifi",
     "truststore",
+    # cccv (core/finish) and what it imports when it is imported: its model configs are pydantic models.
+    "cccv",
+    "opencv-python",
+    "einops",
+    "tenacity",
+    "pydantic",
+    "pydantic_core",
+    "annotated-types",
+    "typing-inspection",
 ]
 
 # What goes into the bundle: a change to any of these makes dist/ stale.

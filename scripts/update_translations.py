@@ -67,7 +67,7 @@ def _literal(node: ast.AST) -> str | None:
 def core_strings(core_dir: Path = ROOT / "core") -> list[str]:
     """The engine's user-facing strings, in file order without repeats (see core/i18n.py for the rules)."""
     found: dict[str, None] = {}
-    for path in sorted(core_dir.glob("*.py")):
+    for path in sorted(core_dir.rglob("*.py")):  # core/finish/ and any other package too
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):

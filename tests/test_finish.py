@@ -320,6 +320,7 @@ def test_generate_finish_keeps_only_the_finished_clip(
     assert read_mp4_frames(out).shape == (9, 96, 128, 3)
     metadata = json.loads(out.with_suffix(".json").read_text())
     assert metadata["request"]["seed"] == 3 and metadata["finish"]["steps"] == ["upscale", "interpolate"]
+    assert metadata["finish"]["source"]["clip"] is None and metadata["finish"]["source"]["width"] == 64
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "final.json", "final.mp4"]  # nothing else kept
 
 

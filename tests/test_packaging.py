@@ -195,6 +195,7 @@ def test_new_features_are_in_the_bundle_lists():
     hidden = set(build.HIDDEN_IMPORTS)
     assert {"huggingface_hub.hf_api", "huggingface_hub.file_download", "diffusers.hooks"} <= hidden
     assert {"PIL.GifImagePlugin", "PIL.PngImagePlugin"} <= hidden  # export writes GIF and PNG through Pillow
+    assert "cccv" in hidden and "cccv" in build.METADATA  # upscale / interpolate (core/finish)
     hook = (PACKAGING / "hooks" / "hook-diffusers.py").read_text(encoding="utf-8")
     assert '"hooks"' in hook  # every diffusers.hooks submodule: step caching and group offloading
     # The bundle runs eager: triton (inductor's GPU code generation) and hf_xet (unused by core/download.py) stay

@@ -90,6 +90,7 @@ class FinishRequest:
     interpolate: InterpolateStep | None = None
     device: str = "auto"  # auto, cuda or cpu
     allow_download: bool = True  # fetch a named model that is not here yet (else refused)
+    source_kept: bool = True  # False: the source is a temporary (generate --finish), so no link to it is recorded
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,7 @@ def _finish(
     source = read_source_clip(Path(request.source))
     frames, fps = source.frames, source.fps
     count, height, width, _ = frames.shape
-    finish: dict[str, Any] = {"steps": [], "source": _source_link(Path(request.source), source)}
+    finish: dict[str, Any] = {"steps": [], "source": _source_link(Path(request.source), source, request.source_kept)}
     notes: list[str] = []
     cancel.raise_if_cancelled()
 
@@ -390,12 +391,15 @@ def _finish(
     )
 
 
-def _source_link(path: Path, source: SourceFrames) -> dict[str, Any]:
+def _source_link(path: Path, source: SourceFrames, kept: bool) -> dict[str, Any]:
     count, height, width, _ = source.frames.shape
     sidecar = path.with_suffix(".json")
+    parameters = str(sidecar.resolve()) if sidecar.is_file() else str(path.resolve())
     return {
-        "clip": str(path.resolve()),
-        "parameters": str(sidecar.resolve()) if sidecar.is_file() else str(path.resolve()),
+        # Where the source and its parameters are; None when it was an intermediate never kept (its parameters
+        # are this clip's own, above).
+        "clip": str(path.resolve()) if kept else None,
+        "parameters": parameters if kept else None,
         "width": width,
         "height": height,
         "frames": count,
