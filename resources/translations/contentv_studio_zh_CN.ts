@@ -2719,6 +2719,26 @@ It will be written to:
         <translation>任务 {job} 正在另一个进程中运行。</translation>
     </message>
     <message>
+        <source>--save-frames cannot go with --finish (the frames would be the unfinished clip&apos;s).</source>
+        <translation>--save-frames 不能与 --finish 同用（保存的帧会是未加工的视频的帧）。</translation>
+    </message>
+    <message>
+        <source>--finish takes key=value pairs separated by commas ({keys}), e.g. upscale=2,fps=48 (got &apos;{text}&apos;).</source>
+        <translation>--finish 接受以逗号分隔的 键=值（{keys}），例如 upscale=2,fps=48（收到的是“{text}”）。</translation>
+    </message>
+    <message>
+        <source>--finish interpolate= takes rife or ffmpeg (got &apos;{value}&apos;).</source>
+        <translation>--finish interpolate= 只接受 rife 或 ffmpeg（收到的是“{value}”）。</translation>
+    </message>
+    <message>
+        <source>The factor must be 2, 4 or 8 (got {value}).</source>
+        <translation>倍数必须是 2、4 或 8（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>--finish {key}= takes a number (got &apos;{value}&apos;).</source>
+        <translation>--finish {key}= 需要一个数字（收到的是“{value}”）。</translation>
+    </message>
+    <message>
         <source>The clip {path} is missing.</source>
         <translation>视频 {path} 不见了。</translation>
     </message>
@@ -3049,6 +3069,126 @@ It will be written to:
     <message>
         <source>{path} already exists; it will not be overwritten.</source>
         <translation>{path} 已存在；不会覆盖它。</translation>
+    </message>
+    <message>
+        <source>Give --model default to get it.</source>
+        <translation>用 --model default 下载它。</translation>
+    </message>
+    <message>
+        <source>Nothing to do: ask for an upscale, an interpolation or both.</source>
+        <translation>没有要做的事：请指定放大、插帧或两者。</translation>
+    </message>
+    <message>
+        <source>RIFE&apos;s weights are not downloaded, so ffmpeg&apos;s minterpolate interpolates (softer); --model default downloads RIFE ({name}).</source>
+        <translation>尚未下载 RIFE 的权重，因此改用 ffmpeg 的 minterpolate 插帧（画面较软）；--model default 会下载 RIFE（{name}）。</translation>
+    </message>
+    <message>
+        <source>Give either a factor or a frame rate to interpolate to, not both.</source>
+        <translation>请给出插帧倍数或目标帧率，二者只能选一。</translation>
+    </message>
+    <message>
+        <source>The scene-cut threshold must be above 0 and at most 100 percent.</source>
+        <translation>场景切换阈值必须大于 0 且不超过 100%。</translation>
+    </message>
+    <message>
+        <source>ffmpeg&apos;s interpolation takes no model; leave out --model.</source>
+        <translation>ffmpeg 插帧不使用模型；请去掉 --model。</translation>
+    </message>
+    <message>
+        <source>The model file {path} does not exist (or give &apos;default&apos;).</source>
+        <translation>模型文件 {path} 不存在（或者指定“default”）。</translation>
+    </message>
+    <message>
+        <source>The model {name} is not downloaded yet.</source>
+        <translation>模型 {name} 尚未下载。</translation>
+    </message>
+    <message>
+        <source>The result would be {value} fps; only whole frame rates can be written.</source>
+        <translation>结果将是 {value} fps；只能写入整数帧率。</translation>
+    </message>
+    <message>
+        <source>A tile must be at least 16 pixels (got {value}).</source>
+        <translation>分块至少要 16 像素（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>The frame rate must be above 0 and at most {limit} (got {value}).</source>
+        <translation>帧率必须大于 0 且不超过 {limit}（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>Interpolate to a whole number of frames per second (got {value}).</source>
+        <translation>请插帧到整数帧率（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>The clip is already {source} fps; interpolate to a higher frame rate (got {value}).</source>
+        <translation>该视频已经是 {source} fps；请插帧到更高的帧率（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>At most {limit} fps (got {value}).</source>
+        <translation>最多 {limit} fps（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>ffmpeg&apos;s minterpolate gave {got} of {count} frames ({detail}).</source>
+        <translation>ffmpeg 的 minterpolate 只生成了 {count} 帧中的 {got} 帧（{detail}）。</translation>
+    </message>
+    <message>
+        <source>The frame rate must be a positive number (got {value}).</source>
+        <translation>帧率必须是正数（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>Run it again; the download resumes where it stopped.</source>
+        <translation>请再运行一次；下载会从中断处继续。</translation>
+    </message>
+    <message>
+        <source>{name} is a model for another step, not for {kind}.</source>
+        <translation>{name} 是用于其他步骤的模型，不能用于 {kind}。</translation>
+    </message>
+    <message>
+        <source>{file} arrived damaged (SHA-256 {got}, expected {expected}) and was removed.</source>
+        <translation>{file} 下载后已损坏（SHA-256 为 {got}，应为 {expected}），已删除。</translation>
+    </message>
+    <message>
+        <source>{path} is not an upscaling network this app runs (Real-ESRGAN&apos;s compact SRVGGNet or ESRGAN&apos;s RRDB net).</source>
+        <translation>{path} 不是本应用能运行的放大网络（Real-ESRGAN 的紧凑型 SRVGGNet 或 ESRGAN 的 RRDB 网络）。</translation>
+    </message>
+    <message>
+        <source>The model file {path} does not exist.</source>
+        <translation>模型文件 {path} 不存在。</translation>
+    </message>
+    <message>
+        <source>{path} is not a weights file (.pth, .pt, .pkl or .safetensors).</source>
+        <translation>{path} 不是权重文件（.pth、.pt、.pkl 或 .safetensors）。</translation>
+    </message>
+    <message>
+        <source>{path} holds no network weights (no state dict of tensors).</source>
+        <translation>{path} 不含网络权重（没有由张量组成的 state dict）。</translation>
+    </message>
+    <message>
+        <source>{path} is not a RIFE interpolation network.</source>
+        <translation>{path} 不是 RIFE 插帧网络。</translation>
+    </message>
+    <message>
+        <source>{path} could not be read as network weights ({error}).</source>
+        <translation>无法将 {path} 读取为网络权重（{error}）。</translation>
+    </message>
+    <message>
+        <source>{path} does not fit the network it looks like ({detail}).</source>
+        <translation>{path} 与其看起来所属的网络不匹配（{detail}）。</translation>
+    </message>
+    <message>
+        <source>There is no CUDA GPU here; use --device cpu.</source>
+        <translation>本机没有 CUDA GPU；请使用 --device cpu。</translation>
+    </message>
+    <message>
+        <source>The upscale factor must be above 1 and at most {limit} (got {value}).</source>
+        <translation>放大倍数必须大于 1 且不超过 {limit}（收到的是 {value}）。</translation>
+    </message>
+    <message>
+        <source>Close other programs using the GPU, or run on the CPU (--device cpu).</source>
+        <translation>请关闭其他占用 GPU 的程序，或在 CPU 上运行（--device cpu）。</translation>
+    </message>
+    <message>
+        <source>The GPU ran out of memory upscaling a {tile}-pixel tile.</source>
+        <translation>放大 {tile} 像素的分块时 GPU 显存不足。</translation>
     </message>
     <message>
         <source>The history database {path} cannot be opened: {error}</source>
