@@ -235,6 +235,12 @@ def _add_generate_arguments(gen: argparse.ArgumentParser) -> None:
         "interpolate=rife|ffmpeg, rife-model=FILE); only the finished clip is kept",
     )
     gen.add_argument(
+        "--keep-model-path",
+        action="store_true",
+        help="record the model folder's absolute path in the clip too (by default a clip names the model by its "
+        "name, hub id and a hash of its configs only, so a shared clip does not tell where it lives)",
+    )
+    gen.add_argument(
         "--data-dir",
         default=None,
         metavar="DIR",
@@ -338,11 +344,23 @@ def _check_required(args: argparse.Namespace) -> None:
 SETTINGS_FILE = "settings.json"  # the window's settings in its data folder, as gui.paths.DataPaths names it
 
 
-def window_model_dir(data_dir: str | None) -> str | None:
-    """The model folder the window uses (its settings in the data folder), when it exists; None otherwise."""
+def _data_root(data_dir: str | None) -> Path:
     from core.state_dirs import default_data_root
 
-    root = Path(data_dir).expanduser() if data_dir else default_data_root()
+    return Path(data_dir).expanduser() if data_dir else default_data_root()
+
+
+def known_model_folders(args: argparse.Namespace) -> list[str]:
+    """Where a clip's model is looked for: --model, then the window's model folder, its recent ones and the data
+    folder's models/ (core.model_identity.find_model prefers the earliest among equal matches)."""
+    from core.model_identity import window_model_folders
+
+    return ([args.model] if args.model else []) + window_model_folders(_data_root(args.data_dir))
+
+
+def window_model_dir(data_dir: str | None) -> str | None:
+    """The model folder the window uses (its settings in the data folder), when it exists; None otherwise."""
+    root = _data_root(data_dir)
     try:
         chosen = json.loads((root / SETTINGS_FILE).read_text(encoding="utf-8")).get("model_dir")
     except (OSError, ValueError, AttributeError):  # no settings yet, or unreadable: the window starts over too
@@ -356,8 +374,8 @@ def _request_from_clip(args: argparse.Namespace, explicit: set[str], err: TextIO
     from core.clip_settings import make_runnable, read_clip_settings
     from core.devices import detect_capabilities
 
-    settings = read_clip_settings(args.from_clip)
-    model, which = _model_for_clip(args, settings.model_dir)  # refused before anything is said about the clip
+    settings = read_clip_settings(args.from_clip, known_model_folders(args))
+    model, which = _model_for_clip(args, settings)  # refused before anything is said about the clip
     recorded = request_values(settings.request)
     given = {dest for dest in explicit if dest in recorded}
     values = {**vars(args), **recorded, **{dest: getattr(args, dest) for dest in given}}
@@ -373,21 +391,30 @@ def _request_from_clip(args: argparse.Namespace, explicit: set[str], err: TextIO
     return request, model
 
 
-def _model_for_clip(args: argparse.Namespace, recorded: str) -> tuple[str, str]:
-    """--model, else the clip's model folder where it exists, else the window's; with which one it is, in words."""
+_FOUND_BY = {
+    "config_hash": "the clip's model, found by its configuration",
+    "hub_revision": "the clip's model, found by its hub id and revision",
+    "hub_id": "found by the clip's hub id; its configuration differs",
+    "path": "the folder the clip recorded",
+    "name": "found by the clip's model folder name",
+}
+
+
+def _model_for_clip(args: argparse.Namespace, settings: Any) -> tuple[str, str]:
+    """--model, else the folder found for the clip's model among those this app knows, else the window's; with
+    which one it is, in words."""
     if args.model:
         return args.model, "--model"
-    if recorded and Path(recorded).expanduser().is_dir():
-        return recorded, "the clip's model folder"
+    if settings.model_dir:
+        return settings.model_dir, _FOUND_BY.get(str(settings.model_match), "the clip's model")
+    model = settings.model.describe() if settings.model.known else "?"
     window = window_model_dir(args.data_dir)
     if window is None:
         raise InvalidRequestError(
-            _t("The clip was made with the model folder {folder}, which does not exist here.").format(
-                folder=recorded or "?"
-            ),
+            _t("The clip was made with {model}, not found among the model folders this app knows.").format(model=model),
             "Give the model folder with --model DIR.",
         )
-    return window, f"the window's model folder; the clip's {recorded or '?'} does not exist here"
+    return window, f"the window's model folder; the clip's {model} was not found here"
 
 
 class ProgressBar:
@@ -529,6 +556,7 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: s
     output = OutputOptions(
         video_path=Path(args.output).expanduser(),
         frames_dir=Path(args.save_frames).expanduser() if args.save_frames else None,
+        keep_model_path=bool(getattr(args, "keep_model_path", False)),
     )
     if args.snapshot_every < 0:
         raise InvalidRequestError(
@@ -621,6 +649,7 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             frames_dir=Path(header.frames_dir) if header.frames_dir else None,
             write_sidecar=header.write_sidecar,
             job_id=header.history_id,
+            keep_model_path=header.keep_model_path,
         )
         options = JournalOptions(
             jobs,
@@ -651,8 +680,10 @@ def run_info(args: argparse.Namespace, out: TextIO) -> int:
     from core.clip_settings import read_clip_settings, settings_notes
     from core.devices import detect_capabilities
 
-    settings = read_clip_settings(args.clip)
-    notes = settings_notes(settings, args.model or window_model_dir(args.data_dir), detect_capabilities())
+    settings = read_clip_settings(args.clip, known_model_folders(args))
+    current = args.model or window_model_dir(args.data_dir)
+    # JSON output may be shared: its notes do not say where the model was found on this computer.
+    notes = settings_notes(settings, current, detect_capabilities(), name_folders=not args.json)
     if args.json:
         data = settings.to_json()
         data["notes"] = [note.to_dict() for note in notes]
@@ -701,7 +732,8 @@ def _info_rows(settings: Any) -> list[tuple[str, str]]:
             f"attention {speed.attention_backend}, step-cache {speed.step_cache.value}, "
             f"guidance-batching {speed.guidance_batching.value}, compile {on(speed.compile)}",
         ),
-        ("model folder", settings.model_dir or "(not recorded)"),
+        ("model", settings.model.describe() if settings.model.known else "(not recorded)"),
+        ("model folder", settings.model_dir or "(not found among the model folders this app knows)"),
         ("made by", made),
         ("again", f"main.py generate --from {shlex.quote(str(settings.source))} --output NEW.mp4"),
     ]

@@ -7,7 +7,12 @@ extension and `NAME.gif.json`, each PNG's tEXt chunk `parameters` and the folder
 missing — and refuses anything else (a foreign or damaged file, another app's JSON, a newer format, values out of
 range) with one `ClipSettingsError` line.
 
-`settings_notes` says what differs on this machine (another model folder, a device, kernel or mode it cannot run)
+The model is recorded by its identity (core/model_identity.py: name, hub id and revision, a hash of its configs;
+its absolute path only when the user kept it; older clips hold a plain path): `read_clip_settings` looks for it
+among the model folders this app knows, and `ClipSettings.model_dir` is the folder found ("" when none).
+
+`settings_notes` says what differs on this machine (where the model was found or that it was not, a device, kernel
+or mode it cannot run)
 and `runnable_request` swaps each option that cannot run here for the nearest one that can, so a form can be filled
 with something that runs. Both reuse the checks a job itself runs (core/devices.py, core/speed.py, core/compile.py):
 nothing here decides on its own what a machine can do. No Qt; torch only inside the availability checks.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -27,6 +33,7 @@ from core.devices import Capabilities, resolve_device
 from core.errors import DeviceUnavailableError, FailureKind, StudioError
 from core.export import PNG_SIDECAR_NAME, PNG_TEXT_KEY
 from core.i18n import _t
+from core.model_identity import MatchKind, ModelIdentity, find_model
 from core.request import GenerationRequest, MemoryOptions, Placement
 
 APP_NAME = "ContentV Studio"  # the "app" marker in every clip's parameters (core/engine.py writes it)
@@ -47,7 +54,7 @@ class ClipSettings:
     """A clip's parameters as recorded, with where they were found."""
 
     request: GenerationRequest  # the seed included
-    model_dir: str  # as recorded: the model folder on the computer that made the clip
+    model_dir: str  # the model folder found here for the clip's model ("" when none of the known folders is it)
     app_version: str
     device: str  # what the job ran on ("cuda", "mps", "cpu")
     dtype: str  # its compute dtype
@@ -56,6 +63,8 @@ class ClipSettings:
     found_in: str  # which tag or file held the parameters, in words ("the comment tag of clip.mp4")
     found_path: Path  # the file that held them (the source itself, or its sidecar)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the whole recorded dict
+    model: ModelIdentity = field(default_factory=ModelIdentity)  # the model as the clip recorded it
+    model_match: MatchKind | None = None  # how `model_dir` was found to be that model
 
     @property
     def attention_used(self) -> str:
@@ -70,7 +79,7 @@ class ClipSettings:
             "app": APP_NAME,
             "app_version": self.app_version,
             "format_version": CLIP_FORMAT_VERSION,
-            "model": self.model_dir,
+            "model": self.model.to_dict(),  # as recorded: never the folder found here
             "request": self.request.to_dict(),
             "frames_generated": self.frames_generated,
             "device": self.device,
@@ -91,9 +100,10 @@ class _Place:
     kind: str  # "tag", "gif", "png" or "json"
 
 
-def read_clip_settings(path: str | Path) -> ClipSettings:
+def read_clip_settings(path: str | Path, model_folders: Iterable[str | Path] = ()) -> ClipSettings:
     """The parameters of the clip, export, sidecar or PNG frame folder at `path`; ClipSettingsError (one line) when
-    it holds none this version can use."""
+    it holds none this version can use. The clip's model is looked for among `model_folders` (the folders this app
+    knows, preferred first: core.model_identity.known_model_folders) and the path it recorded, if any."""
     source = Path(path).expanduser()
     if not source.exists():
         raise ClipSettingsError(_t("{path} does not exist.").format(path=source))
@@ -102,7 +112,7 @@ def read_clip_settings(path: str | Path) -> ClipSettings:
         data = _load(place)
         if _is_ours(data):
             assert data is not None
-            return _settings(data, source, place)
+            return locate_model(_settings(data, source, place), model_folders)
     sidecars = [p.path.name for p in places if p.kind == "json" and p.path != source]
     if source.is_file() and sidecars and not any(p.path.is_file() for p in places if p.kind == "json"):
         raise ClipSettingsError(
@@ -227,7 +237,8 @@ def _settings(data: dict[str, Any], source: Path, place: _Place) -> ClipSettings
     frames = data.get("frames_generated")
     return ClipSettings(
         request=request,
-        model_dir=str(data.get("model") or ""),
+        model_dir="",  # found by locate_model
+        model=ModelIdentity.from_recorded(data.get("model")),
         app_version=version,
         device=str(data.get("device") or ""),
         dtype=str(data.get("dtype") or ""),
@@ -237,6 +248,15 @@ def _settings(data: dict[str, Any], source: Path, place: _Place) -> ClipSettings
         found_path=place.path,
         raw=dict(data),
     )
+
+
+def locate_model(settings: ClipSettings, model_folders: Iterable[str | Path]) -> ClipSettings:
+    """`settings` with `model_dir` set to the folder among `model_folders` (or the recorded path) that holds its
+    model, by core.model_identity.find_model; "" when none does."""
+    match = find_model(settings.model, model_folders) if settings.model.known else None
+    if match is None:
+        return dataclasses.replace(settings, model_dir="", model_match=None)
+    return dataclasses.replace(settings, model_dir=match.folder, model_match=match.kind)
 
 
 def _describe(exc: BaseException) -> str:
@@ -288,12 +308,13 @@ _DTYPE_FALLBACKS: dict[str, tuple[str, ...]] = {"bfloat16": ("float16", "auto"),
 
 
 def settings_notes(
-    settings: ClipSettings, current_model_dir: str | Path | None, caps: Capabilities
+    settings: ClipSettings, current_model_dir: str | Path | None, caps: Capabilities, name_folders: bool = True
 ) -> list[SettingNote]:
-    """What the user should know before running the clip's settings here: the model folder it was made with when
-    that is not the current one (or does not exist here), each option this machine cannot run with the reason and
-    what `runnable_request` uses instead, and whether the job runs on another device or dtype than the clip did."""
-    notes = _model_notes(settings.model_dir, current_model_dir)
+    """What the user should know before running the clip's settings here: where its model was found when that is
+    not the current model folder (or that it was not found), each option this machine cannot run with the reason
+    and what `runnable_request` uses instead, and whether the job runs on another device or dtype than the clip did.
+    `name_folders=False` leaves folder paths out of the notes (for output that may be shared: `info --json`)."""
+    notes = _model_notes(settings, current_model_dir, name_folders)
     runnable, swaps = make_runnable(settings.request, caps)
     notes += swaps
     try:
@@ -415,31 +436,39 @@ def _device_problem(options: MemoryOptions, caps: Capabilities) -> str | None:
     return None
 
 
-def _model_notes(recorded: str, current: str | Path | None) -> list[SettingNote]:
-    if not recorded:
+# Said beside "found at …" when the folder found is not the clip's model by its configuration hash.
+_INEXACT_MATCH = {
+    MatchKind.HUB_REVISION: _t(
+        "Matched by its hub id and revision only: the folder's configuration differs from the clip's."
+    ),
+    MatchKind.HUB: _t("Matched by its hub id only: the folder's configuration differs from the clip's."),
+    MatchKind.PATH: _t("Matched by the folder the clip recorded only: its configuration differs from the clip's."),
+    MatchKind.NAME: _t("Matched by its folder name only: the folder's configuration differs from the clip's."),
+}
+
+
+def _model_notes(settings: ClipSettings, current: str | Path | None, name_folders: bool) -> list[SettingNote]:
+    identity = settings.model
+    if not identity.known:
         return []
-    folder = Path(recorded).expanduser()
-    exists = folder.is_dir()
-    same = bool(current) and _resolved(folder) == _resolved(Path(str(current)).expanduser())
-    if same and exists:
+    model = identity.describe()
+    if not settings.model_dir:
+        message = _t("Made with {model}, not found among the model folders this app knows.").format(model=model)
+        return [SettingNote(NoteKind.MODEL_FOLDER, "model", model, message)]
+    found = Path(settings.model_dir)
+    is_current = bool(current) and _resolved(found) == _resolved(Path(str(current)).expanduser())
+    # An old clip records no configuration hash: its path or name is all there is to match.
+    inexact = settings.model_match is not MatchKind.CONFIG and bool(identity.config_hash)
+    if is_current and not inexact:
         return []
-    if not exists:
-        if current and not same:
-            message = _t(
-                "Made with the model folder {folder}, which does not exist on this computer; the current one is "
-                "{current}."
-            ).format(folder=recorded, current=current)
-        else:
-            message = _t("Made with the model folder {folder}, which does not exist on this computer.").format(
-                folder=recorded
-            )
-    elif current:
-        message = _t("Made with the model folder {folder}, not the current one ({current}).").format(
-            folder=recorded, current=current
-        )
+    if name_folders:
+        message = _t("Made with {model}, found at {folder}.").format(model=model, folder=found)
     else:
-        return []
-    return [SettingNote(NoteKind.MODEL_FOLDER, "model", recorded, message)]
+        message = _t("Made with {model}, found among the model folders this app knows.").format(model=model)
+    notes = [SettingNote(NoteKind.MODEL_FOLDER, "model", model, message)]
+    if inexact and settings.model_match is not None:
+        notes.append(SettingNote(NoteKind.MODEL_FOLDER, "model", model, _INEXACT_MATCH[settings.model_match]))
+    return notes
 
 
 def _resolved(path: Path) -> Path:

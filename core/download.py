@@ -9,6 +9,8 @@
 - A marker file `.download-incomplete` sits in the folder from the first byte until the whole folder has been
   checked by core.checkpoint.inspect_model_folder, which refuses any folder that still has it: a folder never
   looks complete when it is not.
+- A finished folder keeps a small `.contentv-source.json` (`SOURCE_MARKER`: repo, revision, commit), so clips made
+  with it name the model by where it came from (core/model_identity.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from core.checkpoint import DOWNLOAD_MARKER, ModelFolderReport, inspect_model_folder
 from core.errors import FailureKind, JobCancelled, ModelFolderError, StudioError
 from core.i18n import _t
+from core.model_identity import write_model_source
 
 DEFAULT_REPO = "ByteDance/ContentV-8B"  # the official weights (huggingface.co/ByteDance/ContentV-8B)
 DEFAULT_REVISION = "main"
@@ -341,6 +344,9 @@ def download_model(
         raise ModelFolderError(
             report_.message(), _t("{repo} may not be a ContentV model in diffusers' layout.").format(repo=plan.repo)
         )
+    # Where the folder came from, so the clips made with it can name the model by its hub id and commit
+    # (core/model_identity.py) instead of by its path on this computer.
+    write_model_source(target, plan.repo, plan.revision, plan.commit)
     (target / DOWNLOAD_MARKER).unlink()
     return inspect_model_folder(target)
 

@@ -36,6 +36,7 @@ from core.journal import (
     mismatch,
     model_identity,
 )
+from core.model_identity import ModelIdentity, identify_model
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -283,6 +284,7 @@ class Engine:
             write_sidecar=output.write_sidecar,
             history_id=options.history_id,
             created=time.time(),
+            keep_model_path=output.keep_model_path,
         )
         try:
             return JobJournal.start(options.root, header, options.snapshot_every), None
@@ -356,7 +358,7 @@ class Engine:
             ) from None
 
         with _stage(progress, Stage.SAVING) as t_save:
-            metadata = self.clip_metadata(request, resolved, frames.shape[0], str(model_dir))
+            metadata = self.clip_metadata(request, resolved, frames.shape[0], str(model_dir), output.keep_model_path)
             if output.job_id is not None:
                 metadata["job_id"] = output.job_id
             if snapshot is not None:
@@ -438,10 +440,19 @@ class Engine:
         return vae, torch.device(device)
 
     def clip_metadata(
-        self, request: GenerationRequest, resolved: ResolvedDevice, frames: int, model_dir: str = ""
+        self,
+        request: GenerationRequest,
+        resolved: ResolvedDevice,
+        frames: int,
+        model_dir: str = "",
+        keep_model_path: bool = False,
     ) -> dict[str, Any]:
+        """The parameters every clip carries (its comment tag and sidecar; exports copy them). The model is named by
+        its identity — folder name, hub id and revision where known, a hash of its configs — and by its absolute
+        path only with `keep_model_path`: a shared clip does not tell where the model lives on this computer."""
         # The job's own folder (a decode-only resume may run while another model is loaded, or none).
-        model = str(Path(model_dir).expanduser().resolve()) if model_dir else (self._key.model_dir if self._key else "")
+        folder = model_dir or (self._key.model_dir if self._key else "")
+        model = identify_model(folder, keep_model_path).to_dict() if folder else ModelIdentity().to_dict()
         return {
             "app": "ContentV Studio",
             "app_version": __version__,

@@ -2,7 +2,8 @@
 
 Every frame of the clip is kept and counted back after writing, and the clip's parameters travel with each
 export: in the WebM's comment tag, in the GIF's comment extension, in each PNG's tEXt chunk, and in a JSON
-sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`; `parameters.json` inside a PNG folder).
+sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`; `parameters.json` inside a PNG folder). The model
+is named by its identity there, never by its folder's path unless asked (`ExportRequest.keep_model_path`).
 
 Outputs are written under a temporary name and published only when whole, never over an existing file. An
 existing target is refused before anything is decoded.
@@ -74,6 +75,7 @@ class ExportRequest:
     format: ExportFormat
     output: Path
     gif_palette: GifPalette = GifPalette.PER_CLIP
+    keep_model_path: bool = False  # keep the model folder's path if the clip recorded one (a private archive)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,16 @@ def read_source(source: Path) -> SourceClip:
     return SourceClip(np.stack(frames), float(meta.get("fps") or 24.0), parameters)
 
 
+def shareable_parameters(parameters: dict[str, Any], keep_model_path: bool) -> dict[str, Any]:
+    """The clip's parameters as an export carries them: the model named by its identity, its folder's path left
+    out unless `keep_model_path` (an older clip's plain path becomes an identity; core/model_identity.py)."""
+    if "model" not in parameters:
+        return parameters
+    from core.model_identity import shareable_model
+
+    return {**parameters, "model": shareable_model(parameters["model"], keep_model_path)}
+
+
 def read_webm_comment(path: Path) -> dict[str, Any] | None:
     """The parameters in a WebM's comment tag (Matroska stores tag names upper-case: COMMENT)."""
     return read_comment_tag(path)
@@ -188,6 +200,7 @@ def export_clip(
 ) -> ExportResult:
     check_export(request)
     clip = read_source(request.source)
+    clip = SourceClip(clip.frames, clip.fps, shareable_parameters(clip.parameters, request.keep_model_path))
     report = progress or (lambda _done, _total: None)
     stop = cancel or threading.Event()
     writers = {ExportFormat.WEBM: _export_webm, ExportFormat.GIF: _export_gif, ExportFormat.PNG: _export_png}

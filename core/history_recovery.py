@@ -178,6 +178,16 @@ def open_history(
     return opening
 
 
+def _model_folder(recorded: Any, outputs: Path) -> str:
+    """The folder of the model a clip recorded (by identity; core/model_identity.py), looked for among those the
+    window of this data folder knows (`outputs` is the data folder's outputs/); "" when none is it."""
+    from core.model_identity import ModelIdentity, find_model, window_model_folders
+
+    identity = ModelIdentity.from_recorded(recorded)
+    match = find_model(identity, window_model_folders(outputs.parent)) if identity.known else None
+    return match.folder if match is not None else ""
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -231,7 +241,7 @@ def reconcile_outputs(store: HistoryStore, outputs: Path, *, add_unknown: bool =
         if record is not None and record.status is not JobStatus.DONE and record.request.prompt == request.prompt:
             store.mark_done(record.id, result)
         elif record is None and add_unknown:
-            added = store.add(request, str(data.get("model", "")), JobStatus.RUNNING)
+            added = store.add(request, _model_folder(data.get("model"), outputs), JobStatus.RUNNING)
             store.mark_done(added.id, result)
         else:
             continue

@@ -153,6 +153,7 @@ class JournalHeader:
     write_sidecar: bool
     history_id: int | None = None
     created: float = 0.0
+    keep_model_path: bool = False  # the clip records the model folder's path (OutputOptions.keep_model_path)
     engine_version: str = __version__
     journal_format: int = JOURNAL_FORMAT
 

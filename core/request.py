@@ -407,6 +407,9 @@ class OutputOptions:
     frames_dir: Path | None = None  # lossless PNG frames, one per frame
     write_sidecar: bool = True
     job_id: int | None = None  # the history's job, recorded in the sidecar so a restart can reconcile it
+    # The clip names its model by identity only (core/model_identity.py); True adds the model folder's absolute
+    # path, for a person's own archive (`generate --keep-model-path`, the window's `include_model_path`).
+    keep_model_path: bool = False
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         )
         self.controller.preview_every = max(0, settings.preview_every)
         self.controller.snapshot_every = max(0, settings.snapshot_every)
+        self.controller.keep_model_path = settings.include_model_path
         self._close_dialog: CloseWithJobsDialog | None = None
         self.monitor = SystemMonitor(monitor_interval_ms, self)
 
@@ -262,6 +263,15 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for action in self.finish_notices.menu_actions(self):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.model_path_action = view_menu.addAction(self.tr("&Keep the model folder's path in clips"))
+        self.model_path_action.setObjectName("includeModelPathAction")
+        self.model_path_action.setToolTip(
+            self.tr("Off: clips and exports name the model, not where it is on this computer. On: for an archive.")
+        )
+        self.model_path_action.setCheckable(True)
+        self.model_path_action.setChecked(self.settings.include_model_path)
+        self.model_path_action.toggled.connect(self._set_include_model_path)
 
         bar.addMenu(LanguageMenu(self.settings.language, self._save_language, self))
 
@@ -616,6 +626,7 @@ class MainWindow(QMainWindow):
             self.export_dialog.exported.connect(
                 lambda out: self.statusBar().showMessage(self.tr("Exported to {0}").format(out), 8000)
             )
+        self.export_dialog.keep_model_path = self.settings.include_model_path
         self.export_dialog.show()
         self.export_dialog.raise_()
         return self.export_dialog
@@ -667,6 +678,9 @@ class MainWindow(QMainWindow):
             s.save(self.paths.settings_file)
         except OSError as exc:
             logger.warning("Settings not saved: %s", exc)
+
+    def _set_include_model_path(self, on: bool) -> None:
+        self.settings.include_model_path = self.controller.keep_model_path = on
 
     def _save_language(self, language: str) -> None:
         self.settings.language = language

@@ -26,6 +26,7 @@ from core.clip_settings import (
 from core.devices import Capabilities, resolve_device
 from core.errors import EXIT_BAD_INPUT, exit_code
 from core.export import ExportFormat, ExportRequest, export_clip
+from core.model_identity import identify_model
 from core.request import GenerationRequest, MemoryOptions, Placement, SpeedOptions
 from core.video import _ffmpeg, read_png_frames
 
@@ -73,7 +74,9 @@ def test_reads_the_mp4_comment_tag(made: dict[str, Path], tiny_model: Path) -> N
     assert settings.request == _recorded(made)
     assert settings.request.seed == 7 and settings.request.prompt == "a red kite, 风筝" and settings.request.fps == 12
     assert settings.found_in == "the comment tag of clip.mp4" and settings.found_path == made["clip"]
-    assert settings.model_dir == str(tiny_model.resolve())
+    # The model by its identity, not its path; found among the folders given, not by where it was.
+    assert settings.model == identify_model(tiny_model) and not settings.model.path and settings.model_dir == ""
+    assert read_clip_settings(made["clip"], [tiny_model]).model_dir == str(tiny_model.resolve())
     assert (settings.device, settings.dtype, settings.frames_generated) == ("cpu", "float32", 9)
     assert settings.app_version and settings.attention_used == "sdpa"
     assert settings.source == made["clip"]
@@ -231,24 +234,27 @@ def _settings_with(made: dict[str, Path], folder: Path, **changes: object):
 
 
 def test_notes_name_another_model_folder(made: dict[str, Path], tmp_path: Path, tiny_model: Path) -> None:
-    settings = read_clip_settings(made["clip"])
+    settings = read_clip_settings(made["clip"], [tiny_model])
     assert settings_notes(settings, str(tiny_model), CPU) == []
     link = tmp_path / "same-model"
     link.symlink_to(tiny_model)
     assert settings_notes(settings, str(link), CPU) == []  # the same folder by another path: resolved
     other = _mkdir(tmp_path / "other-model")
     [note] = settings_notes(settings, str(other), CPU)
-    assert note.kind is NoteKind.MODEL_FOLDER and note.recorded == str(tiny_model.resolve())
-    assert note.message == f"Made with the model folder {tiny_model.resolve()}, not the current one ({other})."
+    assert note.kind is NoteKind.MODEL_FOLDER and note.recorded == "tiny-contentv"
+    assert note.message == f"Made with tiny-contentv, found at {tiny_model.resolve()}."
+    [note] = settings_notes(settings, str(other), CPU, name_folders=False)  # for output that may be shared
+    assert note.message == "Made with tiny-contentv, found among the model folders this app knows."
 
 
 def test_notes_say_a_model_folder_from_another_computer_is_missing(made: dict[str, Path], tmp_path: Path) -> None:
+    # An older clip records a plain path: read as a model named by the path's last folder.
     settings = _settings_with(made, tmp_path, model="/home/someone/models/ContentV-8B")
-    [note] = settings_notes(settings, None, CPU)
-    assert note.kind is NoteKind.MODEL_FOLDER
-    assert "/home/someone/models/ContentV-8B, which does not exist on this computer" in note.message
-    [note] = settings_notes(settings, str(tmp_path), CPU)
-    assert note.message.endswith(f"does not exist on this computer; the current one is {tmp_path}.")
+    assert settings.model.name == "ContentV-8B" and settings.model_dir == ""
+    for current in (None, str(tmp_path)):
+        [note] = settings_notes(settings, current, CPU)
+        assert note.kind is NoteKind.MODEL_FOLDER
+        assert note.message == "Made with ContentV-8B, not found among the model folders this app knows."
 
 
 def test_cuda_only_options_fall_back_on_this_cpu_machine(made: dict[str, Path], tmp_path: Path) -> None:
@@ -318,6 +324,7 @@ def test_info_prints_a_readable_block(made: dict[str, Path], tiny_model: Path, t
         "steps": "2",
         "guidance": "6",
         "seed": "7",
+        "model": "tiny-contentv",
         "model folder": str(tiny_model.resolve()),
     }
     for label, value in expected.items():
@@ -329,7 +336,8 @@ def test_info_prints_a_readable_block(made: dict[str, Path], tiny_model: Path, t
 
     other = _mkdir(tmp_path / "other-model")
     code, out, _ = run_cli("info", str(made["clip"]), "--model", str(other))
-    assert code == 0 and f"  - Made with the model folder {tiny_model.resolve()}, not the current one ({other})." in out
+    assert code == 0 and "  - Made with tiny-contentv, not found among the model folders this app knows." in out
+    assert "model folder:    (not found among the model folders this app knows)" in out.splitlines()
 
 
 def test_info_json_is_the_sidecar_layout_and_reads_back(made: dict[str, Path], tmp_path: Path) -> None:
@@ -350,6 +358,8 @@ def test_info_json_is_the_sidecar_layout_and_reads_back(made: dict[str, Path], t
 
 def test_generate_from_a_clip_makes_the_same_frames(made: dict[str, Path], tmp_path: Path, tiny_model: Path) -> None:
     new = tmp_path / "again.mp4"
+    (tmp_path / "data").mkdir()  # the window's recent model folders hold the clip's model
+    _write(tmp_path / "data" / "settings.json", json.dumps({"recent_models": [str(tiny_model)]}))
     code, out, err = run_cli(
         "generate", "--from", str(made["clip"]), "--output", str(new), "--save-frames", str(tmp_path / "frames"),
         "--data-dir", str(tmp_path / "data"),
@@ -357,7 +367,7 @@ def test_generate_from_a_clip_makes_the_same_frames(made: dict[str, Path], tmp_p
     assert code == 0, err
     assert out.splitlines() == [str(new), "seed: 7"]
     assert "parameters from the comment tag of clip.mp4\n" in err
-    assert f"model: {tiny_model.resolve()} (the clip's model folder)" in err
+    assert f"model: {tiny_model.resolve()} (the clip's model, found by its configuration)" in err
     first, second = read_png_frames(made["frames"]), read_png_frames(tmp_path / "frames")
     assert first.shape == (9, 48, 80, 3) and (first == second).all()
     assert (
@@ -379,7 +389,7 @@ def test_generate_from_with_overrides_and_another_computers_clip(
     code, out, err = run_cli(*base)  # the clip's model folder is not here, and the window has none set
     assert code == EXIT_BAD_INPUT and out == "" and not new.exists()
     assert err.strip().splitlines() == [
-        "error: The clip was made with the model folder /elsewhere/ContentV-8B, which does not exist here. "
+        "error: The clip was made with ContentV-8B, not found among the model folders this app knows. "
         "Give the model folder with --model DIR."
     ]
     # The window's model folder (its settings in the data folder) is the next choice.
@@ -387,7 +397,7 @@ def test_generate_from_with_overrides_and_another_computers_clip(
     code, out, err = run_cli(*base, "--steps", "1", "--save-frames", str(tmp_path / "f"))
     assert code == 0, err
     assert "parameters from the file elsewhere.json; given here: --steps\n" in err
-    assert f"model: {tiny_model} (the window's model folder; the clip's /elsewhere/ContentV-8B does not exist" in err
+    assert f"model: {tiny_model} (the window's model folder; the clip's ContentV-8B was not found here)" in err
     if not torch.cuda.is_available():
         assert "note: Apple's MPS device was asked for, but this machine has none. Runs with device auto" in err
         assert "Runs with offload none instead." in err

@@ -23,6 +23,7 @@ from core.download import (
     download_model,
     fetch_plan,
 )
+from core.model_identity import SOURCE_MARKER, identify_model
 from tests.hub_server import COMMIT, LocalHub, serve_model
 
 BIG = "text_encoder_3/model.safetensors"  # the largest file of the tiny model (6 MB)
@@ -40,8 +41,9 @@ def hub(reference_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Loca
 
 
 def _same_files(a: Path, b: Path) -> None:
+    """The model's files, byte for byte (the download's own record of where it came from aside)."""
     expected = {p.relative_to(a).as_posix(): p.read_bytes() for p in a.rglob("*") if p.is_file()}
-    got = {p.relative_to(b).as_posix(): p.read_bytes() for p in b.rglob("*") if p.is_file()}
+    got = {p.relative_to(b).as_posix(): p.read_bytes() for p in b.rglob("*") if p.is_file() and p.name != SOURCE_MARKER}
     assert got.keys() == expected.keys()
     assert all(got[k] == expected[k] for k in expected)
 
@@ -63,6 +65,10 @@ def test_download_is_complete_checked_and_identical(hub: LocalHub, reference_mod
     report = download_model(fetch_plan(endpoint=hub.url), target, updates.append)
     assert report.ok
     _same_files(reference_model, target)  # no marker, no parts folder left
+    # The folder records where it came from: clips made with it name the model by its hub id and commit.
+    identity = identify_model(target)
+    assert (identity.name, identity.hub_id, identity.revision) == ("ContentV-8B", "ByteDance/ContentV-8B", COMMIT)
+    assert identity.config_hash == identify_model(reference_model).config_hash and not identity.path
     assert updates[-1].done_bytes == updates[-1].total_bytes and updates[-1].files_done == updates[-1].files_total
     assert all(b.done_bytes <= b.total_bytes for b in updates)
 

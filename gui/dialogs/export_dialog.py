@@ -50,6 +50,7 @@ class ExportDialog(QDialog):
         self._cancel = threading.Event()
         self._path_edited = False
         self.export_result: ExportResult | None = None
+        self.keep_model_path = False  # keep the model folder's path a clip recorded (the include_model_path setting)
         self._relay = _Relay(self)
         self._relay.progressed.connect(self._on_progress)
         self._relay.finished.connect(self._on_finished)
@@ -148,7 +149,11 @@ class ExportDialog(QDialog):
         if self.running:
             return
         request = ExportRequest(
-            self.source, self.export_format(), self.output_path(), GifPalette(self.palette_combo.currentData())
+            self.source,
+            self.export_format(),
+            self.output_path(),
+            GifPalette(self.palette_combo.currentData()),
+            keep_model_path=self.keep_model_path,
         )
         self._cancel.clear()
         self.export_result = None

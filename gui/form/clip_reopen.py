@@ -2,8 +2,10 @@
 window or opened from File ▸ Open clip's settings…, fills the form with the parameters it was made with.
 
 core/clip_settings.py reads and checks them. Options this machine cannot run are swapped for the nearest it can and
-named, with the reason; the model folder the clip was made with is used where it exists here and named where it
-does not. A file without this app's parameters gets one line and leaves the form as it was."""
+named, with the reason. The clip names its model by identity (core/model_identity.py): it is looked for among the
+model folders this window knows (the current one, the recent ones, the data folder's models/, and the path the clip
+recorded, if any) and used when found, even after the folder was moved or renamed; a note says when it was not
+found. A file without this app's parameters gets one line and leaves the form as it was."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ class ClipReopener(QObject):
         holds no parameters of this app."""
         path = Path(path)
         try:
-            settings = read_clip_settings(path)
+            settings = read_clip_settings(path, self.model_picker.known_folders())
         except ClipSettingsError as exc:
             self.status(error_text(exc), 10000)
             return False
@@ -69,17 +71,20 @@ class ClipReopener(QObject):
             found = settings_notes(settings, self.model_picker.path() or None, caps)  # type: ignore[arg-type]
         else:  # the engine is still starting: the form's own check names what cannot run once it knows
             found = []
-        folder = Path(settings.model_dir).expanduser() if settings.model_dir else None
-        switch = folder is not None and folder.is_dir() and str(folder) != self.model_picker.path()
+        folder = Path(settings.model_dir) if settings.model_dir else None  # found among the known folders
+        current = self.model_picker.path()
+        switch = folder is not None and not (current and Path(current).expanduser().resolve() == folder)
+        said_below = switch  # where the model was found is said below, as what was done
         for note in found:
-            if note.kind is NoteKind.MODEL_FOLDER and switch:
-                continue  # said below, as what was done
+            if note.kind is NoteKind.MODEL_FOLDER and said_below:
+                said_below = False  # the next one (an inexact match) is still worth saying
+                continue
             notes.append(core_text(note.message))
         self.form.apply_request(request, lock_seed=True)
         if switch and folder is not None:
             self.model_picker.set_path(folder)
             notes.insert(
-                0, self.tr("Model folder set to {folder}, the one the clip was made with.").format(folder=folder)
+                0, self.tr("Model folder set to {folder}, where the clip's model was found.").format(folder=folder)
             )
         self.notes = notes
         self.notesChanged.emit(notes)

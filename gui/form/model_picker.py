@@ -194,6 +194,17 @@ class ModelPicker(QWidget):
     def recent(self) -> list[str]:
         return list(self._recent)
 
+    @property
+    def models_dir(self) -> Path:
+        """The data folder's models/ (demo models are made there)."""
+        return self._models_dir
+
+    def known_folders(self) -> list[str]:
+        """The model folders this window knows, preferred first: the current one, the recent ones, models/."""
+        from core.model_identity import known_model_folders
+
+        return known_model_folders(self.path() or None, self._recent, self._models_dir)
+
     def set_recent(self, folders: list[str]) -> None:
         self._recent = [str(f) for f in folders][:MAX_RECENT_MODELS]
         self.recent_button.setEnabled(bool(self._recent))

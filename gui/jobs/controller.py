@@ -69,6 +69,7 @@ class JobController(QObject):
         self.capabilities: object | None = None
         self.preview_every = DEFAULT_PREVIEW_EVERY
         self.snapshot_every = DEFAULT_SNAPSHOT_EVERY  # journal snapshots (core/journal.py), from the settings
+        self.keep_model_path = False  # clips record the model folder's path too (the include_model_path setting)
         self.queue = QueueModel(self)
         self.queue.orderChanged.connect(self._save_order)
         self._tokens: dict[int, CancelToken] = {}  # pending jobs (waiting or running)
@@ -228,6 +229,7 @@ class JobController(QObject):
                 self.snapshot_every,
                 start_over=entry.start_over,
                 decode_on_cpu=entry.decode_on_cpu,
+                keep_model_path=self.keep_model_path,
             )
         )
 

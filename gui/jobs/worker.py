@@ -43,6 +43,7 @@ class Job:
     snapshot_every: int = DEFAULT_SNAPSHOT_EVERY  # steps between journal snapshots (core/journal.py)
     start_over: bool = False  # drop the job's journal and run from step 0
     decode_on_cpu: bool = False  # a denoised journal: decode on the CPU
+    keep_model_path: bool = False  # the clip records the model folder's path too (OutputOptions.keep_model_path)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,12 @@ class GenerationWorker(QObject):
                 video = unique_output_path(self._outputs, job.request.prompt)
             try:
                 return self._engine.generate(
-                    job.model_dir, job.request, OutputOptions(video, job_id=job.id), sink, job.cancel, journal
+                    job.model_dir,
+                    job.request,
+                    OutputOptions(video, job_id=job.id, keep_model_path=job.keep_model_path),
+                    sink,
+                    job.cancel,
+                    journal,
                 )
             except OutputNameTakenError:
                 if attempt == 19:

@@ -52,6 +52,9 @@ class Settings:
     draft_steps: int = 12  # a Draft's denoising steps (at most the form's)
     finish_sound: bool = True  # a chime when a job or the queue ends while the window is not in front
     finish_notice: bool = True  # a desktop notification then
+    # Clips name their model by identity only (core/model_identity.py); on: its folder's absolute path too, for a
+    # person's own archive (View ▸ Keep the model folder's path in clips).
+    include_model_path: bool = False
 
     def request(self) -> GenerationRequest | None:
         """The last form contents, or None when there are none (or they no longer parse)."""

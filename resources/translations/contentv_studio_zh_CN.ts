@@ -41,8 +41,8 @@
 <context>
     <name>ClipReopener</name>
     <message>
-        <source>Model folder set to {folder}, the one the clip was made with.</source>
-        <translation>模型文件夹已设为 {folder}，即生成该片段时所用的文件夹。</translation>
+        <source>Model folder set to {folder}, where the clip&apos;s model was found.</source>
+        <translation>模型文件夹已设为 {folder}，即找到该片段所用模型的位置。</translation>
     </message>
     <message>
         <source>Loaded the settings of {name} (seed locked: Generate makes the same clip).</source>
@@ -1299,6 +1299,14 @@ Every clip you make is listed here.</source>
     <message>
         <source>&amp;Search the history</source>
         <translation>搜索历史记录(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Keep the model folder&apos;s path in clips</source>
+        <translation>在片段中保留模型文件夹路径(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Off: clips and exports name the model, not where it is on this computer. On: for an archive.</source>
+        <translation>关闭：片段和导出文件只写明模型是什么，不写它在这台电脑上的位置。开启：适合自己存档。</translation>
     </message>
     <message>
         <source>&amp;Help</source>
@@ -2703,10 +2711,6 @@ It will be written to:
         <translation>请用 --model DIR 指定模型文件夹。</translation>
     </message>
     <message>
-        <source>The clip was made with the model folder {folder}, which does not exist here.</source>
-        <translation>该视频生成时使用的模型文件夹 {folder} 在这里不存在。</translation>
-    </message>
-    <message>
         <source>--snapshot-every must be 0 or more (got {value}).</source>
         <translation>--snapshot-every 必须大于或等于 0（当前为 {value}）。</translation>
     </message>
@@ -2789,18 +2793,6 @@ It will be written to:
     <message>
         <source>auto ({device} here)</source>
         <translation>auto（这里为 {device}）</translation>
-    </message>
-    <message>
-        <source>Made with the model folder {folder}, which does not exist on this computer; the current one is {current}.</source>
-        <translation>生成时使用的模型文件夹是 {folder}，这台电脑上没有该文件夹；当前的模型文件夹是 {current}。</translation>
-    </message>
-    <message>
-        <source>Made with the model folder {folder}, which does not exist on this computer.</source>
-        <translation>生成时使用的模型文件夹是 {folder}，这台电脑上没有该文件夹。</translation>
-    </message>
-    <message>
-        <source>Made with the model folder {folder}, not the current one ({current}).</source>
-        <translation>生成时使用的模型文件夹是 {folder}，不是当前的（{current}）。</translation>
     </message>
     <message>
         <source>the file {name}</source>
@@ -3195,6 +3187,18 @@ It will be written to:
         <translation>无法打开历史数据库 {path}：{error}</translation>
     </message>
     <message>
+        <source>an unnamed model</source>
+        <translation>一个未命名的模型</translation>
+    </message>
+    <message>
+        <source>{name} (hub id {hub_id}, revision {revision})</source>
+        <translation>{name}（Hub ID {hub_id}，版本 {revision}）</translation>
+    </message>
+    <message>
+        <source>{name} (hub id {hub_id})</source>
+        <translation>{name}（Hub ID {hub_id}）</translation>
+    </message>
+    <message>
         <source>The draft a final job finishes must be a history entry&apos;s number (got {value}).</source>
         <translation>定稿任务所对应的草稿必须是历史记录中的编号（当前为 {value}）。</translation>
     </message>
@@ -3225,6 +3229,38 @@ It will be written to:
     <message>
         <source>The history database {path} was written by a newer ContentV Studio (schema {version}, this version reads up to {supported}).</source>
         <translation>历史数据库 {path} 由更新版本的 ContentV Studio 写入（架构 {version}，本版本最多读取到 {supported}）。</translation>
+    </message>
+    <message>
+        <source>The clip was made with {model}, not found among the model folders this app knows.</source>
+        <translation>该片段是用 {model} 生成的，在本应用已知的模型文件夹中没有找到。</translation>
+    </message>
+    <message>
+        <source>Matched by its hub id and revision only: the folder&apos;s configuration differs from the clip&apos;s.</source>
+        <translation>仅凭 Hub ID 和版本匹配：该文件夹的配置与片段记录的不同。</translation>
+    </message>
+    <message>
+        <source>Matched by its hub id only: the folder&apos;s configuration differs from the clip&apos;s.</source>
+        <translation>仅凭 Hub ID 匹配：该文件夹的配置与片段记录的不同。</translation>
+    </message>
+    <message>
+        <source>Matched by the folder the clip recorded only: its configuration differs from the clip&apos;s.</source>
+        <translation>仅凭片段记录的文件夹匹配：其配置与片段记录的不同。</translation>
+    </message>
+    <message>
+        <source>Matched by its folder name only: the folder&apos;s configuration differs from the clip&apos;s.</source>
+        <translation>仅凭文件夹名称匹配：该文件夹的配置与片段记录的不同。</translation>
+    </message>
+    <message>
+        <source>Made with {model}, not found among the model folders this app knows.</source>
+        <translation>生成时使用的模型是 {model}，在本应用已知的模型文件夹中没有找到。</translation>
+    </message>
+    <message>
+        <source>Made with {model}, found at {folder}.</source>
+        <translation>生成时使用的模型是 {model}，已在 {folder} 找到。</translation>
+    </message>
+    <message>
+        <source>Made with {model}, found among the model folders this app knows.</source>
+        <translation>生成时使用的模型是 {model}，已在本应用已知的模型文件夹中找到。</translation>
     </message>
     <message>
         <source>The history database {path} is in use by another program.</source>

@@ -1,11 +1,13 @@
 """A clip back into the form: dropping a clip (or its sidecar) made by this app on the window fills the form with
 its parameters; a file without them gets one line and the form stays as it was; a clip from another machine
-names what cannot run here."""
+names what cannot run here; the clip's model is found by its identity among the window's folders, even moved; and
+View ▸ Keep the model folder's path in clips puts the path in the window's clips."""
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from core.cli import main as cli_main
 from core.devices import Capabilities
 from core.video import _ffmpeg
 from gui.form.seed_spin import SeedSpinBox
-from tests.gui.helpers import find
+from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 FIELDS = ("stepsSpin", "widthSpin", "heightSpin", "framesSpin")
 
@@ -78,6 +80,7 @@ EXPECTED = {
 def test_a_dropped_clip_and_a_dropped_sidecar_fill_the_form(open_window, clip: Path, tiny_model: Path):
     window = open_window(start_engine=False)
     window.controller.capabilities = Capabilities(cuda=False, mps=False)
+    window.model_picker.set_recent([str(tiny_model)])  # a folder the window knows holds the clip's model
     assert form_values(window) != EXPECTED
     assert drop(window, clip)
     assert form_values(window) == EXPECTED
@@ -123,7 +126,56 @@ def test_a_clip_from_another_machine_names_what_cannot_run_here(open_window, cli
     notes = find(window, QLabel, "clipNotesLabel")
     assert notes.isVisible()
     text = notes.text()
-    assert "/home/someone-else/models/ContentV-8B" in text and "does not exist" in text
+    assert "Made with ContentV-8B, not found among the model folders this app knows." in text
     assert "cuda" in text.lower()
     assert window.current_request().memory.device != "cuda"  # the form holds what runs here
     assert form_values(window)["seedSpin"] == 7071
+
+
+def test_a_moved_model_is_found_by_its_identity_in_the_recent_list(
+    open_window, clip: Path, tiny_model: Path, tmp_path: Path
+):
+    moved = tmp_path / "other-disk" / "renamed-model"
+    shutil.copytree(tiny_model, moved)  # the clip's model, moved: its path is not in the clip anyway
+    window = open_window(start_engine=False)
+    window.controller.capabilities = Capabilities(cuda=False, mps=False)
+    window.model_picker.set_recent([str(tmp_path / "gone"), str(moved)])
+    assert window.reopen_clip(clip)
+    assert Path(window.model_picker.path()) == moved.resolve()
+    notes = find(window, QLabel, "clipNotesLabel").text()
+    assert f"Model folder set to {moved.resolve()}, where the clip's model was found." in notes
+
+    window.model_picker.set_recent([])  # known nowhere now (and the current folder is another model)
+    other = tmp_path / "another-model"
+    shutil.copytree(tiny_model, other)
+    config = other / "transformer" / "config.json"
+    config.write_text(config.read_text(encoding="utf-8").replace("{", '{"edited": true,', 1), encoding="utf-8")
+    window.model_picker.set_path(other)
+    assert window.reopen_clip(clip)
+    assert Path(window.model_picker.path()) == other  # left as it was
+    assert "Made with tiny-contentv, not found among the model folders this app knows." in (
+        find(window, QLabel, "clipNotesLabel").text()
+    )
+
+
+def test_the_keep_model_path_setting_puts_the_path_in_the_windows_clips(qtbot, open_window, gui_tiny_model, tmp_path):
+    window = open_window(model=gui_tiny_model)
+    wait_ready(qtbot, window)
+    action = window.model_path_action
+    assert not action.isChecked() and not window.settings.include_model_path  # private by default
+    watcher = JobWatcher(window)
+    path = str(Path(gui_tiny_model).resolve())
+    sidecars = []
+    for on, seed in ((False, 5), (True, 6)):
+        action.setChecked(on)
+        assert window.settings.include_model_path is on and window.controller.keep_model_path is on
+        fill_small(window, seed=seed)
+        window.generate()
+        qtbot.waitUntil(lambda seed=seed: any(o.seed == seed for o in watcher.finished.values()), timeout=90_000)
+        outcome = next(o for o in watcher.finished.values() if o.seed == seed)
+        sidecars.append(outcome.video_path.with_suffix(".json"))
+    private, kept = (json.loads(p.read_text(encoding="utf-8"))["model"] for p in sidecars)
+    assert "path" not in private and path not in sidecars[0].read_text(encoding="utf-8")
+    assert kept["path"] == path and kept["config_hash"] == private["config_hash"]
+    window._save_settings()
+    assert json.loads((tmp_path / "data" / "settings.json").read_text(encoding="utf-8"))["include_model_path"]
