@@ -73,6 +73,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", default=None, metavar="DIR", help="where named models are kept (its finish-models/)"
     )
+    parser.add_argument(
+        "--keep-paths",
+        action="store_true",
+        help="record the source clip's and the model file's absolute paths in the result (by default names only)",
+    )
 
 
 def parse_finish_spec(text: str) -> tuple[UpscaleStep | None, InterpolateStep | None]:
@@ -131,6 +136,7 @@ def run_upscale(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output=Path(args.output).expanduser(),
         upscale=UpscaleStep(model=args.model, scale=args.scale, tile=args.tile),
         device=args.device,
+        keep_paths=args.keep_paths,
     )
     return _run(request, args, out, err)
 
@@ -147,6 +153,7 @@ def run_interpolate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             scene_cut_percent=args.scene_cut,
         ),
         device=args.device,
+        keep_paths=args.keep_paths,
     )
     return _run(request, args, out, err)
 

@@ -137,7 +137,7 @@ def test_upscale_doubles_the_clip_and_records_how(weights: dict[str, Path], clip
     assert finish["steps"] == ["upscale"]
     assert finish["upscale"]["network"]["family"] == "SRVGGNetCompact"
     assert finish["upscale"]["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
-    assert finish["source"]["clip"] == str(clip.resolve()) and finish["source"]["width"] == W
+    assert finish["source"]["clip"] == clip.name and finish["source"]["width"] == W  # a name: private by default
     assert metadata["test"] == "finish"  # the source's own parameters travel on
 
 
@@ -251,6 +251,26 @@ def test_cli_upscale_and_interpolate(weights: dict[str, Path], clip: Path) -> No
     code, _, err = _run("interpolate", str(clip), "--factor", "2", "--model", str(weights["flownet"]),
                         "--output", str(clip.with_name("rife.mp4")))  # fmt: skip
     assert code == 0 and "note:" not in err
+
+
+def test_a_finished_clip_names_its_files_without_their_folders_unless_asked(
+    weights: dict[str, Path], tmp_path: Path
+) -> None:
+    """As clips name the main model by identity: the source clip and the upscaler's weights by name only, so a
+    shared result does not tell where a person keeps them; --keep-paths records them for an archive."""
+    home = tmp_path / "alice-private-home"
+    home.mkdir()
+    source = _clip(home / "clip.mp4", _smooth_frames(3))
+    model = home / "compact-x2.pth"
+    model.write_bytes(weights["compact-x2"].read_bytes())
+    for keep, present in (([], False), (["--keep-paths"], True)):
+        out = tmp_path / f"shared{len(keep)}.mp4"
+        code, _, err = _run("upscale", str(source), "--model", str(model), "--output", str(out), *keep)
+        assert code == 0, err
+        for written in (out, out.with_suffix(".json")):
+            assert (b"alice-private-home" in written.read_bytes()) is present, written
+        finish = json.loads(out.with_suffix(".json").read_text())["finish"]
+        assert finish["upscale"]["model"]["file"] == (str(model.resolve()) if present else "compact-x2.pth")
 
 
 @pytest.mark.parametrize("command", ["upscale", "interpolate"])

@@ -26,6 +26,7 @@ import numpy as np
 
 from core.download import DownloadProgress
 from core.errors import InvalidRequestError
+from core.export import shareable_parameters
 from core.finish.interpolate import (
     MAX_FPS,
     SCENE_CUT_PERCENT,
@@ -91,6 +92,9 @@ class FinishRequest:
     device: str = "auto"  # auto, cuda or cpu
     allow_download: bool = True  # fetch a named model that is not here yet (else refused)
     source_kept: bool = True  # False: the source is a temporary (generate --finish), so no link to it is recorded
+    # A shared clip names files (the source, the model weights) by name only, as it names the main model by its
+    # identity (core/model_identity.py); True records absolute paths too, for a person's own archive.
+    keep_paths: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,10 @@ class ResolvedModel:
     path: Path | None  # None: ffmpeg, no weights
     named: NamedModel | None  # the named model it is, when it is one
 
-    def describe(self) -> dict[str, Any] | None:
+    def describe(self, keep_path: bool = False) -> dict[str, Any] | None:
         if self.path is None:
             return None
-        described: dict[str, Any] = {"file": str(self.path.resolve())}
+        described: dict[str, Any] = {"file": str(self.path.resolve()) if keep_path else self.path.name}
         if self.named is not None:
             described.update(name=self.named.name, sha256=self.named.sha256, url=self.named.url)
         else:
@@ -303,7 +307,8 @@ def _finish(
     source = read_source_clip(Path(request.source))
     frames, fps = source.frames, source.fps
     count, height, width, _ = frames.shape
-    finish: dict[str, Any] = {"steps": [], "source": _source_link(Path(request.source), source, request.source_kept)}
+    link = _source_link(Path(request.source), source, request.source_kept, request.keep_paths)
+    finish: dict[str, Any] = {"steps": [], "source": link}
     notes: list[str] = []
     cancel.raise_if_cancelled()
 
@@ -325,7 +330,7 @@ def _finish(
         finish["steps"].append("upscale")
         finish["upscale"] = {
             "scale": step.scale,
-            "model": model.describe(),
+            "model": model.describe(request.keep_paths),
             "network": upscaler.spec.to_dict(),
             "width": frames.shape[2],
             "height": frames.shape[1],
@@ -359,7 +364,7 @@ def _finish(
         finish["steps"].append("interpolate")
         finish["interpolate"] = {
             "method": method.value,
-            "model": model.describe(),
+            "model": model.describe(request.keep_paths),
             "factor": step_i.rate[0],
             "fps": float(out_fps),
             "source_fps": float(timing.source_fps),
@@ -375,7 +380,7 @@ def _finish(
             _t("The result would be {value} fps; only whole frame rates can be written.").format(value=float(fps))
         )
     report(FinishProgress(FinishStage.SAVING))
-    metadata = _metadata(source.parameters, finish)
+    metadata = _metadata(shareable_parameters(source.parameters, request.keep_paths), finish)
     publish_clip(frames, reservation, int(fps), metadata)
     total, out_h, out_w, _ = frames.shape
     return FinishResult(
@@ -391,14 +396,15 @@ def _finish(
     )
 
 
-def _source_link(path: Path, source: SourceFrames, kept: bool) -> dict[str, Any]:
+def _source_link(path: Path, source: SourceFrames, kept: bool, keep_paths: bool) -> dict[str, Any]:
     count, height, width, _ = source.frames.shape
     sidecar = path.with_suffix(".json")
-    parameters = str(sidecar.resolve()) if sidecar.is_file() else str(path.resolve())
+    where = sidecar if sidecar.is_file() else path
+    parameters = str(where.resolve()) if keep_paths else where.name
     return {
         # Where the source and its parameters are; None when it was an intermediate never kept (its parameters
         # are this clip's own, above).
-        "clip": str(path.resolve()) if kept else None,
+        "clip": (str(path.resolve()) if keep_paths else path.name) if kept else None,
         "parameters": parameters if kept else None,
         "width": width,
         "height": height,
