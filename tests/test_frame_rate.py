@@ -52,7 +52,11 @@ def test_rates_read_as_people_write_them() -> None:
     assert all(parse_frame_rate(text) == rate for text, rate in zip(texts, COMMON_RATES, strict=True))
     # ffmpeg prints a stream's rate with two decimals; read back, it is the exact rate again.
     assert [nearest_frame_rate(v) for v in (23.98, 29.97, 59.94, 24.0, 12.5)] == [
-        NTSC_FILM, Fraction(30000, 1001), Fraction(60000, 1001), 24, Fraction(25, 2)
+        NTSC_FILM,
+        Fraction(30000, 1001),
+        Fraction(60000, 1001),
+        24,
+        Fraction(25, 2),
     ]
 
 
