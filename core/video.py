@@ -446,16 +446,17 @@ def _send_frames(stdin: IO[bytes], pixels: np.ndarray) -> None:
 
 # Every clip is converted to YUV with a stated matrix and tagged to match: BT.709 primaries, transfer and matrix in
 # limited (tv) range, the HD standard players assume for untagged HD video. Untagged, ffmpeg's default BT.601
-# conversion was shown by browsers with BT.709 at HD sizes (green as (0, 217, 0)). `setparams` tags the frames (the
-# encoder takes its colour description from them), the options tag the stream and container for older ffmpegs.
+# conversion was shown by browsers with BT.709 at HD sizes (green as (0, 217, 0)). Recent ffmpegs take the
+# encoder's colour description from the frames, which `setparams` tags (its colour options date from FFmpeg 4.1);
+# older ones take it from the options, which also tag the container.
 COLOUR_FILTER = (
     "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
     "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 )
-COLOUR_ARGS = [
+COLOUR_ARGS = (
     "-vf", COLOUR_FILTER,
     "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-]  # fmt: skip
+)  # fmt: skip
 
 
 def keyframe_interval(fps: FrameRate) -> int:

@@ -92,6 +92,7 @@ def test_h264_level_holds_size_rate_and_bitrate(tmp_path: Path, width: int, heig
     sps = sps_fields(clip)
     level = level_by_idc(sps["level_idc"])
     assert sps["profile_idc"] == 100  # High: bitrate and buffer limits are 5/4 of the table's
+    assert (sps["colour_primaries"], sps["matrix_coefficients"], sps["video_full_range_flag"]) == (1, 1, 0)
     across, down = macroblocks(width, height)
     assert across * down <= level.max_fs and across * down * fps <= level.max_mbps
     assert level.idc >= level_for(width, height, fps).idc
