@@ -41,6 +41,7 @@ from core.errors import (
     StudioError,
     exit_code,
 )
+from core.frame_rate import FrameRate, frame_rate_text, parse_frame_rate, seconds
 from core.i18n import _t
 from core.journal import DEFAULT_SNAPSHOT_EVERY
 from core.progress import CancelToken, ProgressSink, Stage, StepProgress
@@ -88,6 +89,13 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
     return value
+
+
+def _frame_rate(text: str) -> FrameRate:
+    try:
+        return parse_frame_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser(prog: str = "main.py") -> argparse.ArgumentParser:
@@ -178,7 +186,13 @@ def _add_generate_arguments(gen: argparse.ArgumentParser) -> None:
         metavar="N",
         help="4k+1; others become n//4*4+1 as in the official pipeline (125 = 5.2 s at 24 fps)",
     )
-    gen.add_argument("--fps", type=_int, default=DEFAULT_FPS, metavar="F")
+    gen.add_argument(
+        "--fps",
+        type=_frame_rate,
+        default=DEFAULT_FPS,
+        metavar="F",
+        help="frames a second: whole, NTSC (23.976 = 24000/1001, 29.97, 59.94) or a fraction such as 24000/1001",
+    )
     gen.add_argument("--steps", type=_int, default=DEFAULT_STEPS, metavar="S")
     gen.add_argument("--guidance", type=_float, default=DEFAULT_GUIDANCE, metavar="G")
     gen.add_argument("--seed", type=_int, default=None, metavar="N", help="default: random, printed")
@@ -703,9 +717,10 @@ def _info_rows(settings: Any) -> list[tuple[str, str]]:
     def on(flag: bool) -> str:
         return "on" if flag else "off"
 
-    frames = f"{r.num_frames} at {r.fps} fps ({r.effective_frames / r.fps:.2f} s)"
+    rate, length = frame_rate_text(r.fps), seconds(r.effective_frames, r.fps)
+    frames = f"{r.num_frames} at {rate} fps ({length:.2f} s)"
     if r.effective_frames != r.num_frames:
-        frames = f"{r.num_frames} ({r.effective_frames} generated) at {r.fps} fps ({r.effective_frames / r.fps:.2f} s)"
+        frames = f"{r.num_frames} ({r.effective_frames} generated) at {rate} fps ({length:.2f} s)"
     made = f"ContentV Studio {settings.app_version}"
     if settings.device:
         made += f" on {settings.device} in {settings.dtype or '?'}"
@@ -768,7 +783,8 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ExportWriteError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_OUTPUT
-    err.write(f"{result.frames} frames at {result.fps:g} fps ({result.codec}); parameters in {result.sidecar}\n")
+    rate = frame_rate_text(result.fps)
+    err.write(f"{result.frames} frames at {rate} fps ({result.codec}); parameters in {result.sidecar}\n")
     out.write(f"{result.output}\n")
     return EXIT_OK
 

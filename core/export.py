@@ -1,8 +1,10 @@
 """Exporting a finished clip (an mp4 with its parameters) to WebM, an animated GIF or a folder of PNG frames.
 
-Every frame of the clip is kept and counted back after writing, and the clip's parameters travel with each
-export: in the WebM's comment tag, in the GIF's comment extension, in each PNG's tEXt chunk, and in a JSON
-sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`; `parameters.json` inside a PNG folder). The model
+Every frame of the clip is kept and counted back after writing (but in a GIF of a clip above 50 fps, see
+`gif_timing`), and the clip's parameters travel with each export: in the WebM's comment tag, in the GIF's comment
+extension, in each PNG's tEXt chunk, and in a JSON sidecar beside every export (`NAME.webm.json`, `NAME.gif.json`;
+`parameters.json` inside a PNG folder). Frame rates stay exact (24000/1001 is written as such), and the WebM is
+converted and tagged as BT.709 like the mp4 (core/video.py). The model
 is named by its identity there, never by its folder's path unless asked (`ExportRequest.keep_model_path`).
 
 Outputs are written under a temporary name and published only when whole, never over an existing file. An
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -21,17 +24,28 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import FailureKind, JobCancelled, OutputError, StudioError
+from core.frame_rate import FrameRate, frame_rate_arg, nearest_frame_rate
 from core.i18n import _t
-from core.video import FRAME_NAME, _ffmpeg, publish_file, read_comment_tag, read_mp4_comment, unique_temp_name
+from core.png_frames import PNG_SIDECAR_NAME as PNG_SIDECAR_NAME
+from core.png_frames import PNG_TEXT_KEY as PNG_TEXT_KEY  # re-exported, like PNG_SIDECAR_NAME: callers find them here
+from core.png_frames import write_frames_into
+from core.video import (
+    COLOUR_ARGS,
+    _ffmpeg,
+    keyframe_interval,
+    publish_file,
+    read_comment_tag,
+    read_mp4_comment,
+    unique_temp_name,
+)
 
-PNG_SIDECAR_NAME = "parameters.json"
-PNG_TEXT_KEY = "parameters"  # the key most image tools read generation parameters from
 # VP9 in constant-quality mode: crf 24 with an unlimited bitrate is visually close to the H.264 source.
 VP9_ARGS = ["-c:v", "libvpx-vp9", "-crf", "24", "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "2"]
 VP8_ARGS = ["-c:v", "libvpx", "-crf", "10", "-b:v", "4M", "-deadline", "good", "-cpu-used", "2"]
@@ -83,14 +97,14 @@ class ExportResult:
     output: Path
     sidecar: Path
     frames: int  # counted back from the written export
-    fps: float
+    fps: FrameRate
     codec: str  # what wrote it: "vp9", "vp8", "gif", "png"
 
 
 @dataclass(frozen=True)
 class SourceClip:
     frames: np.ndarray  # (T, H, W, 3) uint8
-    fps: float
+    fps: FrameRate  # exact: ffmpeg's "23.98 fps" read back as 24000/1001
     parameters: dict[str, Any]
 
 
@@ -168,7 +182,7 @@ def read_source(source: Path) -> SourceClip:
             parameters = loaded if isinstance(loaded, dict) else None
     if parameters is None:
         parameters = read_mp4_comment(source) or {}
-    return SourceClip(np.stack(frames), float(meta.get("fps") or 24.0), parameters)
+    return SourceClip(np.stack(frames), nearest_frame_rate(float(meta.get("fps") or 24.0)), parameters)
 
 
 def shareable_parameters(parameters: dict[str, Any], keep_model_path: bool) -> dict[str, Any]:
@@ -186,11 +200,42 @@ def read_webm_comment(path: Path) -> dict[str, Any] | None:
     return read_comment_tag(path)
 
 
-def gif_delays_cs(num_frames: int, fps: float) -> list[int]:
-    """Per-frame delays in hundredths of a second whose running sum tracks the true timestamps, so 24 fps becomes
-    4, 4, 4, 5, 4, 4, … (41.67 ms on average) instead of drifting by rounding every frame the same way."""
-    step = 100.0 / fps
-    return [max(1, round((i + 1) * step) - round(i * step)) for i in range(num_frames)]
+# A GIF's delays are whole hundredths of a second, and browsers show a delay under 2 (20 ms) as 100 ms: a GIF
+# shows at most 50 frames a second.
+MIN_GIF_DELAY_CS = 2
+MAX_GIF_FPS = 100 // MIN_GIF_DELAY_CS
+
+
+@dataclass(frozen=True)
+class GifTiming:
+    frames: tuple[int, ...]  # which of the clip's frames the GIF shows, in order
+    delays_cs: tuple[int, ...]  # how long each shows, in hundredths of a second
+
+
+def gif_timing(num_frames: int, fps: FrameRate | float) -> GifTiming:
+    """The frames a GIF shows and their delays: whole hundredths whose running sum tracks the clip's timeline, so
+    24 fps becomes 4, 4, 4, 5, 4, 4, … (41.67 ms on average) instead of drifting by rounding every frame the same
+    way, and never under 2. Above 50 fps frames are dropped evenly to an integer step (60 fps shows every other
+    frame, 30 fps worth; 120 fps every third), the first and the last kept; the delays add up to the clip's
+    duration within half a hundredth."""
+    rate = Fraction(fps) if isinstance(fps, (int, Fraction)) else Fraction(nearest_frame_rate(fps))
+    duration_cs = Fraction(100 * num_frames) / rate
+    shown = num_frames
+    if rate > MAX_GIF_FPS:
+        step = math.ceil(rate / MAX_GIF_FPS)
+        shown = max(1, min(math.ceil(num_frames / step), math.floor(duration_cs / MIN_GIF_DELAY_CS)))
+    if shown <= 1:
+        frames: tuple[int, ...] = (0,) if num_frames else ()
+    else:
+        frames = tuple(round(Fraction(k * (num_frames - 1), shown - 1)) for k in range(shown))
+    span = duration_cs / shown if shown else Fraction(0)
+    delays = tuple(max(MIN_GIF_DELAY_CS, round((k + 1) * span) - round(k * span)) for k in range(len(frames)))
+    return GifTiming(frames, delays)
+
+
+def gif_delays_cs(num_frames: int, fps: FrameRate | float) -> list[int]:
+    """The delays of the frames a GIF of the clip shows (see `gif_timing`)."""
+    return list(gif_timing(num_frames, fps).delays_cs)
 
 
 def export_clip(
@@ -251,8 +296,8 @@ def _export_webm(
     tmp = unique_temp_name(out, ".partial.webm")
     cmd = [
         _ffmpeg(), "-v", "error", "-nostdin", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", f"{clip.fps:g}", "-i", "-",
-        *(VP9_ARGS if codec == "vp9" else VP8_ARGS),
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", frame_rate_arg(clip.fps), "-i", "-",
+        *COLOUR_ARGS, *(VP9_ARGS if codec == "vp9" else VP8_ARGS), "-g", str(keyframe_interval(clip.fps)),
         "-pix_fmt", "yuv420p", "-metadata", f"comment={_json(clip.parameters)}",
         "-f", "webm", str(tmp),
     ]  # fmt: skip
@@ -291,8 +336,9 @@ def _gif_bytes(clip: SourceClip, palette_mode: GifPalette, report: ProgressCallb
     consecutive frames, and every frame must be kept."""
     from PIL import GifImagePlugin, Image
 
-    total, h, w, _ = clip.frames.shape
-    delays = gif_delays_cs(total, clip.fps)
+    _, h, w, _ = clip.frames.shape
+    timing = gif_timing(len(clip.frames), clip.fps)
+    total = len(timing.frames)
     global_palette: Image.Image | None = None
     if palette_mode is GifPalette.PER_CLIP:
         # A palette fitted to up to 16 frames spread over the clip, stacked into one image.
@@ -308,10 +354,10 @@ def _gif_bytes(clip: SourceClip, palette_mode: GifPalette, report: ProgressCallb
     parts.append(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # loop forever
     comment = _json(clip.parameters).encode("utf-8")
     parts.append(b"!\xfe" + b"".join(bytes([len(c)]) + c for c in _chunks(comment, 255)) + b"\x00")
-    for i, frame in enumerate(clip.frames):
+    for i, (index, delay) in enumerate(zip(timing.frames, timing.delays_cs, strict=True)):
         if stop.is_set():
             raise ExportCancelled()
-        image = Image.fromarray(frame)
+        image = Image.fromarray(clip.frames[index])
         if global_palette is not None:
             indexed = image.quantize(palette=global_palette, dither=Image.Dither.FLOYDSTEINBERG)
         else:
@@ -319,7 +365,7 @@ def _gif_bytes(clip: SourceClip, palette_mode: GifPalette, report: ProgressCallb
         indexed.encoderinfo = {}
         parts.extend(
             GifImagePlugin.getdata(
-                indexed, duration=delays[i] * 10, include_color_table=global_palette is None, interlace=0
+                indexed, duration=delay * 10, include_color_table=global_palette is None, interlace=0
             )
         )
         report(i + 1, total)
@@ -345,8 +391,9 @@ def _export_gif(
         tmp.write_bytes(data)
         with Image.open(tmp) as gif:
             written = getattr(gif, "n_frames", 1)
-        if written != len(clip.frames):
-            raise ExportWriteError(_FRAMES_MISSING.format(format="GIF", written=written, total=len(clip.frames)))
+        shown = len(gif_timing(len(clip.frames), clip.fps).frames)
+        if written != shown:
+            raise ExportWriteError(_FRAMES_MISSING.format(format="GIF", written=written, total=shown))
         sidecar_tmp = _write_sidecar_tmp(sidecar, clip.parameters)
         _publish_pair(tmp, out, sidecar_tmp, sidecar)
     except BaseException:
@@ -360,25 +407,23 @@ def _export_gif(
 def _export_png(
     request: ExportRequest, clip: SourceClip, report: ProgressCallback, stop: threading.Event
 ) -> ExportResult:
-    from PIL import Image, PngImagePlugin
-
     folder = request.output
     total = len(clip.frames)
-    text = PngImagePlugin.PngInfo()
-    # A tEXt chunk holds Latin-1 only: ASCII-escaped JSON keeps prompts in any script intact.
-    text.add_text(PNG_TEXT_KEY, json.dumps(clip.parameters, ensure_ascii=True, sort_keys=True))
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
     try:
-        for i, frame in enumerate(clip.frames):
+        if stop.is_set():
+            raise ExportCancelled()
+
+        def frame_written(i: int) -> None:
+            report(i + 1, total)
             if stop.is_set():
                 raise ExportCancelled()
-            Image.fromarray(frame).save(staging / FRAME_NAME.format(i), pnginfo=text, compress_level=4)
-            report(i + 1, total)
-        _write_sidecar_tmp(staging / PNG_SIDECAR_NAME, clip.parameters).rename(staging / PNG_SIDECAR_NAME)
-        written = len(list(staging.glob("frame_*.png")))
+
+        # The same writer as `generate --save-frames` (text chunk in each frame, parameters.json beside them).
+        written = write_frames_into(staging, clip.frames, clip.parameters, frame_written)
         if written != total:
             raise ExportWriteError(
                 _t("Only {written} of {total} frames were written.").format(written=written, total=total)

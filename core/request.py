@@ -5,6 +5,7 @@ before anything heavy is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import random
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidRequestError
+from core.frame_rate import FrameRate, frame_rate_json, is_frame_rate, parse_frame_rate
 from core.i18n import _t
 
 # The official demo's negative prompt (bytedance/ContentV demo.py).
@@ -220,6 +222,15 @@ def text_problem(name: str, text: object) -> str:
     return ""
 
 
+def _stored_frame_rate(value: object) -> FrameRate:
+    """A stored rate: 24, 23.976 or "24000/1001" exact; one out of range still loads (as before, validation says
+    what is wrong with it), only one that is no number at all raises ValueError."""
+    try:
+        return parse_frame_rate(value)
+    except ValueError:
+        return int(value)  # type: ignore[call-overload]
+
+
 def random_seed() -> int:
     return random.SystemRandom().randrange(0, 2**32)
 
@@ -231,7 +242,7 @@ class GenerationRequest:
     width: int = DEFAULT_WIDTH
     height: int = DEFAULT_HEIGHT
     num_frames: int = DEFAULT_FRAMES
-    fps: int = DEFAULT_FPS
+    fps: FrameRate = DEFAULT_FPS  # an int, or an exact Fraction such as 24000/1001 (core/frame_rate.py)
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
     seed: int | None = None  # None: a random seed is drawn, recorded and reported
@@ -243,6 +254,13 @@ class GenerationRequest:
     # request (history, sidecar, journal) only when set, so ordinary jobs' dictionaries are as they were.
     draft: bool = False
     final_of: int | None = None
+
+    def __post_init__(self) -> None:
+        # A rate given as a float or text (23.976, "24000/1001") is held as the exact rate it names; one that names
+        # none is kept as given, for problems() to explain.
+        if not is_frame_rate(self.fps):
+            with contextlib.suppress(ValueError):
+                object.__setattr__(self, "fps", parse_frame_rate(self.fps))
 
     def problems(self) -> list[str]:
         """Every reason this request cannot run, in plain words (empty when it is fine)."""
@@ -281,8 +299,11 @@ class GenerationRequest:
                     limit=MAX_FRAMES, value=self.num_frames
                 )
             )
-        if not _is_whole(self.fps) or not 1 <= self.fps <= 240:
-            found.append(_t("The frame rate must be between 1 and 240 fps (got {value}).").format(value=self.fps))
+        if not is_frame_rate(self.fps):
+            try:
+                parse_frame_rate(self.fps)
+            except ValueError as exc:
+                found.append(str(exc))
         if not _is_whole(self.steps) or self.steps < 1:
             found.append(_t("The number of steps must be at least 1 (got {value}).").format(value=self.steps))
         elif self.steps > 1000:
@@ -367,7 +388,7 @@ class GenerationRequest:
             "width": self.width,
             "height": self.height,
             "num_frames": self.num_frames,
-            "fps": self.fps,
+            "fps": frame_rate_json(self.fps),
             "steps": self.steps,
             "guidance": self.guidance,
             "seed": self.seed,
@@ -389,7 +410,7 @@ class GenerationRequest:
             width=int(data.get("width", DEFAULT_WIDTH)),
             height=int(data.get("height", DEFAULT_HEIGHT)),
             num_frames=int(data.get("num_frames", DEFAULT_FRAMES)),
-            fps=int(data.get("fps", DEFAULT_FPS)),
+            fps=_stored_frame_rate(data.get("fps", DEFAULT_FPS)),
             steps=int(data.get("steps", DEFAULT_STEPS)),
             guidance=float(data.get("guidance", DEFAULT_GUIDANCE)),
             seed=None if data.get("seed") is None else int(data["seed"]),

@@ -41,9 +41,12 @@ import numpy as np
 
 from core.durable import fsync_dir, fsync_file, process_alive, process_start
 from core.errors import OutputError, OutputNameTakenError, OutputTakenError
+from core.frame_rate import FrameRate, frame_rate_arg
+from core.h264_levels import h264_rate_args
 from core.i18n import _t
+from core.png_frames import FRAME_NAME as FRAME_NAME  # re-exported: where callers have always found it
+from core.png_frames import write_frames_into
 
-FRAME_NAME = "frame_{:05d}.png"
 RESERVATION_SUFFIX = ".reserved"
 # A job's temporary names: `.{base}.{pid}-{token}.{kind}.partial[.mp4|.json]`. The kind tag keeps the names of one
 # job apart whatever the user's names are (the frames folder's staging name and the reservation's update file were
@@ -444,7 +447,27 @@ def _send_frames(stdin: IO[bytes], pixels: np.ndarray) -> None:
         _stage_reached("frame-sent")
 
 
-def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> None:
+# Every clip is converted to YUV with a stated matrix and tagged to match: BT.709 primaries, transfer and matrix in
+# limited (tv) range, the HD standard players assume for untagged HD video. Untagged, ffmpeg's default BT.601
+# conversion was shown by browsers with BT.709 at HD sizes (green as (0, 217, 0)). Recent ffmpegs take the
+# encoder's colour description from the frames, which `setparams` tags (its colour options date from FFmpeg 4.1);
+# older ones take it from the options, which also tag the container.
+COLOUR_FILTER = (
+    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+    "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+)
+COLOUR_ARGS = (
+    "-vf", COLOUR_FILTER,
+    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+)  # fmt: skip
+
+
+def keyframe_interval(fps: FrameRate) -> int:
+    """A keyframe at least every two seconds, so a browser can seek anywhere quickly (scene cuts add more)."""
+    return max(1, round(2 * fps))
+
+
+def _encode_mp4(pixels: np.ndarray, target: Path, fps: FrameRate, comment: str) -> None:
     """ffmpeg from raw frames to an H.264 mp4 at `target` (which must not exist); raises OutputError if it fails."""
     _, h, w, _ = pixels.shape
     command = [
@@ -460,10 +483,11 @@ def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> Non
         "-s",
         f"{w}x{h}",
         "-r",
-        str(fps),
+        frame_rate_arg(fps),
         "-i",
         "-",
         "-an",
+        *COLOUR_ARGS,
         "-c:v",
         "libx264",
         "-pix_fmt",
@@ -473,6 +497,11 @@ def _encode_mp4(pixels: np.ndarray, target: Path, fps: int, comment: str) -> Non
         "17",
         "-preset",
         "medium",
+        # The rate capped to the budget of an H.264 level fit for the size and rate, so the level x264 writes
+        # (it picks the lowest that holds all of them) is one the clip keeps.
+        *h264_rate_args(w, h, fps),
+        "-g",
+        str(keyframe_interval(fps)),
         "-movflags",
         "+faststart",
         "-metadata",
@@ -576,7 +605,7 @@ def sidecar_text(metadata: dict[str, Any]) -> str:
 
 # ---- publishing ----------------------------------------------------------------------------------------------
 def publish_clip(
-    frames: np.ndarray, reservation: OutputReservation, fps: int, metadata: dict[str, Any]
+    frames: np.ndarray, reservation: OutputReservation, fps: FrameRate, metadata: dict[str, Any]
 ) -> OutputReservation:
     """Write, verify and publish the whole result for a reservation (see the module docstring for the invariant).
     Raises OutputError (nothing under final names) or re-raises an interrupt after rolling back."""
@@ -598,7 +627,9 @@ def publish_clip(
                 _write_bytes_synced(reservation.temp_sidecar, sidecar_text(metadata).encode("utf-8"))
             staging = reservation.frames_staging
             if staging is not None:
-                _write_png_folder(pixels, staging)
+                staging.mkdir()
+                # The parameters travel with the frames as they do with a PNG export (the same writer).
+                write_frames_into(staging, pixels, metadata)
             fsync_dir(folder)
             _stage_reached("verified")
             reservation._write_marker("publishing", create=False)
@@ -697,19 +728,8 @@ def _floats(value: Any) -> list[float]:
     return []
 
 
-def _write_png_folder(pixels: np.ndarray, staging: Path) -> None:
-    from PIL import Image
-
-    staging.mkdir()
-    for i, frame in enumerate(pixels):
-        target = staging / FRAME_NAME.format(i)
-        Image.fromarray(frame).save(target, compress_level=4)
-        fsync_file(target)
-    fsync_dir(staging)
-
-
 # ---- single files (thumbnails, tests, exports) ------------------------------------------------------------------
-def write_mp4(frames: np.ndarray, path: Path, fps: int, metadata: dict[str, Any]) -> Path:
+def write_mp4(frames: np.ndarray, path: Path, fps: FrameRate, metadata: dict[str, Any]) -> Path:
     """One mp4 without a sidecar, with the same guarantees as `publish_clip`."""
     _check_frames(frames)
     with reserve_outputs(Path(path), None, sidecar=False) as reservation:
@@ -738,15 +758,17 @@ def write_sidecar(path: Path, metadata: dict[str, Any]) -> Path:
     return sidecar
 
 
-def write_png_frames(frames: np.ndarray, folder: Path) -> Path:
-    """A folder of lossless PNG frames, published whole by one rename."""
+def write_png_frames(frames: np.ndarray, folder: Path, parameters: dict[str, Any] | None = None) -> Path:
+    """A folder of lossless PNG frames (with `parameters` in each and in parameters.json, when given), published
+    whole by one rename."""
     _check_frames(frames)
     check_frames_dir(folder)
     token = f"{os.getpid()}-{secrets.token_hex(6)}"
     staging = folder.with_name(temp_name(folder.name, token, "frames"))
     _ACTIVE_TOKENS.add(token)
     try:
-        _write_png_folder(frames_to_uint8(frames), staging)
+        staging.mkdir()
+        write_frames_into(staging, frames_to_uint8(frames), parameters)
         if folder.exists():
             folder.rmdir()
         os.replace(staging, folder)

@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
         if job_id != self.job_progress.current_job:
             return
         entry = self.controller.running_entry
-        self.preview_view.show_frames(frames.frames, frames.step, entry.request.fps if entry else 24)
+        self.preview_view.show_frames(frames.frames, frames.step, float(entry.request.fps) if entry else 24)
 
     def _set_preview_every(self, every: int) -> None:
         self.controller.preview_every = every  # from the next job on

@@ -100,7 +100,7 @@ def main() -> int:
     form.width_spin.setValue(384)
     form.height_spin.setValue(224)
     form.frames_spin.setValue(25)
-    form.fps_spin.setValue(12)
+    form.fps_combo.setValue(12)
 
     # Two finished jobs so the history has something in it.
     done: list[int] = []

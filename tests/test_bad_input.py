@@ -129,7 +129,8 @@ def test_the_longest_name_that_fits_works_and_leaves_nothing_else(tmp_path):
     frames_dir = tmp_path / ("f" * limit)
     with reserve_outputs(clip, frames_dir) as reservation:
         publish_clip(_frames(), reservation, 8, {"a": 1})
-    pngs = [f"{frames_dir.name}/frame_{i:05d}.png" for i in range(5)]
+    # Five frames and the parameters they carry.
+    pngs = [f"{frames_dir.name}/frame_{i:05d}.png" for i in range(5)] + [f"{frames_dir.name}/parameters.json"]
     assert listing(tmp_path) == sorted([clip.name, clip.with_suffix(".json").name, frames_dir.name, *pngs])
 
 
@@ -176,7 +177,7 @@ def test_every_combination_of_names_works_or_is_refused_up_front(tmp_path, frame
         publish_clip(_frames(), reservation, 8, {"a": 1})
     assert read_mp4_frames(clip).shape[0] == 5
     assert json.loads(clip.with_suffix(".json").read_text()) == {"a": 1}
-    assert sorted(p.name for p in frames_dir.iterdir()) == [f"frame_{i:05d}.png" for i in range(5)]
+    assert sorted(p.name for p in frames_dir.glob("frame_*.png")) == [f"frame_{i:05d}.png" for i in range(5)]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["clip.mp4", "clip.json", frames_name])
 
 
@@ -208,7 +209,7 @@ def test_save_frames_named_like_the_clip_from_the_command_line(tmp_path, referen
     )
     assert code == 0, lines
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip", "clip.json", "clip.mp4"]
-    assert len(list((tmp_path / "clip").iterdir())) == 5
+    assert len(list((tmp_path / "clip").glob("frame_*.png"))) == 5
     code, lines = generate(
         reference_model, "--prompt", "x", "--save-frames", str(tmp_path / "b.json"), output=tmp_path / "b.mp4"
     )

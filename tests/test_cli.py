@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.png_frames import read_frame_parameters
 from core.video import read_mp4_comment, read_mp4_frames, read_png_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +56,10 @@ def test_generate_writes_video_sidecar_metadata_and_frames(tmp_path, tiny_model)
     assert sidecar["request"]["prompt"] == "a red kite over the sea"
     assert read_mp4_comment(out) == sidecar  # the mp4 carries the same parameters
     pngs = sorted(p.name for p in (tmp_path / "frames").iterdir())
-    assert pngs == [f"frame_{i:05d}.png" for i in range(9)]
+    assert pngs == [*(f"frame_{i:05d}.png" for i in range(9)), "parameters.json"]
+    # The frames carry the clip's parameters as an exported PNG folder does: in each frame and beside them.
+    assert json.loads((tmp_path / "frames" / "parameters.json").read_text(encoding="utf-8")) == sidecar
+    assert read_frame_parameters(tmp_path / "frames" / "frame_00004.png") == sidecar
     assert read_png_frames(tmp_path / "frames").shape == (9, 48, 80, 3)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary leftovers
 

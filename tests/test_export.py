@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ from core.export import (
     GifPalette,
     export_clip,
     gif_delays_cs,
+    gif_timing,
     read_webm_comment,
     webm_codec,
 )
@@ -96,6 +99,56 @@ def test_gif_delays_follow_timestamps_for_rates_that_do_not_divide_100() -> None
         exact = np.arange(1, 241) * 100 / fps
         assert np.abs(elapsed - exact).max() <= 0.5  # never drifts by more than half a hundredth
     assert gif_delays_cs(6, 24) == [4, 4, 4, 5, 4, 4]  # 0.25 s exactly
+
+
+@pytest.mark.parametrize("fps", [8, 24, 25, 30, 50, 60, 120, Fraction(24000, 1001), Fraction(60000, 1001)])
+@pytest.mark.parametrize("count", [1, 2, 9, 124, 125])
+def test_gif_delays_are_whole_at_least_2cs_and_add_up(fps: int | Fraction, count: int) -> None:
+    timing = gif_timing(count, fps)
+    duration_cs = Fraction(100 * count) / Fraction(fps)
+    assert all(isinstance(d, int) for d in timing.delays_cs)
+    # Browsers show a delay under 2 cs as 100 ms; the single frame of a very short clip is the only one that may
+    # then run over the clip's duration.
+    assert min(timing.delays_cs) >= 2
+    if duration_cs >= 2:
+        assert abs(sum(timing.delays_cs) - duration_cs) <= 1, (sum(timing.delays_cs), float(duration_cs))
+    assert timing.frames[0] == 0 and list(timing.frames) == sorted(set(timing.frames))
+    if fps <= 50:
+        assert timing.frames == tuple(range(count))  # every frame shown
+    elif count > 2:
+        assert timing.frames[-1] == count - 1  # the last frame is kept
+        step = math.ceil(Fraction(fps) / 50)
+        gaps = set(np.diff(timing.frames).tolist())
+        assert gaps <= {step, step + 1} and len(timing.frames) <= count  # dropped evenly
+        assert 100 / (sum(timing.delays_cs) / len(timing.delays_cs)) <= 50  # at most 50 frames a second shown
+
+
+def test_gif_delays_at_60_and_120_fps() -> None:
+    sixty = gif_timing(125, 60)
+    assert sixty.frames == tuple(range(0, 125, 2))  # 30 fps worth of frames: every other one
+    assert set(sixty.delays_cs) == {3, 4} and sum(sixty.delays_cs) == 208  # 125 / 60 s = 208.3 cs
+    assert gif_delays_cs(6, 24) == [4, 4, 4, 5, 4, 4]
+    hundred_twenty = gif_timing(121, 120)
+    assert hundred_twenty.frames == tuple(range(0, 121, 3))  # 40 fps worth: every third
+    assert set(hundred_twenty.delays_cs) == {2, 3} and sum(hundred_twenty.delays_cs) == 101
+    assert gif_delays_cs(12, Fraction(24000, 1001)) == gif_delays_cs(12, 23.976)  # a float rate read exactly
+
+
+def test_gif_of_a_60_fps_clip_shows_every_other_frame(tmp_path: Path) -> None:
+    from PIL import Image, ImageSequence
+
+    pixels = np.zeros((9, 48, 64, 3), dtype=np.float32)
+    for i in range(9):
+        pixels[i, :, : 7 * (i + 1)] = 1.0  # a bar that grows frame by frame
+    clip = write_mp4(pixels, tmp_path / "fast.mp4", 60, PARAMS)
+    result = export_clip(ExportRequest(clip, ExportFormat.GIF, tmp_path / "fast.gif"))
+    assert result.frames == 5 and result.fps == 60
+    with Image.open(result.output) as gif:
+        durations = [f.info["duration"] for f in ImageSequence.Iterator(gif)]
+        shown = [np.asarray(f.convert("L")) for f in ImageSequence.Iterator(gif)]
+    assert durations == [d * 10 for d in gif_delays_cs(9, 60)] and min(durations) >= 20
+    widths = [int((frame[24] > 128).sum()) for frame in shown]
+    assert [round(w / 7) for w in widths] == [1, 3, 5, 7, 9]  # frames 0, 2, 4, 6, 8
 
 
 def test_png_sequence_keeps_every_frame_with_text_chunk(clip: Path, tmp_path: Path) -> None:

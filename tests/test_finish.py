@@ -172,6 +172,23 @@ def test_2x_gives_2n_minus_1_frames_at_twice_the_fps(weights: dict[str, Path], c
     assert read_mp4_comment(out)["finish"]["interpolate"]["method"] == method  # type: ignore[index]
 
 
+def test_a_fractional_rate_stays_exact_through_interpolation(tmp_path: Path) -> None:
+    """23.976 fps doubled is 48000/1001, written as such; 29.97 as a target is 30000/1001."""
+    from fractions import Fraction
+
+    from tests.media_probe import packet_rate
+
+    film = write_mp4(_smooth_frames(4), tmp_path / "film.mp4", Fraction(24000, 1001),
+                     {"app": "ContentV Studio", "request": {"fps": "24000/1001"}})  # fmt: skip
+    doubled = tmp_path / "doubled.mp4"
+    step = InterpolateStep(factor=2, method=InterpolationMethod.FFMPEG)
+    result = finish_clip(FinishRequest(film, doubled, interpolate=step))
+    assert packet_rate(doubled) == Fraction(48000, 1001) and result.frames == 7
+    ntsc = tmp_path / "ntsc.mp4"
+    finish_clip(FinishRequest(film, ntsc, interpolate=InterpolateStep(fps=29.97, method=InterpolationMethod.FFMPEG)))
+    assert packet_rate(ntsc) == Fraction(30000, 1001)
+
+
 @pytest.mark.parametrize("method", ["rife", "ffmpeg"])
 def test_a_scene_cut_is_not_blended(weights: dict[str, Path], tmp_path: Path, method: str) -> None:
     first, second = _smooth_frames(4, seed=1), 1.0 - _smooth_frames(3, seed=5)[:, ::-1]

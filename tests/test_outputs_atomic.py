@@ -57,7 +57,8 @@ def test_whole_result_and_no_temporary_names(tmp_path):
     clip = publish(tmp_path)
     assert names(tmp_path) == ["clip-frames", "clip.json", "clip.mp4"]
     assert_whole(clip)
-    assert len(list((tmp_path / "clip-frames").iterdir())) == 5
+    # Five frames and the parameters they carry (as a PNG export's folder does).
+    assert names(tmp_path / "clip-frames") == [*(f"frame_{i:05d}.png" for i in range(5)), "parameters.json"]
 
 
 def test_every_name_is_checked_before_any_work(tmp_path, monkeypatch):
@@ -255,7 +256,7 @@ def test_kill_at_each_stage_leaves_whole_or_nothing_and_the_next_job_cleans_up(t
     if begun:
         assert {"k.mp4", "k.json", "k-frames"} <= set(after)
         assert_whole(tmp_path / "k.mp4")
-        assert len(list((tmp_path / "k-frames").iterdir())) == 5
+        assert len(list((tmp_path / "k-frames").glob("frame_*.png"))) == 5
     else:
         assert not {"k.mp4", "k.json", "k-frames"} & set(after)
 

@@ -48,6 +48,7 @@ from core.finish.models import (
     named_model,
 )
 from core.finish.upscale import check_scale, load_upscaler, output_size, tile_side, upscale_frames
+from core.frame_rate import FrameRate, nearest_frame_rate, parse_frame_rate
 from core.i18n import _t
 from core.progress import CancelToken
 from core.video import OutputReservation, check_output_path, publish_clip, read_comment_tag, reserve_outputs
@@ -145,7 +146,7 @@ def check_finish(request: FinishRequest, check_output: bool = True) -> None:
         check_output_path(Path(request.output))
     check_steps(request.upscale, request.interpolate)
     if request.interpolate is not None:
-        target_fps(float(source_fps(Path(request.source))), *request.interpolate.rate)
+        target_fps(source_fps(Path(request.source)), *request.interpolate.rate)
 
 
 def source_fps(path: Path) -> Fraction:
@@ -158,14 +159,14 @@ def source_fps(path: Path) -> Fraction:
     for read in (_sidecar_parameters, read_comment_tag):
         recorded = _recorded_fps(read(path))
         if recorded is not None:
-            return as_fraction(recorded)
+            return Fraction(recorded)
     try:
         reader = imageio_ffmpeg.read_frames(str(path))
         meta = next(reader)
         reader.close()
     except (OSError, RuntimeError, StopIteration) as exc:
         raise ExportInputError(_t("{path} could not be read as a video: {error}").format(path=path, error=exc)) from exc
-    return as_fraction(float(meta.get("fps") or 24.0))
+    return Fraction(nearest_frame_rate(float(meta.get("fps") or 24.0)))  # "23.98" from the container: 24000/1001
 
 
 def _sidecar_parameters(path: Path) -> dict[str, Any] | None:
@@ -176,10 +177,16 @@ def _sidecar_parameters(path: Path) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def _recorded_fps(parameters: dict[str, Any] | None) -> float | None:
+def _recorded_fps(parameters: dict[str, Any] | None) -> FrameRate | None:
+    """The exact rate the clip's parameters record (a number, or "24000/1001"), None when they record none."""
     request = parameters.get("request") if isinstance(parameters, dict) else None
     fps = request.get("fps") if isinstance(request, dict) else None
-    return float(fps) if isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0 else None
+    if fps is None:
+        return None
+    try:
+        return parse_frame_rate(fps)
+    except ValueError:
+        return None
 
 
 def check_steps(upscale: UpscaleStep | None, interpolate: InterpolateStep | None) -> None:
@@ -202,10 +209,6 @@ def check_steps(upscale: UpscaleStep | None, interpolate: InterpolateStep | None
                 _t("The frame rate must be above 0 and at most {limit} (got {value}).").format(
                     limit=MAX_FPS, value=step.fps
                 )
-            )
-        if step.fps is not None and as_fraction(step.fps).denominator != 1:
-            raise InvalidRequestError(
-                _t("Interpolate to a whole number of frames per second (got {value}).").format(value=step.fps)
             )
         if not 0 < step.scene_cut_percent <= 100:
             raise InvalidRequestError(_t("The scene-cut threshold must be above 0 and at most 100 percent."))
@@ -342,7 +345,7 @@ def _finish(
 
     if request.interpolate is not None:
         step_i = request.interpolate
-        out_fps = target_fps(float(fps), *step_i.rate)
+        out_fps = target_fps(fps, *step_i.rate)
         timing = Timing(count, fps, out_fps)
         method, model, note = resolve_interpolation(step_i, request.allow_download, report, cancel)
         if note:
@@ -375,13 +378,9 @@ def _finish(
         }
 
     cancel.raise_if_cancelled()
-    if fps.denominator != 1:
-        raise InvalidRequestError(
-            _t("The result would be {value} fps; only whole frame rates can be written.").format(value=float(fps))
-        )
     report(FinishProgress(FinishStage.SAVING))
     metadata = _metadata(shareable_parameters(source.parameters, request.keep_paths), finish)
-    publish_clip(frames, reservation, int(fps), metadata)
+    publish_clip(frames, reservation, parse_frame_rate(fps), metadata)  # exact: 48000/1001 stays so
     total, out_h, out_w, _ = frames.shape
     return FinishResult(
         output=reservation.video_path,

@@ -31,6 +31,7 @@ import numpy as np
 from core.errors import InvalidRequestError, OutputError
 from core.finish.networks import build_rife
 from core.finish.upscale import pick_device
+from core.frame_rate import parse_frame_rate
 from core.i18n import _t
 from core.progress import CancelToken
 
@@ -68,11 +69,17 @@ class Timing:
         return float((self.count - 1) / self.fps)
 
 
-def as_fraction(value: float) -> Fraction:
-    return Fraction(value).limit_denominator(1001)
+def as_fraction(value: float | Fraction) -> Fraction:
+    """An exact rate: 29.97 is 30000/1001 and 47.952 is 48000/1001 (core/frame_rate.py), not a nearby fraction."""
+    if isinstance(value, Fraction):
+        return value
+    try:
+        return Fraction(parse_frame_rate(value))
+    except ValueError:
+        return Fraction(value).limit_denominator(1001)  # out of the writable range: target_fps refuses it
 
 
-def target_fps(source_fps: float, factor: int | None = None, fps: float | None = None) -> Fraction:
+def target_fps(source_fps: float | Fraction, factor: int | None = None, fps: float | None = None) -> Fraction:
     """The output rate: `factor` × the source's, or `fps`; refused when it is not above the source's."""
     if (factor is None) == (fps is None):  # the caller picks the one (InterpolateStep.rate)
         raise InvalidRequestError(_t("Give either a factor or a frame rate to interpolate to, not both."))

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.frame_rate import FrameRate, frame_rate_json, frame_rate_text, seconds
 from core.request import (
-    DEFAULT_FPS,
     DEFAULT_FRAMES,
     DEFAULT_GUIDANCE,
     DEFAULT_HEIGHT,
@@ -40,6 +40,7 @@ from core.request import (
     snap_size,
 )
 from gui.form.form_model import SEED_LOCKED, FormModel
+from gui.form.frame_rate_combo import FrameRateCombo
 from gui.form.seed_spin import SeedSpinBox
 from gui.support.i18n import QT_TRANSLATE_NOOP
 from gui.support.resources import ui_icon
@@ -66,11 +67,11 @@ CUSTOM_LABEL = QT_TRANSLATE_NOOP("ParameterForm", "Custom")
 FORM_FIELDS = ("width", "height", "num_frames", "fps", "steps", "guidance", "seed", SEED_LOCKED)
 
 
-def duration_text(frames: int, fps: int) -> str:
+def duration_text(frames: int, fps: FrameRate) -> str:
     if fps <= 0:
         return ""
     return QCoreApplication.translate("ParameterForm", "{seconds:.2f} s at {fps} fps").format(
-        seconds=snap_frames(frames) / fps, fps=fps
+        seconds=seconds(snap_frames(frames), fps), fps=frame_rate_text(fps)
     )
 
 
@@ -79,7 +80,7 @@ class Parameters:
     width: int
     height: int
     num_frames: int
-    fps: int
+    fps: FrameRate  # exact: 24000/1001 for 23.976
     steps: int
     guidance: float
     seed: int
@@ -154,10 +155,16 @@ class ParameterForm(QWidget):
         self.frames_note = self._note("framesNote")
         form.addRow("", self.frames_note)
 
-        self.fps_spin = self._spin("fpsSpin", 1, 240, 1, DEFAULT_FPS, " fps")
-        self.fps_spin.setAccessibleName(self.tr("Frame rate"))
-        self.fps_spin.setToolTip(self.tr("Playback frame rate of the saved clip (ContentV was trained on 24 fps)."))
-        form.addRow(self.tr("Frame rate"), self.fps_spin)
+        self.fps_combo = FrameRateCombo()
+        self.fps_combo.setObjectName("fpsCombo")
+        self.fps_combo.setAccessibleName(self.tr("Frame rate"))
+        self.fps_combo.setToolTip(
+            self.tr(
+                "Playback frame rate of the saved clip (ContentV was trained on 24 fps). Pick one or type any from "
+                "1 to 240: 23.976, 29.97 and 59.94 are the exact NTSC rates (24000/1001 …)."
+            )
+        )
+        form.addRow(self.tr("Frame rate"), self.fps_combo)
 
         # -- sampling
         self.steps_spin = self._spin("stepsSpin", 1, 1000, 1, DEFAULT_STEPS, "")
@@ -218,7 +225,7 @@ class ParameterForm(QWidget):
         self.width_spin.editingFinished.connect(lambda: self._snap_size(self.width_spin, self.tr("Width")))
         self.height_spin.editingFinished.connect(lambda: self._snap_size(self.height_spin, self.tr("Height")))
         self.frames_spin.editingFinished.connect(self._snap_frames)
-        for spin in (self.width_spin, self.height_spin, self.frames_spin, self.fps_spin, self.steps_spin):
+        for spin in (self.width_spin, self.height_spin, self.frames_spin, self.fps_combo, self.steps_spin):
             spin.valueChanged.connect(self._on_changed)
         self.guidance_spin.valueChanged.connect(self._on_changed)
         self.seed_spin.valueChanged.connect(self._on_changed)
@@ -228,7 +235,7 @@ class ParameterForm(QWidget):
             self.width_spin,
             self.height_spin,
             self.frames_spin,
-            self.fps_spin,
+            self.fps_combo,
             self.steps_spin,
             self.guidance_spin,
             self.seed_spin,
@@ -264,7 +271,7 @@ class ParameterForm(QWidget):
             # A new value from the user replaces the note about the last rounding.
             self._size_message = self._size_message if self._size_unchanged() else ""
             self._frames_message = self._frames_message if self.frames_spin.value() == self._frames_snapped else ""
-        self.duration_label.setText(duration_text(self.frames_spin.value(), self.fps_spin.value()))
+        self.duration_label.setText(duration_text(self.frames_spin.value(), self.fps_combo.value()))
         self._sync_preset()
         self._render_notes()
         self._write_model()
@@ -363,6 +370,12 @@ class ParameterForm(QWidget):
         self._write_model()
         self.changed.emit()
 
+    def _show_fps(self, rate: object) -> None:
+        try:
+            self.fps_combo.setValue(rate)
+        except ValueError as exc:  # a stored rate out of range: the field keeps its own, and says why
+            self.show_correction(str(exc))
+
     # ---- values -----------------------------------------------------------------------------------------------
     def randomize_seed(self) -> None:
         self.seed_spin.setValue(random_seed())
@@ -379,7 +392,7 @@ class ParameterForm(QWidget):
             width=self.width_spin.value(),
             height=self.height_spin.value(),
             num_frames=self.frames_spin.value(),
-            fps=self.fps_spin.value(),
+            fps=self.fps_combo.value(),
             steps=self.steps_spin.value(),
             guidance=round(self.guidance_spin.value(), 3),
             seed=self.seed_spin.value(),
@@ -399,7 +412,7 @@ class ParameterForm(QWidget):
             "width": p.width,
             "height": p.height,
             "num_frames": p.num_frames,
-            "fps": p.fps,
+            "fps": frame_rate_json(p.fps),  # as the request's dictionary holds it ("24000/1001")
             "steps": p.steps,
             "guidance": p.guidance,
             "seed": p.seed,
@@ -423,7 +436,7 @@ class ParameterForm(QWidget):
             self.width_spin.setValue(model.get("width"))
             self.height_spin.setValue(model.get("height"))
             self.frames_spin.setValue(model.get("num_frames"))
-            self.fps_spin.setValue(model.get("fps"))
+            self._show_fps(model.get("fps"))
             self.steps_spin.setValue(model.get("steps"))
             self.guidance_spin.setValue(model.get("guidance"))
             if model.get("seed") is not None:
@@ -441,7 +454,7 @@ class ParameterForm(QWidget):
         self.width_spin.setValue(request.width)
         self.height_spin.setValue(request.height)
         self.frames_spin.setValue(request.num_frames)
-        self.fps_spin.setValue(request.fps)
+        self._show_fps(request.fps)
         self.steps_spin.setValue(request.steps)
         self.guidance_spin.setValue(request.guidance)
         if request.seed is not None:

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.frame_rate import frame_rate_text
 from core.history import HistoryStore, JobRecord, JobStatus
 from core.request import Placement
 from gui.support.i18n import QT_TRANSLATE_NOOP
@@ -177,7 +178,7 @@ def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
             width=record.request.width,
             height=record.request.height,
             frames=record.frames_generated or record.request.num_frames,
-            fps=record.request.fps,
+            fps=frame_rate_text(record.request.fps),
         ),
         QCoreApplication.translate("HistoryPanel", "{steps} steps, guidance {guidance}, seed {seed}").format(
             steps=record.request.steps, guidance=f"{record.request.guidance:g}", seed=record.request.seed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from core.frame_rate import frame_rate_text
+from core.frame_rate import seconds as duration_s
 from core.request import GenerationRequest
 
 
@@ -12,7 +14,7 @@ def clip_info(request: GenerationRequest, frames: int | None = None, seconds: fl
     parts = [
         f"{request.width} × {request.height}",
         QCoreApplication.translate("clip_info", "{frames} frames at {fps} fps ({seconds} s)").format(
-            frames=n, fps=request.fps, seconds=f"{n / request.fps:.1f}"
+            frames=n, fps=frame_rate_text(request.fps), seconds=f"{duration_s(n, request.fps):.1f}"
         ),
         QCoreApplication.translate("clip_info", "{steps} steps").format(steps=request.steps),
         QCoreApplication.translate("clip_info", "guidance {guidance}").format(guidance=f"{request.guidance:g}"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from core.frame_rate import frame_rate_text
 from core.history import JobRecord
 from gui.jobs.history_panel import PLACEMENT_TEXT, option_text
 from gui.support.i18n import QT_TRANSLATE_NOOP
@@ -76,7 +77,7 @@ PARAMETERS: list[tuple[str, Callable[[JobRecord], str]]] = [
     (QT_TRANSLATE_NOOP("CompareView", "Guidance"), lambda r: f"{r.request.guidance:g}"),
     (QT_TRANSLATE_NOOP("CompareView", "Size"), lambda r: f"{r.request.width} × {r.request.height}"),
     (QT_TRANSLATE_NOOP("CompareView", "Frames"), lambda r: str(r.frames_generated or r.request.effective_frames)),
-    (QT_TRANSLATE_NOOP("CompareView", "Frame rate"), lambda r: f"{r.request.fps} fps"),
+    (QT_TRANSLATE_NOOP("CompareView", "Frame rate"), lambda r: f"{frame_rate_text(r.request.fps)} fps"),
     (QT_TRANSLATE_NOOP("CompareView", "Step cache"), lambda r: option_text(r.request.speed.step_cache.value)),
     (QT_TRANSLATE_NOOP("CompareView", "Attention kernel"), _attention),
     (

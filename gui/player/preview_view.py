@@ -33,7 +33,7 @@ class PreviewView(QLabel):
     def frame_count(self) -> int:
         return len(self._images)
 
-    def show_frames(self, frames: object, step: int, fps: int = 24) -> None:
+    def show_frames(self, frames: object, step: int, fps: float = 24) -> None:
         """`frames`: (T, h, w, 3) uint8 numpy array (C-contiguous)."""
         import numpy as np
 

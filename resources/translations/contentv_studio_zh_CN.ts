@@ -702,6 +702,13 @@
     </message>
 </context>
 <context>
+    <name>FrameRateCombo</name>
+    <message>
+        <source>{low}–{high} fps, up to three decimals or a fraction such as 24000/1001</source>
+        <translation>{low}–{high} fps，最多三位小数，或 24000/1001 这样的分数</translation>
+    </message>
+</context>
+<context>
     <name>GenerationWorker</name>
     <message>
         <source>The generation engine could not start.</source>
@@ -1827,8 +1834,8 @@ Every clip you make is listed here.</source>
         <translation>帧率</translation>
     </message>
     <message>
-        <source>Playback frame rate of the saved clip (ContentV was trained on 24 fps).</source>
-        <translation>保存的视频的播放帧率（ContentV 以 24 fps 训练）。</translation>
+        <source>Playback frame rate of the saved clip (ContentV was trained on 24 fps). Pick one or type any from 1 to 240: 23.976, 29.97 and 59.94 are the exact NTSC rates (24000/1001 …).</source>
+        <translation>保存的视频的播放帧率（ContentV 以 24 fps 训练）。可从列表中选择，或输入 1 到 240 之间的任意值：23.976、29.97 和 59.94 按精确的分数帧率（24000/1001 …）保存。</translation>
     </message>
     <message>
         <source>Steps</source>
@@ -3095,20 +3102,12 @@ It will be written to:
         <translation>模型 {name} 尚未下载。</translation>
     </message>
     <message>
-        <source>The result would be {value} fps; only whole frame rates can be written.</source>
-        <translation>结果将是 {value} fps；只能写入整数帧率。</translation>
-    </message>
-    <message>
         <source>A tile must be at least 16 pixels (got {value}).</source>
         <translation>分块至少要 16 像素（收到的是 {value}）。</translation>
     </message>
     <message>
         <source>The frame rate must be above 0 and at most {limit} (got {value}).</source>
         <translation>帧率必须大于 0 且不超过 {limit}（收到的是 {value}）。</translation>
-    </message>
-    <message>
-        <source>Interpolate to a whole number of frames per second (got {value}).</source>
-        <translation>请插帧到整数帧率（收到的是 {value}）。</translation>
     </message>
     <message>
         <source>The clip is already {source} fps; interpolate to a higher frame rate (got {value}).</source>
@@ -3261,6 +3260,14 @@ It will be written to:
     <message>
         <source>Made with {model}, found among the model folders this app knows.</source>
         <translation>生成时使用的模型是 {model}，已在本应用已知的模型文件夹中找到。</translation>
+    </message>
+    <message>
+        <source>The frame rate {value} is too fine: use up to three decimals or a fraction like 24000/1001.</source>
+        <translation>帧率 {value} 过于精细：请最多使用三位小数，或使用 24000/1001 这样的分数。</translation>
+    </message>
+    <message>
+        <source>The frame rate must be a number such as 24, 23.976 or 24000/1001 (got {value}).</source>
+        <translation>帧率必须是数字，例如 24、23.976 或 24000/1001（当前为 {value}）。</translation>
     </message>
     <message>
         <source>The history database {path} is in use by another program.</source>

@@ -497,7 +497,7 @@ def test_option_export_and_demo_model_refusals_are_translated(language, tmp_path
     import dataclasses
     import types
 
-    from core import export
+    from core import export, png_frames
     from core.demo_model import make_demo_model
     from core.errors import InvalidRequestError, OutputTakenError, StudioError
     from core.export import ExportFormat, ExportRequest
@@ -552,7 +552,7 @@ def test_option_export_and_demo_model_refusals_are_translated(language, tmp_path
         patch.setattr(export, "_gif_bytes", lambda c, *a: real_gif(dataclasses.replace(c, frames=c.frames[:1]), *a))
         refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.GIF, tmp_path / "c.gif")))
     with monkeypatch.context() as patch:  # every frame saved under one name: only one is there to count
-        patch.setattr(export, "FRAME_NAME", "frame_same.png")
+        patch.setattr(png_frames, "FRAME_NAME", "frame_same.png")
         refused(lambda: export.export_clip(ExportRequest(clip, ExportFormat.PNG, tmp_path / "frames")))
     assert not [p.name for p in tmp_path.iterdir() if p.name not in {"clip.mp4", "clip.json", "notes.mp4"}]
 

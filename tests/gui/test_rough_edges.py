@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QComboBox,
     QDoubleSpinBox,
     QLabel,
     QLineEdit,
@@ -82,7 +84,7 @@ def test_panels_bind_to_the_form_model(open_window):
     assert find(window, QPlainTextEdit, "promptEdit").toPlainText() == "an owl at night"
     assert find(window, QPlainTextEdit, "negativePromptEdit").toPlainText() == "blurry"
     assert find(window, QSpinBox, "widthSpin").value() == 512
-    assert find(window, QSpinBox, "fpsSpin").value() == 12
+    assert find(window, QComboBox, "fpsCombo").value() == 12
     assert find(window, QDoubleSpinBox, "guidanceSpin").value() == 4.5
     assert window.parameter_form.seed_spin.value() == 42 and window.parameter_form.seed_locked
     assert window.memory_panel.options().vae_tiling
@@ -120,7 +122,7 @@ def test_wheel_scrolls_the_form_unless_a_field_has_focus(qtbot, open_window):
     scroll = find(window, QScrollArea, "leftScroll")
     bar = scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
-    fps = find(window, QSpinBox, "fpsSpin")
+    fps = find(window, QComboBox, "fpsCombo")
     scroll.ensureWidgetVisible(fps)
     window.generate_button.setFocus()
     bar.setValue(bar.maximum() // 2)
@@ -135,7 +137,7 @@ def test_wheel_scrolls_the_form_unless_a_field_has_focus(qtbot, open_window):
     fps.setFocus()
     qtbot.waitUntil(fps.hasFocus)
     wheel(fps, down=False)
-    assert fps.value() == 25
+    assert fps.value() == Fraction(24000, 1001)  # the rate above it in the list
 
 
 # ---- Generate and the model folder ------------------------------------------------------------------------------

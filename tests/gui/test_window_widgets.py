@@ -44,7 +44,7 @@ OBJECT_NAMES = {
     "widthSpin": QSpinBox,
     "heightSpin": QSpinBox,
     "framesSpin": QSpinBox,
-    "fpsSpin": QSpinBox,
+    "fpsCombo": QComboBox,
     "stepsSpin": QWidget,
     "guidanceSpin": QWidget,
     "seedSpin": QWidget,
@@ -166,7 +166,7 @@ def test_parameter_form_snaps_and_explains(qtbot, open_window):
     assert frames.value() == 101
     assert frames_note.text() == "100 frames was rounded to 101: the video VAE needs 4k + 1 frames."
     assert duration.text() == "4.21 s at 24 fps"
-    find(window, QSpinBox, "fpsSpin").setValue(16)
+    find(window, QComboBox, "fpsCombo").setValue(16)
     assert duration.text() == "6.31 s at 16 fps"
 
     # Presets and the swap button.
