@@ -332,7 +332,7 @@ def test_cli_refuses_bad_values_before_loading(clip: Path) -> None:
     for args in (
         ["upscale", str(clip), "--model", "default", "--scale", "0.5"],
         ["interpolate", str(clip), "--fps", "12"],  # below the clip's 24 fps
-        ["interpolate", str(clip), "--fps", "29.97"],
+        ["interpolate", str(clip), "--fps", "23.976"],  # a fractional rate is fine, but not below the source
         ["interpolate", str(clip), "--factor", "2", "--method", "ffmpeg", "--model", "default"],
         ["upscale", str(clip.with_name("nope.mp4")), "--model", "default"],
     ):
