@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.finish.job import clip_shape
+from core.finish.spec import FinishSpec
 from core.history import JobStatus
 from core.request import GenerationRequest, GenerationResult, StageTimings
 from gui.dialogs.finish_dialog import FinishDialog
 from gui.jobs.history_panel import variant_text
 from gui.jobs.queue_model import QueueEntry, describe
-from tests.gui.helpers import JobWatcher
+from tests.gui.helpers import SMALL, JobWatcher, fill_small, wait_ready
 from tests.test_finish import _clip, _smooth_frames, weights  # noqa: F401  (weights: the shared fixture)
 
 FRAMES = 5  # the source clip: 64×48 at 24 fps
@@ -136,3 +137,37 @@ def test_cancelling_a_running_finish_job_leaves_no_file(qtbot, open_window, tmp_
     assert window.store.get(job_id).status is JobStatus.CANCELLED
     assert sorted(p.name for p in window.paths.outputs.iterdir()) == outputs_before
     assert not list(Path(window.paths.outputs).glob(".*"))
+
+
+def test_a_form_job_with_finish_upscale_ends_with_the_upscaled_clip(
+    qtbot,
+    open_window,
+    gui_tiny_model,
+    tmp_path,
+    weights,  # noqa: F811
+):
+    window = open_window(data_dir=tmp_path / "data", model=gui_tiny_model)
+    wait_ready(qtbot, window)
+    fill_small(window)
+    panel = window.form_column.finish_panel
+    assert window.form.finish() is None  # off by default
+    panel.upscale_check.setChecked(True)
+    panel.model_edit.setText(str(weights["compact-x2.pth"]))
+    panel.model_edit.editingFinished.emit()
+    assert window.form.finish() == FinishSpec(upscale=2.0, upscale_model=str(weights["compact-x2.pth"]))
+    watcher = JobWatcher(window)
+    before = {r.id for r in window.store.list_jobs()}
+    window.generate()
+    qtbot.waitUntil(lambda: len(window.store.list_jobs()) > len(before))
+    job_id = next(r.id for r in window.store.list_jobs() if r.id not in before)
+    watcher.wait(qtbot, job_id)
+    assert job_id in watcher.finished, watcher.failed.get(job_id)
+    record = window.store.get(job_id)
+    assert record is not None and record.video is not None and record.request.finish is not None
+    assert variant_text(record) == "→ 2×"
+    shape = clip_shape(record.video)
+    assert (shape.width, shape.height) == (2 * SMALL["width"], 2 * SMALL["height"])
+    # Only the finished clip (and its sidecar) is left: the generated one lived in a private folder, now gone.
+    assert sorted(p.name for p in window.paths.outputs.iterdir()) == sorted(
+        [record.video.name, record.video.with_suffix(".json").name]
+    )
