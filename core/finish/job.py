@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.finish.clip import FinishCallback, FinishProgress, FinishRequest, FinishResult, FinishStage, finish_clip
 from core.finish.spec import FinishSpec
@@ -169,8 +170,9 @@ def clip_shape(path: Path) -> ClipShape:
     finally:
         reader.close()
     frames, _seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
-    width, height = meta["size"]
-    return ClipShape(int(frames), int(width), int(height), float(meta.get("fps") or 24.0))
+    meta_any: Any = meta  # imageio_ffmpeg's first item: the metadata dictionary
+    width, height = meta_any["size"]
+    return ClipShape(int(frames or 0), int(width), int(height), float(meta_any.get("fps") or 24.0))
 
 
 def output_megapixel_frames(spec: FinishSpec, source: ClipShape) -> float:
