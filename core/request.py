@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidRequestError
+from core.finish.spec import FinishSpec
 from core.frame_rate import FrameRate, frame_rate_json, is_frame_rate, parse_frame_rate
 from core.i18n import _t
 
@@ -254,6 +255,17 @@ class GenerationRequest:
     # request (history, sidecar, journal) only when set, so ordinary jobs' dictionaries are as they were.
     draft: bool = False
     final_of: int | None = None
+    # Finishing (core/finish/), stored the same way, only when set: `finish` is what the job ends with (upscaled,
+    # interpolated); `finish_source` the clip a finish-only job finishes (None: generate first, then finish), and
+    # `finish_of` the history entry that clip came from.
+    finish: FinishSpec | None = None
+    finish_source: str | None = None
+    finish_of: int | None = None
+
+    @property
+    def finishes_only(self) -> bool:
+        """A job that finishes an existing clip and generates nothing."""
+        return self.finish is not None and self.finish_source is not None
 
     def __post_init__(self) -> None:
         # A rate given as a float or text (23.976, "24000/1001") is held as the exact rate it names; one that names
@@ -327,6 +339,17 @@ class GenerationRequest:
                 )
             )
         found.extend(self.speed.problems())
+        found.extend(self.finish_problems())
+        return found
+
+    def finish_problems(self) -> list[str]:
+        if self.finish is None:
+            return [_t("A finish job needs a finish (an upscale or an interpolation).")] if self.finish_source else []
+        if self.finish.empty:
+            return [_t("Nothing to do: ask for an upscale, an interpolation or both.")]
+        found = self.finish.problems()
+        if self.finish_source is not None and not Path(self.finish_source).is_file():
+            found.append(_t("The clip {path} does not exist.").format(path=self.finish_source))
         return found
 
     def validate(self) -> None:
@@ -400,6 +423,12 @@ class GenerationRequest:
             data["draft"] = True
         if self.final_of is not None:
             data["final_of"] = self.final_of
+        if self.finish is not None:
+            data["finish"] = self.finish.to_dict()
+        if self.finish_source is not None:
+            data["finish_source"] = self.finish_source
+        if self.finish_of is not None:
+            data["finish_of"] = self.finish_of
         return data
 
     @classmethod
@@ -419,6 +448,9 @@ class GenerationRequest:
             speed=SpeedOptions.from_dict(data.get("speed", {})),
             draft=bool(data.get("draft", False)),
             final_of=None if data.get("final_of") is None else int(data["final_of"]),
+            finish=FinishSpec.from_dict(data["finish"]) if isinstance(data.get("finish"), dict) else None,
+            finish_source=None if data.get("finish_source") is None else str(data["finish_source"]),
+            finish_of=None if data.get("finish_of") is None else int(data["finish_of"]),
         )
 
 

@@ -240,6 +240,8 @@ def _finished_jobs(records: Iterable[JobRecord], device: str) -> list[_Job]:
         ran_on = record.device
         if record.status is not JobStatus.DONE or not record.timings or not ran_on:
             continue
+        if record.request.finish is not None:  # a finish job's time is not a generation's (core/finish/job.py)
+            continue
         asked = record.request.memory.device
         on_cpu = ran_on == "cpu" and asked in ("cuda", "mps")
         if (asked if on_cpu else ran_on) != device:

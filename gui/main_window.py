@@ -310,6 +310,7 @@ class MainWindow(QMainWindow):
 
         self.player.openFolderRequested.connect(lambda p: self._open_folder(Path(p)))
         self.player.exportRequested.connect(self.export_clip)
+        self.player.finishRequested.connect(self.records.finish_clip)
         h = self.history_panel
         r = self.records
         h.loadRequested.connect(r.load)
@@ -323,6 +324,7 @@ class MainWindow(QMainWindow):
         h.decodeAgainRequested.connect(r.decode_again)
         h.finalRequested.connect(r.final)
         h.compareRequested.connect(r.compare)
+        h.finishRequested.connect(r.finish)
         h.journal_progress = self.controller.journal_progress
 
         self.monitor.sampled.connect(self.vram_gauge.update_sample)

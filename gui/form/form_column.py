@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.form.form_model import FormModel, bind_memory_panel, bind_speed_panel
+from gui.form.finish_panel import FinishPanel
+from gui.form.form_model import FormModel, bind_finish_panel, bind_memory_panel, bind_speed_panel
 from gui.form.memory_panel import MemoryPanel
 from gui.form.model_picker import ModelPicker
 from gui.form.parameter_form import ParameterForm
@@ -40,10 +41,12 @@ class FormColumn(QWidget):
         self.parameter_form = ParameterForm()
         self.memory_panel = MemoryPanel()
         self.speed_panel = SpeedPanel()
+        self.finish_panel = FinishPanel()
         self.prompt_editor.bind(form)
         self.parameter_form.bind(form)
         bind_memory_panel(form, self.memory_panel)
         bind_speed_panel(form, self.speed_panel)
+        bind_finish_panel(form, self.finish_panel)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -54,6 +57,7 @@ class FormColumn(QWidget):
         layout.addWidget(titled(self.tr("Video"), self.parameter_form))
         layout.addWidget(titled(self.tr("Memory and device"), self.memory_panel))
         layout.addWidget(titled(self.tr("Speed"), self.speed_panel))
+        layout.addWidget(titled(self.tr("Finish"), self.finish_panel))
         layout.addStretch(0)
         scroll = QScrollArea()
         scroll.setObjectName("leftScroll")

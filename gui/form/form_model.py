@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from core.finish.spec import FinishSpec
 from core.request import GenerationRequest, MemoryOptions, SpeedOptions, random_seed
 
 SEED_LOCKED = "seed_locked"  # the form's own field: keep the seed at Generate instead of drawing a new one
@@ -29,6 +30,7 @@ class FormModel(QObject):
     def __init__(self, request: GenerationRequest | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._values: dict[str, Any] = (request or default_request()).to_dict()
+        self._values.setdefault("finish", None)  # stored only when set; the form always has the field
         self._values[SEED_LOCKED] = False
 
     # ---- fields -----------------------------------------------------------------------------------------------
@@ -69,6 +71,10 @@ class FormModel(QObject):
         # draft fills the form with its settings, and Generate makes an ordinary job of them.
         values.pop("draft", None)
         values.pop("final_of", None)
+        # A finish of an existing clip loads as the job that made that clip: Generate makes it again, unfinished.
+        if values.pop("finish_source", None) is not None:
+            values["finish"] = None
+        values.pop("finish_of", None)
         self.update(values)
         if lock_seed is not None:
             self.set(SEED_LOCKED, lock_seed)
@@ -89,6 +95,13 @@ class FormModel(QObject):
 
     def set_speed(self, options: SpeedOptions) -> None:
         self.set("speed", options.to_dict())
+
+    def finish(self) -> FinishSpec | None:
+        value = self._values["finish"]
+        return FinishSpec.from_dict(value) if isinstance(value, dict) else None
+
+    def set_finish(self, spec: FinishSpec | None) -> None:
+        self.set("finish", spec.to_dict() if spec is not None else None)
 
 
 def bind_memory_panel(model: FormModel, panel: Any) -> None:
@@ -141,3 +154,16 @@ def bind_speed_panel(model: FormModel, panel: Any) -> None:
     model.changed.connect(to_panel)
     if panel.options() != model.speed():
         panel.set_options(model.speed())
+
+
+def bind_finish_panel(model: FormModel, panel: Any) -> None:
+    """The Finish group (options()/set_options()/changed) follows and writes the model's `finish` field."""
+
+    def to_panel(name: str) -> None:
+        if name == "finish" and panel.options() != model.finish():
+            panel.set_options(model.finish())
+
+    panel.changed.connect(lambda: model.set_finish(panel.options()))
+    model.changed.connect(to_panel)
+    if panel.options() != model.finish():
+        panel.set_options(model.finish())

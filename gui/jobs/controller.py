@@ -45,6 +45,7 @@ class JobController(QObject):
     stepped = Signal(int, int, int, float, float)
     previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
     decoded = Signal(int, int, int)  # job id, decoder calls done, total
+    finishProgressed = Signal(int, str, int, int)  # job id, core.finish.clip.FinishStage value, done, total
     jobFinished = Signal(int, object)  # job id, JobOutcome
     jobFailed = Signal(int, str, str, str)  # job id, kind, message, advice
     jobCancelled = Signal(int)
@@ -85,6 +86,7 @@ class JobController(QObject):
         worker.stepped.connect(self.stepped)
         worker.previewed.connect(self.previewed)
         worker.decoded.connect(self.decoded)
+        worker.finishProgressed.connect(self.finishProgressed)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
@@ -161,6 +163,9 @@ class JobController(QObject):
     # ---- submitting -------------------------------------------------------------------------------------------
     def preflight(self, request: GenerationRequest, model_dir: str) -> None:
         """Refuse what cannot run, before a record or a job exists: StudioError with plain-words advice."""
+        if request.finishes_only:  # finishing a clip needs its clip, not a model folder
+            request.validate()
+            return
         if not model_dir.strip():
             raise ModelFolderError(
                 self.tr("No model folder is chosen."),

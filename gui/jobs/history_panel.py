@@ -152,7 +152,15 @@ def when(record: JobRecord, now: float | None = None) -> str:
 
 
 def variant_text(record: JobRecord) -> str:
-    """ "Draft" for a draft, "Final of #12" for the final of draft 12, "" for an ordinary job."""
+    """ "Draft" for a draft, "Final of #12" for the final of draft 12, "#12 → 2×, 48 fps" for a finish of entry 12,
+    "→ 2×" for a job that ends finished, "" for an ordinary job."""
+    finish = record.request.finish
+    if finish is not None and record.request.finishes_only:
+        return QCoreApplication.translate("HistoryPanel", "#{job} → {what}").format(
+            job=record.request.finish_of if record.request.finish_of is not None else "?", what=finish.short()
+        )
+    if finish is not None:
+        return f"→ {finish.short()}"
     if record.request.draft:
         return QCoreApplication.translate("HistoryPanel", "Draft")
     if record.request.final_of is not None:
@@ -217,7 +225,18 @@ def tooltip(record: JobRecord, reached: tuple[int, int] | None = None) -> str:
 
 
 def variant_lines(record: JobRecord) -> list[str]:
-    """The tooltip's word on a draft or a final (none for an ordinary job)."""
+    """The tooltip's word on a draft, a final or a finish (none for an ordinary job)."""
+    finish = record.request.finish
+    if finish is not None and record.request.finishes_only:
+        return [
+            QCoreApplication.translate("HistoryPanel", "Finished ({what}) from #{job}: {clip}").format(
+                what=finish.short(), job=record.request.finish_of, clip=record.request.finish_source
+            )
+        ]
+    if finish is not None:
+        return [
+            QCoreApplication.translate("HistoryPanel", "Generated, then finished: {what}").format(what=finish.short())
+        ]
     if record.request.draft:
         return [
             QCoreApplication.translate(
@@ -499,6 +518,7 @@ class HistoryPanel(QWidget):
     decodeAgainRequested = Signal(object)  # JobRecord whose kept latents to decode again with lower memory
     finalRequested = Signal(object)  # a finished draft's JobRecord, to make again at full quality
     compareRequested = Signal(list)  # the selected JobRecords, 2 to 4 finished clips
+    finishRequested = Signal(object, str)  # a finished JobRecord, "upscale" or "interpolate"
     selectionChanged = Signal()
 
     def __init__(self, store: HistoryStore, parent: QWidget | None = None) -> None:
@@ -563,6 +583,15 @@ class HistoryPanel(QWidget):
         self.start_over_action = QAction(self.tr("Start over"), self)
         self.start_over_action.setObjectName("historyStartOverAction")
         self.start_over_action.triggered.connect(lambda: self._emit(self.startOverRequested))
+
+        # A finished clip: upscale it or raise its frame rate, into a new entry (in the context menu: the row of
+        # buttons must stay narrow).
+        self.upscale_action = QAction(self.tr("Upscale…"), self)
+        self.upscale_action.setObjectName("historyUpscaleAction")
+        self.upscale_action.triggered.connect(lambda: self._emit_finish("upscale"))
+        self.interpolate_action = QAction(self.tr("Interpolate…"), self)
+        self.interpolate_action.setObjectName("historyInterpolateAction")
+        self.interpolate_action.triggered.connect(lambda: self._emit_finish("interpolate"))
 
         self.empty_label = QLabel()
         self.empty_label.setObjectName("historyEmptyLabel")
@@ -743,6 +772,8 @@ class HistoryPanel(QWidget):
         self.play_button.setEnabled(playable)
         self.folder_button.setEnabled(playable)
         self.export_button.setEnabled(playable)
+        self.upscale_action.setEnabled(playable)
+        self.interpolate_action.setEnabled(playable)
         self.delete_button.setEnabled(has and record.status is not JobStatus.RUNNING)  # type: ignore[union-attr]
         reached = self.selected_reached() if has and record.status in CONTINUABLE else None  # type: ignore[union-attr]
         self.continue_action.setVisible(reached is not None and reached[0] < reached[1])
@@ -780,6 +811,11 @@ class HistoryPanel(QWidget):
         record = self.selected_record()
         if record is not None:
             signal.emit(record)
+
+    def _emit_finish(self, kind: str) -> None:
+        record = self.selected_record()
+        if record is not None:
+            self.finishRequested.emit(record, kind)
 
     def _emit_rerun(self, new_seed: bool) -> None:
         record = self.selected_record()
@@ -828,6 +864,9 @@ class HistoryPanel(QWidget):
             action.setEnabled(button.isEnabled())
             action.triggered.connect(button.click)
             menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.upscale_action)
+        menu.addAction(self.interpolate_action)
         menu.addSeparator()
         compare = menu.addAction(self.tr("Compare the selected clips"))
         compare.setObjectName("historyCompareMenuAction")

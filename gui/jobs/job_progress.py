@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
@@ -34,6 +35,15 @@ STAGE_TEXT = {
     Stage.DECODING.value: QT_TRANSLATE_NOOP("JobProgressView", "Decoding the video…"),
     Stage.SAVING.value: QT_TRANSLATE_NOOP("JobProgressView", "Saving the clip…"),
 }
+FINISH_STAGE_TEXT = {
+    "reading": QT_TRANSLATE_NOOP("JobProgressView", "Reading the clip…"),
+    "downloading": QT_TRANSLATE_NOOP("JobProgressView", "Downloading the model (first use)…"),
+    "loading": QT_TRANSLATE_NOOP("JobProgressView", "Loading the network…"),
+    "upscaling": QT_TRANSLATE_NOOP("JobProgressView", "Upscaling"),
+    "interpolating": QT_TRANSLATE_NOOP("JobProgressView", "Interpolating"),
+    "saving": QT_TRANSLATE_NOOP("JobProgressView", "Saving the clip…"),
+}
+FRAME_STAGES = ("upscaling", "interpolating")
 TITLE_PROMPT_CHARS = 40  # of the prompt in the title while a job runs
 HISTORY_JOBS_FOR_COSTS = 200  # the newest finished jobs the stage costs are learned from
 REFRESH_MS = 1000  # the time left counts down between progress signals
@@ -105,6 +115,10 @@ class JobProgressView(QObject):
         c.stageChanged.connect(self._on_stage)
         c.stepped.connect(self._on_step)
         c.decoded.connect(self._on_decoded)
+        c.finishProgressed.connect(self._on_finish_progress)
+        self._finish_estimate: tuple[float, int] | None = None  # (seconds, past jobs it was learned from)
+        self._finish_started = 0.0
+        self._finish_stage = ""
         c.queue.changed.connect(self._on_queue_changed)
 
     def _on_queue_changed(self) -> None:
@@ -222,6 +236,7 @@ class JobProgressView(QObject):
         self._costs = self._learn_costs(self._job) if self._job is not None else None
         self._stage = None
         self._percent, self._decoding = 0, False
+        self._finish_estimate, self._finish_stage = None, ""
         self._emit_title()
         self._set_busy_bar()
         self._enter_stage(Stage.LOADING, self.tr(STAGE_TEXT[Stage.LOADING.value]))
@@ -276,6 +291,66 @@ class JobProgressView(QObject):
         )
         self._percent, self._decoding = 100 * done // max(1, total), True
         self._emit_title()
+
+    # ---- finishing (core/finish/: upscaling, interpolation) -----------------------------------------------------
+    def _on_finish_progress(self, job_id: int, stage: str, done: int, total: int) -> None:
+        if job_id != self.current_job:
+            return
+        if self._finish_estimate is None:
+            self._finish_started = time.monotonic()
+            self._finish_estimate = self._estimate_finish() or (0.0, -1)
+        if stage != self._finish_stage:
+            self._finish_stage, self._stage_started = stage, time.monotonic()
+            self._stage = None  # the generation's time left no longer applies
+            self._set_busy_bar()
+        text = self.tr(FINISH_STAGE_TEXT[stage]) if stage in FINISH_STAGE_TEXT else stage
+        left: float | None = None
+        if stage in FRAME_STAGES and total:
+            if self.bar.maximum() != total:
+                self.bar.setRange(0, total)
+                self.bar.setFormat(self.tr("%v / %m frames"))
+            self.bar.setValue(done)
+            text += "  ·  " + self.tr("frame {done} of {total}").format(done=done, total=total)
+            elapsed = time.monotonic() - self._stage_started
+            if done:  # measured on this clip now
+                left = elapsed / done * (total - done)
+            self._percent = 100 * done // max(1, total)
+            self.history.set_progress(job_id, done / total)
+            self._emit_title()
+        elif stage == "downloading":
+            text += "  ·  " + self.tr("{size} MiB").format(size=done // 2**20)
+        if left is None and self._finish_estimate[1] >= 0:
+            left = max(0.0, self._finish_estimate[0] - (time.monotonic() - self._finish_started))
+            learned = self._finish_estimate[1]
+            source = (
+                self.tr("estimate from %n past finish job(s)", "", learned)
+                if learned
+                else self.tr("a rough default estimate: no finish job has run here yet")
+            )
+            text += "  ·  " + self.tr("about {time} left ({source})").format(time=clock(left), source=source)
+        elif left is not None:
+            text += "  ·  " + self.tr("about {time} left").format(time=clock(left))
+        self.set_stage(text)
+
+    def _estimate_finish(self) -> tuple[float, int] | None:
+        """The finish's time from this machine's past finish jobs (core/finish/job.py); None when unknown."""
+        from core.finish.job import ClipShape, clip_shape, estimate_finish
+
+        request = self._job.request if self._job is not None else None
+        if request is None or request.finish is None:
+            return None
+        try:
+            if request.finish_source is not None:
+                source = clip_shape(Path(request.finish_source))
+            else:  # generated first: the clip the form asked for
+                source = ClipShape(request.effective_frames, request.width, request.height, float(request.fps))
+            records = self.store.list_jobs(limit=HISTORY_JOBS_FOR_COSTS)
+        except Exception:  # an unreadable clip or a busy history costs the estimate, nothing more
+            logger.warning("No estimate for the finish", exc_info=True)
+            return None
+        on_gpu = getattr(self.controller.capabilities, "accelerator", None) == "cuda" and request.memory.device != "cpu"
+        estimate = estimate_finish(request.finish, source, records, on_gpu)
+        return estimate.seconds, estimate.learned_from
 
     # ---- how it ended (the window calls these: it decides what else an end means) -----------------------------
     def finished(self, steps: int, seconds: float, seed: int) -> None:

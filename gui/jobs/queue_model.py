@@ -52,6 +52,12 @@ def describe(entry: QueueEntry) -> str:
     details = QCoreApplication.translate("QueueModel", "{w}×{h}, {frames} frames, {steps} steps, seed {seed}").format(
         w=r.width, h=r.height, frames=r.effective_frames, steps=r.steps, seed=r.seed
     )
+    if r.finish is not None and r.finishes_only:  # no generation: what it does to which clip
+        details = QCoreApplication.translate("QueueModel", "Finish #{job} → {what}").format(
+            job=r.finish_of if r.finish_of is not None else "?", what=r.finish.short()
+        )
+    elif r.finish is not None:
+        details += f"  →  {r.finish.short()}"
     if r.draft:
         details = QCoreApplication.translate("QueueModel", "Draft") + "  ·  " + details
     elif r.final_of is not None:

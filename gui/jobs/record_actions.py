@@ -4,9 +4,11 @@ compare their clips side by side."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
@@ -26,6 +28,7 @@ from gui.player.video_player import VideoPlayer
 from gui.support.paths import DataPaths
 
 if TYPE_CHECKING:
+    from gui.dialogs.finish_dialog import FinishDialog
     from gui.player.compare_view import CompareView
 
 logger = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class RecordActions(QObject):
         self.errors = errors
         self.status = status
         self.compare_view: CompareView | None = None  # one comparison at a time: its frames take memory
+        self.finish_dialog: FinishDialog | None = None  # the open Upscale…/Interpolate… dialog
         errors.decode_again = self.decode_again
         errors.start_over = self.start_over
 
@@ -126,6 +130,64 @@ class RecordActions(QObject):
             6000,
         )
         return final
+
+    def finish(self, record: JobRecord, kind: str) -> FinishDialog | None:
+        """Upscale… or Interpolate… a finished entry's clip (`kind`: "upscale" or "interpolate"): a dialog asks
+        how, and OK queues a finish job whose clip becomes a new history entry linked to this one."""
+        from gui.dialogs.finish_dialog import FinishDialog
+
+        video = record.video
+        if record.status is not JobStatus.DONE or video is None or not video.is_file():
+            self.status(self.tr("This job has no clip to finish."), 5000)
+            return None
+        try:
+            from core.finish.clip import source_fps
+
+            fps = float(source_fps(video))
+        except StudioError as exc:
+            self.errors.show(exc.kind, exc.message, exc.advice)
+            return None
+        dialog = FinishDialog(kind, video, fps, self.window)
+        dialog.accepted.connect(lambda: self._queue_finish(record, video, dialog))
+        dialog.finished.connect(lambda _r: self._finish_dialog_closed(dialog))
+        self.finish_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def finish_clip(self, path: str, kind: str) -> FinishDialog | None:
+        """Upscale… or Interpolate… the played clip: the history entry it belongs to."""
+        target = Path(path)
+        record = next((r for r in self.store.list_jobs() if r.video is not None and r.video == target), None)
+        if record is None:
+            self.status(self.tr("This clip is not in the history; open it from there."), 5000)
+            return None
+        return self.finish(record, kind)
+
+    def _finish_dialog_closed(self, dialog: FinishDialog) -> None:
+        if self.finish_dialog is dialog:
+            self.finish_dialog = None
+        dialog.deleteLater()
+
+    def _queue_finish(self, record: JobRecord, video: Path, dialog: FinishDialog) -> JobRecord | None:
+        request = dataclasses.replace(
+            record.request,
+            finish=dialog.spec(),
+            finish_source=str(video),
+            finish_of=record.id,
+            draft=False,
+            final_of=None,
+        )
+        try:
+            queued = self.controller.submit(request, record.model_dir)
+        except StudioError as exc:
+            self.errors.show(exc.kind, exc.message, exc.advice)
+            return None
+        except sqlite3.Error as exc:
+            self.errors.history_write_failed(exc, self.paths.root)
+            return None
+        what = dialog.spec().short()
+        self.status(self.tr("Finishing #{job} queued: {what}.").format(job=record.id, what=what), 6000)
+        return queued
 
     def play(self, record: JobRecord) -> None:
         video = record.video

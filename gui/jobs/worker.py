@@ -119,6 +119,7 @@ class GenerationWorker(QObject):
     suspended = Signal(int)  # job id: stopped to be kept; it is back in the queue (history) and runs again later
     previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
     decoded = Signal(int, int, int)  # job id, decoder calls done, total
+    finishProgressed = Signal(int, str, int, int)  # job id, core.finish.clip.FinishStage value, done, total
 
     def __init__(
         self,
@@ -191,7 +192,7 @@ class GenerationWorker(QObject):
             self._record(self._store.mark_cancelled, job.id)
             self.cancelled.emit(job.id)
             return
-        if self._engine is None:
+        if self._engine is None and not job.request.finishes_only:  # finishing a clip needs no engine
             message = self.tr("The generation engine is not available (see the earlier error).")
             self._record(self._store.mark_failed, job.id, INTERNAL_ERROR, message)
             self.failed.emit(job.id, INTERNAL_ERROR, message, "")
@@ -208,7 +209,10 @@ class GenerationWorker(QObject):
                 on_decode=lambda d: self.decoded.emit(job.id, d.done, d.total),
                 preview_every=job.preview_every,
             )
-            result = self._generate_under_a_free_name(job, sink)
+            if job.request.finish is not None:
+                result = self._finish_under_a_free_name(job, sink)
+            else:
+                result = self._generate_under_a_free_name(job, sink)
         except JobCancelled:
             if job.cancel.suspended:  # runs again, from its journal's last snapshot, on the next start or resume
                 self._record(self._store.requeue, job.id)
@@ -233,24 +237,11 @@ class GenerationWorker(QObject):
         """Another window on this data folder may take the same name in the same second: take the next one. A job
         continued from its journal keeps the name it had."""
         from core.errors import OutputNameTakenError
-        from core.journal import (
-            JournalError,
-            JournalOptions,
-            find_journal,
-            history_job_id,
-            journals_dir,
-        )
+        from core.journal import JournalError, find_journal, history_job_id, journals_dir
 
         assert self._engine is not None
         jobs, journal_id = journals_dir(), history_job_id(job.id)
-        journal = JournalOptions(
-            jobs,
-            journal_id,
-            job.snapshot_every,
-            history_id=job.id,
-            resume=not job.start_over,  # starting over drops the old journal
-            decode_on_cpu=job.decode_on_cpu,
-        )
+        journal = self._journal(job)
         previous = None  # a job continued from its journal keeps its name
         if not job.start_over:
             with contextlib.suppress(JournalError):  # unreadable: the engine starts the job over
@@ -262,13 +253,52 @@ class GenerationWorker(QObject):
             else:
                 video = unique_output_path(self._outputs, job.request.prompt)
             try:
-                return self._engine.generate(
-                    job.model_dir,
+                return self._generate(job, video, sink, journal)
+            except OutputNameTakenError:
+                if attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _journal(job: Job) -> Any:
+        from core.journal import JournalOptions, history_job_id, journals_dir
+
+        return JournalOptions(
+            journals_dir(),
+            history_job_id(job.id),
+            job.snapshot_every,
+            history_id=job.id,
+            resume=not job.start_over,  # starting over drops the old journal
+            decode_on_cpu=job.decode_on_cpu,
+        )
+
+    def _generate(self, job: Job, video: Path, sink: ProgressSink, journal: Any) -> GenerationResult:
+        assert self._engine is not None
+        options = OutputOptions(video, job_id=job.id, keep_model_path=job.keep_model_path)
+        return self._engine.generate(job.model_dir, job.request, options, sink, job.cancel, journal)
+
+    def _finish_under_a_free_name(self, job: Job, sink: ProgressSink) -> GenerationResult:
+        """A finish job (core/finish/job.py): finish its clip, or generate and then finish, under a free name."""
+        from core.errors import OutputNameTakenError
+        from core.finish.clip import FinishProgress
+        from core.finish.job import finish_existing, generate_then_finish
+
+        def report(p: FinishProgress) -> None:
+            self.finishProgressed.emit(job.id, p.stage.value, p.done, p.total)
+
+        journal = None if job.request.finishes_only else self._journal(job)
+        for attempt in range(20):
+            video = unique_output_path(self._outputs, job.request.prompt)
+            try:
+                if job.request.finishes_only:
+                    return finish_existing(job.request, video, report, job.cancel, job.keep_model_path)
+                return generate_then_finish(
                     job.request,
-                    OutputOptions(video, job_id=job.id, keep_model_path=job.keep_model_path),
-                    sink,
+                    video,
+                    lambda path: self._generate(job, path, sink, journal),
+                    report,
                     job.cancel,
-                    journal,
+                    job.keep_model_path,
                 )
             except OutputNameTakenError:
                 if attempt == 19:

@@ -16,6 +16,7 @@ from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSizePolicy,
     QSlider,
     QStackedWidget,
@@ -92,6 +93,7 @@ class _VideoKeys(QObject):
 class VideoPlayer(QWidget):
     openFolderRequested = Signal(str)
     exportRequested = Signal(str)  # the clip to export as WebM, GIF or PNG frames
+    finishRequested = Signal(str, str)  # the clip, "upscale" or "interpolate"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +179,20 @@ class VideoPlayer(QWidget):
         self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.export_button.setToolTip(self.tr("Export the clip as WebM, an animated GIF or PNG frames."))
         self.export_button.clicked.connect(self._export)
+        # Upscale… / Interpolate… the played clip into a new one (a queued finish job): one button, its menu.
+        self.finish_button = QToolButton()
+        self.finish_button.setObjectName("finishClipButton")
+        self.finish_button.setText(self.tr("Finish"))
+        self.finish_button.setToolTip(self.tr("Upscale the clip or raise its frame rate, into a new clip."))
+        self.finish_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        finish_menu = QMenu(self.finish_button)
+        self.upscale_action = finish_menu.addAction(self.tr("Upscale…"))
+        self.upscale_action.setObjectName("playerUpscaleAction")
+        self.upscale_action.triggered.connect(lambda: self._finish("upscale"))
+        self.interpolate_action = finish_menu.addAction(self.tr("Interpolate…"))
+        self.interpolate_action.setObjectName("playerInterpolateAction")
+        self.interpolate_action.triggered.connect(lambda: self._finish("interpolate"))
+        self.finish_button.setMenu(finish_menu)
 
         self.info_label = QLabel()
         self.info_label.setObjectName("clipInfoLabel")
@@ -194,6 +210,7 @@ class VideoPlayer(QWidget):
         controls.addWidget(self.full_screen_button)
         controls.addWidget(self.folder_button)
         controls.addWidget(self.export_button)
+        controls.addWidget(self.finish_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -330,6 +347,7 @@ class VideoPlayer(QWidget):
             self.full_screen_button,
             self.folder_button,
             self.export_button,
+            self.finish_button,
         ):
             w.setEnabled(enabled)
 
@@ -403,6 +421,10 @@ class VideoPlayer(QWidget):
     def _export(self) -> None:
         if self._path is not None:
             self.exportRequested.emit(str(self._path))
+
+    def _finish(self, kind: str) -> None:
+        if self._path is not None:
+            self.finishRequested.emit(str(self._path), kind)
 
     def _open_folder(self) -> None:
         if self._path is not None:

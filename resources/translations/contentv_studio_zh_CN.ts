@@ -594,6 +594,125 @@
     </message>
 </context>
 <context>
+    <name>FinishDialog</name>
+    <message>
+        <source>Upscale the clip</source>
+        <translation>放大视频</translation>
+    </message>
+    <message>
+        <source>Interpolate the clip</source>
+        <translation>视频插帧</translation>
+    </message>
+    <message>
+        <source>Clip:</source>
+        <translation>视频：</translation>
+    </message>
+    <message>
+        <source>a .pth or .safetensors file</source>
+        <translation>.pth 或 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>2× the frame rate</source>
+        <translation>2 倍帧率</translation>
+    </message>
+    <message>
+        <source>4× the frame rate</source>
+        <translation>4 倍帧率</translation>
+    </message>
+    <message>
+        <source>A frame rate of…</source>
+        <translation>指定帧率…</translation>
+    </message>
+    <message>
+        <source> fps</source>
+        <translation> fps</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>RIFE (downloads its weights on first use)</source>
+        <translation>RIFE（首次使用时下载权重）</translation>
+    </message>
+    <message>
+        <source>ffmpeg minterpolate (no model, softer)</source>
+        <translation>ffmpeg minterpolate（无需模型，画面较柔）</translation>
+    </message>
+    <message>
+        <source>Default: {name}</source>
+        <translation>默认：{name}</translation>
+    </message>
+    <message>
+        <source>A model file…</source>
+        <translation>模型文件…</translation>
+    </message>
+    <message>
+        <source>{name} is downloaded ({size} MB).</source>
+        <translation>{name} 已下载（{size} MB）。</translation>
+    </message>
+    <message>
+        <source>{name} is not downloaded yet: it downloads on first use (hash-checked).</source>
+        <translation>{name} 尚未下载：首次使用时自动下载（校验哈希）。</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Scale:</source>
+        <translation>放大倍数：</translation>
+    </message>
+    <message>
+        <source>Interpolate to:</source>
+        <translation>插帧至：</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>方法：</translation>
+    </message>
+    <message>
+        <source>Add to queue</source>
+        <translation>加入队列</translation>
+    </message>
+    <message>
+        <source>Choose an upscaling model</source>
+        <translation>选择放大模型</translation>
+    </message>
+    <message>
+        <source>Model weights (*.pth *.safetensors)</source>
+        <translation>模型权重 (*.pth *.safetensors)</translation>
+    </message>
+    <message>
+        <source>Your file runs as it is.</source>
+        <translation>将直接使用您的文件。</translation>
+    </message>
+    <message>
+        <source>ffmpeg&apos;s minterpolate runs: no model needed, softer in-between frames.</source>
+        <translation>将使用 ffmpeg 的 minterpolate：无需模型，中间帧较柔和。</translation>
+    </message>
+    <message>
+        <source>RIFE runs ({name}, downloaded).</source>
+        <translation>将使用 RIFE（{name}，已下载）。</translation>
+    </message>
+    <message>
+        <source>RIFE runs: {name} downloads first (hash-checked), then interpolates.</source>
+        <translation>将使用 RIFE：先下载 {name}（校验哈希），再插帧。</translation>
+    </message>
+    <message>
+        <source>RIFE runs: its weights ({name}) are here.</source>
+        <translation>将使用 RIFE：其权重（{name}）已在本机。</translation>
+    </message>
+    <message>
+        <source>ffmpeg&apos;s minterpolate runs, because RIFE&apos;s weights ({name}) are not downloaded; choose RIFE to get them.</source>
+        <translation>将使用 ffmpeg 的 minterpolate，因为 RIFE 的权重（{name}）尚未下载；选择 RIFE 即可下载。</translation>
+    </message>
+</context>
+<context>
     <name>FinishNotices</name>
     <message>
         <source>&amp;Notify when a job ends</source>
@@ -639,6 +758,37 @@
     </message>
 </context>
 <context>
+    <name>FinishPanel</name>
+    <message>
+        <source>Upscale</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Upscale the generated clip (Real-ESRGAN; the default model downloads on first use).</source>
+        <translation>放大生成的视频（默认放大模型在首次使用时下载）。</translation>
+    </message>
+    <message>
+        <source>default model, or a .pth/.safetensors file</source>
+        <translation>默认模型，或 .pth/.safetensors 文件</translation>
+    </message>
+    <message>
+        <source>Interpolate</source>
+        <translation>插帧</translation>
+    </message>
+    <message>
+        <source>Raise the frame rate (RIFE when its weights are downloaded, else ffmpeg&apos;s minterpolate).</source>
+        <translation>提高帧率（已下载插帧模型权重时用它插帧，否则用内置的运动补偿插帧）。</translation>
+    </message>
+    <message>
+        <source>{factor}× the rate</source>
+        <translation>{factor} 倍帧率</translation>
+    </message>
+    <message>
+        <source>to {fps} fps</source>
+        <translation>至 {fps} fps</translation>
+    </message>
+</context>
+<context>
     <name>FormColumn</name>
     <message>
         <source>Model</source>
@@ -659,6 +809,10 @@
     <message>
         <source>Speed</source>
         <translation>速度</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>后期处理</translation>
     </message>
     <message>
         <source>Write a prompt first.</source>
@@ -846,6 +1000,10 @@
         <translation>yyyy年M月d日</translation>
     </message>
     <message>
+        <source>#{job} → {what}</source>
+        <translation>#{job} → {what}</translation>
+    </message>
+    <message>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
@@ -864,6 +1022,14 @@
     <message>
         <source>Stopped {where}: Continue goes on from there, Start over runs it again from step 0.</source>
         <translation>停止于{where}：“继续”从该处接着运行，“从头开始”从第 0 步重新运行。</translation>
+    </message>
+    <message>
+        <source>Finished ({what}) from #{job}: {clip}</source>
+        <translation>由 #{job} 后期处理（{what}）：{clip}</translation>
+    </message>
+    <message>
+        <source>Generated, then finished: {what}</source>
+        <translation>生成后再处理：{what}</translation>
     </message>
     <message>
         <source>Draft: a quick look at fewer steps; Final makes it at full quality with the same seed.</source>
@@ -948,6 +1114,14 @@
     <message>
         <source>Start over</source>
         <translation>从头开始</translation>
+    </message>
+    <message>
+        <source>Upscale…</source>
+        <translation>放大…</translation>
+    </message>
+    <message>
+        <source>Interpolate…</source>
+        <translation>插帧…</translation>
     </message>
     <message>
         <source>Load</source>
@@ -1120,6 +1294,26 @@ Every clip you make is listed here.</source>
         <translation>约剩 {time}</translation>
     </message>
     <message>
+        <source>Reading the clip…</source>
+        <translation>正在读取视频…</translation>
+    </message>
+    <message>
+        <source>Downloading the model (first use)…</source>
+        <translation>正在下载模型（首次使用）…</translation>
+    </message>
+    <message>
+        <source>Loading the network…</source>
+        <translation>正在加载网络…</translation>
+    </message>
+    <message>
+        <source>Upscaling</source>
+        <translation>正在放大</translation>
+    </message>
+    <message>
+        <source>Interpolating</source>
+        <translation>正在插帧</translation>
+    </message>
+    <message>
         <source>Decoding {percent}%</source>
         <translation>解码 {percent}%</translation>
     </message>
@@ -1134,6 +1328,32 @@ Every clip you make is listed here.</source>
     <message>
         <source>Decoding the video  ·  {done} of {total}</source>
         <translation>正在解码视频  ·  {done} / {total}</translation>
+    </message>
+    <message>
+        <source>%v / %m frames</source>
+        <translation>%v / %m 帧</translation>
+    </message>
+    <message>
+        <source>frame {done} of {total}</source>
+        <translation>第 {done} / {total} 帧</translation>
+    </message>
+    <message>
+        <source>{size} MiB</source>
+        <translation>{size} MiB</translation>
+    </message>
+    <message numerus="yes">
+        <source>estimate from %n past finish job(s)</source>
+        <translation>
+            <numerusform>根据 %n 个以往处理任务估算</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>a rough default estimate: no finish job has run here yet</source>
+        <translation>粗略的默认估算：本机尚未运行过后期处理任务</translation>
+    </message>
+    <message>
+        <source>about {time} left ({source})</source>
+        <translation>约剩 {time}（{source}）</translation>
     </message>
     <message>
         <source>Done</source>
@@ -1984,6 +2204,10 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
         <translation>{w}×{h}，{frames} 帧，{steps} 步，种子 {seed}</translation>
     </message>
     <message>
+        <source>Finish #{job} → {what}</source>
+        <translation>处理 #{job} → {what}</translation>
+    </message>
+    <message>
         <source>Draft</source>
         <translation>草稿</translation>
     </message>
@@ -2108,6 +2332,18 @@ e.g. A red fox trots through fresh snow at dawn, low tracking shot, soft golden 
     <message>
         <source>Final of draft #{job} queued: {steps} steps, seed {seed}.</source>
         <translation>草稿 #{job} 的定稿已加入队列：{steps} 步，种子 {seed}。</translation>
+    </message>
+    <message>
+        <source>This job has no clip to finish.</source>
+        <translation>此任务没有可处理的视频。</translation>
+    </message>
+    <message>
+        <source>This clip is not in the history; open it from there.</source>
+        <translation>此视频不在历史记录中；请从历史记录中打开。</translation>
+    </message>
+    <message>
+        <source>Finishing #{job} queued: {what}.</source>
+        <translation>已将 #{job} 的后期处理加入队列：{what}。</translation>
     </message>
     <message>
         <source>This job has no clip to play.</source>
@@ -2381,6 +2617,22 @@ Write a prompt and press Generate (Ctrl+Enter).</source>
     <message>
         <source>Export the clip as WebM, an animated GIF or PNG frames.</source>
         <translation>将视频导出为 WebM、GIF 动图或 PNG 帧。</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>后期处理</translation>
+    </message>
+    <message>
+        <source>Upscale the clip or raise its frame rate, into a new clip.</source>
+        <translation>放大视频或提高帧率，生成新视频。</translation>
+    </message>
+    <message>
+        <source>Upscale…</source>
+        <translation>放大…</translation>
+    </message>
+    <message>
+        <source>Interpolate…</source>
+        <translation>插帧…</translation>
     </message>
     <message>
         <source>This clip cannot be played here ({message}). Open its folder to play it elsewhere.</source>
@@ -3166,6 +3418,10 @@ It will be written to:
         <translation>{path} 与其看起来所属的网络不匹配（{detail}）。</translation>
     </message>
     <message>
+        <source>Unknown interpolation method &apos;{method}&apos; (rife or ffmpeg).</source>
+        <translation>未知的插帧方法“{method}”（可选 rife 或 ffmpeg）。</translation>
+    </message>
+    <message>
         <source>There is no CUDA GPU here; use --device cpu.</source>
         <translation>本机没有 CUDA GPU；请使用 --device cpu。</translation>
     </message>
@@ -3196,6 +3452,10 @@ It will be written to:
     <message>
         <source>{name} (hub id {hub_id})</source>
         <translation>{name}（Hub ID {hub_id}）</translation>
+    </message>
+    <message>
+        <source>A finish job needs a finish (an upscale or an interpolation).</source>
+        <translation>后期处理任务需要指定处理内容（放大或插帧）。</translation>
     </message>
     <message>
         <source>The draft a final job finishes must be a history entry&apos;s number (got {value}).</source>
