@@ -184,6 +184,9 @@ def test_a_fractional_rate_stays_exact_through_interpolation(tmp_path: Path) -> 
     step = InterpolateStep(factor=2, method=InterpolationMethod.FFMPEG)
     result = finish_clip(FinishRequest(film, doubled, interpolate=step))
     assert packet_rate(doubled) == Fraction(48000, 1001) and result.frames == 7
+    again = tmp_path / "again.mp4"  # an interpolated clip interpolated again starts from its own rate, not 23.976
+    finish_clip(FinishRequest(doubled, again, interpolate=InterpolateStep(factor=2, method=InterpolationMethod.FFMPEG)))
+    assert packet_rate(again) == Fraction(96000, 1001)
     ntsc = tmp_path / "ntsc.mp4"
     finish_clip(FinishRequest(film, ntsc, interpolate=InterpolateStep(fps=29.97, method=InterpolationMethod.FFMPEG)))
     assert packet_rate(ntsc) == Fraction(30000, 1001)

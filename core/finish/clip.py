@@ -48,7 +48,7 @@ from core.finish.models import (
     named_model,
 )
 from core.finish.upscale import check_scale, load_upscaler, output_size, tile_side, upscale_frames
-from core.frame_rate import FrameRate, nearest_frame_rate, parse_frame_rate
+from core.frame_rate import FrameRate, frame_rate_json, nearest_frame_rate, parse_frame_rate
 from core.i18n import _t
 from core.progress import CancelToken
 from core.video import OutputReservation, check_output_path, publish_clip, read_comment_tag, reserve_outputs
@@ -178,9 +178,17 @@ def _sidecar_parameters(path: Path) -> dict[str, Any] | None:
 
 
 def _recorded_fps(parameters: dict[str, Any] | None) -> FrameRate | None:
-    """The exact rate the clip's parameters record (a number, or "24000/1001"), None when they record none."""
-    request = parameters.get("request") if isinstance(parameters, dict) else None
-    fps = request.get("fps") if isinstance(request, dict) else None
+    """The exact rate the clip's parameters record (a number, or "24000/1001"), None when they record none. A
+    finished clip keeps its source's request (how it was generated), so an interpolation's own rate wins."""
+    if not isinstance(parameters, dict):
+        return None
+    finish = parameters.get("finish")
+    interpolated = finish.get("interpolate") if isinstance(finish, dict) else None
+    request = parameters.get("request")
+    if isinstance(interpolated, dict) and interpolated.get("fps") is not None:
+        fps = interpolated["fps"]
+    else:
+        fps = request.get("fps") if isinstance(request, dict) else None
     if fps is None:
         return None
     try:
@@ -369,8 +377,8 @@ def _finish(
             "method": method.value,
             "model": model.describe(request.keep_paths),
             "factor": step_i.rate[0],
-            "fps": float(out_fps),
-            "source_fps": float(timing.source_fps),
+            "fps": frame_rate_json(out_fps),  # exact: "48000/1001"
+            "source_fps": frame_rate_json(timing.source_fps),
             "frames": timing.count,
             "duration_s": timing.duration_s,
             "scene_cut_percent": step_i.scene_cut_percent,
