@@ -210,14 +210,19 @@ class VideoPlayer(QWidget):
         controls.addWidget(self.full_screen_button)
         controls.addWidget(self.folder_button)
         controls.addWidget(self.export_button)
-        controls.addWidget(self.finish_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.stack, 1)
         layout.addLayout(controls)
-        layout.addWidget(self.info_label)
+        # Finish sits beside the caption, not in the controls row: that row sets the centre column's narrowest
+        # width, and the window must fit a 1280-pixel screen.
+        caption_row = QHBoxLayout()
+        caption_row.setSpacing(6)
+        caption_row.addWidget(self.info_label, 1)
+        caption_row.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(caption_row)
 
         self.player.positionChanged.connect(self._on_position)
         self.player.durationChanged.connect(self._on_duration)
