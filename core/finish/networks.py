@@ -2,8 +2,11 @@
 cccv's own model loader (which downloads by name from its model zoo).
 
 - Upscalers: Real-ESRGAN's compact SRVGGNetCompact (realesr-animevideov3, realesr-general-x4v3, the community
-  "Compact" models) and the RRDB net of ESRGAN / Real-ESRGAN (RealESRGAN_x4plus, _x2plus, the anime 6B). The
-  family and its sizes are read from the state dict's keys and shapes, as cccv's configs and spandrel do.
+  "Compact" models), the RRDB net of ESRGAN / Real-ESRGAN (RealESRGAN_x4plus, _x2plus, the anime 6B), and the
+  window-attention transformers SwinIR (classical, lightweight and real-world SR) and HAT (HAT-S, HAT, HAT-L, the
+  Real_HAT_GAN models). The family and its sizes are read from the state dict's keys and shapes, as cccv's configs
+  and spandrel do. What no shape shows is assumed from the released models: img_range 1.0 (every SwinIR and HAT
+  release), and HAT's conv_scale 0.01.
 - The interpolator: RIFE 4.25/4.26's IFNet (cccv's `IFNet`), from a `flownet.pkl`/`.pth` as RIFE releases it
   (a state dict saved from a DataParallel wrapper: every key starts with `module.`) or without the prefix.
 
@@ -118,11 +121,12 @@ def read_state_dict(path: Path) -> dict[str, Any]:
 class UpscalerSpec:
     """What the state dict says about an upscaling network."""
 
-    family: str  # "SRVGGNetCompact" or "RRDBNet"
+    family: str  # "SRVGGNetCompact", "RRDBNet", "SwinIR" or "HAT"
     scale: int  # the network's own factor
     in_channels: int
-    features: int  # widest feature count, for sizing tiles
+    features: int  # widest feature count (for the transformers, with their attention maps), for sizing tiles
     options: dict[str, Any]  # the arch class's constructor arguments
+    size_multiple: int = 1  # a tile's sides must divide by this (the window of SwinIR/HAT, RRDB's pixel-unshuffle)
 
     def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "scale": self.scale, **self.options}
@@ -158,9 +162,14 @@ def detect_upscaler(state: dict[str, Any], path: Path) -> UpscalerSpec:
         return _srvgg_spec(state)
     if "conv_first.weight" in state and "body.0.rdb1.conv1.weight" in state:
         return _rrdb_spec(state)
+    if "conv_first.weight" in state and "layers.0.residual_group.overlap_attn.relative_position_bias_table" in state:
+        return _checked_colour(_hat_spec(state, path), path)
+    if "conv_first.weight" in state and "layers.0.residual_group.blocks.0.attn.relative_position_bias_table" in state:
+        return _checked_colour(_swinir_spec(state), path)
     raise FinishModelError(
         _t(
-            "{path} is not an upscaling network this app runs (Real-ESRGAN's compact SRVGGNet or ESRGAN's RRDB net)."
+            "{path} is not an upscaling network this app runs (Real-ESRGAN's compact SRVGGNet, ESRGAN's RRDB net, "
+            "SwinIR or HAT)."
         ).format(path=path)
     )
 
@@ -203,7 +212,138 @@ def _rrdb_spec(state: dict[str, Any]) -> UpscalerSpec:
         "num_block": blocks,
         "num_grow_ch": grow,
     }
-    return UpscalerSpec("RRDBNet", scale, out_ch, feat + 4 * grow, options)
+    # The 2× and 1× nets pixel-unshuffle by 2 or 4: a tile's sides must divide by that.
+    multiple = {1: 4, 2: 2}.get(scale, 1)
+    return UpscalerSpec("RRDBNet", scale, out_ch, feat + 4 * grow, options, multiple)
+
+
+# ---- SwinIR and HAT: window-attention transformers -------------------------------------------------------------
+_BLOCKS = "layers.{layer}.residual_group.blocks.{block}."
+
+
+def _checked_colour(spec: UpscalerSpec, path: Path) -> UpscalerSpec:
+    # SwinIR's grayscale denoisers take one channel; the frames here are RGB.
+    if spec.in_channels != 3:
+        raise FinishModelError(
+            _t("{path} is a {family} network for {channels}-channel images; video frames need 3 (RGB).").format(
+                path=path, family=spec.family, channels=spec.in_channels
+            )
+        )
+    return spec
+
+
+def _window_layers(state: dict[str, Any]) -> tuple[list[int], list[int], int]:
+    """(blocks per layer, heads per layer, window side) of SwinIR's RSTBs or HAT's RHAGs."""
+    layers = sorted({int(k.split(".")[1]) for k in state if k.startswith("layers.") and ".residual_group." in k})
+    depths, heads = [], []
+    for layer in layers:
+        prefix = f"layers.{layer}.residual_group.blocks."
+        depths.append(len({k[len(prefix) :].split(".")[0] for k in state if k.startswith(prefix)}))
+        table = state[_BLOCKS.format(layer=layer, block=0) + "attn.relative_position_bias_table"]
+        heads.append(int(table.shape[1]))
+    # The bias table has a row for each relative offset in a w×w window: (2w − 1)².
+    table = state[_BLOCKS.format(layer=layers[0], block=0) + "attn.relative_position_bias_table"]
+    window = (math.isqrt(int(table.shape[0])) + 1) // 2
+    return depths, heads, window
+
+
+def _pixelshuffle_scale(state: dict[str, Any], feat: int) -> int:
+    """The factor of an `Upsample` stack: conv to 4·feat + PixelShuffle(2) per doubling, or 9·feat for 3×."""
+    scale = 1
+    for key in sorted(k for k in state if k.startswith("upsample.") and k.endswith(".weight")):
+        scale *= math.isqrt(int(state[key].shape[0]) // feat)
+    return scale
+
+
+def _transformer_common(state: dict[str, Any]) -> dict[str, Any]:
+    """The constructor arguments SwinIR and HAT share, from their shapes."""
+    first = state["conv_first.weight"]
+    embed, in_ch = int(first.shape[0]), int(first.shape[1])
+    fc1 = state[_BLOCKS.format(layer=0, block=0) + "mlp.fc1.weight"]
+    options: dict[str, Any] = {
+        "in_chans": in_ch,
+        "embed_dim": embed,
+        "mlp_ratio": int(fc1.shape[0]) / embed,
+        "qkv_bias": _BLOCKS.format(layer=0, block=0) + "attn.qkv.bias" in state,
+        "ape": "absolute_pos_embed" in state,
+        "patch_norm": "patch_embed.norm.weight" in state,
+        "img_range": 1.0,  # not in any shape; every released SwinIR and HAT model uses 1.0
+    }
+    if options["ape"]:  # (1, img_size², embed_dim): the training patch
+        options["img_size"] = math.isqrt(int(state["absolute_pos_embed"].shape[1]))
+    return options
+
+
+def _training_size(window: int, fallback: int = 64) -> int:
+    # img_size only sizes the precomputed masks; a window as large as it would be shrunk to fit, so exceed it.
+    return fallback if fallback > window else 2 * window
+
+
+def _swinir_spec(state: dict[str, Any]) -> UpscalerSpec:
+    options = _transformer_common(state)
+    embed, in_ch = options["embed_dim"], options["in_chans"]
+    depths, heads, window = _window_layers(state)
+    if "img_size" not in options:
+        # A shifted block keeps its mask for the training patch, (img_size/w)² windows of w² × w².
+        masks = [v for k, v in state.items() if k.endswith(".attn_mask")]
+        size = window * math.isqrt(int(masks[0].shape[0])) if masks else _training_size(window)
+        options["img_size"] = size
+    if "conv_up1.weight" in state:
+        upsampler, scale = "nearest+conv", 4 if "conv_up2.weight" in state else 2
+    elif "conv_before_upsample.0.weight" in state:
+        upsampler = "pixelshuffle"
+        scale = _pixelshuffle_scale(state, int(state["conv_before_upsample.0.weight"].shape[0]))
+    elif "upsample.0.weight" in state:
+        upsampler = "pixelshuffledirect"
+        scale = math.isqrt(int(state["upsample.0.weight"].shape[0]) // in_ch)
+    else:  # denoising / JPEG artefact removal: the same size out
+        upsampler, scale = "", 1
+    options |= {
+        "depths": depths,
+        "num_heads": heads,
+        "window_size": window,
+        "scale": scale,
+        "upsampler": upsampler,
+        "resi_connection": "3conv" if "layers.0.conv.0.weight" in state else "1conv",
+    }
+    # Attention maps of heads × w² per pixel dominate the activations.
+    features = int(embed * max(options["mlp_ratio"], 3)) + max(heads) * window**2
+    return UpscalerSpec("SwinIR", scale, in_ch, features, options, window)
+
+
+def _hat_spec(state: dict[str, Any], path: Path) -> UpscalerSpec:
+    options = _transformer_common(state)
+    embed, in_ch = options["embed_dim"], options["in_chans"]
+    depths, heads, window = _window_layers(state)
+    options.setdefault("img_size", _training_size(window))
+    if "conv_before_upsample.0.weight" not in state:  # cccv's HAT has only the pixel-shuffle reconstruction
+        raise FinishModelError(
+            _t("{path} is a HAT network without an upsampler; it does not upscale.").format(path=path)
+        )
+    feat = int(state["conv_before_upsample.0.weight"].shape[0])
+    scale = _pixelshuffle_scale(state, feat)
+    block = _BLOCKS.format(layer=0, block=0)
+    # The overlapping cross-attention's key window is ow = w + int(overlap_ratio·w) wide: (w + ow − 1)² offsets.
+    overlap_table = state["layers.0.residual_group.overlap_attn.relative_position_bias_table"]
+    overlap_window = math.isqrt(int(overlap_table.shape[0])) - window + 1
+    overlap_ratio = (overlap_window - window) / window
+    if int(window * overlap_ratio) != overlap_window - window:  # float rounding below the integer
+        overlap_ratio += 1e-9
+    options |= {
+        "depth": depths,
+        "num_heads": heads,
+        "window_size": window,
+        # CAB's first conv narrows to dim // compress_ratio, its channel attention to dim // squeeze_factor.
+        "compress_ratio": embed // int(state[block + "conv_block.cab.0.weight"].shape[0]),
+        "squeeze_factor": embed // int(state[block + "conv_block.cab.3.attention.1.weight"].shape[0]),
+        "overlap_ratio": overlap_ratio,
+        "conv_scale": 0.01,  # not in any shape; HAT's releases use 0.01
+        "scale": scale,
+        "upsampler": "pixelshuffle",
+        "resi_connection": "1conv" if "layers.0.conv.weight" in state else "identity",
+    }
+    features = int(embed * max(options["mlp_ratio"], 3)) + max(heads) * overlap_window**2
+    return UpscalerSpec("HAT", scale, in_ch, features, options, window)
 
 
 def build_upscaler(path: Path) -> tuple[Any, UpscalerSpec]:
@@ -212,8 +352,17 @@ def build_upscaler(path: Path) -> tuple[Any, UpscalerSpec]:
     spec = detect_upscaler(state, path)
     arch = import_cccv()
     net = getattr(arch, spec.family)(**spec.options)
-    _load_weights(net, state, path, strict=True)
+    _load_weights(net, _with_computed_buffers(net, state), path, strict=True)
     return net.eval(), spec
+
+
+def _with_computed_buffers(net: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """The state dict with the buffers a transformer computes from its sizes alone (relative position indices,
+    shifted-window masks) taken from the built net where the file leaves them out, as some conversions do."""
+    computed = ("relative_position_index", "relative_position_index_SA", "relative_position_index_OCA", "attn_mask")
+    own = net.state_dict()
+    missing = {k: v for k, v in own.items() if k not in state and k.rsplit(".", 1)[-1] in computed}
+    return state | missing if missing else state
 
 
 # ---- RIFE --------------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
   the CPU: the available RAM), the whole frame when it fits. Each tile is run with `TILE_OVERLAP` pixels of its
   neighbours around it and only its own middle is kept, so the network sees across the seam and no seam shows (for
   the compact SRVGG nets, whose reach is 1 pixel per layer, the tiled frame equals the whole one when the overlap
-  covers that reach).
+  covers that reach). A tile is padded (edge pixels repeated) to the multiple its network needs — SwinIR's and
+  HAT's attention window, RRDB's pixel-unshuffle — and the padding cut off again.
 - Precision: float16 on a GPU (the Real-ESRGAN nets are trained and published for it); a frame that comes out with
   NaN or infinity in float16 is done again in float32, and the rest of the clip stays in float32. float32 on the CPU.
 - The network's own factor is resampled to the asked scale (antialiased area-like downscale, bicubic upscale), and
@@ -178,8 +179,9 @@ def _run_tiled(image: Any, upscaler: Upscaler, side: int, cancel: CancelToken | 
     scale = upscaler.scale
     dtype = torch.float16 if upscaler.half else torch.float32
     out = torch.empty((1, channels, height * scale, width * scale), device=image.device, dtype=torch.float32)
-    # RRDB's 2× and 1× nets pixel-unshuffle by 2 or 4: a tile's sides must divide by that.
-    multiple = {1: 4, 2: 2}.get(scale, 1) if upscaler.spec.family == "RRDBNet" else 1
+    # RRDB's 2× and 1× nets pixel-unshuffle by 2 or 4, SwinIR and HAT attend within w×w windows: a tile's sides
+    # must divide by that, so a tile is padded at its bottom and right edges and the padding cut off again.
+    multiple = upscaler.spec.size_multiple
     with torch.inference_mode():
         for top in range(0, height, side):
             for left in range(0, width, side):
