@@ -3390,10 +3390,6 @@ It will be written to:
         <translation>{file} 下载后已损坏（SHA-256 为 {got}，应为 {expected}），已删除。</translation>
     </message>
     <message>
-        <source>{path} is not an upscaling network this app runs (Real-ESRGAN&apos;s compact SRVGGNet or ESRGAN&apos;s RRDB net).</source>
-        <translation>{path} 不是本应用能运行的放大网络（Real-ESRGAN 的紧凑型 SRVGGNet 或 ESRGAN 的 RRDB 网络）。</translation>
-    </message>
-    <message>
         <source>The model file {path} does not exist.</source>
         <translation>模型文件 {path} 不存在。</translation>
     </message>
@@ -3520,6 +3516,18 @@ It will be written to:
     <message>
         <source>Made with {model}, found among the model folders this app knows.</source>
         <translation>生成时使用的模型是 {model}，已在本应用已知的模型文件夹中找到。</translation>
+    </message>
+    <message>
+        <source>{path} is not an upscaling network this app runs (Real-ESRGAN&apos;s compact SRVGGNet, ESRGAN&apos;s RRDB net, SwinIR or HAT).</source>
+        <translation>{path} 不是本应用能运行的放大网络（Real-ESRGAN 的紧凑型 SRVGGNet、ESRGAN 的 RRDB 网络、SwinIR 或 HAT）。</translation>
+    </message>
+    <message>
+        <source>{path} is a {family} network for {channels}-channel images; video frames need 3 (RGB).</source>
+        <translation>{path} 是用于 {channels} 通道图像的 {family} 网络；视频帧需要 3 通道（RGB）。</translation>
+    </message>
+    <message>
+        <source>{path} is a HAT network without an upsampler; it does not upscale.</source>
+        <translation>{path} 是不带上采样模块的 HAT 网络，无法放大。</translation>
     </message>
     <message>
         <source>The frame rate {value} is too fine: use up to three decimals or a fraction like 24000/1001.</source>
