@@ -82,6 +82,9 @@ def load_build_config():
     return module
 
 
+SOURCE_MARKER = ".contentv-source.json"  # as core/model_identity.py names it
+
+
 def check_layout(bundle: Path) -> list[str]:
     cfg = load_build_config()
     problems = []
@@ -359,6 +362,9 @@ def download_from_local_hub(exe: Path, model: Path, work: Path, timeout: float =
         return _fail("download", proc)
     expected = {p.relative_to(model).as_posix(): p for p in model.rglob("*") if p.is_file()}
     got = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
+    # The app adds one file of its own: where the model came from (core/model_identity.py's SOURCE_MARKER).
+    if got.pop(SOURCE_MARKER, None) is None:
+        return f"download: {target} has no {SOURCE_MARKER} naming the repo it came from"
     if set(got) != set(expected):
         return f"download: {target} holds {sorted(set(got) ^ set(expected))} unlike the served model"
     different = [name for name, p in expected.items() if p.read_bytes() != got[name].read_bytes()]

@@ -55,6 +55,13 @@ def _desktop_keys(text: str) -> dict[str, str]:
 
 
 # ---- the spec and build.py ---------------------------------------------------------------------------------------
+def test_the_bundle_check_knows_the_file_a_download_adds():
+    """verify_bundle.py runs without the app's modules; its copy of the source marker's name must be the app's."""
+    from core.model_identity import SOURCE_MARKER
+
+    assert verify.SOURCE_MARKER == SOURCE_MARKER
+
+
 def test_packaging_folder_does_not_shadow_the_packaging_library():
     # packaging/ is a plain folder; an __init__.py would make `import packaging` (used by transformers, diffusers
     # and PyInstaller) find this folder instead of the library when run from the repo root.
