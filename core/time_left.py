@@ -48,7 +48,15 @@ from enum import Enum
 from core.estimate import CALIBRATION_GPU, estimate_request
 from core.history import JobRecord, JobStatus
 from core.progress import DecodeProgress, Stage, StepProgress
-from core.request import VAE_TEMPORAL_FACTOR, GenerationRequest, MemoryOptions, Placement, Quantization, snap_frames
+from core.request import (
+    VAE_TEMPORAL_FACTOR,
+    GenerationRequest,
+    MemoryOptions,
+    Placement,
+    Quantization,
+    StageTimings,
+    snap_frames,
+)
 
 RECENT_JOBS = 20  # the median of this many of the newest jobs: recent enough to follow a driver or disk change
 # A job whose loading took less than this found the model loaded (only the check ran): not a cold start.
@@ -277,19 +285,9 @@ def _fallbacks(device: str, gpu_name: str) -> dict[str, Figure]:
 
 
 # ---- the running job ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TimeLeft:
-    """Seconds still to come in each stage of one job (0 for stages already behind it)."""
-
-    loading_s: float = 0.0
-    encoding_s: float = 0.0
-    denoising_s: float = 0.0
-    decoding_s: float = 0.0
-    saving_s: float = 0.0
-
-    @property
-    def total_s(self) -> float:
-        return self.loading_s + self.encoding_s + self.denoising_s + self.decoding_s + self.saving_s
+# The five stages as seconds still to come (0 for stages already behind the job): the shape a finished job's
+# timings have, so one type serves both.
+TimeLeft = StageTimings
 
 
 _ORDER = (Stage.LOADING, Stage.ENCODING, Stage.DENOISING, Stage.DECODING, Stage.SAVING)

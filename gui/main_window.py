@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.errors import StudioError
 from core.history import HistoryStore, JobRecord
 from core.preview import PreviewFrames
 from core.request import GenerationRequest, MemoryOptions, random_seed
@@ -433,13 +431,10 @@ class MainWindow(QMainWindow):
             return None
         if draft:
             requests = [r.as_draft(self.settings.draft_steps) for r in requests]
-        try:
-            records = self.controller.submit_many(requests, self.model_picker.path())
-        except StudioError as exc:
-            self.show_error(exc.kind, exc.message, exc.advice)
-            return None
-        except sqlite3.Error as exc:
-            self.errors.history_write_failed(exc, self.paths.root)
+        records = self.errors.submitting(
+            lambda: self.controller.submit_many(requests, self.model_picker.path()), self.paths.root
+        )
+        if not records:
             return None
         if len(records) > 1:
             self.statusBar().showMessage(self.tr("%n job(s) added to the queue.", "", len(records)), 5000)

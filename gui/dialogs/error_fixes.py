@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from core.errors import StudioError
 from core.history import JobRecord
 from core.request import MemoryOptions, Placement
 from gui.dialogs.error_dialogs import ErrorDialog
@@ -21,6 +24,7 @@ from gui.form.model_picker import ModelPicker
 from gui.jobs.controller import JobController
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 StatusCallback = Callable[[str, int], None]  # a status-bar message and how long it stays (ms)
 RecordAction = Callable[[JobRecord], object]
@@ -119,6 +123,17 @@ class ErrorPresenter(QObject):
                 folder=data_folder
             ),
         )
+
+    def submitting(self, submit: Callable[[], _T], data_folder: Path) -> _T | None:
+        """Run an action that queues jobs: a refusal (StudioError) gets its dialog, a history that cannot be
+        written the one above; either way None is returned and nothing was queued."""
+        try:
+            return submit()
+        except StudioError as exc:
+            self.show(exc.kind, exc.message, exc.advice)
+        except sqlite3.Error as exc:
+            self.history_write_failed(exc, data_folder)
+        return None
 
     def close(self) -> None:
         if self.dialog is not None:

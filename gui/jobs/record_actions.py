@@ -98,14 +98,7 @@ class RecordActions(QObject):
         self.status(self.tr("Loaded the job into the form (seed locked: Generate makes the same clip)."), 6000)
 
     def rerun(self, record: JobRecord, new_seed: bool = False) -> JobRecord | None:
-        try:
-            return self.controller.rerun(record, new_seed=new_seed)
-        except StudioError as exc:
-            self.errors.show(exc.kind, exc.message, exc.advice)
-            return None
-        except sqlite3.Error as exc:
-            self.errors.history_write_failed(exc, self.paths.root)
-            return None
+        return self.errors.submitting(lambda: self.controller.rerun(record, new_seed=new_seed), self.paths.root)
 
     def final(self, record: JobRecord) -> JobRecord | None:
         """Queue a finished draft again at full quality: the draft's prompt, size, frames, seed and other settings
@@ -115,13 +108,8 @@ class RecordActions(QObject):
             return None
         steps = self.form.get("steps")
         request = record.request.as_final(record.id, steps, self.form.speed().step_cache)
-        try:
-            final = self.controller.submit(request, record.model_dir)
-        except StudioError as exc:
-            self.errors.show(exc.kind, exc.message, exc.advice)
-            return None
-        except sqlite3.Error as exc:
-            self.errors.history_write_failed(exc, self.paths.root)
+        final = self.errors.submitting(lambda: self.controller.submit(request, record.model_dir), self.paths.root)
+        if final is None:
             return None
         self.status(
             self.tr("Final of draft #{job} queued: {steps} steps, seed {seed}.").format(
@@ -177,13 +165,8 @@ class RecordActions(QObject):
             draft=False,
             final_of=None,
         )
-        try:
-            queued = self.controller.submit(request, record.model_dir)
-        except StudioError as exc:
-            self.errors.show(exc.kind, exc.message, exc.advice)
-            return None
-        except sqlite3.Error as exc:
-            self.errors.history_write_failed(exc, self.paths.root)
+        queued = self.errors.submitting(lambda: self.controller.submit(request, record.model_dir), self.paths.root)
+        if queued is None:
             return None
         what = dialog.spec().short()
         self.status(self.tr("Finishing #{job} queued: {what}.").format(job=record.id, what=what), 6000)
