@@ -5,6 +5,7 @@ their projects release them (tests/test_finish.py's `weights`); interpolation us
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from core.finish.job import clip_shape
@@ -117,7 +118,29 @@ def test_interpolate_with_ffmpeg_gives_2n_minus_1_frames(qtbot, open_window, tmp
     assert shape.fps == 48
 
 
-def test_cancelling_a_running_finish_job_leaves_no_file(qtbot, open_window, tmp_path, weights):  # noqa: F811
+def test_cancelling_a_running_finish_job_leaves_no_file(
+    qtbot,
+    open_window,
+    tmp_path,
+    weights,  # noqa: F811
+    monkeypatch,
+):
+    import core.finish.clip
+    from core.finish.upscale import upscale_frames
+
+    def upscale_then_wait_for_cancel(frames, upscaler, scale, progress=None, cancel=None, tile=None):
+        """The first frame, then a wait until the window's cancel lands: a busy machine must not let the job
+        finish all its frames before the cancel arrives (no clock in the test)."""
+        first = upscale_frames(frames[:1], upscaler, scale, progress, cancel, tile)
+        assert cancel is not None
+        for _ in range(6000):  # up to 60 s
+            if cancel.cancelled:
+                break
+            time.sleep(0.01)
+        cancel.raise_if_cancelled()
+        return first
+
+    monkeypatch.setattr(core.finish.clip, "upscale_frames", upscale_then_wait_for_cancel)
     window = open_window(data_dir=tmp_path / "data")
     source_id = finished_entry(window, frames=9)
     outputs_before = sorted(p.name for p in window.paths.outputs.iterdir())
