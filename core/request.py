@@ -69,6 +69,49 @@ class GuidanceBatching(str, Enum):
     AUTO = "auto"  # sequential unless batching was measured faster on this device
 
 
+class Split(str, Enum):
+    """How one job is divided over several GPUs (core/parallel_plan.py resolves AUTO)."""
+
+    AUTO = "auto"  # chosen from the GPUs present, the job and the link between them
+    GUIDANCE = "guidance"  # the conditional and unconditional branches on different GPUs
+    ULYSSES = "ulysses"  # the tokens split across GPUs, attention heads exchanged all-to-all (diffusers' Ulysses)
+    RING = "ring"  # the tokens split across GPUs, keys and values passed around a ring (diffusers' ring attention)
+
+
+MAX_PARALLEL = 8
+
+
+@dataclass(frozen=True)
+class ParallelOptions:
+    """How many GPUs (on the CPU: processes) one job runs on, and how it is divided between them."""
+
+    gpus: int = 1
+    split: Split = Split.AUTO
+
+    @property
+    def enabled(self) -> bool:
+        return self.gpus > 1
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        if not isinstance(self.gpus, int) or not 1 <= self.gpus <= MAX_PARALLEL:
+            found.append(
+                _t("The number of GPUs must be between 1 and {most} (got {value}).").format(
+                    most=MAX_PARALLEL, value=self.gpus
+                )
+            )
+        if not isinstance(self.split, Split):
+            found.append(_t("Unknown split '{split}'.").format(split=self.split))
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gpus": self.gpus, "split": self.split.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParallelOptions:
+        return cls(gpus=int(data.get("gpus", 1)), split=Split(data.get("split", Split.AUTO.value)))
+
+
 ATTENTION_BACKENDS = ("auto", "math", "efficient", "flash", "cudnn", "flash-attn", "sage")
 
 
@@ -250,6 +293,9 @@ class GenerationRequest:
     memory: MemoryOptions = field(default_factory=MemoryOptions)
     max_sequence_length: int = 256
     speed: SpeedOptions = field(default_factory=SpeedOptions)
+    # How the job is divided over several GPUs; stored (history, sidecar, journal) only when it uses more than one,
+    # so one-GPU jobs' dictionaries are as they were. It changes how fast, never the frames beyond float rounding.
+    parallel: ParallelOptions = field(default_factory=ParallelOptions)
     # Labels, not settings: a draft is a quick look (fewer steps, the fastest step cache) at a job meant to be made
     # again at full quality; `final_of` is the history id of the draft a final job finishes. Stored with the
     # request (history, sidecar, journal) only when set, so ordinary jobs' dictionaries are as they were.
@@ -339,6 +385,7 @@ class GenerationRequest:
                 )
             )
         found.extend(self.speed.problems())
+        found.extend(self.parallel.problems())
         found.extend(self.finish_problems())
         return found
 
@@ -419,6 +466,8 @@ class GenerationRequest:
             "memory": self.memory.to_dict(),
             "speed": self.speed.to_dict(),
         }
+        if self.parallel.enabled:
+            data["parallel"] = self.parallel.to_dict()
         if self.draft:
             data["draft"] = True
         if self.final_of is not None:
@@ -446,6 +495,9 @@ class GenerationRequest:
             memory=MemoryOptions.from_dict(data.get("memory", {})),
             max_sequence_length=int(data.get("max_sequence_length", 256)),
             speed=SpeedOptions.from_dict(data.get("speed", {})),
+            parallel=ParallelOptions.from_dict(data["parallel"])
+            if isinstance(data.get("parallel"), dict)
+            else ParallelOptions(),
             draft=bool(data.get("draft", False)),
             final_of=None if data.get("final_of") is None else int(data["final_of"]),
             finish=FinishSpec.from_dict(data["finish"]) if isinstance(data.get("finish"), dict) else None,
