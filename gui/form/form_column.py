@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from gui.form.finish_panel import FinishPanel
-from gui.form.form_model import FormModel, bind_finish_panel, bind_memory_panel, bind_speed_panel
+from gui.form.form_model import (
+    FormModel,
+    bind_finish_panel,
+    bind_memory_panel,
+    bind_parallel_panel,
+    bind_speed_panel,
+)
+from gui.form.gpus_panel import GpusPanel
 from gui.form.memory_panel import MemoryPanel
 from gui.form.model_picker import ModelPicker
 from gui.form.parameter_form import ParameterForm
@@ -42,11 +49,13 @@ class FormColumn(QWidget):
         self.memory_panel = MemoryPanel()
         self.speed_panel = SpeedPanel()
         self.finish_panel = FinishPanel()
+        self.gpus_panel = GpusPanel()
         self.prompt_editor.bind(form)
         self.parameter_form.bind(form)
         bind_memory_panel(form, self.memory_panel)
         bind_speed_panel(form, self.speed_panel)
         bind_finish_panel(form, self.finish_panel)
+        bind_parallel_panel(form, self.gpus_panel)
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -56,6 +65,10 @@ class FormColumn(QWidget):
         layout.addWidget(titled(self.tr("&Prompt"), self.prompt_editor), 1)
         layout.addWidget(titled(self.tr("Video"), self.parameter_form))
         layout.addWidget(titled(self.tr("Memory and device"), self.memory_panel))
+        self.gpus_group = titled(self.tr("GPUs"), self.gpus_panel)
+        self.gpus_group.setObjectName("gpusGroup")
+        self.gpus_group.hide()  # until this machine is known to have more than one GPU
+        layout.addWidget(self.gpus_group)
         layout.addWidget(titled(self.tr("Speed"), self.speed_panel))
         layout.addWidget(titled(self.tr("Finish"), self.finish_panel))
         layout.addStretch(0)
@@ -74,6 +87,11 @@ class FormColumn(QWidget):
         column.addWidget(self._build_run_bar())
         # As narrow as the form allows (its widest row plus the scroll bar), so the window fits small screens.
         self.setMinimumWidth(content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+
+    def set_gpu_count(self, devices: int) -> None:
+        """The GPUs choice appears only where there is one to make: more than one CUDA GPU."""
+        self.gpus_panel.set_device_count(devices)
+        self.gpus_group.setVisible(self.gpus_panel.available)
 
     def show_readiness(self, model_problem: str, problems: list[str], has_prompt: bool, busy: bool) -> bool:
         """List what stops the form from running above Generate and say it in Generate's tooltip; True when

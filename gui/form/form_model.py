@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from core.finish.spec import FinishSpec
-from core.request import GenerationRequest, MemoryOptions, SpeedOptions, random_seed
+from core.request import GenerationRequest, MemoryOptions, ParallelOptions, SpeedOptions, random_seed
 
 SEED_LOCKED = "seed_locked"  # the form's own field: keep the seed at Generate instead of drawing a new one
 
@@ -31,6 +31,7 @@ class FormModel(QObject):
         super().__init__(parent)
         self._values: dict[str, Any] = (request or default_request()).to_dict()
         self._values.setdefault("finish", None)  # stored only when set; the form always has the field
+        self._values["parallel"] = (request or default_request()).parallel.to_dict()  # likewise
         self._values[SEED_LOCKED] = False
 
     # ---- fields -----------------------------------------------------------------------------------------------
@@ -65,6 +66,7 @@ class FormModel(QObject):
         """Fill the form from a request (a history entry or the saved settings). A request without a seed keeps
         the form's seed."""
         values = request.to_dict()
+        values["parallel"] = request.parallel.to_dict()  # a one-GPU job stores none: it ran on one
         if values.get("seed") is None:
             values.pop("seed", None)
         # Whether a job is a draft (or whose final) is its button's choice, not a field of the form: a loaded
@@ -95,6 +97,12 @@ class FormModel(QObject):
 
     def set_speed(self, options: SpeedOptions) -> None:
         self.set("speed", options.to_dict())
+
+    def parallel(self) -> ParallelOptions:
+        return ParallelOptions.from_dict(self._values["parallel"])
+
+    def set_parallel(self, options: ParallelOptions) -> None:
+        self.set("parallel", options.to_dict())
 
     def finish(self) -> FinishSpec | None:
         value = self._values["finish"]
@@ -154,6 +162,21 @@ def bind_speed_panel(model: FormModel, panel: Any) -> None:
     model.changed.connect(to_panel)
     if panel.options() != model.speed():
         panel.set_options(model.speed())
+
+
+def bind_parallel_panel(model: FormModel, panel: Any) -> None:
+    """The GPUs choice (options()/set_options()/changed) follows and writes the model's `parallel` field."""
+
+    def to_panel(name: str) -> None:
+        if name == "parallel" and panel.options() != model.parallel():
+            panel.set_options(model.parallel())
+            # More GPUs than this machine has came back as all of them: the request must say so too.
+            model.set_parallel(panel.options())
+
+    panel.changed.connect(lambda: model.set_parallel(panel.options()))
+    model.changed.connect(to_panel)
+    if panel.options() != model.parallel():
+        panel.set_options(model.parallel())
 
 
 def bind_finish_panel(model: FormModel, panel: Any) -> None:

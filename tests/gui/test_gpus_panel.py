@@ -1,0 +1,75 @@
+"""The GPUs choice: shown only with more than one GPU, its values in the form's request, a choice kept while the
+machine cannot honour it, and the estimator's figures in its hint."""
+
+from __future__ import annotations
+
+from core.request import GenerationRequest, ParallelOptions, Split
+from gui.form.form_model import FormModel, bind_parallel_panel
+from gui.form.gpus_panel import GpuFigures, GpusPanel
+
+
+def test_hidden_without_a_second_gpu(qtbot) -> None:
+    panel = GpusPanel()
+    qtbot.addWidget(panel)
+    for devices in (0, 1):
+        panel.set_device_count(devices)
+        assert not panel.available
+        assert panel.options() == ParallelOptions()
+
+
+def test_choices_are_one_to_all(qtbot) -> None:
+    panel = GpusPanel()
+    qtbot.addWidget(panel)
+    panel.set_device_count(4)
+    assert panel.available
+    combo = panel.gpus_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == [1, 2, 3, 4]
+    assert "4" in combo.itemText(3)
+    assert not panel.split_combo.isEnabled()  # one GPU: nothing to split
+    combo.setCurrentIndex(1)
+    assert panel.split_combo.isEnabled()
+    panel.split_combo.setCurrentIndex(panel.split_combo.findData("ring"))
+    assert panel.options() == ParallelOptions(2, Split.RING)
+
+
+def test_form_request_carries_the_choice(qtbot) -> None:
+    form = FormModel(GenerationRequest(prompt="a cat"))
+    panel = GpusPanel()
+    qtbot.addWidget(panel)
+    panel.set_device_count(2)
+    bind_parallel_panel(form, panel)
+    panel.gpus_combo.setCurrentIndex(1)
+    assert form.request().parallel == ParallelOptions(2, Split.AUTO)
+    assert form.request().to_dict()["parallel"] == {"gpus": 2, "split": "auto"}
+    # A one-GPU job from the history sets the form back to one GPU.
+    form.apply_request(GenerationRequest(prompt="a dog"))
+    assert panel.options() == ParallelOptions()
+
+
+def test_a_saved_choice_waits_for_the_gpus(qtbot) -> None:
+    """Settings saved with 4 GPUs load before the machine check ends: the choice comes back once 4 are known."""
+    form = FormModel(GenerationRequest(prompt="a cat", parallel=ParallelOptions(4, Split.ULYSSES)))
+    panel = GpusPanel()
+    qtbot.addWidget(panel)
+    bind_parallel_panel(form, panel)
+    assert form.parallel().gpus == 1  # no GPUs known yet: one
+    panel.set_device_count(4)
+    assert form.parallel() == ParallelOptions(4, Split.ULYSSES)
+    panel.set_device_count(2)  # a machine with fewer: all it has
+    assert form.parallel() == ParallelOptions(2, Split.ULYSSES)
+
+
+def test_hint_shows_the_estimate_and_autos_reason(qtbot) -> None:
+    panel = GpusPanel()
+    qtbot.addWidget(panel)
+    panel.set_device_count(2)
+    panel.gpus_combo.setCurrentIndex(1)
+    panel.set_estimates(
+        [GpuFigures(2, "guidance", 1.9, 8.5, 20 * 2**30), GpuFigures(2, "ulysses", 1.7, 9.4, 18 * 2**30)]
+    )
+    panel.set_auto_choice("guidance", "two GPUs and a guided job")
+    text = panel.hint_text()
+    assert "1.9×" in text and "8.5 s" in text and "20.0 GB" in text
+    assert "two GPUs and a guided job" in text
+    panel.split_combo.setCurrentIndex(panel.split_combo.findData("ulysses"))
+    assert "1.7×" in panel.hint_text() and "Automatic" not in panel.hint_text()
