@@ -145,7 +145,8 @@ def paper_markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---|",
     ]
     for key, link in report["links"].items():
-        lines.append(f"| {key} ({link['name']}) | {link['gb_per_s']:g} | {link['latency_s'] * 1e6:.0f} µs | {link['source']} |")
+        latency_us = link["latency_s"] * 1e6
+        lines.append(f"| {key} ({link['name']}) | {link['gb_per_s']:g} | {latency_us:.0f} µs | {link['source']} |")
     lines += [
         "",
         f"Exchanged per denoising step, and the expected s/step and speed-up on {report['gpu']} cards against one "

@@ -940,9 +940,7 @@ def parallel_speedups(
         one = estimate_request(dataclasses.replace(runs, parallel=ParallelOptions()), arch, gpu_name, device)
         used_link = plan.link if gpus > 1 else "none"
         split = estimate_request(runs, arch, gpu_name, device, layout=plan.layout, link=used_link)
-        shape = JobShape(
-            runs.width, runs.height, runs.num_frames, runs.steps, runs.guidance, runs.max_sequence_length
-        )
+        shape = JobShape(runs.width, runs.height, runs.num_frames, runs.steps, runs.guidance, runs.max_sequence_length)
         dtype = runs.memory.dtype if runs.memory.dtype != "auto" else ("float32" if device == "cpu" else "bfloat16")
         traffic = split_traffic(shape, plan.layout, arch, dtype)
         found.append(

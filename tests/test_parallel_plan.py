@@ -18,8 +18,8 @@ from core.request import (
     ParallelOptions,
     Placement,
     Quantization,
-    Split,
     SpeedOptions,
+    Split,
 )
 
 GiB = 2**30
@@ -80,7 +80,7 @@ def test_a_named_guidance_split_needs_guidance_and_an_even_count() -> None:
     assert resolve_split(job(2, Split.GUIDANCE), gpus(4)).layout == SplitLayout(2, 1)
     # 4 GPUs: the branches on 2 each, their tokens split between those.
     assert resolve_split(job(4, Split.GUIDANCE), gpus(4)).layout == SplitLayout(2, 2, "ulysses")
-    with pytest.raises(InvalidRequestError, match="guidance 1.0 runs no unconditional branch") as unguided:
+    with pytest.raises(InvalidRequestError, match=r"guidance 1\.0 runs no unconditional branch") as unguided:
         resolve_split(job(2, Split.GUIDANCE, guidance=1.0), gpus(2))
     assert "ulysses or ring" in unguided.value.advice
     with pytest.raises(InvalidRequestError, match=r"even number of GPUs.*got 3"):
