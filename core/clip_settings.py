@@ -12,7 +12,7 @@ its absolute path only when the user kept it; older clips hold a plain path): `r
 among the model folders this app knows, and `ClipSettings.model_dir` is the folder found ("" when none).
 
 `settings_notes` says what differs on this machine (where the model was found or that it was not, a device, kernel
-or mode it cannot run)
+or mode it cannot run, more GPUs than it has)
 and `runnable_request` swaps each option that cannot run here for the nearest one that can, so a form can be filled
 with something that runs. Both reuse the checks a job itself runs (core/devices.py, core/speed.py, core/compile.py):
 nothing here decides on its own what a machine can do. No Qt; torch only inside the availability checks.
@@ -34,7 +34,7 @@ from core.errors import DeviceUnavailableError, FailureKind, StudioError
 from core.export import PNG_SIDECAR_NAME, PNG_TEXT_KEY
 from core.i18n import _t
 from core.model_identity import MatchKind, ModelIdentity, find_model
-from core.request import GenerationRequest, MemoryOptions, Placement
+from core.request import GenerationRequest, MemoryOptions, ParallelOptions, Placement, Split
 
 APP_NAME = "ContentV Studio"  # the "app" marker in every clip's parameters (core/engine.py writes it)
 # The layout of the parameters dict. Clips written before the field existed are format 1; a reader meeting a larger
@@ -351,8 +351,8 @@ def make_runnable(
     request: GenerationRequest, caps: Capabilities, keep: frozenset[str] | set[str] = frozenset()
 ) -> tuple[GenerationRequest, list[SettingNote]]:
     """`request` with each option this machine cannot run swapped for the nearest that it can, and a note per swap.
-    Options named in `keep` (device, dtype, offload, attention, compile: given explicitly by the user) are left as
-    they are, for the job's own check to refuse with its usual message."""
+    Options named in `keep` (device, dtype, offload, attention, compile, parallel: given explicitly by the user) are
+    left as they are, for the job's own check to refuse with its usual message."""
     notes: list[SettingNote] = []
     memory = request.memory
 
@@ -425,7 +425,50 @@ def make_runnable(
         except DeviceUnavailableError as exc:
             swap("compile", "on", exc.message, "off")
             speed = dataclasses.replace(speed, compile=False)
-    return dataclasses.replace(request, speed=speed), notes
+    request = dataclasses.replace(request, speed=speed)
+
+    parallel = request.parallel
+    present = _processes_possible(request, resolved.device, caps)
+    if parallel.gpus > present and "parallel" not in keep:
+        lowered = _fewer_gpus(request, present, caps)
+        if caps.cuda_devices:
+            reason = _t("Made on {gpus} GPUs; this machine has {present}.").format(
+                gpus=parallel.gpus, present=caps.cuda_devices
+            )
+        else:
+            reason = _t("Made on {gpus} GPUs; this machine has no CUDA GPU.").format(gpus=parallel.gpus)
+        if lowered.gpus > 1 and lowered.split is not parallel.split:
+            reason += " " + _t("The {split} split cannot run on {gpus}, so the split is chosen automatically.").format(
+                split=parallel.split.value, gpus=lowered.gpus
+            )
+        swap("parallel", str(parallel.gpus), reason, str(lowered.gpus))
+        request = dataclasses.replace(request, parallel=lowered)
+    return request, notes
+
+
+def _processes_possible(request: GenerationRequest, device: str, caps: Capabilities) -> int:
+    """How many ranks the request can have here: the CUDA GPUs present; on a CPU asked for by name, any count (the
+    processes share its cores, as the tests run them); otherwise one."""
+    if device == "cuda":
+        return max(1, caps.cuda_devices)
+    if device == "cpu" and request.memory.device == "cpu":
+        return request.parallel.gpus
+    return 1
+
+
+def _fewer_gpus(request: GenerationRequest, gpus: int, caps: Capabilities) -> ParallelOptions:
+    """`gpus` with the recorded split where it still applies there (the guidance split needs an even count), else
+    auto; one GPU splits nothing."""
+    if gpus <= 1:
+        return ParallelOptions()
+    from core.parallel_plan import resolve_split
+
+    kept = ParallelOptions(gpus, request.parallel.split)
+    try:
+        resolve_split(dataclasses.replace(request, parallel=kept), caps)
+    except StudioError:
+        return ParallelOptions(gpus, Split.AUTO)
+    return kept
 
 
 def _device_problem(options: MemoryOptions, caps: Capabilities) -> str | None:

@@ -3,12 +3,28 @@ before anything is loaded."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 
 from core.errors import DeviceUnavailableError
 from core.i18n import _t
 from core.request import MemoryOptions, Placement
+
+logger = logging.getLogger(__name__)
+
+
+class Link(str, Enum):
+    """How the machine's CUDA GPUs reach each other, fastest first (what a split job's traffic crosses)."""
+
+    NVLINK = "nvlink"  # an NVLink bridge or switch
+    P2P = "p2p"  # PCIe with peer access: one GPU copies straight into the other's memory
+    PCIE = "pcie"  # PCIe without peer access (GeForce 40-series and later): NCCL stages through host memory
+    NONE = "none"  # fewer than two GPUs
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -18,6 +34,8 @@ class Capabilities:
     cuda_name: str = ""
     cuda_total_bytes: int = 0
     bf16: bool = False
+    cuda_devices: int = 0  # CUDA GPUs this process sees (CUDA_VISIBLE_DEVICES applies)
+    link: Link = Link.NONE  # between GPU 0 and GPU 1 (taken as the link between every pair)
 
     @property
     def accelerator(self) -> str | None:
@@ -37,13 +55,67 @@ def detect_capabilities() -> Capabilities:
     if not cuda:
         return Capabilities(cuda=False, mps=mps)
     props = torch.cuda.get_device_properties(0)
+    devices = torch.cuda.device_count()
     return Capabilities(
         cuda=True,
         mps=mps,
         cuda_name=props.name,
         cuda_total_bytes=int(props.total_memory),
         bf16=torch.cuda.is_bf16_supported(),
+        cuda_devices=devices,
+        link=detect_link(devices),
     )
+
+
+def detect_link(devices: int) -> Link:
+    """The link between GPU 0 and GPU 1: peer access from CUDA, NVLink from NVML when pynvml is installed and
+    reports an active NVLink on GPU 0 (without pynvml NVLink is never claimed: peer access over NVLink then
+    reads as `p2p`, the slower assumption). Only the first pair is looked at, so mixed machines read as their
+    first two cards."""
+    if devices < 2:
+        return Link.NONE
+    import torch
+
+    try:
+        peer = bool(torch.cuda.can_device_access_peer(0, 1))
+    except (RuntimeError, AssertionError):  # a driver that refuses the question answers no
+        peer = False
+    if not peer:
+        return Link.PCIE
+    return Link.NVLINK if _nvlink_active(0) else Link.P2P
+
+
+def _nvlink_active(device: int) -> bool:
+    try:
+        import pynvml  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    import torch
+
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # no NVML library or driver: nothing to claim
+        return False
+    try:
+        props = torch.cuda.get_device_properties(device)
+        # NVML numbers GPUs its own way (CUDA_VISIBLE_DEVICES does not apply to it): find GPU 0 by its PCI address.
+        bus_id = f"{props.pci_domain_id:08x}:{props.pci_bus_id:02x}:{props.pci_device_id:02x}.0"
+        handle = pynvml.nvmlDeviceGetHandleByPciBusId(bus_id)
+        for link in range(pynvml.NVML_NVLINK_MAX_LINKS):
+            try:
+                if pynvml.nvmlDeviceGetNvLinkState(handle, link) == pynvml.NVML_FEATURE_ENABLED:
+                    return True
+            except pynvml.NVMLError:  # this link does not exist on the card (or no NVLink at all)
+                continue
+        return False
+    except Exception as exc:  # NVML's errors vary by driver; an unreadable answer claims nothing
+        logger.debug("NVLink state not readable: %s", exc)
+        return False
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass
 
 
 @dataclass(frozen=True)

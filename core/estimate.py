@@ -12,6 +12,11 @@ Everything here is an ESTIMATE computed from the architecture's numbers, not a m
 - Seconds per step are the step's FLOPs (linear layers plus attention) divided by an effective throughput: the
   card's dense bf16 tensor TFLOPs (table below, vendor figures, approximate) times the efficiency measured on the
   H100 (4.53 s/step). Offload placements add their transfer cost from the host link's bandwidth.
+- A job split over several GPUs (core/parallel_plan.py) is estimated per GPU: every GPU holds all the weights, a
+  guidance split's GPU runs one branch, a sequence split's GPU holds its share of the tokens' activations and does
+  its share of the work, and each step adds the bytes the split exchanges over the link between the GPUs
+  (`split_traffic`, `LINK_TABLE`: bandwidths that are assumptions, not measurements; no multi-GPU machine has
+  measured them yet).
 
 Nothing here imports torch, so the window can call it on every change of a field.
 """
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.rank_context import SplitLayout
 from core.request import GenerationRequest, MemoryOptions, Placement, Quantization, StepCache, snap_frames
 
 GiB = 2**30
@@ -356,6 +362,10 @@ class EstimateOptions:
     gpu_name: str = CALIBRATION_GPU
     step_cache: StepCache = StepCache.OFF
     step_cache_calibrated: bool = False  # a MagCache calibration is stored for this model
+    # Several GPUs (core/parallel_plan.py): how the job is split and the link the split's traffic crosses
+    # (a LINK_TABLE key). The figures are then one GPU's: its peak memory, its seconds per step.
+    layout: SplitLayout = field(default_factory=SplitLayout)
+    link: str = "none"
 
     def memory_options(self) -> MemoryOptions:
         return MemoryOptions(
@@ -455,10 +465,21 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
     # -- activations
     video_tokens = shape.video_tokens(tr.patch_size)
     tokens = video_tokens + shape.text_tokens
-    batch = shape.samples_per_step if options.guidance_batched else 1
-    hidden_bytes = tokens * tr.hidden * elem
-    denoise_act = video_tokens * tr.hidden * elem  # the cached 3D position table
-    ff_tokens = min(tokens, options.feed_forward_chunk_tokens or tokens)
+    layout = options.layout
+    # A guidance split's GPU runs one branch; a sequence split's GPU holds its share of the tokens between the
+    # attentions (Ulysses: all tokens for its share of the heads inside them, the same bytes).
+    batch = shape.samples_per_step if options.guidance_batched and not layout.splits_guidance else 1
+    rank_tokens = rank_token_count(shape, tr, layout.sequence)
+    hidden_bytes = rank_tokens * tr.hidden * elem
+    # The cached 3D position table: added before the split, so every GPU holds all of it.
+    denoise_act = video_tokens * tr.hidden * elem
+    if layout.splits_sequence:
+        # The embedded tokens before the split (a shard may be a view that keeps them alive), and under ring
+        # attention every GPU's keys and values gathered at once (diffusers gathers them before computing).
+        denoise_act += tokens * tr.hidden * elem
+        if layout.sequence_kind == "ring":
+            denoise_act += batch * 2 * tokens * tr.hidden * elem
+    ff_tokens = min(rank_tokens, options.feed_forward_chunk_tokens or rank_tokens)
     per_sample = (ACTIVATION_BUFFERS_PER_SAMPLE - FEED_FORWARD_BUFFERS) * hidden_bytes
     per_sample += FEED_FORWARD_BUFFERS * ff_tokens * tr.hidden * elem
     denoise_act += int(batch * per_sample)
@@ -466,7 +487,8 @@ def estimate(shape: JobShape, options: EstimateOptions, arch: Architecture | Non
         rows = min(tokens, DEFAULT_QUERY_CHUNK) if options.attention_slicing else tokens
         # scores and their softmax, float32 on the CPU's math path, the compute dtype elsewhere
         score_elem = 4 if options.device == "cpu" else elem
-        denoise_act += batch * tr.num_attention_heads * rows * tokens * score_elem * 2
+        scores = batch * tr.num_attention_heads * rows * tokens * score_elem * 2
+        denoise_act += math.ceil(scores / layout.sequence)  # a share of the heads, or of the queries
     if options.quantization is not Quantization.NONE:
         denoise_act += tr.largest_linear_params * elem  # one layer widened back at a time
     t5 = arch.t5
@@ -567,12 +589,22 @@ def step_cache_saving(level: StepCache, steps: int, calibrated: bool, attention_
 
 
 def _step_flops(shape: JobShape, arch: Architecture, options: EstimateOptions) -> float:
-    linear, attention = arch.transformer.flops_per_call(
-        shape.video_tokens(arch.transformer.patch_size), shape.text_tokens
-    )
+    """One step's FLOPs on one GPU (on a split job's busiest GPU: uneven shares round up)."""
+    tr = arch.transformer
+    linear, attention = tr.flops_per_call(shape.video_tokens(tr.patch_size), shape.text_tokens)
     if not options.fused_attention:
         attention *= MATH_ATTENTION_SLOWDOWN  # the same work done at a lower rate
-    return shape.samples_per_step * (linear + attention)
+    layout = options.layout
+    samples = 1 if layout.splits_guidance else shape.samples_per_step
+    if layout.splits_sequence:
+        tokens = shape.video_tokens(tr.patch_size) + shape.text_tokens
+        token_share = rank_token_count(shape, tr, layout.sequence) / tokens
+        linear *= token_share
+        if layout.sequence_kind == "ring":
+            attention *= token_share  # its own queries against every key
+        else:  # Ulysses: every query against every key, for its share of the heads
+            attention *= math.ceil(tr.num_attention_heads / layout.sequence) / tr.num_attention_heads
+    return samples * (linear + attention)
 
 
 def _calibrated_efficiency() -> float:
@@ -588,6 +620,8 @@ def _timing(
     tflops, link_gbs = gpu_specs(options.gpu_name) if options.device != "cpu" else (CPU_TFLOPS, 0.0)
     dtype_factor = 0.25 if options.dtype == "float32" and options.device != "cpu" else 1.0
     throughput = _calibrated_efficiency() * tflops * 1e12 * dtype_factor
+    if options.device == "cpu":
+        throughput /= options.layout.world  # a split job's processes share the CPU's cores
     compute = _step_flops(shape, arch, options) / throughput
     if options.quantization is not Quantization.NONE:
         compute *= 1 + QUANTIZED_STEP_OVERHEAD
@@ -613,6 +647,10 @@ def _timing(
             step = compute + calls * w.transformer / (SEQUENTIAL_LINK_EFFICIENCY * link)
         elif options.placement is Placement.MODEL:
             per_job_transfer = 2 * w.total / (0.5 * link)  # each component in and back out, pageable copies
+    if options.layout.world > 1:
+        # The split's exchanges wait for each other: not overlapped with compute (diffusers' Ulysses and ring
+        # both block on their collectives).
+        step += communication_seconds(split_traffic(shape, options.layout, arch, options.dtype), options.link)
     if whole_calls:
         step *= 1 - cache_saving
     decode_flops = VAE_DECODE_FLOPS_PER_PIXEL * shape.width * shape.height * snap_frames(shape.frames)
@@ -744,3 +782,182 @@ def _speed_key(scored: tuple[MemoryEstimate, EstimateOptions, tuple[bool, ...]])
     result, _, compromises = scored
     # Within 2 % counts as equally fast; then the fewer compromises win.
     return (round(math.log(max(result.total_s, 1e-9)) / math.log(1.02)), sum(compromises))
+
+
+# ---- several GPUs ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkAssumption:
+    """What the estimate assumes of a link between GPUs: effective bandwidth one way, per GPU (links are full
+    duplex, so every GPU sends its share at once), and the fixed cost of one collective."""
+
+    name: str  # how a reason names the link
+    gb_per_s: float
+    latency_s: float
+    source: str  # where the figure comes from
+
+
+# ASSUMPTIONS, not measurements (no machine with several GPUs has measured them here). Keys: core.devices.Link's
+# values, and "cpu" for a split job's processes on the CPU.
+LINK_TABLE: dict[str, LinkAssumption] = {
+    "nvlink": LinkAssumption(
+        "NVLink", 100.0, 10e-6, "RTX 3090 bridge ~56 GB/s one way, A100 ~300 GB/s; 100 GB/s taken between them"
+    ),
+    "p2p": LinkAssumption(
+        "PCIe peer to peer", 25.0, 20e-6, "PCIe 4.0 x16: 32 GB/s raw, ~25 GB/s effective; x8 slots give half"
+    ),
+    "pcie": LinkAssumption(
+        "PCIe without peer access",
+        12.5,
+        30e-6,
+        "no peer access (GeForce 40-series and later): NCCL copies through host memory, about half of x16",
+    ),
+    "cpu": LinkAssumption("gloo on this computer", 2.0, 100e-6, "gloo over loopback TCP, rough"),
+}
+# A link that was not detected (faked capabilities, a single GPU asked to split) is taken as the slowest GPU link.
+UNKNOWN_LINK = "pcie"
+
+
+def link_assumption(link: str) -> LinkAssumption:
+    return LINK_TABLE.get(str(link), LINK_TABLE[UNKNOWN_LINK])
+
+
+def rank_token_count(shape: JobShape, tr: TransformerArch, sequence: int) -> int:
+    """Tokens on the busiest GPU of a sequence split: video and text tokens are each split, uneven shares round up."""
+    video, text = shape.video_tokens(tr.patch_size), shape.text_tokens
+    return math.ceil(video / sequence) + math.ceil(text / sequence)
+
+
+@dataclass(frozen=True)
+class SplitTraffic:
+    """Bytes a split job exchanges in one denoising step (both guidance branches). Each GPU sends
+    `per_gpu_bytes`; all together send `total_bytes` (the sum over the links, both directions)."""
+
+    per_gpu_bytes: int
+    total_bytes: int
+    collectives: int  # per GPU per step
+    sequence_bytes: int  # of per_gpu_bytes: the token split's attention exchanges and the gather at proj_out
+    guidance_bytes: int  # of per_gpu_bytes: the noise prediction sent to the other branch's GPU
+
+
+def split_traffic(
+    shape: JobShape, layout: SplitLayout, arch: Architecture | None = None, dtype: str = "bfloat16"
+) -> SplitTraffic:
+    """What `layout` sends between GPUs per step, from the tensor sizes (S = tokens × hidden × element size, one
+    full q, k, v or attention output of one branch; each of `n` sequence GPUs holds S/n of it):
+
+    - Ulysses: per block, all-to-alls of q, k, v and the output: each GPU sends (n-1)/n of its 4 shards;
+    - ring (diffusers 0.42's): per block, every GPU's k and v gathered before computing: each GPU sends its two
+      shards to the n-1 others (as much as Ulysses at n = 2, (n/2)× as much above);
+    - both: the output gathered once at proj_out (video tokens × patch² × channels);
+    - guidance: each branch's GPU sends its noise prediction (latents-sized) to the other once per step.
+    """
+    arch = arch or Architecture.contentv_8b()
+    tr = arch.transformer
+    elem = _element_size(dtype)
+    video = shape.video_tokens(tr.patch_size)
+    tokens = video + shape.text_tokens
+    # Branches one GPU runs: both on a sequence-only split of a guided job, one under a guidance split.
+    branches = 1 if layout.splits_guidance else shape.samples_per_step
+    n = layout.sequence
+    sequence_bytes = 0.0
+    collectives = 0
+    if n > 1:
+        shard = tokens * tr.hidden * elem / n
+        if layout.sequence_kind == "ring":
+            per_block, per_block_collectives = 2 * shard * (n - 1), 1
+        else:
+            per_block, per_block_collectives = 4 * shard * (n - 1) / n, 4
+        output_shard = video * tr.patch_size**2 * tr.out_channels * elem / n
+        sequence_bytes = branches * (tr.num_layers * per_block + output_shard * (n - 1))
+        collectives += branches * (tr.num_layers * per_block_collectives + 1)
+    guidance_bytes = 0
+    if layout.splits_guidance:
+        latents = tr.out_channels * shape.latent_frames * (shape.height // 8) * (shape.width // 8)
+        guidance_bytes = latents * elem
+        collectives += 1
+    per_gpu = int(sequence_bytes) + guidance_bytes
+    return SplitTraffic(per_gpu, per_gpu * layout.world, collectives, int(sequence_bytes), guidance_bytes)
+
+
+def communication_seconds(traffic: SplitTraffic, link: str) -> float:
+    """Seconds per step one GPU spends exchanging, at the link's assumed bandwidth (LINK_TABLE)."""
+    spec = link_assumption(link)
+    return traffic.per_gpu_bytes / (spec.gb_per_s * 1e9) + traffic.collectives * spec.latency_s
+
+
+@dataclass(frozen=True)
+class ParallelEstimate:
+    """The estimate for one GPU count: one GPU's peak memory and the job's seconds per step."""
+
+    gpus: int
+    split: str  # SplitLayout.describe(): "none", "guidance", "ulysses ×2", "guidance × ulysses ×2"
+    layout: SplitLayout
+    per_gpu_peak_bytes: int
+    seconds_per_step: float
+    communication_seconds: float  # of seconds_per_step
+    speedup: float  # one GPU's s/step with the same options ÷ this s/step
+    bytes_per_step: int  # sent by all GPUs together per step
+    bytes_per_gpu: int  # sent by each GPU per step
+    link: str  # the LINK_TABLE key assumed
+    reason: str  # why this split (core.parallel_plan.SplitPlan.reason)
+    refused: str = ""  # why the job as asked cannot run on this many GPUs; the figures are then for the
+    # nearest that can (all on GPU, split chosen automatically)
+    fits: bool | None = None  # per_gpu_peak_bytes (with a margin) within one GPU's memory; None: unknown
+
+
+def parallel_speedups(
+    request: GenerationRequest, caps: Any, arch: Architecture | None = None, link: str | None = None
+) -> list[ParallelEstimate]:
+    """The estimate on 1, 2, … `caps.cuda_devices` GPUs for the request's size and options (one entry on a machine
+    with fewer than two): what the window shows beside its "GPUs" choice."""
+    import core.parallel_plan as parallel_plan  # it imports this module
+    from core.errors import StudioError
+    from core.request import ParallelOptions, Split
+
+    cuda = bool(getattr(caps, "cuda", False))
+    count = max(1, int(getattr(caps, "cuda_devices", 0) or 0)) if cuda else 1
+    device = "cuda" if cuda else (getattr(caps, "accelerator", None) or "cpu")
+    gpu_name = str(getattr(caps, "cuda_name", "") or CALIBRATION_GPU)
+    total = int(getattr(caps, "cuda_total_bytes", 0) or 0)
+    found: list[ParallelEstimate] = []
+    for gpus in range(1, count + 1):
+        asked = dataclasses.replace(request, parallel=ParallelOptions(gpus, request.parallel.split))
+        refused = ""
+        try:
+            plan = parallel_plan.resolve_split(asked, caps, link)
+        except StudioError as exc:
+            refused = exc.message
+            asked = dataclasses.replace(
+                asked,
+                parallel=ParallelOptions(gpus, Split.AUTO),
+                memory=dataclasses.replace(asked.memory, placement=Placement.GPU),
+            )
+            try:
+                plan = parallel_plan.resolve_split(asked, caps, link)
+            except StudioError:
+                continue  # nothing on this many GPUs can run this job
+        runs = plan.applied_to(asked)
+        one = estimate_request(dataclasses.replace(runs, parallel=ParallelOptions()), arch, gpu_name, device)
+        used_link = plan.link if gpus > 1 else "none"
+        split = estimate_request(runs, arch, gpu_name, device, layout=plan.layout, link=used_link)
+        shape = JobShape(runs.width, runs.height, runs.num_frames, runs.steps, runs.guidance, runs.max_sequence_length)
+        dtype = runs.memory.dtype if runs.memory.dtype != "auto" else ("float32" if device == "cpu" else "bfloat16")
+        traffic = split_traffic(shape, plan.layout, arch, dtype)
+        found.append(
+            ParallelEstimate(
+                gpus=gpus,
+                split=plan.layout.describe(),
+                layout=plan.layout,
+                per_gpu_peak_bytes=split.peak_bytes,
+                seconds_per_step=split.s_per_step,
+                communication_seconds=communication_seconds(traffic, used_link) if gpus > 1 else 0.0,
+                speedup=one.s_per_step / split.s_per_step if split.s_per_step > 0 else 1.0,
+                bytes_per_step=traffic.total_bytes,
+                bytes_per_gpu=traffic.per_gpu_bytes,
+                link=used_link,
+                reason=plan.reason,
+                refused=refused,
+                fits=split.peak_bytes + SAFETY_MARGIN_BYTES <= total if total else None,
+            )
+        )
+    return found

@@ -172,3 +172,25 @@ def test_the_soak_set_leaves_the_default_gpu_set_as_it_was(tmp_path: Path, monke
     full_bench.main(["--set", "soak", "--scale", "tiny", "--out", str(tmp_path)])
     assert ran == list(full_bench.CPU_SOAK_CONFIGS)
     assert (tmp_path / "soak-cpu-tiny.md").exists()
+
+
+def test_parallel_paper_reports_the_traffic_and_speed_ups_with_their_assumptions(tmp_path: Path, capsys) -> None:
+    """bench/parallel_paper.py's paper mode: no GPU, nothing measured, and it says so."""
+    from bench import parallel_paper
+
+    out_json, out_md = tmp_path / "paper.json", tmp_path / "paper.md"
+    assert parallel_paper.main(["--json", str(out_json), "--md", str(out_md)]) == 0
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert report["job"]["tokens"] == 41_805 and report["measured"] is None
+    splits = {s["split"]: s for s in report["splits"]}
+    assert set(splits) >= {"guidance", "ulysses ×2", "ring ×2", "guidance × ulysses ×2"}
+    assert splits["guidance"]["bytes_per_gpu"] < 10e6 < 10e9 < splits["ulysses ×2"]["bytes_per_gpu"]
+    for split in splits.values():
+        speedups = [split["per_link"][link]["speedup"] for link in ("pcie", "p2p", "nvlink")]
+        assert speedups == sorted(speedups) and 1 < speedups[0] <= split["gpus"]
+    issue = report["against_the_issue"]["ulysses ×2 bytes per step"]
+    assert issue["ours"] == pytest.approx(issue["issue"], rel=0.05)
+    markdown = out_md.read_text(encoding="utf-8")
+    printed = capsys.readouterr().out
+    assert markdown == printed
+    assert "| p2p (PCIe peer to peer) | 25 |" in markdown and "none has been measured yet" in markdown
