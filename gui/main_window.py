@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
+from core.errors import StudioError
 from core.history import HistoryStore, JobRecord
 from core.preview import PreviewFrames
 from core.request import GenerationRequest, MemoryOptions, random_seed
@@ -329,6 +330,7 @@ class MainWindow(QMainWindow):
         # Memory advice before a job (issue 8, item 6): the estimate follows the form and NVML's free memory.
         self.monitor.sampled.connect(self.memory_panel.update_sample)
         self.parameter_form.changed.connect(self._update_memory_advice)
+        self.form.changed.connect(self._update_gpu_estimates)
         # Speed options: the kernels follow the device and precision, the step-cache note the model's calibration
         # (recorded by a finished job), and the advice both.
         self.form.changed.connect(lambda name: name == "memory" and self._update_speed_context())
@@ -398,6 +400,32 @@ class MainWindow(QMainWindow):
 
         p = self.parameter_form.parameters()
         self.memory_panel.set_job_shape(JobShape(p.width, p.height, p.num_frames, p.steps, p.guidance))
+
+    def _update_gpu_estimates(self, *_: object) -> None:
+        """The GPUs choice's expected speed-ups for the job in the form, and the split `auto` picks (the estimator
+        imports no torch, so this runs on every change)."""
+        panel = self.form_column.gpus_panel
+        caps = self.controller.capabilities
+        if caps is None or not panel.available:
+            return
+        from core.estimate import parallel_speedups
+        from core.parallel_plan import resolve_split
+        from gui.form.gpus_panel import GpuFigures
+
+        request = self.current_request()
+        panel.set_estimates(
+            [
+                GpuFigures(e.gpus, e.split, e.speedup, e.seconds_per_step, e.per_gpu_peak_bytes)
+                for e in parallel_speedups(request, caps)
+            ]
+        )
+        try:
+            plan = resolve_split(request, caps)
+        except StudioError as exc:  # this job cannot be split that way: the readiness line says why
+            panel.set_auto_choice("", "")
+            logger.debug("No split for the form's job: %s", exc)
+            return
+        panel.set_auto_choice(plan.layout.describe(), plan.reason)
 
     def _update_speed_context(self, *_: object) -> None:
         self.speed_panel.set_context(self.controller.capabilities, self.form.memory(), self.model_picker.path())
@@ -528,6 +556,8 @@ class MainWindow(QMainWindow):
         from core.devices import unavailable_reasons
 
         self.memory_panel.set_capabilities(caps, unavailable_reasons(caps))  # type: ignore[arg-type]
+        self.form_column.set_gpu_count(int(getattr(caps, "cuda_devices", 0) or 0))
+        self._update_gpu_estimates()
         self._update_speed_context()
         accelerator = getattr(caps, "accelerator", None)
         where = {"cuda": getattr(caps, "cuda_name", "CUDA GPU"), "mps": "Apple GPU"}.get(accelerator or "", "CPU")

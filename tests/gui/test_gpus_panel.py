@@ -73,3 +73,30 @@ def test_hint_shows_the_estimate_and_autos_reason(qtbot) -> None:
     assert "two GPUs and a guided job" in text
     panel.split_combo.setCurrentIndex(panel.split_combo.findData("ulysses"))
     assert "1.7×" in panel.hint_text() and "Automatic" not in panel.hint_text()
+
+
+def test_the_window_offers_the_gpus_of_a_two_gpu_machine(qtbot, open_window, monkeypatch) -> None:
+    """A machine with two 4090s: the GPUs group appears, and choosing 2 shows the estimator's speed-up and why
+    Automatic splits the guidance branches; the request carries it."""
+    import core.devices
+    from PySide6.QtWidgets import QGroupBox
+
+    two_4090s = core.devices.Capabilities(
+        cuda=True,
+        mps=False,
+        cuda_name="NVIDIA GeForce RTX 4090",
+        cuda_total_bytes=24 * 2**30,
+        bf16=True,
+        cuda_devices=2,
+        link=core.devices.Link.PCIE,
+    )
+    monkeypatch.setattr(core.devices, "detect_capabilities", lambda: two_4090s)
+    window = open_window()
+    group = window.findChild(QGroupBox, "gpusGroup")
+    qtbot.waitUntil(group.isVisible, timeout=90_000)  # the machine check runs on the engine's thread
+    panel = window.form_column.gpus_panel
+    panel.gpus_combo.setCurrentIndex(panel.gpus_combo.findData(2))
+    text = panel.hint_text()
+    assert "× as fast as one GPU" in text and "GB per GPU" in text
+    assert "Automatic:" in text and "guidance" in text
+    assert window.current_request().parallel == ParallelOptions(2, Split.AUTO)
