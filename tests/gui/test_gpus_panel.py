@@ -78,8 +78,9 @@ def test_hint_shows_the_estimate_and_autos_reason(qtbot) -> None:
 def test_the_window_offers_the_gpus_of_a_two_gpu_machine(qtbot, open_window, monkeypatch) -> None:
     """A machine with two 4090s: the GPUs group appears, and choosing 2 shows the estimator's speed-up and why
     Automatic splits the guidance branches; the request carries it."""
-    import core.devices
     from PySide6.QtWidgets import QGroupBox
+
+    import core.devices
 
     two_4090s = core.devices.Capabilities(
         cuda=True,
