@@ -113,9 +113,9 @@ def detect_attention_environment(device: str, dtype_name: str) -> AttentionEnvir
 
 
 def _too_old(package: str, installed: str | None, minimum: str) -> str:
-    return _t("{package} {version} is installed, but diffusers needs {minimum} or newer (pip install -U {package})").format(
-        package=package, version=installed or "?", minimum=minimum
-    )
+    return _t(
+        "{package} {version} is installed, but diffusers needs {minimum} or newer (pip install -U {package})"
+    ).format(package=package, version=installed or "?", minimum=minimum)
 
 
 def unavailable_reason(backend: str, env: AttentionEnvironment) -> str | None:

@@ -23,10 +23,13 @@ All ranks of the job call `enable_sequence_split` together: it builds process gr
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
+from diffusers.hooks.context_parallel import ContextParallelGatherHook
+from diffusers.models._modeling_parallel import ContextParallelInput, ContextParallelOutput, gather_size_by_comm
 
 from core.attention import HALF_DTYPES, JointAttentionProcessor, _attention_modules, torch_kernel_choice
 
@@ -41,8 +44,6 @@ GATHER_MODULE = "proj_out"
 
 def contentv_cp_plan() -> dict[str, Any]:
     """The `_cp_plan` of ContentVTransformer3DModel (diffusers' ContextParallelModelPlan)."""
-    from diffusers.models._modeling_parallel import ContextParallelInput, ContextParallelOutput
-
     split_tokens = {0: ContextParallelInput(split_dim=1, expected_dims=3, split_output=True)}
     return {
         "pos_embed": split_tokens,  # (batch, video tokens, dim), position embedding included
@@ -51,31 +52,30 @@ def contentv_cp_plan() -> dict[str, Any]:
     }
 
 
-def _padded_gather_hook(output_plan: Any, cp_config: Any) -> Any:
+class PaddedGatherHook(ContextParallelGatherHook):
     """diffusers' gather hook, gathering uneven shares by padding them to the largest.
 
     diffusers gathers the uneven shares of its "anything" modes with `dist.all_gather` of tensors of different
     sizes, which NCCL accepts and gloo (the CPU backend) refuses ("invalid tensor size"). Padding every share to
     the largest (at most one token here), gathering equal sizes and trimming gives the same tensor everywhere."""
-    import torch.distributed as dist
-    from diffusers.hooks.context_parallel import ContextParallelGatherHook
-    from diffusers.models._modeling_parallel import gather_size_by_comm
 
-    class PaddedGatherHook(ContextParallelGatherHook):
-        def post_forward(self, module: torch.nn.Module, output: torch.Tensor) -> torch.Tensor:
-            if not isinstance(output, torch.Tensor):
-                raise ValueError(f"the split's gather expects one tensor, not {type(output)}")
-            dim = self.metadata[0].gather_dim
-            group = self.parallel_config._flattened_mesh.get_group()
-            sizes = gather_size_by_comm(output.shape[dim], group)
-            largest = max(sizes)
-            padding = [0, 0] * (output.dim() - 1 - dim) + [0, largest - output.shape[dim]]
-            share = torch.nn.functional.pad(output, padding).contiguous()
-            shares = [torch.empty_like(share) for _ in sizes]
-            dist.all_gather(shares, share, group=group)
-            return torch.cat([s.narrow(dim, 0, size) for s, size in zip(shares, sizes, strict=True)], dim=dim)
+    def __init__(self, output_plan: ContextParallelOutput, cp_config: Any) -> None:
+        super().__init__([output_plan], cp_config)  # pyright: ignore[reportArgumentType]  (diffusers' own form)
+        self.gather_dim = output_plan.gather_dim
 
-    return PaddedGatherHook([output_plan], cp_config)
+    def post_forward(self, module: torch.nn.Module, output: Any) -> torch.Tensor:
+        import torch.distributed as dist
+
+        if not isinstance(output, torch.Tensor):
+            raise ValueError(f"the split's gather expects one tensor, not {type(output)}")
+        dim = self.gather_dim
+        group = self.parallel_config._flattened_mesh.get_group()
+        sizes = gather_size_by_comm(output.shape[dim], group)
+        padding = [0, 0] * (output.dim() - 1 - dim) + [0, max(sizes) - output.shape[dim]]
+        share = torch.nn.functional.pad(output, padding).contiguous()
+        shares = [torch.empty_like(share) for _ in sizes]
+        dist.all_gather(shares, share, group=group)
+        return torch.cat([s.narrow(dim, 0, size) for s, size in zip(shares, sizes, strict=True)], dim=dim)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,8 @@ def _sdpa_with_lse(
         out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v, 0.0, False, scale=scale)
     elif q.device.type == "cuda":
         q, k, v = (t.contiguous() for t in (q, k, v))
-        out, lse = torch.ops.aten._scaled_dot_product_efficient_attention(q, k, v, None, True, 0.0, False, scale=scale)[:2]
+        efficient = torch.ops.aten._scaled_dot_product_efficient_attention
+        out, lse = efficient(q, k, v, None, True, 0.0, False, scale=scale)[:2]
         lse = lse[..., : q.shape[2]]  # the kernel pads it to a multiple of 32 queries
     else:
         scores = (q.float() @ k.float().transpose(-1, -2)) * (scale or q.shape[-1] ** -0.5)
@@ -215,7 +216,11 @@ class SequenceSplitJointAttnProcessor(JointAttentionProcessor):
     def _attend_joint(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         if self._parallel_config is None:  # not split (yet): the plain processor's kernel
             return super()._attend_joint(query, key, value)
-        from diffusers.models.attention_dispatch import _templated_context_parallel_attention, dispatch_attention_fn
+        from diffusers.models.attention_dispatch import (
+            AttentionBackendName,
+            _templated_context_parallel_attention,
+            dispatch_attention_fn,
+        )
 
         batch, _, tokens, _ = query.shape
         route = self._route_for(query.device, query.dtype)
@@ -224,16 +229,13 @@ class SequenceSplitJointAttnProcessor(JointAttentionProcessor):
             out = _templated_context_parallel_attention(
                 q, k, v, forward_op=_sdpa_with_lse, backward_op=_no_backward, _parallel_config=self._parallel_config
             )
-        elif route.torch_kernel is not None:
-            with torch_kernel_choice(route.torch_kernel, self.strict):
-                out = dispatch_attention_fn(
-                    q, k, v, backend=route.dispatcher, parallel_config=self._parallel_config  # pyright: ignore[reportArgumentType]
-                )
         else:
-            out = dispatch_attention_fn(
-                q, k, v, backend=route.dispatcher, parallel_config=self._parallel_config  # pyright: ignore[reportArgumentType]
-            )
-        return out.reshape(batch, tokens, -1)
+            held = torch_kernel_choice(route.torch_kernel, self.strict) if route.torch_kernel else nullcontext()
+            with held:
+                out = dispatch_attention_fn(
+                    q, k, v, backend=AttentionBackendName(route.dispatcher), parallel_config=self._parallel_config
+                )
+        return torch.as_tensor(out).reshape(batch, tokens, -1)
 
 
 def _context_parallel_config(ctx: RankContext) -> Any:
@@ -300,9 +302,10 @@ def enable_sequence_split(transformer: Any, ctx: RankContext) -> None:
 
     plan = contentv_cp_plan()
     gather = plan.pop(GATHER_MODULE)
+    assert isinstance(gather, ContextParallelOutput)
     transformer.enable_parallelism(config=_context_parallel_config(ctx), cp_plan=plan)
     # The gather goes in by hand, under diffusers' own hook name, to gather uneven shares over gloo too.
-    hook = _padded_gather_hook(gather, transformer._parallel_config.context_parallel_config)
+    hook = PaddedGatherHook(gather, transformer._parallel_config.context_parallel_config)
     registry = HookRegistry.check_if_exists_or_initialize(getattr(transformer, GATHER_MODULE))
     registry.register_hook(hook, _CONTEXT_PARALLEL_OUTPUT_HOOK_TEMPLATE.format(GATHER_MODULE))
 
@@ -310,4 +313,3 @@ def enable_sequence_split(transformer: Any, ctx: RankContext) -> None:
 def sequence_split_enabled(transformer: Any) -> bool:
     config = getattr(transformer, "_parallel_config", None)
     return config is not None and config.context_parallel_config is not None
-

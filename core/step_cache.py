@@ -161,11 +161,12 @@ def _agree_first_block(transformer: Any, group: Any) -> None:
     for module in transformer.modules():
         registry = getattr(module, "_diffusers_hook", None)
         stock = registry.get_hook(_FBC_LEADER_BLOCK_HOOK) if registry is not None else None
-        if stock is None:
+        if registry is None or stock is None:
             continue
         # The same name, so CacheMixin.disable_cache removes it; the same state, shared with the other blocks' hooks.
         registry.remove_hook(_FBC_LEADER_BLOCK_HOOK, recurse=False)
-        registry.register_hook(AgreedFirstBlockHook(stock.state_manager, stock.threshold, group), _FBC_LEADER_BLOCK_HOOK)
+        agreed = AgreedFirstBlockHook(stock.state_manager, stock.threshold, group)
+        registry.register_hook(agreed, _FBC_LEADER_BLOCK_HOOK)
 
 
 class AgreedFirstBlockHook(FBCHeadBlockHook):

@@ -156,7 +156,7 @@ def test_split_output_equals_one_process(ranks):
 
 
 def test_first_block_cache_decides_alike_on_every_rank(ranks):
-    kind, results = ranks
+    _, results = ranks
     rank0, rank1 = (r["first_block"] for r in results)
     for case in ("under", "over"):
         a, b = rank0[case], rank1[case]
