@@ -20,6 +20,7 @@ over all keys, so the result equals the unsliced one while the score buffer of a
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 from typing import Any
@@ -56,20 +57,65 @@ class AttentionEnvironment:
     has_flash_attn: bool = False
     has_flash_attn_3: bool = False
     has_sage: bool = False
+    # The installed distributions' versions ("" when unreadable); None: not looked up (an environment made up by
+    # hand), taken as one diffusers accepts.
+    flash_attn_version: str | None = None
+    sage_version: str | None = None
+
+
+def _minimum_versions() -> tuple[str, str]:
+    """(flash-attn, sageattention): the oldest versions diffusers' dispatcher calls; older ones it leaves unbound,
+    and a call then fails with "'NoneType' object is not callable"."""
+    try:
+        from diffusers.models import attention_dispatch
+
+        return attention_dispatch._REQUIRED_FLASH_VERSION, attention_dispatch._REQUIRED_SAGE_VERSION
+    except (ImportError, AttributeError):  # a diffusers that renamed them: the values of 0.42
+        return "2.6.3", "2.1.1"
+
+
+def _installed_version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _older_than(installed: str | None, minimum: str) -> bool:
+    """Whether a looked-up version is one diffusers refuses (an unreadable one too: diffusers reads the same
+    metadata, so it does not bind that package either)."""
+    if installed is None:
+        return False
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(installed) < Version(minimum)
+    except InvalidVersion:
+        return True
 
 
 def detect_attention_environment(device: str, dtype_name: str) -> AttentionEnvironment:
     capability = (0, 0)
     if device == "cuda" and torch.cuda.is_available():
         capability = torch.cuda.get_device_capability()
+    has_flash_attn = importlib.util.find_spec("flash_attn") is not None
+    has_sage = importlib.util.find_spec("sageattention") is not None
     return AttentionEnvironment(
         device=device,
         dtype_name=dtype_name,
         capability=capability,
-        has_flash_attn=importlib.util.find_spec("flash_attn") is not None,
+        has_flash_attn=has_flash_attn,
         has_flash_attn_3=importlib.util.find_spec("flash_attn_interface") is not None,
-        has_sage=importlib.util.find_spec("sageattention") is not None,
+        has_sage=has_sage,
+        flash_attn_version=_installed_version("flash-attn") if has_flash_attn else None,
+        sage_version=_installed_version("sageattention") if has_sage else None,
     )
+
+
+def _too_old(package: str, installed: str | None, minimum: str) -> str:
+    return _t(
+        "{package} {version} is installed, but diffusers needs {minimum} or newer (pip install -U {package})"
+    ).format(package=package, version=installed or "?", minimum=minimum)
 
 
 def unavailable_reason(backend: str, env: AttentionEnvironment) -> str | None:
@@ -99,12 +145,18 @@ def unavailable_reason(backend: str, env: AttentionEnvironment) -> str | None:
     if backend == "flash-attn":
         if not (env.has_flash_attn or env.has_flash_attn_3):
             return _t("the flash-attn package is not installed (pip install flash-attn)")
+        minimum = _minimum_versions()[0]
+        if not env.has_flash_attn_3 and _older_than(env.flash_attn_version, minimum):  # FA3 has no minimum
+            return _too_old("flash-attn", env.flash_attn_version, minimum)
         if sm < (8, 0):
             return _t("flash-attn needs an Ampere GPU or newer")
         return None if half else _t("flash-attn needs bfloat16 or float16")
     if backend == "sage":
         if not env.has_sage:
             return _t("the sageattention package is not installed (pip install sageattention)")
+        minimum = _minimum_versions()[1]
+        if _older_than(env.sage_version, minimum):
+            return _too_old("sageattention", env.sage_version, minimum)
         if sm < (8, 0):
             return _t("SageAttention needs an Ampere GPU or newer")
         return None if half else _t("SageAttention needs bfloat16 or float16")
@@ -126,6 +178,24 @@ def choose_attention_backend(env: AttentionEnvironment) -> str:
     return next(name for name in order if unavailable_reason(name, env) is None)
 
 
+def auto_attention_notes(env: AttentionEnvironment) -> list[str]:
+    """One line per optional kernel that is installed but that `auto` passed over because diffusers cannot use the
+    installed version (for the job's notes)."""
+    if env.device != "cuda" or env.dtype_name not in HALF_DTYPES or env.capability < (8, 0):
+        return []  # auto would not pick these here whatever the version
+    chosen = choose_attention_backend(env)
+    notes = []
+    for name, installed in (("sage", env.has_sage), ("flash-attn", env.has_flash_attn or env.has_flash_attn_3)):
+        reason = unavailable_reason(name, env) if installed else None
+        if reason is not None:
+            notes.append(
+                _t("The '{kernel}' attention kernel was not used: {reason}; using '{chosen}' instead.").format(
+                    kernel=name, reason=reason, chosen=chosen
+                )
+            )
+    return notes
+
+
 def resolve_attention_backend(requested: str, env: AttentionEnvironment) -> str:
     """The kernel a job will use; a forced kernel that cannot run here is a clear error (before any loading)."""
     if requested == "auto":
@@ -143,6 +213,23 @@ def _flash_attn_name(env_has_fa3: bool) -> str:
     return "_flash_3" if env_has_fa3 else "flash"
 
 
+def torch_kernel_choice(backend: str, strict: bool = True) -> Any:
+    """A context in which PyTorch's SDPA runs the named kernel ("math", "efficient", "flash", "cudnn"): only that
+    one when `strict`, else that one first (see `attend`)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    kernels = {
+        "cudnn": SDPBackend.CUDNN_ATTENTION,
+        "flash": SDPBackend.FLASH_ATTENTION,
+        "efficient": SDPBackend.EFFICIENT_ATTENTION,
+        "math": SDPBackend.MATH,
+    }
+    chosen = kernels[backend]
+    if strict:
+        return sdpa_kernel(chosen)
+    return sdpa_kernel([chosen, *(k for k in kernels.values() if k != chosen)], set_priority=True)
+
+
 def attend(
     query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, backend: str, strict: bool = True
 ) -> torch.Tensor:
@@ -154,20 +241,7 @@ def attend(
     if backend == "sdpa":
         return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
     if backend in TORCH_KERNELS:
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
-        kernels = {
-            "cudnn": SDPBackend.CUDNN_ATTENTION,
-            "flash": SDPBackend.FLASH_ATTENTION,
-            "efficient": SDPBackend.EFFICIENT_ATTENTION,
-            "math": SDPBackend.MATH,
-        }
-        chosen = kernels[backend]
-        if strict:
-            with sdpa_kernel(chosen):
-                return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
-        order = [chosen, *(k for k in kernels.values() if k != chosen)]
-        with sdpa_kernel(order, set_priority=True):
+        with torch_kernel_choice(backend, strict):
             return F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
     from diffusers.models.attention_dispatch import dispatch_attention_fn
 
@@ -201,6 +275,30 @@ class JointAttentionProcessor:
         self.query_chunk = query_chunk
         self.strict = strict  # False: `auto` chose the kernel; PyTorch may fall back (see `attend`)
 
+    def with_kernel(self, backend: str, strict: bool) -> JointAttentionProcessor:
+        """This processor with another kernel, slicing kept."""
+        if self.query_chunk is None:
+            return JointAttentionProcessor(backend, None, strict)
+        return ChunkedJointAttnProcessor(self.query_chunk, backend, strict)
+
+    def with_slicing(self, query_chunk: int) -> JointAttentionProcessor:
+        """This processor slicing its queries `query_chunk` at a time, kernel kept."""
+        return ChunkedJointAttnProcessor(query_chunk, self.backend, self.strict)
+
+    def _attend_joint(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Attention of the joint (batch, heads, tokens, dim) tensors; returns (batch, tokens, heads × dim)."""
+        batch, heads, total, head_dim = query.shape
+        if self.query_chunk is None or self.query_chunk >= total:
+            return attend(query, key, value, self.backend, self.strict).transpose(1, 2).reshape(batch, total, -1)
+        # Written slice by slice into one buffer (batch, tokens, heads*dim), so no list of slices is kept alive.
+        out = query.new_empty(batch, total, heads * head_dim)
+        for start in range(0, total, self.query_chunk):
+            stop = min(start + self.query_chunk, total)
+            part = attend(query[:, :, start:stop], key, value, self.backend, self.strict)
+            out[:, start:stop] = part.transpose(1, 2).reshape(batch, stop - start, -1)
+            del part
+        return out
+
     def __call__(
         self,
         attn: Any,  # diffusers' Attention, whose projections are typed Optional although a joint block has them all
@@ -233,21 +331,7 @@ class JointAttentionProcessor:
             key = torch.cat([key, ctx_k], dim=2)
             value = torch.cat([value, ctx_v], dim=2)
 
-        total = query.shape[2]
-        if self.query_chunk is None or self.query_chunk >= total:
-            out = (
-                attend(query, key, value, self.backend, self.strict)
-                .transpose(1, 2)
-                .reshape(batch, -1, attn.heads * head_dim)
-            )
-        else:
-            # Written slice by slice into one buffer (batch, tokens, heads*dim), so no list of slices is kept alive.
-            out = query.new_empty(batch, total, attn.heads * head_dim)
-            for start in range(0, total, self.query_chunk):
-                stop = min(start + self.query_chunk, total)
-                part = attend(query[:, :, start:stop], key, value, self.backend, self.strict)
-                out[:, start:stop] = part.transpose(1, 2).reshape(batch, stop - start, -1)
-                del part
+        out = self._attend_joint(query, key, value)
         del query, key, value
         out = out.to(hidden_states.dtype)
 
@@ -282,11 +366,16 @@ def _current_backend(module: Attention) -> tuple[str, bool]:
 
 def set_attention_backend(model: nn.Module, backend: str, strict: bool = True) -> int:
     """Route every joint attention of `model` to `backend`, keeping slicing as it is; returns how many.
-    `strict=False` for a kernel `auto` chose (PyTorch may fall back from it, see `attend`)."""
+    `strict=False` for a kernel `auto` chose (PyTorch may fall back from it, see `attend`). A processor of this
+    module's family rebuilds itself (`with_kernel`), so a sequence-split one stays split."""
     modules = _attention_modules(model)
     for module in modules:
-        chunk = getattr(module.processor, "query_chunk", None)
-        module.set_processor(JointAttentionProcessor(backend, chunk, strict))  # pyright: ignore[reportArgumentType]
+        current = module.processor
+        if isinstance(current, JointAttentionProcessor):
+            processor = current.with_kernel(backend, strict)
+        else:
+            processor = JointAttentionProcessor(backend, None, strict)
+        module.set_processor(processor)  # pyright: ignore[reportArgumentType]
     return len(modules)
 
 
@@ -299,12 +388,19 @@ def attention_backend_in_use(model: nn.Module) -> str:
 
 
 def enable_attention_slicing(model: nn.Module, query_chunk: int = DEFAULT_QUERY_CHUNK) -> int:
-    """Switch every joint attention of `model` to the chunked processor; returns how many were switched."""
-    modules = _attention_modules(model)
-    for module in modules:
-        processor = ChunkedJointAttnProcessor(query_chunk, *_current_backend(module))
-        module.set_processor(processor)  # pyright: ignore[reportArgumentType]
-    return len(modules)
+    """Switch every joint attention of `model` to the chunked processor; returns how many were switched (none
+    under a sequence split, whose processors refuse slicing: the split already divides the tokens)."""
+    switched = 0
+    for module in _attention_modules(model):
+        current = module.processor
+        if isinstance(current, JointAttentionProcessor):
+            processor = current.with_slicing(query_chunk)
+        else:
+            processor = ChunkedJointAttnProcessor(query_chunk, *_current_backend(module))
+        if processor is not current:
+            module.set_processor(processor)  # pyright: ignore[reportArgumentType]
+            switched += 1
+    return switched
 
 
 def disable_attention_slicing(model: nn.Module) -> None:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import torch
+from diffusers.hooks.first_block_cache import _FBC_LEADER_BLOCK_HOOK, FBCHeadBlockHook
 from torch import nn
 
 from core.request import StepCache
@@ -138,12 +139,68 @@ def plan_step_cache(level: StepCache, steps: int, mag_ratios: list[float] | None
     return CachePlan(level, "taylorseer", config)
 
 
-def apply_step_cache(transformer: Any, plan: CachePlan) -> None:
+def apply_step_cache(transformer: Any, plan: CachePlan, agree_over: Any = None) -> None:
     """Install this job's cache on the transformer (any previous one is removed first, so state never leaks
-    from one job into the next)."""
+    from one job into the next).
+
+    `agree_over`: the process group of a sequence split (each rank holds a share of the tokens). The First-Block
+    cache decides from the change of the first block's output, which each rank would measure on its own share: a
+    different decision per rank, and the ranks' collectives then wait on each other for ever. With the group given,
+    the change is measured over every rank's share (`_AgreedFirstBlockHook`), so all decide alike, as one process
+    would. MagCache and TaylorSeer need nothing: MagCache decides from its calibration ratios and a step counter,
+    TaylorSeer from a fixed step schedule, the same numbers on every rank."""
     remove_step_cache(transformer)
-    if plan.config is not None:
-        transformer.enable_cache(plan.config)
+    if plan.config is None:
+        return
+    transformer.enable_cache(plan.config)
+    if agree_over is not None and plan.method == "first-block":
+        _agree_first_block(transformer, agree_over)
+
+
+def _agree_first_block(transformer: Any, group: Any) -> None:
+    for module in transformer.modules():
+        registry = getattr(module, "_diffusers_hook", None)
+        stock = registry.get_hook(_FBC_LEADER_BLOCK_HOOK) if registry is not None else None
+        if registry is None or stock is None:
+            continue
+        # The same name, so CacheMixin.disable_cache removes it; the same state, shared with the other blocks' hooks.
+        registry.remove_hook(_FBC_LEADER_BLOCK_HOOK, recurse=False)
+        agreed = AgreedFirstBlockHook(stock.state_manager, stock.threshold, group)
+        registry.register_hook(agreed, _FBC_LEADER_BLOCK_HOOK)
+
+
+class AgreedFirstBlockHook(FBCHeadBlockHook):
+    """diffusers' First-Block head hook, deciding from the change measured over the whole process group.
+
+    diffusers compares mean|r − r_prev| / mean|r_prev| with the threshold, r being the first block's output
+    residual. Both means run over the same elements, so the ratio is Σ|r − r_prev| / Σ|r_prev|: summing the two sums
+    over the ranks (one all-reduce) gives every rank the ratio of the whole tensor. The element counts cancel, so
+    uneven shares need no weighting. `local_change` (this rank's own share's ratio) and `change` (the agreed one)
+    are kept for tests and logs."""
+
+    def __init__(self, state_manager: Any, threshold: float, group: Any) -> None:
+        super().__init__(state_manager, threshold)
+        self.group = group
+        self.local_change: float | None = None
+        self.change: float | None = None
+
+    @torch.compiler.disable
+    def _should_compute_remaining_blocks(self, hidden_states_residual: torch.Tensor) -> bool:
+        import torch.distributed as dist
+
+        previous = self.state_manager.get_state().head_block_residual
+        if previous is None:
+            return True  # the first call in this context, on every rank alike
+        sums = torch.stack(
+            [
+                (hidden_states_residual - previous).abs().sum(dtype=torch.float64),
+                previous.abs().sum(dtype=torch.float64),
+            ]
+        )
+        self.local_change = float(sums[0] / sums[1])
+        dist.all_reduce(sums, op=dist.ReduceOp.SUM, group=self.group)
+        self.change = float(sums[0] / sums[1])
+        return self.change > self.threshold
 
 
 def remove_step_cache(transformer: Any) -> None:

@@ -4,6 +4,8 @@
 The official implementation rebuilds the position embedding on the CPU in every forward; here it is built
 once per (frames, height, width, device, dtype) and cached, which gives the same numbers.
 
+Its tokens can be split across the ranks of a split job (core/context_parallel.py, diffusers' context parallelism).
+
 The class mixes in diffusers' `CacheMixin` (enable_cache / cache_context / disable_cache), which step caching
 (core/step_cache.py) uses.
 """
@@ -127,6 +129,12 @@ class ContentVTransformer3DModel(SD3Transformer2DModel, CacheMixin):
         for block in self.transformer_blocks:
             if getattr(block, "context_pre_only", False):
                 _pass_text_through(block)
+
+    def _resolve_parallel_config(self, config: Any) -> Any:
+        # diffusers' version divides by torch.accelerator.device_count() (0 on the CPU); see core/context_parallel.py.
+        from core.context_parallel import resolve_parallel_config_on_mesh
+
+        return resolve_parallel_config_on_mesh(self, config)
 
     def unpatchify(self, tokens: torch.Tensor, frames: int, height: int, width: int) -> torch.Tensor:
         p = self.pos_embed.patch_size

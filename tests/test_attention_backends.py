@@ -211,3 +211,51 @@ def test_every_kernel_this_gpu_runs_matches_math_in_bf16():
     chosen = choose_attention_backend(env)
     assert chosen in ran
     attend(q, k, v, chosen, strict=False)
+
+
+def test_auto_passes_over_a_sageattention_diffusers_cannot_call(monkeypatch):
+    """sageattention 1.0.6 (the registry's only version) is older than diffusers' minimum (2.1.1): diffusers leaves
+    its kernel unbound, and picking it failed every bf16 job on sm80+ with "'NoneType' object is not callable".
+    Faked here: an H100 (sm90) and that version installed."""
+    import importlib.metadata
+    import importlib.util
+
+    from core import attention
+
+    real_find_spec, real_version = importlib.util.find_spec, importlib.metadata.version
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (9, 0))
+    monkeypatch.setattr(
+        attention.importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "sageattention" else real_find_spec(name, *a),
+    )
+    monkeypatch.setattr(
+        attention.importlib.metadata,
+        "version",
+        lambda name: "1.0.6" if name == "sageattention" else real_version(name),
+    )
+    env = attention.detect_attention_environment("cuda", "bfloat16")
+    assert env.has_sage and env.sage_version == "1.0.6" and env.capability == (9, 0)
+    assert choose_attention_backend(env) != "sage"
+    reason = unavailable_reason("sage", env) or ""
+    assert "1.0.6" in reason and "2.1.1" in reason
+    (note,) = attention.auto_attention_notes(env)
+    assert "sage" in note and "1.0.6" in note
+    with pytest.raises(DeviceUnavailableError, match=r"2\.1\.1"):
+        resolve_attention_backend("sage", env)
+    # A version diffusers accepts is chosen as before.
+    assert choose_attention_backend(_gpu((9, 0), has_sage=True, sage_version="2.2.0")) == "sage"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (_gpu((9, 0), has_flash_attn=True, flash_attn_version="2.5.0"), "cudnn"),  # FA2 below diffusers' 2.6.3
+        (_gpu((9, 0), has_flash_attn=True, flash_attn_version="2.7.4"), "flash-attn"),
+        (_gpu((9, 0), has_flash_attn=True, has_flash_attn_3=True, flash_attn_version="2.5.0"), "flash-attn"),  # FA3
+        (_gpu((8, 6), has_sage=True, sage_version="not-a-version"), "flash"),  # unreadable: diffusers refuses it too
+    ],
+)
+def test_auto_checks_the_installed_kernel_versions(env, expected):
+    assert choose_attention_backend(env) == expected
