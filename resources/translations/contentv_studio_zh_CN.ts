@@ -807,6 +807,10 @@
         <translation>内存与设备</translation>
     </message>
     <message>
+        <source>GPUs</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
         <source>Speed</source>
         <translation>速度</translation>
     </message>
@@ -871,6 +875,61 @@
     <message>
         <source>The generation engine is not available (see the earlier error).</source>
         <translation>生成引擎不可用（见之前的错误）。</translation>
+    </message>
+</context>
+<context>
+    <name>GpusPanel</name>
+    <message>
+        <source>GPUs</source>
+        <translation>GPU 数量</translation>
+    </message>
+    <message>
+        <source>Run one clip on several GPUs at once. Each GPU holds a whole copy of the model, so each needs the memory of a one-GPU job (less for the activations); the clip is the same.</source>
+        <translation>用多块 GPU 同时生成一个视频。每块 GPU 都载入一份完整的模型，因此每块所需显存与单 GPU 任务相当（激活值略少）；生成的视频相同。</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>划分方式</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Guidance branches (one per GPU)</source>
+        <translation>引导分支（每块 GPU 一支）</translation>
+    </message>
+    <message>
+        <source>Tokens, Ulysses (all-to-all)</source>
+        <translation>按 token 划分，Ulysses（all-to-all）</translation>
+    </message>
+    <message>
+        <source>Tokens, ring</source>
+        <translation>按 token 划分，环形</translation>
+    </message>
+    <message>
+        <source>Guidance runs the prompt&apos;s and the negative prompt&apos;s branch on different GPUs and exchanges little; the token splits divide the video itself and exchange more, which suits GPUs joined by NVLink. Automatic picks from the GPUs, the job and their link.</source>
+        <translation>引导划分把提示词分支和反向提示词分支放在不同的 GPU 上运行，交换的数据很少；按 token 划分则切分视频本身，交换的数据更多，适合以 NVLink 相连的 GPU。“自动”会根据 GPU、任务及其互联方式来选择。</translation>
+    </message>
+    <message>
+        <source>1 (one GPU)</source>
+        <translation>1（单块 GPU）</translation>
+    </message>
+    <message>
+        <source>All {count}</source>
+        <translation>全部 {count} 块</translation>
+    </message>
+    <message>
+        <source>Each job runs on one GPU.</source>
+        <translation>每个任务在一块 GPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Expected about {speedup}× as fast as one GPU ({seconds} s per step), {memory} GB per GPU.</source>
+        <translation>预计约为单块 GPU 的 {speedup} 倍速度（每步 {seconds} 秒），每块 GPU 约 {memory} GB。</translation>
+    </message>
+    <message>
+        <source>Automatic: {reason}</source>
+        <translation>自动：{reason}</translation>
     </message>
 </context>
 <context>
@@ -2802,6 +2861,10 @@ It will be written to:
         <translation>选择 --attention auto 以使用可用的最快内核。</translation>
     </message>
     <message>
+        <source>{package} {version} is installed, but diffusers needs {minimum} or newer (pip install -U {package})</source>
+        <translation>已安装 {package} {version}，但 diffusers 需要 {minimum} 或更高版本（pip install -U {package}）</translation>
+    </message>
+    <message>
         <source>the memory-efficient kernel needs a GPU of compute capability 5.0 or newer</source>
         <translation>省内存内核需要计算能力 5.0 或更高的 GPU</translation>
     </message>
@@ -2856,6 +2919,10 @@ It will be written to:
     <message>
         <source>The attention kernel &apos;{kernel}&apos; cannot run here: {reason}.</source>
         <translation>注意力内核“{kernel}”无法在本机运行：{reason}。</translation>
+    </message>
+    <message>
+        <source>The &apos;{kernel}&apos; attention kernel was not used: {reason}; using &apos;{chosen}&apos; instead.</source>
+        <translation>未使用注意力内核“{kernel}”：{reason}；改用“{chosen}”。</translation>
     </message>
     <message>
         <source>Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.</source>
@@ -3054,6 +3121,14 @@ It will be written to:
         <translation>auto（这里为 {device}）</translation>
     </message>
     <message>
+        <source>Made on {gpus} GPUs; this machine has {present}.</source>
+        <translation>使用 {gpus} 个 GPU 生成；本机有 {present} 个。</translation>
+    </message>
+    <message>
+        <source>Made on {gpus} GPUs; this machine has no CUDA GPU.</source>
+        <translation>使用 {gpus} 个 GPU 生成；本机没有 CUDA GPU。</translation>
+    </message>
+    <message>
         <source>the file {name}</source>
         <translation>文件 {name}</translation>
     </message>
@@ -3076,6 +3151,10 @@ It will be written to:
     <message>
         <source>{reason} Runs with {option} {fallback} instead.</source>
         <translation>{reason} 改用 {option} {fallback} 运行。</translation>
+    </message>
+    <message>
+        <source>The {split} split cannot run on {gpus}, so the split is chosen automatically.</source>
+        <translation>{split} 拆分无法在 {gpus} 个 GPU 上运行，因此自动选择拆分方式。</translation>
     </message>
     <message>
         <source>torch.compile is not available in the standalone app (it lacks triton and a C++ toolchain).</source>
@@ -3450,8 +3529,96 @@ It will be written to:
         <translation>{name}（Hub ID {hub_id}）</translation>
     </message>
     <message>
+        <source>Choose one GPU.</source>
+        <translation>请选择一个 GPU。</translation>
+    </message>
+    <message>
+        <source>{split}: {gpus} GPUs cannot be shared evenly by the two guidance branches, so the tokens are split across all of them; each GPU sends about {traffic} per step over {link} (about {seconds}). Ulysses rather than ring: ring attention sends as much on 2 GPUs and more on more.</source>
+        <translation>{split}：{gpus} 个 GPU 无法由两个引导分支平分，因此将 token 拆分到全部 GPU 上；每个 GPU 每步经 {link} 发送约 {traffic}（约 {seconds}）。选用 Ulysses 而非 ring：ring 注意力在 2 个 GPU 上发送的数据与之相同，GPU 更多时则更多。</translation>
+    </message>
+    <message>
+        <source>{split}: the job runs one guidance branch, so its tokens are split across the {gpus} GPUs; each GPU sends about {traffic} per step over {link} (about {seconds}). Ulysses rather than ring: ring attention sends as much on 2 GPUs and more on more.</source>
+        <translation>{split}：任务只运行一个引导分支，因此将其 token 拆分到 {gpus} 个 GPU 上；每个 GPU 每步经 {link} 发送约 {traffic}（约 {seconds}）。选用 Ulysses 而非 ring：ring 注意力在 2 个 GPU 上发送的数据与之相同，GPU 更多时则更多。</translation>
+    </message>
+    <message>
+        <source>One GPU: the job is not split.</source>
+        <translation>单个 GPU：任务不拆分。</translation>
+    </message>
+    <message>
+        <source>A job split over several GPUs needs CUDA GPUs (or the CPU, one process each); MPS cannot be split.</source>
+        <translation>将任务拆分到多个 GPU 上需要 CUDA GPU（或 CPU，每份一个进程）；MPS 无法拆分。</translation>
+    </message>
+    <message>
+        <source>Keep everything on the GPU (offload none, with int8 or fp8 if it does not fit), or use one GPU.</source>
+        <translation>请全部放在 GPU 上（卸载选 none，放不下时配合 int8 或 fp8），或只用一个 GPU。</translation>
+    </message>
+    <message>
+        <source>{split}, as asked: each GPU sends about {traffic} per step over {link} (about {seconds}).</source>
+        <translation>{split}（按指定）：每个 GPU 每步经 {link} 发送约 {traffic}（约 {seconds}）。</translation>
+    </message>
+    <message>
+        <source>guidance: 2 GPUs and a guided job, so each GPU runs one of the two guidance branches; each sends only {traffic} per step over {link} (about {seconds}).</source>
+        <translation>guidance：2 个 GPU 且任务带引导，因此每个 GPU 运行两个引导分支之一；每个 GPU 每步经 {link} 仅发送 {traffic}（约 {seconds}）。</translation>
+    </message>
+    <message>
+        <source>{split}: {gpus} GPUs and a guided job, so each guidance branch runs on {sequence} GPUs with its tokens split between them, which exchanges less than splitting them over all {gpus}; each GPU sends about {traffic} per step over {link} (about {seconds}).</source>
+        <translation>{split}：{gpus} 个 GPU 且任务带引导，因此每个引导分支在 {sequence} 个 GPU 上运行，其 token 在这些 GPU 间拆分，交换的数据比拆分到全部 {gpus} 个 GPU 更少；每个 GPU 每步经 {link} 发送约 {traffic}（约 {seconds}）。</translation>
+    </message>
+    <message>
+        <source>Attention slicing is off under a sequence split: the split already divides the tokens.</source>
+        <translation>序列拆分时关闭注意力切片：拆分本身已经划分了 token。</translation>
+    </message>
+    <message>
+        <source>Compiling is off under a sequence split: the blocks then hold the split&apos;s exchanges between GPUs, which this version has not checked to compile.</source>
+        <translation>序列拆分时关闭编译：此时模块内含 GPU 之间的数据交换，本版本尚未验证其能否编译。</translation>
+    </message>
+    <message>
+        <source>Guidance batching does nothing under the guidance split: each GPU runs one branch.</source>
+        <translation>引导拆分时引导批处理不起作用：每个 GPU 只运行一个分支。</translation>
+    </message>
+    <message>
+        <source>Choose the ulysses or ring split, or a guidance above 1.</source>
+        <translation>请选择 ulysses 或 ring 拆分，或将引导设为大于 1。</translation>
+    </message>
+    <message>
+        <source>Choose 2, 4, 6 or 8 GPUs, or the ulysses split.</source>
+        <translation>请选择 2、4、6 或 8 个 GPU，或使用 ulysses 拆分。</translation>
+    </message>
+    <message>
+        <source>{gpus} GPUs were asked for, but this machine has {present}.</source>
+        <translation>要求使用 {gpus} 个 GPU，但本机只有 {present} 个。</translation>
+    </message>
+    <message>
+        <source>Choose at most {present}.</source>
+        <translation>最多选择 {present} 个。</translation>
+    </message>
+    <message>
+        <source>The &apos;{mode}&apos; offload mode cannot be combined with a split over several GPUs: every GPU would move the whole model through its own PCIe link each step, and the offload hooks move modules that the split expects in place.</source>
+        <translation>“{mode}”卸载模式不能与多 GPU 拆分同时使用：每个 GPU 每一步都要经由各自的 PCIe 链路搬运整个模型，而且卸载钩子会移动拆分所要求留在原处的模块。</translation>
+    </message>
+    <message>
+        <source>On the CPU the {gpus} processes share its cores: the split shows that the frames match, it does not make the job faster.</source>
+        <translation>在 CPU 上，{gpus} 个进程共用其核心：拆分只用于验证帧一致，并不会让任务更快。</translation>
+    </message>
+    <message>
+        <source>The guidance split runs the two guidance branches on different GPUs, but this job has one (guidance {value} runs no unconditional branch).</source>
+        <translation>引导拆分会把两个引导分支放到不同的 GPU 上运行，但此任务只有一个分支（引导 {value} 不运行无条件分支）。</translation>
+    </message>
+    <message>
+        <source>The guidance split needs an even number of GPUs, half for each branch (got {gpus}).</source>
+        <translation>引导拆分需要偶数个 GPU，两个分支各占一半（当前为 {gpus}）。</translation>
+    </message>
+    <message>
         <source>A finish job needs a finish (an upscale or an interpolation).</source>
         <translation>后期处理任务需要指定处理内容（放大或插帧）。</translation>
+    </message>
+    <message>
+        <source>The number of GPUs must be between 1 and {most} (got {value}).</source>
+        <translation>GPU 数量必须在 1 到 {most} 之间（收到 {value}）。</translation>
+    </message>
+    <message>
+        <source>Unknown split &apos;{split}&apos;.</source>
+        <translation>未知的划分方式“{split}”。</translation>
     </message>
     <message>
         <source>The draft a final job finishes must be a history entry&apos;s number (got {value}).</source>
