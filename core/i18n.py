@@ -2,7 +2,7 @@
 
 core/ never imports Qt, so it cannot translate. Its user-facing sentences stay plain English here and are
 translated where they are shown (gui.support.i18n.core_text looks them up in the "core" context of the Qt catalogue).
-scripts/update_translations.py extracts, from core/*.py, the plain string literals passed to `_t(...)` and to
+scripts/update_translations.py extracts, from core/**/*.py, the plain string literals passed to `_t(...)` and to
 the constructors of the project's errors (`...Error(...)`, not Python's own ValueError and the like), plus module
 constants named `*_ADVICE`.
 

@@ -95,7 +95,7 @@ def test_exe_and_package_names():
 def test_excluded_modules_are_not_used_by_the_app():
     excluded = set(build.EXCLUDES)
     used: set[str] = set()
-    for source in [ROOT / "main.py", *ROOT.glob("core/*.py"), *ROOT.glob("gui/*.py")]:
+    for source in [ROOT / "main.py", *ROOT.glob("core/**/*.py"), *ROOT.glob("gui/**/*.py")]:
         text = source.read_text(encoding="utf-8")
         used |= {f"PySide6.{m}" for m in re.findall(r"\bPySide6\.(Qt\w+)", text)}
         used |= {
