@@ -116,6 +116,11 @@ ALLOWED_WORDS = set(
         "First-Block",
         "TaylorSeer",
         "H100",
+        # several GPUs: the link, the splits and the unit they divide, by the names their papers and NCCL use
+        "NVLink",
+        "Ulysses",
+        "all-to-all",
+        "token",
         # key names, as printed on keys and in shortcuts ("Ctrl+Enter" is checked key by key)
         "Delete",
         "Space",
