@@ -574,35 +574,75 @@ def launched_by_torchrun() -> bool:
     return all(name in os.environ for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
 
 
-def run_as_launched_rank(
-    model_dir: str | Path,
-    request: GenerationRequest,
-    output: OutputOptions,
-    layout: SplitLayout,
-    device_type: str,
-    progress: ProgressSink,
-    cancel: CancelToken,
-    journal: JournalOptions | None = None,
-    collective_timeout: timedelta = DEFAULT_COLLECTIVE_TIMEOUT,
-    caps: Capabilities | None = None,
-) -> tuple[GenerationResult | None, JournalOutcome | None]:
-    """Under torchrun (one process per rank, maybe on several machines): join over torchrun's environment
-    (env://), run the job from this process's own command line, leave. Rank 0 returns the result; the others
-    None. The request must carry its seed (every rank draws the same noise)."""
-    from core.engine import Engine
+class LaunchedRank:
+    """This process as one rank of a job launched by torchrun (one process per rank, maybe on several machines),
+    with the surface the CLI uses on `Engine`. It joins over torchrun's environment (env://) for one job and leaves
+    after it. Every process runs the job from its own command line; rank 0 reserves, journals, decodes and writes,
+    and `generate` returns None on the others (they print nothing but errors)."""
 
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    if world != layout.world:
-        raise InvalidRequestError(
-            _t("torchrun started {world} processes, but the job is split over {n}.").format(world=world, n=layout.world)
-        )
-    ctx = join_ranks(layout, rank, device_type, None, collective_timeout)
-    try:
-        engine = Engine(caps, ranks=ctx)
-        split_cancel = SplitCancel(lambda: cancel.cancelled, ctx)
-        result = engine.generate_as_rank(
-            model_dir, request, output, progress if ctx.is_leader else ProgressSink(), split_cancel, journal
-        )
-        return result, engine.last_journal
-    finally:
-        leave_ranks()
+    def __init__(
+        self, capabilities: Capabilities | None = None, collective_timeout: timedelta = DEFAULT_COLLECTIVE_TIMEOUT
+    ) -> None:
+        self._caps = capabilities
+        self.collective_timeout = collective_timeout
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.last_journal: JournalOutcome | None = None
+        self.last_split: ChosenSplit | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def capabilities(self) -> Capabilities:
+        if self._caps is None:
+            self._caps = detect_capabilities()
+        return self._caps
+
+    def check(
+        self, model_dir: str | Path, request: GenerationRequest, output: OutputOptions | None = None
+    ) -> ResolvedDevice:
+        from core.engine import Engine
+
+        # The outputs are rank 0's alone (another machine's paths are its own business).
+        resolved = Engine(self.capabilities).check(model_dir, request, output if self.is_leader else None)
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world != request.parallel.gpus:
+            raise InvalidRequestError(
+                _t("torchrun started {world} processes, but the job asks for {n} (--parallel).").format(
+                    world=world, n=request.parallel.gpus
+                )
+            )
+        check_device_for_split(resolved, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        self.last_split = choose_split(request, self.capabilities)
+        return resolved
+
+    def generate(
+        self,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        output: OutputOptions,
+        progress: ProgressSink | None = None,
+        cancel: CancelToken | None = None,
+        journal: JournalOptions | None = None,
+    ) -> GenerationResult | None:
+        from core.engine import Engine
+
+        resolved = self.check(model_dir, request, output)
+        assert self.last_split is not None
+        cancel = cancel or CancelToken()
+        self.last_journal = None
+        ctx = join_ranks(self.last_split.layout, self.rank, resolved.device, None, self.collective_timeout)
+        try:
+            engine = Engine(self.capabilities, ranks=ctx)
+            split_cancel = SplitCancel(lambda: cancel.cancelled, ctx)
+            sink = (progress or ProgressSink()) if ctx.is_leader else ProgressSink()
+            try:
+                return engine.generate_as_rank(model_dir, request, output, sink, split_cancel, journal)
+            finally:
+                self.last_journal = engine.last_journal
+        finally:
+            leave_ranks()
+
+    def close(self) -> None:
+        pass
