@@ -168,31 +168,17 @@ def test_two_nodes_under_torchrun_write_the_clip_once(odd_model, one_process_fra
         "--device", "cpu", "--dtype", "float32", "--parallel", "2", "--split", "guidance",
         "--output", str(video), "--save-frames", str(frames), "--data-dir", str(tmp_path / "data"),
     ]  # fmt: skip
+
+    def launch(node: int) -> list[str]:
+        return [
+            sys.executable, "-m", "torch.distributed.run",
+            "--nnodes", "2", "--nproc-per-node", "1", "--node-rank", str(node),
+            "--master-addr", "127.0.0.1", "--master-port", str(port),
+            str(ROOT / "main.py"), *job,
+        ]  # fmt: skip
+
     nodes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "torch.distributed.run",
-                "--nnodes",
-                "2",
-                "--nproc-per-node",
-                "1",
-                "--node-rank",
-                str(node),
-                "--master-addr",
-                "127.0.0.1",
-                "--master-port",
-                str(port),
-                str(ROOT / "main.py"),
-                *job,
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        subprocess.Popen(launch(node), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for node in (0, 1)
     ]
     outputs = [node.communicate(timeout=300) for node in nodes]
