@@ -562,7 +562,7 @@ class Engine:
         # The job's own folder (a decode-only resume may run while another model is loaded, or none).
         folder = model_dir or (self._key.model_dir if self._key else "")
         model = identify_model(folder, keep_model_path).to_dict() if folder else ModelIdentity().to_dict()
-        return {
+        metadata: dict[str, Any] = {
             "app": "ContentV Studio",
             "app_version": __version__,
             "format_version": CLIP_FORMAT_VERSION,  # core/clip_settings.py reads these back
@@ -572,8 +572,11 @@ class Engine:
             "device": resolved.device,
             "dtype": resolved.dtype_name,
             "speed": self._speed_report.to_dict() if getattr(self, "_speed_report", None) else {},
-            **({"split": self._ranks.layout.describe()} if getattr(self, "_ranks", None) is not None else {}),
         }
+        ranks = getattr(self, "_ranks", None)  # (tests build engines without __init__)
+        if ranks is not None:
+            metadata["split"] = ranks.layout.describe()
+        return metadata
 
     # ---- stages ---------------------------------------------------------------------------------------------
     def _encode(self, request: GenerationRequest, resolved: ResolvedDevice) -> Any:
