@@ -299,7 +299,16 @@ class ParallelEngine:
             str(root), resolved.device, resolved.dtype_name, request.memory.placement, request.memory.quantization
         )
         job = _Job(str(model_dir), request, output, journal, progress.preview_every if progress.wants_previews else 0)
-        result = self._run(ranks, job, progress, cancel, output)
+        try:
+            result = self._run(ranks, job, progress, cancel, output)
+        except (StudioError, JobCancelled):
+            raise  # the job's own end: the ranks are idle again, or were stopped on the way
+        except BaseException:
+            # Anything else (a second Ctrl+C, a bug here) leaves the ranks mid-job: stop them, publish nothing.
+            if self._ranks is ranks:
+                with contextlib.suppress(StudioError):
+                    self._fail(ranks, output, RankFailedError("the coordinator stopped"))
+            raise
         self._key = key
         return result
 
@@ -530,6 +539,9 @@ def rank_main(
     from core.engine import Engine
     from core.state_dirs import set_state_root
 
+    # Ctrl+C in a terminal reaches the whole process group: the coordinator turns it into a cancel every rank
+    # agrees on; a rank that took it itself would leave the others waiting in a collective.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if threads:
         torch.set_num_threads(threads)  # N ranks share the CPU's cores instead of each taking all of them
     set_state_root(state)
