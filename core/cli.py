@@ -60,9 +60,11 @@ from core.request import (
     GuidanceBatching,
     MemoryOptions,
     OutputOptions,
+    ParallelOptions,
     Placement,
     Quantization,
     SpeedOptions,
+    Split,
     StepCache,
 )
 
@@ -239,6 +241,28 @@ def _add_generate_arguments(gen: argparse.ArgumentParser) -> None:
         default=False,
         help="torch.compile the transformer blocks (first step slower)",
     )
+    gen.add_argument(
+        "--parallel",
+        type=_int,
+        default=1,
+        metavar="N",
+        help="split the job over N GPUs (one process each, NCCL); with --device cpu, N processes over gloo; "
+        "under torchrun, the total number of processes",
+    )
+    gen.add_argument(
+        "--split",
+        choices=[s.value for s in Split],
+        default=Split.AUTO.value,
+        help="with --parallel: guidance (the two guidance branches side by side), ulysses or ring (the tokens "
+        "split), auto: chosen from the job and the GPUs",
+    )
+    gen.add_argument(
+        "--collective-timeout",
+        type=_float,
+        default=300.0,
+        metavar="S",
+        help="with --parallel: seconds any exchange between the processes may wait before the job ends (300)",
+    )
     gen.add_argument("--output", default=None, metavar="FILE.mp4")
     gen.add_argument("--save-frames", default=None, metavar="DIR", help="also write lossless PNG frames")
     gen.add_argument(
@@ -297,6 +321,7 @@ def request_from_args(args: argparse.Namespace) -> GenerationRequest:
             guidance_batching=GuidanceBatching(args.guidance_batching),
             compile=args.compile,
         ),
+        parallel=ParallelOptions(getattr(args, "parallel", 1), Split(getattr(args, "split", Split.AUTO.value))),
     )
 
 
@@ -552,10 +577,7 @@ def _report_done(result: Any, start: float, out: TextIO, err: TextIO) -> None:
 def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: set[str] | None = None) -> int:
     """`explicit`: the options given on the command line (`explicit_generate_options`); with --from, only those
     override the clip's values (None: those whose value is not the default)."""
-    from core.cli_finish import GenerateFinish, stop_within_frame
-    from core.cli_history import recorded_cli_job
-    from core.engine import Engine
-    from core.journal import JournalOptions, new_job_id
+    from core.cli_finish import GenerateFinish
 
     finishing = GenerateFinish.from_args(args)
     if finishing is not None:
@@ -576,8 +598,58 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: s
         raise InvalidRequestError(
             _t("--snapshot-every must be 0 or more (got {value}).").format(value=args.snapshot_every)
         )
-    engine = Engine()
+    engine = _engine_for(request, args)
+    try:
+        return _run_generate_with(engine, args, model, request, output, finishing, out, err)
+    finally:
+        close = getattr(engine, "close", None)  # a split job's rank processes end with the command
+        if close is not None:
+            close()
+
+
+def _engine_for(request: GenerationRequest, args: argparse.Namespace) -> Any:
+    """One process for a job on one GPU; a coordinator of N rank processes for --parallel N; this process as one
+    rank when torchrun started it."""
+    from core.engine import Engine
+
+    if not request.parallel.enabled:
+        return Engine()
+    from datetime import timedelta
+
+    from core.ranks import LaunchedRank, ParallelEngine, launched_by_torchrun
+
+    timeout = getattr(args, "collective_timeout", 300.0)
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise InvalidRequestError(
+            _t("--collective-timeout must be a number of seconds above 0 (got {value}).").format(value=timeout)
+        )
+    if launched_by_torchrun():
+        return LaunchedRank(collective_timeout=timedelta(seconds=timeout))
+    return ParallelEngine(collective_timeout=timedelta(seconds=timeout))
+
+
+def _run_generate_with(
+    engine: Any,
+    args: argparse.Namespace,
+    model: str,
+    request: GenerationRequest,
+    output: OutputOptions,
+    finishing: Any,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from core.cli_finish import stop_within_frame
+    from core.cli_history import recorded_cli_job
+    from core.journal import JournalOptions, new_job_id
+
     engine.check(model, request, output)  # refuse bad input before the slow imports and loading
+    if not getattr(engine, "is_leader", True):
+        # A torchrun rank other than 0: the job from its own command line, quietly; rank 0 records and writes.
+        engine.generate(model, request, output, ProgressSink(), CancelToken())
+        return EXIT_OK
+    split = getattr(engine, "last_split", None)
+    if split is not None:
+        err.write(f"split: {split.layout.describe()} on {request.parallel.gpus} processes — {split.reason}\n")
     jobs = _use_data_dir(args.data_dir)
     if request.seed is None:
         from core.request import random_seed

@@ -160,13 +160,21 @@ class DemoTargetError(OutputTakenError, FileExistsError):
     message is a `_t` template), and still a FileExistsError for callers that catch that."""
 
 
-def make_demo_model(target: Path, *, seed: int = 0, overwrite: bool = False) -> Path:
+def make_demo_model(
+    target: Path, *, seed: int = 0, overwrite: bool = False, transformer_overrides: dict[str, Any] | None = None
+) -> Path:
     """Write a tiny random-weight ContentV model into `target` and return it.
 
     The same `seed` gives byte-identical weights. An existing non-empty `target` is refused unless
     `overwrite`; the model is built in a temporary sibling folder and renamed into place, so a failure
     leaves nothing half-written.
+
+    `transformer_overrides` replaces entries of `TRANSFORMER_CONFIG` (tests build variants, e.g. 3 heads whose count
+    does not divide by 2 ranks). SD3's joint attention adds the text tokens' projections to the video tokens', so
+    `caption_projection_dim` must equal the inner width `num_attention_heads × attention_head_dim`: when only the
+    heads or the head width are given, it follows them.
     """
+    transformer_config = _transformer_config(transformer_overrides)
     target = Path(target).expanduser().absolute()
     if target.exists():
         if not target.is_dir():
@@ -183,12 +191,25 @@ def make_demo_model(target: Path, *, seed: int = 0, overwrite: bool = False) -> 
     staging.mkdir()  # plain mkdir, not mkdtemp: the folder keeps the user's umask, not mode 0700
     try:
         with _quiet_progress_bars():
-            _write_model(staging, seed)
+            _write_model(staging, seed, transformer_config)
         _move_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _transformer_config(overrides: dict[str, Any] | None) -> dict[str, Any]:
+    config = {**TRANSFORMER_CONFIG, **(overrides or {})}
+    inner = int(config["num_attention_heads"]) * int(config["attention_head_dim"])
+    if "caption_projection_dim" not in (overrides or {}):
+        config["caption_projection_dim"] = inner
+    if config["caption_projection_dim"] != inner:
+        raise ValueError(
+            f"caption_projection_dim ({config['caption_projection_dim']}) must equal num_attention_heads × "
+            f"attention_head_dim ({inner})"
+        )
+    return config
 
 
 def _sibling(target: Path, role: str) -> Path:
@@ -228,7 +249,7 @@ def _move_into_place(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_model(root: Path, seed: int) -> None:
+def _write_model(root: Path, seed: int, transformer_config: dict[str, Any]) -> None:
     import diffusers
 
     clip_vocab, clip_merges = train_clip_bpe(CORPUS)
@@ -240,7 +261,7 @@ def _write_model(root: Path, seed: int) -> None:
     _write_clip_encoder(root / "text_encoder", len(clip_vocab), CLIP_L_HIDDEN, CLIP_L_PROJECTION_DIM, seed, 1)
     _write_clip_encoder(root / "text_encoder_2", len(clip_vocab), CLIP_G_HIDDEN, CLIP_G_PROJECTION_DIM, seed, 2)
     _write_t5_encoder(root / "text_encoder_3", t5_vocab_size, seed, 3)
-    _write_transformer(root / "transformer", seed, 4)
+    _write_transformer(root / "transformer", seed, 4, transformer_config)
     _write_vae(root / "vae", seed, 5)
 
     from diffusers import FlowMatchEulerDiscreteScheduler
@@ -449,11 +470,11 @@ def _write_t5_encoder(folder: Path, vocab_size: int, seed: int, component: int) 
     model.save_pretrained(folder, safe_serialization=True)
 
 
-def _write_transformer(folder: Path, seed: int, component: int) -> None:
+def _write_transformer(folder: Path, seed: int, component: int, config: dict[str, Any]) -> None:
     from core.transformer import OFFICIAL_CLASS_NAME, ContentVTransformer3DModel
 
     with _seeded(seed, component):
-        model = ContentVTransformer3DModel(**TRANSFORMER_CONFIG)
+        model = ContentVTransformer3DModel(**config)
     model.save_pretrained(folder, safe_serialization=True)
     # The official checkpoint names its own class; loaders map it back to ours.
     config_path = folder / "config.json"

@@ -3,6 +3,10 @@ finished clip, reporting each stage and step and stopping between steps when can
 
 It reloads only when something that is fixed at load time changes (model folder, device, dtype, placement,
 quantization); the other memory switches are applied per job.
+
+Built with a `RankContext` (core/rank_context.py), the engine is one rank of a job split over several GPUs
+(core/ranks.py starts the ranks): every rank loads, encodes, draws the same noise and denoises in lockstep
+(`generate_as_rank`); the leader (rank 0) reserves the outputs, keeps the journal, decodes and publishes.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ import gc
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -51,6 +55,10 @@ from core.request import (
     random_seed,
 )
 from core.video import OutputReservation, check_outputs, publish_clip, reserve_outputs
+
+if TYPE_CHECKING:
+    from core.rank_context import RankContext
+    from core.ranks import SplitCancel
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +105,10 @@ def activation_bytes_per_sample(request: GenerationRequest, hidden: int, elem: i
 
 
 class Engine:
-    def __init__(self, capabilities: Capabilities | None = None) -> None:
+    def __init__(self, capabilities: Capabilities | None = None, ranks: RankContext | None = None) -> None:
         self._caps = capabilities
+        self._ranks = ranks  # this engine is one rank of a split job (None: the whole job runs here)
+        self.load_count = 0  # pipelines actually loaded (not kept) by this engine: a kept one is reused
         self._pipe: Any = None
         self._key: LoadKey | None = None
         self._prompt_cache: tuple[_PromptKey, Any] | None = None
@@ -184,6 +194,13 @@ class Engine:
         )
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)
+        if self._ranks is not None and self._ranks.layout.splits_sequence:
+            from core.context_parallel import (  # pyright: ignore[reportMissingImports] - branch seqsplit
+                enable_sequence_split,
+            )
+
+            enable_sequence_split(pipe.transformer, self._ranks)
+        self.load_count += 1
         self._encoders_on_cpu = encoders_off
         self._pipe, self._key = pipe, key
         return key
@@ -200,6 +217,8 @@ class Engine:
     ) -> GenerationResult:
         """Run one job. With `journal`, the job keeps a journal (core/journal.py) and, when one with that id is
         already there and matches, continues from its newest snapshot instead of step 0."""
+        if self._ranks is not None:
+            raise RuntimeError("an engine that is one rank of a split job runs jobs through generate_as_rank")
         progress = progress or ProgressSink()
         cancel = cancel or CancelToken()
         resolved = self.check(model_dir, request, output)
@@ -212,7 +231,9 @@ class Engine:
         reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
         with reservation:
             if journal is None:
-                return self._run_job(model_dir, request, output, progress, cancel, resolved, reservation, notes)
+                result = self._run_job(model_dir, request, output, progress, cancel, resolved, reservation, notes)
+                assert result is not None
+                return result
             opened, snapshot = self._open_journal(journal, model_dir, request, output, resolved)
             try:
                 result = self._run_job(
@@ -231,8 +252,79 @@ class Engine:
             except BaseException as exc:
                 self.last_journal = _close_journal(opened, keep=not isinstance(exc, NonFiniteError))
                 raise
+            assert result is not None
             opened.remove()  # the clip is published: nothing left to resume
             self.last_journal = JournalOutcome(opened.header.job_id, opened.folder, request.steps, request.steps, False)
+            return result
+
+    def generate_as_rank(
+        self,
+        model_dir: str | Path,
+        request: GenerationRequest,
+        output: OutputOptions,
+        progress: ProgressSink,
+        cancel: SplitCancel,
+        journal: JournalOptions | None = None,
+    ) -> GenerationResult | None:
+        """One job as one rank of a split job; every rank of the job calls this at the same time with the same
+        request. The leader does alone what can be refused or fail alone (the checks, the seed, the output
+        reservation, the journal), then tells the others whether to go on, with the seed and the snapshot to
+        continue from (one broadcast: a refusal leaves every rank idle and in step). All then load, encode and
+        denoise in lockstep; the followers return None after the last step, the leader decodes, publishes and
+        returns the result. A cancel counts once every rank agreed on it (`cancel`, at each stage and step)."""
+        ranks = self._ranks
+        assert ranks is not None
+        self._speed_report = None
+        self.last_journal = None
+        leader = ranks.is_leader
+        notes = tuple(n for n in (request.frames_note,) if n)
+        with ExitStack() as held:
+            failure: BaseException | None = None
+            reservation: OutputReservation | None = None
+            opened: JobJournal | None = None
+            snapshot: Snapshot | None = None
+            if leader:
+                try:
+                    self.check(model_dir, request, output)
+                    if request.seed is None:
+                        request = request.with_seed(random_seed())
+                    reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
+                    held.enter_context(reservation)
+                    if journal is not None:
+                        resolved = resolve_device(request.memory, self.capabilities)
+                        opened, snapshot = self._open_journal(journal, model_dir, request, output, resolved)
+                except BaseException as exc:
+                    failure = exc
+            shared = _from_leader(ranks, {"go": failure is None, "seed": request.seed, "snapshot": snapshot})
+            if failure is not None:
+                raise failure
+            if not shared["go"]:
+                return None
+            request, snapshot = request.with_seed(shared["seed"]), shared["snapshot"]
+            resolved = self.check(model_dir, request)  # (the leader checked the outputs before reserving them)
+            try:
+                result = self._run_job(
+                    model_dir,
+                    request,
+                    output,
+                    progress if leader else ProgressSink(),
+                    cancel,
+                    resolved,
+                    reservation,
+                    notes,
+                    opened,
+                    snapshot,
+                    journal.decode_on_cpu if journal is not None else False,
+                )
+            except BaseException as exc:
+                if opened is not None:
+                    self.last_journal = _close_journal(opened, keep=not isinstance(exc, NonFiniteError))
+                raise
+            if opened is not None:
+                opened.remove()
+                self.last_journal = JournalOutcome(
+                    opened.header.job_id, opened.folder, request.steps, request.steps, False
+                )
             return result
 
     def _open_journal(
@@ -303,16 +395,22 @@ class Engine:
         progress: ProgressSink,
         cancel: CancelToken,
         resolved: ResolvedDevice,
-        reservation: OutputReservation,
+        reservation: OutputReservation | None,
         notes: tuple[str, ...],
         journal: JobJournal | None = None,
         snapshot: Snapshot | None = None,
         decode_on_cpu: bool = False,
-    ) -> GenerationResult:
+    ) -> GenerationResult | None:
+        """The job's stages; None on a follower rank of a split job, which stops after the last step."""
         import torch
 
         cuda = resolved.device == "cuda"
         decode_only = snapshot is not None and snapshot.step >= request.steps
+        leader = self._ranks is None or self._ranks.is_leader
+        if decode_only and not leader:
+            return None  # only the leader decodes a journal's denoised latents again
+        if decode_only and self._ranks is not None:
+            cast("SplitCancel", cancel).alone()  # no collective follows
         try:
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
@@ -332,17 +430,21 @@ class Engine:
                     from core.memory import apply_runtime_options
 
                     apply_runtime_options(self._pipe, request.memory)
-                cancel.raise_if_cancelled()
+                self._stop_point(cancel)
                 with _stage(progress, Stage.ENCODING) as t_enc:
                     embeds = self._journal_embeddings(journal, resolved) if snapshot is not None else None
                     if embeds is None:
                         embeds = self._encode(request, resolved)
                         if journal is not None:
                             journal.save_embeddings(vars(embeds))
-                cancel.raise_if_cancelled()
+                self._stop_point(cancel)
                 with _stage(progress, Stage.DENOISING) as t_den:
                     latents = self._denoise(request, resolved, embeds, progress, cancel, journal, snapshot)
                 _refuse_non_finite(bool(torch.isfinite(latents).all()), "denoised latents", resolved)
+                if not leader:
+                    return None  # the leader decodes and publishes
+                if self._ranks is not None:
+                    cast("SplitCancel", cancel).alone()  # no collective follows: a cancel now counts at once
                 cancel.raise_if_cancelled()
                 with _stage(progress, Stage.DECODING) as t_dec, self._lent(request, resolved, ("vae",)):
                     frames = self._decode(latents, torch.device(resolved.device), progress, cancel)
@@ -357,6 +459,7 @@ class Engine:
                 _t("The GPU ran out of memory ({cause}).").format(cause=_first_line(exc)), OOM_ADVICE
             ) from None
 
+        assert reservation is not None
         with _stage(progress, Stage.SAVING) as t_save:
             metadata = self.clip_metadata(request, resolved, frames.shape[0], str(model_dir), output.keep_model_path)
             if output.job_id is not None:
@@ -389,6 +492,12 @@ class Engine:
             attention_backend=self._speed_report.attention_backend if self._speed_report else "",
             compile_s=self._speed_report.compile_s if self._speed_report else None,
         )
+
+    def _stop_point(self, cancel: CancelToken) -> None:
+        """Between stages. Under a split every rank agrees first, so all stop at the same point (or none does)."""
+        if self._ranks is not None:
+            cast("SplitCancel", cancel).agree()
+        cancel.raise_if_cancelled()
 
     def _journal_embeddings(self, journal: JobJournal | None, resolved: ResolvedDevice) -> Any:
         """The interrupted job's prompt embeddings, on this job's device (None: encode again)."""
@@ -453,7 +562,7 @@ class Engine:
         # The job's own folder (a decode-only resume may run while another model is loaded, or none).
         folder = model_dir or (self._key.model_dir if self._key else "")
         model = identify_model(folder, keep_model_path).to_dict() if folder else ModelIdentity().to_dict()
-        return {
+        metadata: dict[str, Any] = {
             "app": "ContentV Studio",
             "app_version": __version__,
             "format_version": CLIP_FORMAT_VERSION,  # core/clip_settings.py reads these back
@@ -464,6 +573,10 @@ class Engine:
             "dtype": resolved.dtype_name,
             "speed": self._speed_report.to_dict() if getattr(self, "_speed_report", None) else {},
         }
+        ranks = getattr(self, "_ranks", None)  # (tests build engines without __init__)
+        if ranks is not None:
+            metadata["split"] = ranks.layout.describe()
+        return metadata
 
     # ---- stages ---------------------------------------------------------------------------------------------
     def _encode(self, request: GenerationRequest, resolved: ResolvedDevice) -> Any:
@@ -512,6 +625,8 @@ class Engine:
         from core.speed import remembered_batching
 
         mode = request.speed.guidance_batching
+        if self._ranks is not None:  # each rank runs one branch (or its shard of both, one after the other)
+            return GuidanceBatching.SEQUENTIAL
         if mode is not GuidanceBatching.AUTO:
             return mode
         if request.speed.step_cache is not StepCache.OFF:
@@ -572,7 +687,19 @@ class Engine:
         batching = self._batch_cfg(request, resolved)
         resumed_plan = snapshot.cache.get("plan") if snapshot is not None else None
         pipe = self._pipe
-        with JobSpeed(pipe, self._key.model_dir, request, resolved.device, resolved.dtype_name, resumed_plan) as speed:
+        ranks = self._ranks
+        # Under a sequence split the First-Block cache decides from the change measured over every shard.
+        agree_over = ranks.sequence_group if ranks is not None and ranks.layout.splits_sequence else None
+        with JobSpeed(
+            pipe,
+            self._key.model_dir,
+            request,
+            resolved.device,
+            resolved.dtype_name,
+            resumed_plan,
+            record_calibration=ranks is None,
+            agree_over=agree_over,
+        ) as speed:
             self._speed_report = speed.report
             if resumed_plan is not None and speed.plan_record()["method"] != resumed_plan.get("method"):
                 raise JournalError(
@@ -592,8 +719,12 @@ class Engine:
                     pipe.transformer,
                     speed.plan_record(),
                     journal.cache_limit,
-                    with_cache=done < request.steps,
+                    # Under a split each rank holds only its branch's (or shard's) cache state: a resumed split
+                    # job restarts its step cache at the resumed step instead (the inexact-resume note).
+                    with_cache=done < request.steps and ranks is None,
                 )
+                if ranks is not None and done < request.steps and speed.plan_record()["method"] != "none":
+                    snapshot_now.cache.update(mode="restart", states={})
                 journal.write(snapshot_now, background)
                 journal.write_seconds += time.perf_counter() - started
 
@@ -615,13 +746,17 @@ class Engine:
                 device,
                 batch_cfg=batching,
                 on_step=lambda _done: progress.step(clock.tick()),
-                should_stop=lambda: cancel.cancelled,
+                # Under a split: this rank's request; the pipeline has the ranks agree on it before each step.
+                should_stop=cast("SplitCancel", cancel).requested if ranks is not None else lambda: cancel.cancelled,
                 start_step=start,
                 before_loop=before_loop,
                 after_step=after_step,
                 guidance_state=snapshot.guidance if snapshot is not None else None,
+                ranks=ranks,
                 **extra,
             )
+            if ranks is not None and steps_done[0] < request.steps:
+                cancel.cancel()  # every rank agreed to stop at this same step
             if journal is not None and steps_done[0] > start:
                 # After the last step (a failed decode must not cost the denoising) or where a cancel stopped it.
                 keep(steps_done[0], result, background=False)
@@ -651,6 +786,15 @@ class Engine:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _from_leader(ranks: RankContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """The leader's `payload` on every rank (one broadcast over the whole job's group)."""
+    import torch.distributed as dist
+
+    box: list[Any] = [payload if ranks.is_leader else None]
+    dist.broadcast_object_list(box, src=0)
+    return cast(dict[str, Any], box[0])
 
 
 def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> None:

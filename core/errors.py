@@ -22,6 +22,7 @@ class FailureKind(str, Enum):
     CANCELLED = "cancelled"
     RESUME = "resume"  # an interrupted job's journal does not match the job any more (model or settings changed)
     NETWORK = "network"  # a download could not reach the model hub
+    RANK = "rank"  # one process of a job split over several GPUs died or failed; the others were stopped
     INTERNAL = "internal"  # a bug: anything not raised on purpose
 
     # Behave as the plain string everywhere (dict keys, f-strings, SQLite, Qt signals): "bad-input" == kind.
@@ -39,6 +40,7 @@ EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
 EXIT_OUT_OF_MEMORY = 4
 EXIT_OUTPUT = 5
+EXIT_RANK = 6
 EXIT_CANCELLED = 130
 
 EXIT_CODES: dict[FailureKind, int] = {
@@ -51,6 +53,7 @@ EXIT_CODES: dict[FailureKind, int] = {
     FailureKind.CANCELLED: EXIT_CANCELLED,
     FailureKind.RESUME: EXIT_BAD_INPUT,  # refused before anything runs, like bad input
     FailureKind.NETWORK: EXIT_INTERNAL,
+    FailureKind.RANK: EXIT_RANK,
     FailureKind.INTERNAL: EXIT_INTERNAL,
 }
 
@@ -126,3 +129,14 @@ class JobCancelled(StudioError):
 
     def __init__(self, message: str = "The job was cancelled; nothing was written.") -> None:
         super().__init__(message)
+
+
+class RankFailedError(StudioError):
+    """A rank process of a split job died or raised; every rank was stopped and nothing was written."""
+
+    kind = FailureKind.RANK
+
+    def __init__(self, message: str, advice: str = "", rank: int = 0, exit_status: int | None = None) -> None:
+        super().__init__(message, advice)
+        self.rank = rank
+        self.exit_status = exit_status  # the process's exit code (negative: the signal that ended it)

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -18,6 +18,9 @@ import torch.nn.functional as F
 from diffusers import DiffusionPipeline
 
 from core.request import GuidanceBatching, snap_frames
+
+if TYPE_CHECKING:
+    from core.rank_context import RankContext
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +198,24 @@ class ContentVPipeline(DiffusionPipeline):
         uncond = self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled, "uncond")
         return uncond, cond
 
+    def _guided_pair_split(
+        self, latents: torch.Tensor, t: torch.Tensor, prompt: PromptEmbeddings, ranks: RankContext
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Under a guidance split this rank runs one branch (guidance index 0: unconditional, 1: conditional) under
+        that branch's own cache context, as one process does, and the pair exchanges its prediction: one
+        all-gather of one latent-sized tensor per step."""
+        import torch.distributed as dist
+
+        assert prompt.negative_embeds is not None and prompt.negative_pooled is not None
+        if ranks.guidance_index == 0:
+            mine = self._predict(latents, t, prompt.negative_embeds, prompt.negative_pooled, "uncond")
+        else:
+            mine = self._predict(latents, t, prompt.embeds, prompt.pooled, "cond")
+        mine = mine.contiguous()
+        both = [torch.empty_like(mine) for _ in range(2)]
+        dist.all_gather(both, mine, group=ranks.guidance_group)
+        return both[0], both[1]
+
     @torch.no_grad()
     def denoise(
         self,
@@ -211,6 +232,7 @@ class ContentVPipeline(DiffusionPipeline):
         before_loop: Callable[[], None] | None = None,
         after_step: LatentsHook | None = None,
         guidance_state: dict | None = None,
+        ranks: RankContext | None = None,
     ) -> torch.Tensor:
         """Flow-matching Euler from sigma 1 to 0.
 
@@ -223,15 +245,24 @@ class ContentVPipeline(DiffusionPipeline):
         Resuming (core/journal.py): `latents` are those after `start_step` steps, `before_loop()` runs once the
         schedule is set (it puts the scheduler's and the step cache's saved state back), `guidance_state` is
         `self.guidance_state()` as it was then, and `after_step(steps_done, latents)` runs after each step, before
-        the progress hooks (the journal's snapshots)."""
+        the progress hooks (the journal's snapshots).
+
+        Split over ranks (`ranks`, core/rank_context.py): every rank calls this in lockstep with the same latents.
+        `should_stop()` says whether this rank was asked to stop; the ranks agree on it before each step
+        (`ranks.any_rank`), so all stop at the same step. Under a guidance split each rank computes one branch
+        (`_guided_pair_split`) and all apply guidance and the scheduler step identically; guidance never runs
+        batched there."""
         mode = _batching_mode(batch_cfg)
         guided = prompt.negative_embeds is not None and prompt.negative_pooled is not None
+        split_guidance = ranks is not None and ranks.layout.splits_guidance and guided
         if mode is GuidanceBatching.AUTO and (not guided or steps < AUTO_MIN_STEPS):
             mode = GuidanceBatching.SEQUENTIAL  # too few steps to measure and still profit
         timings: dict[GuidanceBatching, float] = {}
         if guidance_state:  # resumed: the mode AUTO had settled on (or its measurements so far)
             mode = GuidanceBatching(guidance_state.get("mode", mode.value))
             timings = {GuidanceBatching(k): float(v) for k, v in guidance_state.get("timings", {}).items()}
+        if ranks is not None:
+            mode, timings = GuidanceBatching.SEQUENTIAL, {}  # each rank runs its branch (or its shard) alone
         sigmas = np.linspace(1.0, 0.0, steps + 1)[:-1]
         self.scheduler.set_timesteps(sigmas=sigmas, device=device)
         both_embeds = both_pooled = prompt.embeds  # replaced below when guidance may run batched
@@ -247,11 +278,18 @@ class ContentVPipeline(DiffusionPipeline):
         for i, t in enumerate(self.scheduler.timesteps):
             if i < start_step:
                 continue
-            if should_stop is not None and should_stop():
+            stop = should_stop is not None and should_stop()
+            if ranks is not None:
+                stop = ranks.any_rank(stop)
+            if stop:
                 break
             step_started = _synchronized_clock(device)
             if not guided:
                 noise_pred = self._predict(latents, t, prompt.embeds, prompt.pooled, "cond")
+            elif split_guidance:
+                assert ranks is not None
+                uncond, cond = self._guided_pair_split(latents, t, prompt, ranks)
+                noise_pred = uncond + guidance * (cond - uncond)
             else:
                 run_batched = mode is GuidanceBatching.BATCHED or (mode is GuidanceBatching.AUTO and i == 2)
                 started = _synchronized_clock(device)

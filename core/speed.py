@@ -77,10 +77,17 @@ class JobSpeed:
         device: str,
         dtype_name: str,
         resumed_plan: dict[str, Any] | None = None,
+        record_calibration: bool = True,
+        agree_over: Any = None,
     ):
         """`resumed_plan`: `self.plan_record()` of the interrupted job being resumed; its step cache is rebuilt as it
-        was (a calibration recorded since must not change the method mid-job), and no calibration is recorded."""
+        was (a calibration recorded since must not change the method mid-job), and no calibration is recorded.
+        A job split over ranks records none either (`record_calibration=False`: its ranks each see a branch or a
+        shard), and under a sequence split the step cache reduces its measured change over `agree_over` (the
+        sequence group) so every rank skips the same steps."""
         self.resumed_plan = resumed_plan
+        self.record_calibration = record_calibration
+        self.agree_over = agree_over
         self.mag_ratios: list[float] | None = None
         self.pipe = pipe
         self.model_dir = model_dir
@@ -107,7 +114,10 @@ class JobSpeed:
             ratios = load_calibration(self.model_dir)
         plan = plan_step_cache(speed.step_cache, self.request.steps, ratios)
         self.mag_ratios = ratios if plan.method == "mag-cache" else None
-        apply_step_cache(transformer, plan)
+        if self.agree_over is not None:
+            apply_step_cache(transformer, plan, **{"agree_over": self.agree_over})  # core/context_parallel's reduction
+        else:
+            apply_step_cache(transformer, plan)
         self.report.step_cache_method = plan.method
         if plan.method in ("first-block", "taylorseer"):
             self.report.notes.append(
@@ -120,6 +130,7 @@ class JobSpeed:
         # count, and more measured steps interpolate better.
         steps = self.request.steps
         calibrate = speed.step_cache is StepCache.OFF and self.resumed_plan is None  # a resumed job misses steps
+        calibrate = calibrate and self.record_calibration
         if calibrate and steps >= MIN_CALIBRATION_STEPS and len(ratios or ()) < steps:
             self._recorder = MagCalibrationRecorder(transformer, lambda: self.pipe.active_branch)
         return self

@@ -136,6 +136,7 @@ class GenerationWorker(QObject):
         self._log_hint = log_hint
         self._warm_imports = warm_imports
         self._engine: Any = None
+        self._parallel: Any = None  # core.ranks.ParallelEngine, started by the first job split over several GPUs
         self.capabilities: Any = None
 
     # ---- start-up -----------------------------------------------------------------------------------------
@@ -273,9 +274,30 @@ class GenerationWorker(QObject):
         )
 
     def _generate(self, job: Job, video: Path, sink: ProgressSink, journal: Any) -> GenerationResult:
-        assert self._engine is not None
         options = OutputOptions(video, job_id=job.id, keep_model_path=job.keep_model_path)
-        return self._engine.generate(job.model_dir, job.request, options, sink, job.cancel, journal)
+        return self._engine_for(job.request).generate(job.model_dir, job.request, options, sink, job.cancel, journal)
+
+    def _engine_for(self, request: GenerationRequest) -> Any:
+        """This process's engine for a job on one GPU; the coordinator of rank processes for one split over
+        several (the worker talks to rank 0 through it). Only one of them holds a model at a time: the GPUs are
+        the same ones."""
+        assert self._engine is not None
+        if not request.parallel.enabled:
+            self.close_ranks()
+            return self._engine
+        if self._parallel is None:
+            from core.ranks import ParallelEngine
+
+            self._parallel = ParallelEngine(self._engine.capabilities)
+        if self._engine.loaded_key is not None:
+            self._engine.unload()
+        return self._parallel
+
+    def close_ranks(self) -> None:
+        """Stop a split job's rank processes (between jobs, or when the window closes)."""
+        parallel, self._parallel = self._parallel, None
+        if parallel is not None:
+            parallel.close()
 
     def _finish_under_a_free_name(self, job: Job, sink: ProgressSink) -> GenerationResult:
         """A finish job (core/finish/job.py): finish its clip, or generate and then finish, under a free name."""
@@ -356,4 +378,7 @@ class WorkerHost(QObject):
         if not self.worker_thread.isRunning():
             return True
         self.worker_thread.quit()
-        return self.worker_thread.wait() if timeout_ms < 0 else self.worker_thread.wait(timeout_ms)
+        stopped = self.worker_thread.wait() if timeout_ms < 0 else self.worker_thread.wait(timeout_ms)
+        if stopped:
+            self.worker.close_ranks()  # the thread is done with them; the rank processes end with the window
+        return stopped
