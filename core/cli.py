@@ -684,9 +684,7 @@ def _run_generate_with(
 
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
-    from core.cli_history import record_resumed_job
-    from core.engine import Engine
-    from core.journal import JournalError, JournalOptions, describe, find_journal, list_journals, prune_headerless
+    from core.journal import describe, find_journal, list_journals, prune_headerless
 
     jobs = _use_data_dir(args.data_dir)
     prune_headerless(jobs)  # killed before they wrote anything: nothing to list or resume
@@ -711,7 +709,22 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not chosen:
             err.write(f"no interrupted jobs in {jobs}\n")
             return EXIT_OK
-    engine = Engine()
+    engines: dict[bool, Any] = {}  # one engine for one-GPU jobs, one coordinator for split ones
+    try:
+        return _resume_each(args, chosen, engines, jobs, out, err)
+    finally:
+        for engine in engines.values():
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
+
+
+def _resume_each(
+    args: argparse.Namespace, chosen: list[Any], engines: dict[bool, Any], jobs: Path, out: TextIO, err: TextIO
+) -> int:
+    from core.cli_history import record_resumed_job
+    from core.journal import JournalError, JournalOptions
+
     status = EXIT_OK
     for summary in chosen:
         header = summary.header
@@ -730,6 +743,11 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 vae_slicing=memory.vae_slicing or args.vae_slicing,
             )
         request = dataclasses.replace(request, memory=memory)
+        # A job split over several GPUs continues split the same way (on as many GPUs), through the same engine kind.
+        split = request.parallel.enabled
+        if split not in engines:
+            engines[split] = _engine_for(request, args)
+        engine = engines[split]
         output = OutputOptions(
             video_path=Path(header.video_path),
             frames_dir=Path(header.frames_dir) if header.frames_dir else None,

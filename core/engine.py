@@ -41,6 +41,7 @@ from core.journal import (
     model_identity,
 )
 from core.model_identity import ModelIdentity, identify_model
+from core.parallel_plan import resolve_split
 from core.progress import CancelToken, DecodeProgress, ProgressSink, Stage, StepClock
 from core.request import (
     GenerationRequest,
@@ -151,6 +152,7 @@ class Engine:
         """Everything that can be refused without loading anything, in the order a user would fix it."""
         request.validate()
         resolved = resolve_device(request.memory, self.capabilities)
+        resolve_split(request, self.capabilities)  # a split that cannot run here is refused before loading
         from core.speed import check_attention_request
 
         check_attention_request(request, resolved.device, resolved.dtype_name)  # a forced kernel must exist here
@@ -195,9 +197,7 @@ class Engine:
         pipe = ContentVPipeline(**vars(components))
         apply_placement(pipe, memory.placement, resolved.device)
         if self._ranks is not None and self._ranks.layout.splits_sequence:
-            from core.context_parallel import (  # pyright: ignore[reportMissingImports] - branch seqsplit
-                enable_sequence_split,
-            )
+            from core.context_parallel import enable_sequence_split
 
             enable_sequence_split(pipe.transformer, self._ranks)
         self.load_count += 1
@@ -277,7 +277,10 @@ class Engine:
         self._speed_report = None
         self.last_journal = None
         leader = ranks.is_leader
-        notes = tuple(n for n in (request.frames_note,) if n)
+        # What the split turns off (query slicing and compiling under a sequence split) is off on every rank alike.
+        plan = resolve_split(request, self.capabilities)
+        request = plan.applied_to(request)
+        notes = tuple(n for n in (request.frames_note,) if n) + plan.notes
         with ExitStack() as held:
             failure: BaseException | None = None
             reservation: OutputReservation | None = None

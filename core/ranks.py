@@ -51,9 +51,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from core.devices import Capabilities, ResolvedDevice, detect_capabilities
 from core.errors import DeviceUnavailableError, InvalidRequestError, JobCancelled, RankFailedError, StudioError
 from core.i18n import _t
+from core.parallel_plan import SplitPlan, resolve_split
 from core.progress import CancelToken, ProgressSink
 from core.rank_context import DEFAULT_COLLECTIVE_TIMEOUT, SplitLayout, join_ranks, leave_ranks
-from core.request import GenerationRequest, GenerationResult, OutputOptions, Split
+from core.request import GenerationRequest, GenerationResult, OutputOptions
 
 if TYPE_CHECKING:
     from core.engine import LoadKey
@@ -97,73 +98,6 @@ class SplitCancel(CancelToken):
 
 
 # ---- choosing the split ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ChosenSplit:
-    layout: SplitLayout
-    reason: str  # one line for the user: which split runs and why
-    notes: tuple[str, ...] = ()
-
-
-def sequence_split_available() -> bool:
-    """Whether this build has the sequence split (core/context_parallel.py)."""
-    from importlib.util import find_spec
-
-    return find_spec("core.context_parallel") is not None
-
-
-def choose_split(request: GenerationRequest, caps: Capabilities) -> ChosenSplit:
-    """The layout for `request.parallel`, with the line that says why. core/parallel_plan.py's `resolve_split`
-    decides where it exists; the fallback below only knows what the guidance split needs."""
-    try:
-        from core.parallel_plan import resolve_split  # pyright: ignore[reportMissingImports] - branch plan
-    except ImportError:
-        resolve_split = None
-    if resolve_split is not None:
-        plan = resolve_split(request, caps)
-        return ChosenSplit(plan.layout, plan.reason, tuple(getattr(plan, "notes", ())))
-    # LEAD: a minimal stand-in until core/parallel_plan.py (branch plan) is merged; resolve_split replaces it.
-    gpus, split, guided = request.parallel.gpus, request.parallel.split, request.guidance > 1
-    sequence = sequence_split_available()
-    if split is Split.AUTO:
-        if guided and gpus == 2:
-            return ChosenSplit(
-                SplitLayout(guidance=2),
-                _t("guidance split: the two guidance branches run side by side, one tensor exchanged per step"),
-            )
-        if guided and gpus % 2 == 0 and sequence:
-            return ChosenSplit(
-                SplitLayout(guidance=2, sequence=gpus // 2),
-                _t("guidance × ulysses split: the guidance branches side by side, each over {n} GPUs").format(
-                    n=gpus // 2
-                ),
-            )
-        split = Split.ULYSSES
-    if split is Split.GUIDANCE:
-        if not guided:
-            raise InvalidRequestError(
-                _t("The guidance split needs guidance above 1 (got {value}).").format(value=request.guidance),
-                _t("Raise the guidance, or choose another split."),
-            )
-        if gpus == 2:
-            return ChosenSplit(SplitLayout(guidance=2), _t("guidance split, as asked"))
-        if gpus % 2 == 0 and sequence:
-            return ChosenSplit(
-                SplitLayout(guidance=2, sequence=gpus // 2),
-                _t("guidance × ulysses split over {n} GPUs, as asked").format(n=gpus),
-            )
-        raise InvalidRequestError(
-            _t("The guidance split runs on 2 GPUs (or an even number with a sequence split); got {n}.").format(n=gpus)
-        )
-    if not sequence:
-        raise InvalidRequestError(
-            _t("The {split} split is not available in this build; choose the guidance split.").format(split=split.value)
-        )
-    return ChosenSplit(
-        SplitLayout(sequence=gpus, sequence_kind=split.value),
-        _t("{split} split over {n} GPUs").format(split=split.value, n=gpus),
-    )
-
-
 def check_device_for_split(resolved: ResolvedDevice, gpus: int) -> None:
     """One process per GPU on CUDA, N processes on the CPU; nothing else splits."""
     if resolved.device == "cuda":
@@ -209,7 +143,7 @@ class ParallelEngine:
         self._ranks: _Ranks | None = None
         self._key: LoadKey | None = None
         self.last_journal: JournalOutcome | None = None
-        self.last_split: ChosenSplit | None = None  # what the last checked job runs on, and why
+        self.last_split: SplitPlan | None = None  # what the last checked job runs on, and why
 
     # ---- state ----------------------------------------------------------------------------------------------
     @property
@@ -258,7 +192,7 @@ class ParallelEngine:
 
         resolved = Engine(self.capabilities).check(model_dir, request, output)
         check_device_for_split(resolved, request.parallel.gpus)
-        chosen = choose_split(request, self.capabilities)
+        chosen = resolve_split(request, self.capabilities)
         if chosen.layout.world != request.parallel.gpus:
             raise InvalidRequestError(
                 _t("The split needs {world} GPUs, not {n}.").format(world=chosen.layout.world, n=request.parallel.gpus)
@@ -599,7 +533,7 @@ class LaunchedRank:
         self.collective_timeout = collective_timeout
         self.rank = int(os.environ.get("RANK", "0"))
         self.last_journal: JournalOutcome | None = None
-        self.last_split: ChosenSplit | None = None
+        self.last_split: SplitPlan | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -626,7 +560,7 @@ class LaunchedRank:
                 )
             )
         check_device_for_split(resolved, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-        self.last_split = choose_split(request, self.capabilities)
+        self.last_split = resolve_split(request, self.capabilities)
         return resolved
 
     def generate(

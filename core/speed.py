@@ -12,8 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
+from core.attention import (
+    attention_backend_in_use,
+    auto_attention_notes,
+    detect_attention_environment,
+    resolve_attention_backend,
+    set_attention_backend,
+)
 from core.compile import compile_seconds, set_block_compilation
+from core.context_parallel import sequence_split_enabled
 from core.i18n import _t
 from core.request import GenerationRequest, GuidanceBatching, StepCache
 from core.step_cache import (
@@ -101,9 +108,16 @@ class JobSpeed:
     def __enter__(self) -> JobSpeed:
         transformer = self.pipe.transformer
         speed = self.request.speed
-        backend = check_attention_request(self.request, self.device, self.dtype_name)
+        env = detect_attention_environment(self.device, self.dtype_name)
+        backend = resolve_attention_backend(speed.attention_backend, env)
         set_attention_backend(transformer, backend, strict=speed.attention_backend != "auto")
-        self.report.attention_backend = backend
+        # Under a sequence split the kernel is the one the split can run (core/context_parallel.py), which may
+        # differ from the one asked for: report the one that runs.
+        self.report.attention_backend = (
+            attention_backend_in_use(transformer) if sequence_split_enabled(transformer) else backend
+        )
+        if speed.attention_backend == "auto":
+            self.report.notes.extend(auto_attention_notes(env))  # an installed kernel too old for diffusers
         set_block_compilation(transformer, speed.compile)
         self.report.compiled = speed.compile
 
@@ -115,7 +129,7 @@ class JobSpeed:
         plan = plan_step_cache(speed.step_cache, self.request.steps, ratios)
         self.mag_ratios = ratios if plan.method == "mag-cache" else None
         if self.agree_over is not None:
-            apply_step_cache(transformer, plan, **{"agree_over": self.agree_over})  # core/context_parallel's reduction
+            apply_step_cache(transformer, plan, agree_over=self.agree_over)  # every rank skips the same steps
         else:
             apply_step_cache(transformer, plan)
         self.report.step_cache_method = plan.method

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
+from core.devices import Capabilities
 from core.errors import StudioError
 from core.history import HistoryStore, JobRecord
 from core.preview import PreviewFrames
@@ -183,7 +184,9 @@ class MainWindow(QMainWindow):
         self.job_progress = JobProgressView(
             self.controller, self.store, self.progress_bar, self.stage_label, self.history_panel, self
         )
-        self.errors = ErrorPresenter(self, self.controller, self.memory_panel, self.model_picker, self._status)
+        self.errors = ErrorPresenter(
+            self, self.controller, self.memory_panel, self.model_picker, self._status, fc.gpus_panel
+        )
         self.records = RecordActions(
             self,
             paths=self.paths,
@@ -406,7 +409,7 @@ class MainWindow(QMainWindow):
         imports no torch, so this runs on every change)."""
         panel = self.form_column.gpus_panel
         caps = self.controller.capabilities
-        if caps is None or not panel.available:
+        if not isinstance(caps, Capabilities) or not panel.available:
             return
         from core.estimate import parallel_speedups
         from core.parallel_plan import resolve_split

@@ -30,6 +30,7 @@ TITLES = {
     "output": QT_TRANSLATE_NOOP("ErrorDialog", "The clip cannot be saved"),
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "Something went wrong"),
     "resume": QT_TRANSLATE_NOOP("ErrorDialog", "The job cannot continue where it stopped"),
+    "rank": QT_TRANSLATE_NOOP("ErrorDialog", "A GPU of the split job stopped"),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed"),
 }
 HEADLINES = {
@@ -44,6 +45,9 @@ HEADLINES = {
     "internal": QT_TRANSLATE_NOOP("ErrorDialog", "ContentV Studio hit an unexpected problem."),
     "resume": QT_TRANSLATE_NOOP(
         "ErrorDialog", "What the interrupted job kept no longer fits it; it can run again from the beginning."
+    ),
+    "rank": QT_TRANSLATE_NOOP(
+        "ErrorDialog", "One of the processes running the job on several GPUs ended, so the others were stopped too."
     ),
     "error": QT_TRANSLATE_NOOP("ErrorDialog", "The job failed."),
 }

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QWidget
 
 from core.errors import StudioError
 from core.history import JobRecord
-from core.request import MemoryOptions, Placement
+from core.request import MemoryOptions, ParallelOptions, Placement
 from gui.dialogs.error_dialogs import ErrorDialog
+from gui.form.gpus_panel import GpusPanel
 from gui.form.memory_advice import lower_memory_options
 from gui.form.memory_panel import MemoryPanel
 from gui.form.model_picker import ModelPicker
@@ -38,8 +39,10 @@ class ErrorPresenter(QObject):
         memory_panel: MemoryPanel,
         model_picker: ModelPicker,
         status: StatusCallback,
+        gpus_panel: GpusPanel | None = None,
     ) -> None:
         super().__init__(window)
+        self.gpus_panel = gpus_panel
         self.window = window
         self.controller = controller
         self.memory_panel = memory_panel
@@ -105,6 +108,9 @@ class ErrorPresenter(QObject):
         elif kind == "device":
             fix_text = self.tr("Choose automatically")
             fix = self._choose_device_automatically
+        elif kind == "rank" and self.gpus_panel is not None and self.gpus_panel.available:
+            fix_text = self.tr("Run on one GPU")
+            fix = self._run_on_one_gpu
 
         dialog = ErrorDialog(kind, message, advice, fix_text, details, self.window)
         if fix is not None:
@@ -138,6 +144,11 @@ class ErrorPresenter(QObject):
     def close(self) -> None:
         if self.dialog is not None:
             self.dialog.close()
+
+    def _run_on_one_gpu(self) -> None:
+        assert self.gpus_panel is not None
+        self.gpus_panel.set_options(ParallelOptions())
+        self.status(self.tr("The next jobs run on one GPU."), 8000)
 
     def _choose_device_automatically(self) -> None:
         options = self.memory_panel.options()
