@@ -407,6 +407,10 @@
         <translation>任务无法从中断处继续</translation>
     </message>
     <message>
+        <source>A GPU of the split job stopped</source>
+        <translation>拆分任务的一块 GPU 已停止</translation>
+    </message>
+    <message>
         <source>The job failed</source>
         <translation>任务失败</translation>
     </message>
@@ -441,6 +445,10 @@
     <message>
         <source>What the interrupted job kept no longer fits it; it can run again from the beginning.</source>
         <translation>中断的任务所保存的内容已与它不再匹配；可以从头重新运行。</translation>
+    </message>
+    <message>
+        <source>One of the processes running the job on several GPUs ended, so the others were stopped too.</source>
+        <translation>在多块 GPU 上运行该任务的进程之一已退出，因此其他进程也已停止。</translation>
     </message>
     <message>
         <source>The job failed.</source>
@@ -490,12 +498,20 @@
         <translation>自动选择</translation>
     </message>
     <message>
+        <source>Run on one GPU</source>
+        <translation>改用单块 GPU</translation>
+    </message>
+    <message>
         <source>The job could not be recorded in the history ({error}), so it was not started.</source>
         <translation>无法将任务记录到历史中（{error}），因此未开始。</translation>
     </message>
     <message>
         <source>Check that the data folder {folder} is writable and the disk has free space.</source>
         <translation>请检查数据文件夹 {folder} 是否可写，以及磁盘是否有剩余空间。</translation>
+    </message>
+    <message>
+        <source>The next jobs run on one GPU.</source>
+        <translation>之后的任务将在单块 GPU 上运行。</translation>
     </message>
 </context>
 <context>
@@ -889,7 +905,7 @@
     </message>
     <message>
         <source>Split</source>
-        <translation>划分方式</translation>
+        <translation>拆分方式</translation>
     </message>
     <message>
         <source>Automatic</source>
@@ -901,15 +917,15 @@
     </message>
     <message>
         <source>Tokens, Ulysses (all-to-all)</source>
-        <translation>按 token 划分，Ulysses（all-to-all）</translation>
+        <translation>按 token 拆分，Ulysses（all-to-all）</translation>
     </message>
     <message>
         <source>Tokens, ring</source>
-        <translation>按 token 划分，环形</translation>
+        <translation>按 token 拆分，环形</translation>
     </message>
     <message>
         <source>Guidance runs the prompt&apos;s and the negative prompt&apos;s branch on different GPUs and exchanges little; the token splits divide the video itself and exchange more, which suits GPUs joined by NVLink. Automatic picks from the GPUs, the job and their link.</source>
-        <translation>引导划分把提示词分支和反向提示词分支放在不同的 GPU 上运行，交换的数据很少；按 token 划分则切分视频本身，交换的数据更多，适合以 NVLink 相连的 GPU。“自动”会根据 GPU、任务及其互联方式来选择。</translation>
+        <translation>引导拆分把提示词分支和反向提示词分支放在不同的 GPU 上运行，交换的数据很少；按 token 拆分则切分视频本身，交换的数据更多，适合以 NVLink 相连的 GPU。“自动”会根据 GPU、任务及其互联方式来选择。</translation>
     </message>
     <message>
         <source>1 (one GPU)</source>
@@ -3041,6 +3057,10 @@ It will be written to:
         <translation>--snapshot-every 必须大于或等于 0（当前为 {value}）。</translation>
     </message>
     <message>
+        <source>--collective-timeout must be a number of seconds above 0 (got {value}).</source>
+        <translation>--collective-timeout 必须是大于 0 的秒数（当前为 {value}）。</translation>
+    </message>
+    <message>
         <source>There is no interrupted job {job} in {folder} (see &apos;resume --list&apos;).</source>
         <translation>{folder} 中没有中断的任务 {job}（请查看 “resume --list”）。</translation>
     </message>
@@ -3609,6 +3629,38 @@ It will be written to:
         <translation>引导拆分需要偶数个 GPU，两个分支各占一半（当前为 {gpus}）。</translation>
     </message>
     <message>
+        <source>Rank {rank} of the split job ended with exit code {code}; nothing was written.</source>
+        <translation>拆分任务的第 {rank} 号进程已退出（退出码 {code}）；未写入任何文件。</translation>
+    </message>
+    <message>
+        <source>Rank {rank} of the split job failed: {cause}</source>
+        <translation>拆分任务的第 {rank} 号进程出错：{cause}</translation>
+    </message>
+    <message>
+        <source>The job asks for {n} GPUs, but this computer has {present}.</source>
+        <translation>任务需要 {n} 块 GPU，但这台电脑只有 {present} 块。</translation>
+    </message>
+    <message>
+        <source>A job split over several GPUs runs on CUDA GPUs or on the CPU, not on {device}.</source>
+        <translation>多 GPU 拆分任务只能在 CUDA GPU 或 CPU 上运行，不支持 {device}。</translation>
+    </message>
+    <message>
+        <source>The split needs {world} GPUs, not {n}.</source>
+        <translation>该拆分方式需要 {world} 块 GPU，而不是 {n} 块。</translation>
+    </message>
+    <message>
+        <source>Rank {rank} of the split job was ended by {signal} (exit code {code}); nothing was written.</source>
+        <translation>拆分任务的第 {rank} 号进程被 {signal} 终止（退出码 {code}）；未写入任何文件。</translation>
+    </message>
+    <message>
+        <source>torchrun started {world} processes, but the job asks for {n} (--parallel).</source>
+        <translation>torchrun 启动了 {world} 个进程，但任务要求 {n} 个（--parallel）。</translation>
+    </message>
+    <message>
+        <source>the coordinator stopped</source>
+        <translation>协调进程已停止</translation>
+    </message>
+    <message>
         <source>A finish job needs a finish (an upscale or an interpolation).</source>
         <translation>后期处理任务需要指定处理内容（放大或插帧）。</translation>
     </message>
@@ -3618,7 +3670,7 @@ It will be written to:
     </message>
     <message>
         <source>Unknown split &apos;{split}&apos;.</source>
-        <translation>未知的划分方式“{split}”。</translation>
+        <translation>未知的拆分方式“{split}”。</translation>
     </message>
     <message>
         <source>The draft a final job finishes must be a history entry&apos;s number (got {value}).</source>
