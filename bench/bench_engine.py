@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_engine.py --device cuda --model /path/to/ContentV-8B --size 768x432 --frames 125
 
 Peak memory is CUDA's `max_memory_allocated` on a GPU and, on the CPU, the tensor-memory tracker in
-core/memtrack.py (every tensor an operator returns, counted while alive). Times are medians of repeated steps
+core/engine/memtrack.py (every tensor an operator returns, counted while alive). Times are medians of repeated steps
 after a warm-up. Prints a Markdown table and, with --json, writes every figure.
 """
 
@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
-from core.attention import disable_attention_slicing, enable_attention_slicing  # noqa: E402
-from core.memtrack import TensorMemoryTracker  # noqa: E402
-from core.quantize import QuantizedLinear, parameter_bytes, quantize_linears  # noqa: E402
-from core.request import Quantization  # noqa: E402
-from core.transformer import ContentVTransformer3DModel  # noqa: E402
+from core.engine.attention import disable_attention_slicing, enable_attention_slicing  # noqa: E402
+from core.engine.memtrack import TensorMemoryTracker  # noqa: E402
+from core.engine.quantize import QuantizedLinear, parameter_bytes, quantize_linears  # noqa: E402
+from core.engine.transformer import ContentVTransformer3DModel  # noqa: E402
+from core.job.request import Quantization  # noqa: E402
 
 MiB = 2**20
 
@@ -96,7 +96,7 @@ def paired_median_times(
 def position_embedding_build_s(repeats: int) -> float:
     """What the official code pays on the CPU in every transformer call at ContentV-8B's default shape
     (inner dim 2432, 768×432, 125 frames -> 32 × 27 × 48 tokens)."""
-    from core.transformer import FramePatchEmbed
+    from core.engine.transformer import FramePatchEmbed
 
     embed = FramePatchEmbed(patch_size=2, in_channels=16, embed_dim=2432)
 
@@ -108,9 +108,9 @@ def position_embedding_build_s(repeats: int) -> float:
 
 
 def preview_projection_s(device: torch.device, repeats: int) -> float:
-    """One live preview (core/preview.py) of ContentV-8B's default job's latents (768x432, 125 frames:
+    """One live preview (core/job/preview.py) of ContentV-8B's default job's latents (768x432, 125 frames:
     (1, 16, 32, 54, 96)): a denoising step of the 8B model takes seconds, so this must stay far below that."""
-    from core.preview import latents_to_rgb
+    from core.job.preview import latents_to_rgb
 
     latents = torch.randn(1, 16, 32, 54, 96, device=device)
     latents_to_rgb(latents)  # warm-up
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def bench_vae(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
     from diffusers import AutoencoderKLWan
 
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     if args.model:
         vae = AutoencoderKLWan.from_pretrained(Path(args.model) / "vae", torch_dtype=torch.float32)

@@ -88,7 +88,7 @@ SSIM_FRAMES = 16
 
 SCALE_DEFAULTS = {
     # scale: (size, frames, steps). Steps >= 8 so the uncached base run records the MagCache calibration the
-    # cache levels then use (core/step_cache.py); the full size keeps 3 for the memory set's 8-minute budget.
+    # cache levels then use (core/engine/step_cache.py); the full size keeps 3 for the memory set's 8-minute budget.
     "full": ("768x432", 125, 3),
     "small": ("192x112", 9, 8),
     "tiny": ("64x48", 5, 8),
@@ -156,7 +156,7 @@ def attach_quality(results: list[dict[str, Any]]) -> None:
     mechanism; with --model on real weights, the real cost."""
     import numpy as np
 
-    from core.quality import psnr, ssim
+    from core.output.quality import psnr, ssim
 
     base = next((r for r in results if r["name"] in BASELINE_CONFIG and "frames_file" in r), None)
     if base is None:
@@ -176,7 +176,7 @@ def attach_quality(results: list[dict[str, Any]]) -> None:
 
 def attach_estimates(results: list[dict[str, Any]], args: argparse.Namespace, model: Path) -> None:
     from core.estimate import Architecture, EstimateOptions, JobShape, estimate
-    from core.request import MemoryOptions
+    from core.job.request import MemoryOptions
 
     arch = Architecture.from_model_dir(model)
     width, height = (int(v) for v in args.size.split("x"))
@@ -384,7 +384,7 @@ def build_or_use_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, f
         return Path(args.model), 0.0, f"weights from {args.model}"
     target = workdir / f"contentv-{args.scale}"
     if args.scale == "tiny":
-        from core.demo_model import make_demo_model
+        from core.model.demo import make_demo_model
 
         start = time.perf_counter()
         make_demo_model(target, overwrite=True)

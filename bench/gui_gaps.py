@@ -3,7 +3,7 @@
     .venv/bin/python bench/gui_gaps.py [--json OUT.json] [--md OUT.md] [--steps 3] [--model DIR]
 
 Offscreen (QT_QPA_PLATFORM=offscreen unless set). As `main()` does, the engine's libraries are imported before the
-window appears; the window opens over a throw-away data folder with the tiny demo model (core/demo_model.py, built
+window appears; the window opens over a throw-away data folder with the tiny demo model (core/model/demo.py, built
 into a temporary folder unless --model names one), and once it is shown and exposed (the first paint) a 10 ms
 precise QTimer starts on the GUI thread. Generate is pressed as soon as the model check allows, and the timer runs
 until the clip is in the player and has played for a moment. A gap is the interval between two ticks: 10 ms when
@@ -76,7 +76,7 @@ def measure(model: Path | None, steps: int, data_dir: Path) -> dict[str, Any]:
     warm_up_engine_imports()  # as main() does before the window
     imports_s = time.perf_counter() - imports_started
     if model is None:  # after the imports, which it would otherwise do (and so hide their cost)
-        from core.demo_model import make_demo_model
+        from core.model.demo import make_demo_model
 
         model = make_demo_model(data_dir.parent / "demo-model")
     window = create_window(data_dir, str(model))

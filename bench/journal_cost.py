@@ -1,4 +1,4 @@
-"""What the job journal (core/journal.py) costs a job.
+"""What the job journal (core/store/journal.py) costs a job.
 
     .venv/bin/python bench/journal_cost.py [--runs N] [--json OUT.json] [--md OUT.md]
 
@@ -9,7 +9,7 @@ Three figures, each measured on this machine:
    the time the job's own thread spends (copying the tensors off the job) and the background writer's time (SHA-256,
    safetensors, fsync, rename). Set against the estimator's official s/step on the GPU it is calibrated on (H100,
    the fastest card, so the largest share), at the default interval of 5 steps.
-2. Whole tiny jobs (core.demo_model, 80x48, 9 frames, 20 steps, CPU) with the journal every step (the worst case)
+2. Whole tiny jobs (core.model.demo, 80x48, 9 frames, 20 steps, CPU) with the journal every step (the worst case)
    against no journal, alternated run by run, each the median of N.
 3. The step-cache states at full size, on paper, and which ones a snapshot keeps (limit CACHE_STATE_LIMIT_BYTES).
 """
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.journal import (  # noqa: E402
+from core.store.journal import (  # noqa: E402
     CACHE_STATE_LIMIT_BYTES,
     DEFAULT_SNAPSHOT_EVERY,
     JobJournal,
@@ -71,10 +71,10 @@ def time_snapshot(tensors: dict[str, torch.Tensor], runs: int) -> dict[str, floa
 
 
 def time_jobs(runs: int) -> dict[str, float]:
-    from core.demo_model import make_demo_model
-    from core.engine import Engine
-    from core.journal import JournalOptions
-    from core.request import GenerationRequest, MemoryOptions, OutputOptions
+    from core.engine.runner import Engine
+    from core.job.request import GenerationRequest, MemoryOptions, OutputOptions
+    from core.model.demo import make_demo_model
+    from core.store.journal import JournalOptions
 
     with tempfile.TemporaryDirectory(dir=ROOT) as folder:
         root = Path(folder)
@@ -93,7 +93,7 @@ def time_jobs(runs: int) -> dict[str, float]:
                 )
                 (journaled if with_journal else plain).append(result.timings.denoising_s)
         # The job thread's own time on snapshots, from one more journaled job.
-        from core.journal import JobJournal as _JobJournal
+        from core.store.journal import JobJournal as _JobJournal
 
         spent: list[float] = []
         real_wait = _JobJournal.wait

@@ -1,7 +1,7 @@
 """A ContentV-shaped random-weight model folder for the benchmark, at full size or scaled down, without a download.
 
 The folder has the official layout and configs (model_index.json, one folder per component, config.json,
-sharded safetensors with an index); the tokenizers are the demo model's (core/demo_model.py), which produce ids
+sharded safetensors with an index); the tokenizers are the demo model's (core/model/demo.py), which produce ids
 well inside the real vocabularies. Weights are random: the figures measured on them are memory and speed, not
 quality.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import demo_model
+from core.model import demo as demo_model
 
 SHARD_BYTES = 2 * 2**30
 
@@ -121,7 +121,7 @@ def _write_tokenizers(root: Path) -> None:
 
 
 def _transformer(scale: ModelScale) -> Any:
-    from core.transformer import ContentVTransformer3DModel
+    from core.engine.transformer import ContentVTransformer3DModel
 
     return ContentVTransformer3DModel(**scale.transformer)
 
@@ -182,7 +182,7 @@ def _write_component(folder: Path, build: Callable[[], Any], device: str, dtype:
     if diffusers_style:
         model.save_config(folder)
         if folder.name == "transformer":
-            from core.transformer import OFFICIAL_CLASS_NAME
+            from core.engine.transformer import OFFICIAL_CLASS_NAME
 
             config_path = folder / "config.json"
             config = json.loads(config_path.read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 from diffusers.models.attention_processor import JointAttnProcessor2_0
 from diffusers.models.embeddings import get_3d_sincos_pos_embed
 
-from core.pipeline import PromptEmbeddings
+from core.engine.pipeline import PromptEmbeddings
 
 # ContentV-8B's scheduler_config.json (the same values as the reference checkpoint's).
 OFFICIAL_SCHEDULER_CONFIG: dict[str, Any] = {"num_train_timesteps": 1000, "shift": 3.0}

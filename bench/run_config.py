@@ -7,7 +7,8 @@ A configuration with `"jobs": N` (N > 1) is a soak instead: N jobs in a row on o
         --size 768x432 --frames 125 --steps 3 [--baseline]
 
 Per stage (loading, encoding, denoising, decoding): peak GPU memory from the CUDA allocator, its peak statistics
-reset as each stage begins (the engine's stage callback); on the CPU, the tensor-memory tracker of core/memtrack.py
+reset as each stage begins (the engine's stage callback); on the CPU, the tensor-memory tracker of
+core/engine/memtrack.py
 (tensors alive, reset the same way). Seconds per step: the mean interval between steps after the first (which
 includes warm-up). Host RAM: the process's VmHWM (Linux), or psutil's RSS sampled by a thread elsewhere.
 """
@@ -93,7 +94,7 @@ class StagePeaks:
     def __init__(self, device: str) -> None:
         import torch
 
-        from core.memtrack import TensorMemoryTracker
+        from core.engine.memtrack import TensorMemoryTracker
 
         self.device = device
         self.peaks: dict[str, int] = {}
@@ -128,7 +129,7 @@ class StagePeaks:
 
 
 def build_request(config: dict[str, Any], args: argparse.Namespace) -> Any:
-    from core.request import GenerationRequest, MemoryOptions, SpeedOptions
+    from core.job.request import GenerationRequest, MemoryOptions, SpeedOptions
 
     width, height = (int(v) for v in args.size.split("x"))
     memory = MemoryOptions.from_dict({"device": args.device, "dtype": args.dtype, **config.get("memory", {})})
@@ -155,7 +156,7 @@ class AttentionCounter:
     baseline uses diffusers' stock processor and is not counted."""
 
     def __init__(self) -> None:
-        from core.attention import JointAttentionProcessor
+        from core.engine.attention import JointAttentionProcessor
 
         self.calls = 0
         original = JointAttentionProcessor.__call__
@@ -172,7 +173,7 @@ class FrameCapture:
     """Keeps the frames of the job's last decode (float32 in [0, 1]) so the parent can compare configurations."""
 
     def __init__(self) -> None:
-        from core.pipeline import ContentVPipeline
+        from core.engine.pipeline import ContentVPipeline
 
         self.frames: Any = None
         original = ContentVPipeline.decode
@@ -189,9 +190,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     host = HostRamPeak()
     import torch
 
-    from core.engine import Engine
-    from core.progress import ProgressSink
-    from core.request import OutputOptions
+    from core.engine.runner import Engine
+    from core.job.progress import ProgressSink
+    from core.job.request import OutputOptions
 
     config = json.loads(args.config)
     request = build_request(config, args)
@@ -313,10 +314,10 @@ def run_soak(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]
     job: compare each job with the same kind of job earlier (job 2 and job 6 are both "new seed, previews")."""
     import torch
 
-    from core.engine import Engine
+    from core.engine.runner import Engine
     from core.errors import JobCancelled
-    from core.progress import CancelToken, ProgressSink
-    from core.request import OutputOptions
+    from core.job.progress import CancelToken, ProgressSink
+    from core.job.request import OutputOptions
 
     jobs = int(config["jobs"])
     base = build_request(config, args)
@@ -459,7 +460,7 @@ def official_baseline(engine: Any, request: Any, args: argparse.Namespace) -> di
     if device.type == "cpu":
         # The engine's job ran under the tensor tracker, whose dispatcher hook costs time on every operator:
         # the baseline runs under one too, so the two s/step figures pay the same overhead and stay comparable.
-        from core.memtrack import TensorMemoryTracker
+        from core.engine.memtrack import TensorMemoryTracker
 
         with TensorMemoryTracker() as tracker:
             times = run()

@@ -41,11 +41,9 @@ from core.errors import (
     StudioError,
     exit_code,
 )
-from core.frame_rate import FrameRate, frame_rate_text, parse_frame_rate, seconds
 from core.i18n import _t
-from core.journal import DEFAULT_SNAPSHOT_EVERY
-from core.progress import CancelToken, ProgressSink, Stage, StepProgress
-from core.request import (
+from core.job.progress import CancelToken, ProgressSink, Stage, StepProgress
+from core.job.request import (
     ATTENTION_BACKENDS,
     DEFAULT_FPS,
     DEFAULT_FRAMES,
@@ -67,6 +65,8 @@ from core.request import (
     Split,
     StepCache,
 )
+from core.output.frame_rate import FrameRate, frame_rate_text, parse_frame_rate, seconds
+from core.store.journal import DEFAULT_SNAPSHOT_EVERY
 
 
 class _Parser(argparse.ArgumentParser):
@@ -384,15 +384,15 @@ SETTINGS_FILE = "settings.json"  # the window's settings in its data folder, as 
 
 
 def _data_root(data_dir: str | None) -> Path:
-    from core.state_dirs import default_data_root
+    from core.store.state_dirs import default_data_root
 
     return Path(data_dir).expanduser() if data_dir else default_data_root()
 
 
 def known_model_folders(args: argparse.Namespace) -> list[str]:
     """Where a clip's model is looked for: --model, then the window's model folder, its recent ones and the data
-    folder's models/ (core.model_identity.find_model prefers the earliest among equal matches)."""
-    from core.model_identity import window_model_folders
+    folder's models/ (core.model.identity.find_model prefers the earliest among equal matches)."""
+    from core.model.identity import window_model_folders
 
     return ([args.model] if args.model else []) + window_model_folders(_data_root(args.data_dir))
 
@@ -410,8 +410,8 @@ def window_model_dir(data_dir: str | None) -> str | None:
 def _request_from_clip(args: argparse.Namespace, explicit: set[str], err: TextIO) -> tuple[GenerationRequest, str]:
     """`generate --from CLIP`: the clip's request with the options given on the command line in its place, what
     cannot run here swapped for the nearest that can (each named on stderr), and the model folder to use."""
-    from core.clip_settings import make_runnable, read_clip_settings
-    from core.devices import detect_capabilities
+    from core.engine.devices import detect_capabilities
+    from core.job.clip_settings import make_runnable, read_clip_settings
 
     settings = read_clip_settings(args.from_clip, known_model_folders(args))
     model, which = _model_for_clip(args, settings)  # refused before anything is said about the clip
@@ -492,8 +492,8 @@ class ProgressBar:
 
 def _use_data_dir(data_dir: str | None) -> Path:
     """Point the engine's state (journals, step-cache calibrations) at the data folder; returns its jobs/."""
-    from core.journal import journals_dir
-    from core.state_dirs import set_state_root
+    from core.store.journal import journals_dir
+    from core.store.state_dirs import set_state_root
 
     if data_dir:
         set_state_root(Path(data_dir).expanduser().absolute())
@@ -610,13 +610,13 @@ def run_generate(args: argparse.Namespace, out: TextIO, err: TextIO, explicit: s
 def _engine_for(request: GenerationRequest, args: argparse.Namespace) -> Any:
     """One process for a job on one GPU; a coordinator of N rank processes for --parallel N; this process as one
     rank when torchrun started it."""
-    from core.engine import Engine
+    from core.engine.runner import Engine
 
     if not request.parallel.enabled:
         return Engine()
     from datetime import timedelta
 
-    from core.ranks import LaunchedRank, ParallelEngine, launched_by_torchrun
+    from core.parallel.ranks import LaunchedRank, ParallelEngine, launched_by_torchrun
 
     timeout = getattr(args, "collective_timeout", 300.0)
     if not math.isfinite(timeout) or timeout <= 0:
@@ -640,7 +640,7 @@ def _run_generate_with(
 ) -> int:
     from core.cli_finish import stop_within_frame
     from core.cli_history import recorded_cli_job
-    from core.journal import JournalOptions, new_job_id
+    from core.store.journal import JournalOptions, new_job_id
 
     engine.check(model, request, output)  # refuse bad input before the slow imports and loading
     if not getattr(engine, "is_leader", True):
@@ -652,7 +652,7 @@ def _run_generate_with(
         err.write(f"split: {split.layout.describe()} on {request.parallel.gpus} processes — {split.reason}\n")
     jobs = _use_data_dir(args.data_dir)
     if request.seed is None:
-        from core.request import random_seed
+        from core.job.request import random_seed
 
         request = request.with_seed(random_seed())
         err.write(f"seed: {request.seed} (random)\n")
@@ -684,7 +684,7 @@ def _run_generate_with(
 
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`resume`: continue one journal, or every interrupted one; `--list` shows them."""
-    from core.journal import describe, find_journal, list_journals, prune_headerless
+    from core.store.journal import describe, find_journal, list_journals, prune_headerless
 
     jobs = _use_data_dir(args.data_dir)
     prune_headerless(jobs)  # killed before they wrote anything: nothing to list or resume
@@ -723,7 +723,7 @@ def _resume_each(
     args: argparse.Namespace, chosen: list[Any], engines: dict[bool, Any], jobs: Path, out: TextIO, err: TextIO
 ) -> int:
     from core.cli_history import record_resumed_job
-    from core.journal import JournalError, JournalOptions
+    from core.store.journal import JournalError, JournalOptions
 
     status = EXIT_OK
     for summary in chosen:
@@ -781,8 +781,8 @@ def _resume_each(
 
 def run_info(args: argparse.Namespace, out: TextIO) -> int:
     """`info CLIP`: the clip's parameters in a readable block (or `--json`), with what differs on this machine."""
-    from core.clip_settings import read_clip_settings, settings_notes
-    from core.devices import detect_capabilities
+    from core.engine.devices import detect_capabilities
+    from core.job.clip_settings import read_clip_settings, settings_notes
 
     settings = read_clip_settings(args.clip, known_model_folders(args))
     current = args.model or window_model_dir(args.data_dir)
@@ -845,7 +845,7 @@ def _info_rows(settings: Any) -> list[tuple[str, str]]:
 
 
 def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     target = Path(args.dir).expanduser()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -856,7 +856,14 @@ def run_make_demo_model(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from core.export import ExportFormat, ExportRequest, ExportWriteError, GifPalette, default_output, export_clip
+    from core.output.export import (
+        ExportFormat,
+        ExportRequest,
+        ExportWriteError,
+        GifPalette,
+        default_output,
+        export_clip,
+    )
 
     source = Path(args.clip).expanduser()
     fmt = ExportFormat(args.format)
@@ -880,8 +887,8 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from core.download import DownloadError, DownloadProgress, download_model, fetch_plan
     from core.errors import ModelFolderError
+    from core.model.download import DownloadError, DownloadProgress, download_model, fetch_plan
 
     target = Path(args.to).expanduser()
     try:
@@ -989,7 +996,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         _check_required(args)
         if args.from_clip:
             explicit = explicit_generate_options(argv[argv.index("generate") + 1 :])
-    from core.state_dirs import set_state_root, state_root
+    from core.store.state_dirs import set_state_root, state_root
 
     root_before = state_root()  # --data-dir points the engine's state there for this command only
     try:
@@ -1032,7 +1039,9 @@ def _failure_line(exc: BaseException, args: argparse.Namespace) -> tuple[int, st
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             return EXIT_OUTPUT, f"error: the disk is full ({exc.filename or 'output'}){_log_note(log)}"
-        if exc.errno == errno.ENAMETOOLONG:  # refused up front (core.video.check_name_lengths); this is the backstop
+        if (
+            exc.errno == errno.ENAMETOOLONG
+        ):  # refused up front (core.output.video.check_name_lengths); this is the backstop
             name = exc.filename or "output"
             return EXIT_OUTPUT, f"error: a file name is too long for this file system ({name}){_log_note(log)}"
         return EXIT_INTERNAL, f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}{_log_note(log)}"

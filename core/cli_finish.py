@@ -31,7 +31,7 @@ from core.finish.clip import (
 )
 from core.finish.interpolate import InterpolationMethod
 from core.i18n import _t
-from core.progress import CancelToken, StepProgress
+from core.job.progress import CancelToken, StepProgress
 
 
 def add_finish_parsers(sub: Any, number: Callable[[str], float], whole: Callable[[str], int]) -> None:
@@ -267,7 +267,7 @@ class GenerateFinish:
 
     def begin(self) -> Path:
         """Hold the output's names and make the private folder; the path the generated clip is written to."""
-        from core.video import reserve_outputs, temp_name
+        from core.output.video import reserve_outputs, temp_name
 
         self.reservation = reserve_outputs(self.output)
         self.folder = self.output.with_name(temp_name(self.output.stem, self.reservation.token, "frames"))

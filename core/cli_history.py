@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TextIO
 
 from core.errors import FailureKind, JobCancelled, StudioError
-from core.history import BUSY_WAIT_S, HistoryError, HistoryStore, JobStatus, this_process_runner
-from core.request import GenerationRequest, GenerationResult
-from core.state_dirs import default_data_root
+from core.job.request import GenerationRequest, GenerationResult
+from core.store.history import BUSY_WAIT_S, HistoryError, HistoryStore, JobStatus, this_process_runner
+from core.store.state_dirs import default_data_root
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class CliJobRecord:
             return False
 
     def _thumbnail(self, video: Path) -> Path | None:
-        from core.video import write_thumbnail
+        from core.output.video import write_thumbnail
 
         try:
             return write_thumbnail(video, self.thumbnails / f"{video.stem}.png")

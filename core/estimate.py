@@ -12,7 +12,7 @@ Everything here is an ESTIMATE computed from the architecture's numbers, not a m
 - Seconds per step are the step's FLOPs (linear layers plus attention) divided by an effective throughput: the
   card's dense bf16 tensor TFLOPs (table below, vendor figures, approximate) times the efficiency measured on the
   H100 (4.53 s/step). Offload placements add their transfer cost from the host link's bandwidth.
-- A job split over several GPUs (core/parallel_plan.py) is estimated per GPU: every GPU holds all the weights, a
+- A job split over several GPUs (core/parallel/plan.py) is estimated per GPU: every GPU holds all the weights, a
   guidance split's GPU runs one branch, a sequence split's GPU holds its share of the tokens' activations and does
   its share of the work, and each step adds the bytes the split exchanges over the link between the GPUs
   (`split_traffic`, `LINK_TABLE`: bandwidths that are assumptions, not measurements; no multi-GPU machine has
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.rank_context import SplitLayout
-from core.request import GenerationRequest, MemoryOptions, Placement, Quantization, StepCache, snap_frames
+from core.job.request import GenerationRequest, MemoryOptions, Placement, Quantization, StepCache, snap_frames
+from core.parallel.rank_context import SplitLayout
 
 GiB = 2**30
 
@@ -40,9 +40,9 @@ GiB = 2**30
 # states, attention inputs/outputs and feed-forward intermediates alive at once in a block with a fused kernel.
 ACTIVATION_BUFFERS_PER_SAMPLE = 13.5
 # Of those, the feed-forward's two 4x-wide intermediates (before and after the GELU): the engine now runs the
-# feed-forward a slice of tokens at a time (core/feed_forward.py), so they scale with the slice, not the clip.
+# feed-forward a slice of tokens at a time (core/engine/feed_forward.py), so they scale with the slice, not the clip.
 FEED_FORWARD_BUFFERS = 8.0
-DEFAULT_FEED_FORWARD_CHUNK = 8192  # core.feed_forward.DEFAULT_CHUNK_TOKENS (not imported: it imports torch)
+DEFAULT_FEED_FORWARD_CHUNK = 8192  # core.engine.feed_forward.DEFAULT_CHUNK_TOKENS (not imported: it imports torch)
 # Streamed placement: blocks of weights on the GPU at once (the one computing, the next one arriving).
 STREAMED_BLOCKS_IN_FLIGHT = 1.5
 # Untiled VAE decode: working set per output pixel of one frame chunk (float32 decoder features).
@@ -72,16 +72,16 @@ HOST_BASELINE_BYTES_CPU = int(0.5 * GiB)  # measured here: ~0.45 GiB with torch,
 # VAE decode throughput relative to the transformer's (convolutions in float32 reach far less of the peak).
 VAE_DECODE_FLOPS_PER_PIXEL = 2.2e6  # rough, per output pixel per frame; not measured yet (see bench/)
 VAE_EFFICIENCY_FACTOR = 0.25
-DEFAULT_QUERY_CHUNK = 2048  # core.attention.DEFAULT_QUERY_CHUNK (not imported: it imports torch)
+DEFAULT_QUERY_CHUNK = 2048  # core.engine.attention.DEFAULT_QUERY_CHUNK (not imported: it imports torch)
 SAFETY_MARGIN_BYTES = int(0.9 * GiB)  # CUDA context, allocator fragmentation
-# Step caching (core/step_cache.py): the share of the transformer's work a level skips. MagCache's shares are
+# Step caching (core/engine/step_cache.py): the share of the transformer's work a level skips. MagCache's shares are
 # what its settings allowed on the tiny test model (fast: about a third of the calls, faster: about half); the
 # First-Block cache is adaptive and skipped nothing on random weights, so the estimate promises nothing for it.
 # TaylorSeer's share follows from its schedule (warm-up steps, then one full step in TAYLOR_INTERVAL).
 MAG_CACHE_SKIPPED_SHARE = {StepCache.FAST: 1 / 3, StepCache.FASTER: 1 / 2}
 FIRST_BLOCK_SKIPPED_SHARE = 0.0
-TAYLOR_INTERVAL = 3  # core.step_cache.TAYLOR_INTERVAL (not imported: it imports torch)
-TAYLOR_WARMUP_STEPS = 2  # core.step_cache.TAYLOR_WARMUP_STEPS
+TAYLOR_INTERVAL = 3  # core.engine.step_cache.TAYLOR_INTERVAL (not imported: it imports torch)
+TAYLOR_WARMUP_STEPS = 2  # core.engine.step_cache.TAYLOR_WARMUP_STEPS
 
 # Approximate dense bf16/fp16 tensor TFLOPs (FP32 accumulate) and host-link bandwidth (GB/s, effective) of common
 # cards, from the vendors' data sheets. Matched by substring of the name CUDA/NVML reports, longest key first.
@@ -357,12 +357,12 @@ class EstimateOptions:
     t5_streamed: bool = True
     small_models_on_demand: bool = True
     one_copy_loading: bool = True
-    # Feed-forward slices of this many tokens (core/feed_forward.py, on in every placement); None: unchunked.
+    # Feed-forward slices of this many tokens (core/engine/feed_forward.py, on in every placement); None: unchunked.
     feed_forward_chunk_tokens: int | None = DEFAULT_FEED_FORWARD_CHUNK
     gpu_name: str = CALIBRATION_GPU
     step_cache: StepCache = StepCache.OFF
     step_cache_calibrated: bool = False  # a MagCache calibration is stored for this model
-    # Several GPUs (core/parallel_plan.py): how the job is split and the link the split's traffic crosses
+    # Several GPUs (core/parallel/plan.py): how the job is split and the link the split's traffic crosses
     # (a LINK_TABLE key). The figures are then one GPU's: its peak memory, its seconds per step.
     layout: SplitLayout = field(default_factory=SplitLayout)
     link: str = "none"
@@ -796,7 +796,7 @@ class LinkAssumption:
     source: str  # where the figure comes from
 
 
-# ASSUMPTIONS, not measurements (no machine with several GPUs has measured them here). Keys: core.devices.Link's
+# ASSUMPTIONS, not measurements (no machine with several GPUs has measured them here). Keys: core.engine.devices.Link's
 # values, and "cpu" for a split job's processes on the CPU.
 LINK_TABLE: dict[str, LinkAssumption] = {
     "nvlink": LinkAssumption(
@@ -899,7 +899,7 @@ class ParallelEstimate:
     bytes_per_step: int  # sent by all GPUs together per step
     bytes_per_gpu: int  # sent by each GPU per step
     link: str  # the LINK_TABLE key assumed
-    reason: str  # why this split (core.parallel_plan.SplitPlan.reason)
+    reason: str  # why this split (core.parallel.plan.SplitPlan.reason)
     refused: str = ""  # why the job as asked cannot run on this many GPUs; the figures are then for the
     # nearest that can (all on GPU, split chosen automatically)
     fits: bool | None = None  # per_gpu_peak_bytes (with a margin) within one GPU's memory; None: unknown
@@ -910,9 +910,9 @@ def parallel_speedups(
 ) -> list[ParallelEstimate]:
     """The estimate on 1, 2, … `caps.cuda_devices` GPUs for the request's size and options (one entry on a machine
     with fewer than two): what the window shows beside its "GPUs" choice."""
-    import core.parallel_plan as parallel_plan  # it imports this module
+    import core.parallel.plan as parallel_plan  # it imports this module
     from core.errors import StudioError
-    from core.request import ParallelOptions, Split
+    from core.job.request import ParallelOptions, Split
 
     cuda = bool(getattr(caps, "cuda", False))
     count = max(1, int(getattr(caps, "cuda_devices", 0) or 0)) if cuda else 1

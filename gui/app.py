@@ -23,9 +23,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from core import __version__
 from core.errors import StudioError
-from core.history import HistoryError
-from core.history_recovery import open_history
-from core.state_dirs import set_state_root
+from core.store.history import HistoryError
+from core.store.history_recovery import open_history
+from core.store.state_dirs import set_state_root
 from gui.main_window import MainWindow
 from gui.support.i18n import SUPPORTED_LANGUAGES, choose_language, core_text, error_text, install_language
 from gui.support.paths import APP_ID, APP_NAME, DataPaths
@@ -130,7 +130,7 @@ def create_window(
     # A damaged history is moved aside and a fresh one started; clips a killed session published are
     # reconciled with it (only by the instance that owns the folder, as for interrupted jobs).
     if owns_folder:  # first finish or remove what killed jobs left, so that a finished publish is reconciled
-        from core.video import clean_leftovers
+        from core.output.video import clean_leftovers
 
         for leftover in clean_leftovers(paths.outputs):
             logger.info("Cleaned up after an earlier job: %s", leftover)
@@ -184,8 +184,8 @@ def bring_forward(window: MainWindow) -> None:
 def _prune_journals(store: Any) -> None:
     """Journals whose job is gone from the history or done (killed between publishing and removing its journal)
     would only take disk space: they go."""
-    from core.history import JobStatus
-    from core.journal import discard_journal, history_job_id, prune_headerless, window_journal_ids
+    from core.store.history import JobStatus
+    from core.store.journal import discard_journal, history_job_id, prune_headerless, window_journal_ids
 
     for folder in prune_headerless():
         logger.info("Removed an empty job journal: %s", folder)

@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.devices import Capabilities
+from core.engine.devices import Capabilities
 from core.errors import StudioError
-from core.history import HistoryStore, JobRecord
-from core.preview import PreviewFrames
-from core.request import GenerationRequest, MemoryOptions, random_seed
+from core.job.preview import PreviewFrames
+from core.job.request import GenerationRequest, MemoryOptions, random_seed
+from core.store.history import HistoryStore, JobRecord
 from gui.dialogs.close_dialog import CloseChoice, CloseWithJobsDialog
 from gui.dialogs.error_dialogs import ErrorDialog
 from gui.dialogs.error_fixes import ErrorPresenter
@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
         if not isinstance(caps, Capabilities) or not panel.available:
             return
         from core.estimate import parallel_speedups
-        from core.parallel_plan import resolve_split
+        from core.parallel.plan import resolve_split
         from gui.form.gpus_panel import GpuFigures
 
         request = self.current_request()
@@ -446,7 +446,7 @@ class MainWindow(QMainWindow):
         return self._queue_from_form(draft=False)
 
     def draft(self) -> JobRecord | None:
-        """Queue the form's job as a draft (core.request.GenerationRequest.as_draft): the seed drawn or kept as
+        """Queue the form's job as a draft (core.job.request.GenerationRequest.as_draft): the seed drawn or kept as
         Generate does, so it is shown in the form and a Final of the draft makes the same clip at full quality."""
         return self._queue_from_form(draft=True)
 
@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
 
     # ---- engine -----------------------------------------------------------------------------------------------
     def _on_capabilities(self, caps: object) -> None:
-        from core.devices import unavailable_reasons
+        from core.engine.devices import unavailable_reasons
 
         self.memory_panel.set_capabilities(caps, unavailable_reasons(caps))  # type: ignore[arg-type]
         self.form_column.set_gpu_count(int(getattr(caps, "cuda_devices", 0) or 0))

@@ -120,7 +120,7 @@ PY_EXCLUDES = [
     "onnxruntime",
     "onnxscript",
     "triton",
-    # Xet storage client of huggingface_hub: core/download.py fetches every file over plain HTTP(S) with resume
+    # Xet storage client of huggingface_hub: core/model/download.py fetches every file over plain HTTP(S) with resume
     # (huggingface_hub's http_get on /resolve/ URLs), never through Xet; without hf_xet's metadata in the bundle
     # huggingface_hub reports Xet as unavailable and never tries it.
     "hf_xet",
@@ -236,13 +236,13 @@ HIDDEN_IMPORTS = [
     "PySide6.QtMultimedia",  # the clip player; its FFmpeg backend plugin comes with it
     "PySide6.QtMultimediaWidgets",
     "PySide6.QtSvg",  # the SVG icon
-    # `download` (core/download.py imports these inside functions) and huggingface_hub's HTTP client.
+    # `download` (core/model/download.py imports these inside functions) and huggingface_hub's HTTP client.
     "huggingface_hub.hf_api",
     "huggingface_hub.file_download",
     "huggingface_hub.errors",
     "huggingface_hub.utils",
     "httpx2",
-    # Step caching (core/step_cache.py) and group offloading use diffusers' hooks; hooks/hook-diffusers.py
+    # Step caching (core/engine/step_cache.py) and group offloading use diffusers' hooks; hooks/hook-diffusers.py
     # collects every diffusers.hooks submodule, this names the package the app imports by name.
     "diffusers.hooks",
     # `export`: the GIF and PNG writers Pillow registers lazily.

@@ -9,7 +9,7 @@ the frames asked for, `export` of that clip to WebM, GIF and PNG frames (each de
     python packaging/verify_bundle.py --model DIR           generate with this model folder instead
     python packaging/verify_bundle.py --bundle PATH --skip-smoke
 
-Run from the repository root with the build's Python (it reads the clip back with core.video). Used by
+Run from the repository root with the build's Python (it reads the clip back with core.output.video). Used by
 tests/test_packaging.py and the release workflow; exits non-zero, naming the failure, if any check fails.
 """
 
@@ -82,7 +82,7 @@ def load_build_config():
     return module
 
 
-SOURCE_MARKER = ".contentv-source.json"  # as core/model_identity.py names it
+SOURCE_MARKER = ".contentv-source.json"  # as core/model/identity.py names it
 
 
 def check_layout(bundle: Path) -> list[str]:
@@ -273,7 +273,7 @@ def generate(exe: Path, model: Path, output: Path, timeout: float = 900) -> str 
     if not output.is_file():
         return f"generate exited 0 but {output} was not written\n{proc.stderr[-3000:]}"
     sys.path.insert(0, str(ROOT))
-    from core.video import read_mp4_frames
+    from core.output.video import read_mp4_frames
 
     frames = read_mp4_frames(output)
     want = (TINY["frames"], TINY["height"], TINY["width"], 3)
@@ -362,7 +362,7 @@ def download_from_local_hub(exe: Path, model: Path, work: Path, timeout: float =
         return _fail("download", proc)
     expected = {p.relative_to(model).as_posix(): p for p in model.rglob("*") if p.is_file()}
     got = {p.relative_to(target).as_posix(): p for p in target.rglob("*") if p.is_file()}
-    # The app adds one file of its own: where the model came from (core/model_identity.py's SOURCE_MARKER).
+    # The app adds one file of its own: where the model came from (core/model/identity.py's SOURCE_MARKER).
     if got.pop(SOURCE_MARKER, None) is None:
         return f"download: {target} has no {SOURCE_MARKER} naming the repo it came from"
     if set(got) != set(expected):

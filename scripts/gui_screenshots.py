@@ -72,7 +72,7 @@ def main() -> int:
 
     app = get_application()
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="contentv-shots-"))
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     model = data / "models" / "contentv-demo"
     if not model.exists():
@@ -120,7 +120,7 @@ def main() -> int:
     pump(1200)
     shoot(window, out / "main-window-finished.png")
 
-    from core.engine import OOM_ADVICE
+    from core.engine.runner import OOM_ADVICE
 
     dialog = window.show_error(
         "out-of-memory",

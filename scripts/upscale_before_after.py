@@ -29,9 +29,9 @@ def main() -> int:
     from PIL import Image, ImageDraw
 
     from core.cli import main as cli_main
-    from core.demo_model import make_demo_model
     from core.finish.networks import import_cccv
-    from core.video import read_mp4_frames
+    from core.model.demo import make_demo_model
+    from core.output.video import read_mp4_frames
 
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)

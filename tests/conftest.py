@@ -71,7 +71,7 @@ def reference_outputs() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     return make_demo_model(tmp_path_factory.mktemp("demo") / "tiny-contentv")
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-# Run as a script prelude: the step clock (core.progress.StepClock) sleeps for good once the job reports `step`.
+# Run as a script prelude: the step clock (core.job.progress.StepClock) sleeps for good once the job reports `step`.
 PRELUDE = """
 import sys, time
 sys.path.insert(0, {root!r})
-import core.progress
+import core.job.progress
 
-_tick = core.progress.StepClock.tick
+_tick = core.job.progress.StepClock.tick
 
 def _stalling_tick(self):
     progress = _tick(self)
@@ -23,7 +23,7 @@ def _stalling_tick(self):
         time.sleep(3600)
     return progress
 
-core.progress.StepClock.tick = _stalling_tick
+core.job.progress.StepClock.tick = _stalling_tick
 """
 
 
@@ -36,7 +36,7 @@ class TransformerCalls:
     """Counts the transformer's forward calls (a cache's skipped steps still call it: its blocks are skipped)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from core.transformer import ContentVTransformer3DModel
+        from core.engine.transformer import ContentVTransformer3DModel
 
         self.count = 0
         real = ContentVTransformer3DModel.forward
@@ -50,7 +50,7 @@ class TransformerCalls:
 
 def fail_decode_once(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
     """The next VAE decode raises `error` (an out-of-memory, a driver reset); later ones run."""
-    import core.pipeline as pipeline_module
+    import core.engine.pipeline as pipeline_module
 
     real = pipeline_module._vae_decode
     failures = [error]

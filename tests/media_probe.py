@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.video import _ffmpeg
+from core.output.video import _ffmpeg
 
 # H.264 VUI matrix_coefficients → ffmpeg's name for the matrix (2, unspecified: ffmpeg's own guess, BT.601).
 MATRIX_NAMES = {1: "bt709", 5: "bt470", 6: "smpte170m", 2: "bt601"}

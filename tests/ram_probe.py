@@ -26,12 +26,12 @@ def main(model: str, output: str, dtype: str, quantization: str) -> None:
     from diffusers import AutoencoderKLWan  # noqa: F401
     from transformers import CLIPTextModelWithProjection, T5EncoderModel  # noqa: F401
 
-    import core.memory
-    import core.pipeline
-    import core.weights_loader  # noqa: F401
-    from core.engine import Engine
-    from core.quantize import parameter_bytes
-    from core.request import GenerationRequest, MemoryOptions, OutputOptions, Quantization
+    import core.engine.memory
+    import core.engine.pipeline
+    import core.model.weights_loader  # noqa: F401
+    from core.engine.quantize import parameter_bytes
+    from core.engine.runner import Engine
+    from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, Quantization
 
     engine = Engine()
     request = GenerationRequest(

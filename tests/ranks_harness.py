@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from core.rank_context import RankContext, SplitLayout, join_ranks, leave_ranks
+from core.parallel.rank_context import RankContext, SplitLayout, join_ranks, leave_ranks
 
 
 def free_port() -> int:

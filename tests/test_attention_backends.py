@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.attention import (
+from core.engine.attention import (
     AttentionEnvironment,
     ChunkedJointAttnProcessor,
     JointAttentionProcessor,
@@ -22,10 +22,10 @@ from core.attention import (
     set_attention_backend,
     unavailable_reason,
 )
-from core.engine import Engine
+from core.engine.runner import Engine
+from core.engine.transformer import ContentVTransformer3DModel
 from core.errors import DeviceUnavailableError
-from core.request import ATTENTION_BACKENDS, GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions
-from core.transformer import ContentVTransformer3DModel
+from core.job.request import ATTENTION_BACKENDS, GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions
 
 CPU = AttentionEnvironment(device="cpu", dtype_name="float32")
 CPU_BACKENDS = [b for b in ("sdpa", *ATTENTION_BACKENDS[1:]) if unavailable_reason(b, CPU) is None]
@@ -195,7 +195,7 @@ def test_auto_kernel_may_fall_back_but_a_forced_one_may_not(transformer):
 
 @pytest.mark.cuda
 def test_every_kernel_this_gpu_runs_matches_math_in_bf16():
-    from core.attention import detect_attention_environment
+    from core.engine.attention import detect_attention_environment
 
     env = detect_attention_environment("cuda", "bfloat16")
     g = torch.Generator(device="cuda").manual_seed(0)
@@ -220,7 +220,7 @@ def test_auto_passes_over_a_sageattention_diffusers_cannot_call(monkeypatch):
     import importlib.metadata
     import importlib.util
 
-    from core import attention
+    from core.engine import attention
 
     real_find_spec, real_version = importlib.util.find_spec, importlib.metadata.version
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

@@ -16,8 +16,8 @@ import pytest
 
 from core.cli import main as cli_main
 from core.errors import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_OUTPUT, InvalidRequestError, exit_code
-from core.request import GenerationRequest
-from core.video import (
+from core.job.request import GenerationRequest
+from core.output.video import (
     check_outputs,
     clean_leftovers,
     publish_clip,
@@ -370,7 +370,7 @@ def test_a_tensor_the_weights_lack_exits_3_naming_it(tmp_path, broken_model, com
 
 def test_a_header_shape_that_contradicts_its_byte_range_is_refused(broken_model):
     """A header whose shape says more bytes than its offsets give (a damaged or hand-edited file)."""
-    from core.checkpoint import inspect_model_folder
+    from core.model.checkpoint import inspect_model_folder
 
     (path,) = (broken_model / "transformer").glob("*.safetensors")
     data = path.read_bytes()
@@ -405,9 +405,9 @@ def make_full_size_headers(root: Path) -> None:
     from diffusers import AutoencoderKLWan
     from transformers import CLIPTextConfig, CLIPTextModelWithProjection, T5Config, T5EncoderModel
 
-    from core.demo_model import TRANSFORMER_CONFIG, VAE_CONFIG
+    from core.engine.transformer import ContentVTransformer3DModel
     from core.estimate import Architecture
-    from core.transformer import ContentVTransformer3DModel
+    from core.model.demo import TRANSFORMER_CONFIG, VAE_CONFIG
 
     arch = Architecture.contentv_8b()
     with torch.device("meta"):
@@ -448,8 +448,8 @@ def make_full_size_headers(root: Path) -> None:
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(sys.platform == "win32", reason="sparse files")
 def test_the_full_size_layout_checks_out_and_a_contradiction_in_it_is_refused(tmp_path, reference_model):
-    from core.checkpoint import check_model_shapes, inspect_model_folder
     from core.errors import ModelFolderError
+    from core.model.checkpoint import check_model_shapes, inspect_model_folder
 
     root = tmp_path / "contentv-8b"
     shutil.copytree(reference_model, root)

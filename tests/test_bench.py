@@ -90,8 +90,8 @@ def test_a_configuration_past_the_budget_is_reported_skipped(tmp_path: Path, mon
 
 def test_model_builder_writes_a_sharded_folder_the_engine_checks(tmp_path: Path, monkeypatch) -> None:
     from bench import model_builder
-    from core.checkpoint import check_model_folder
     from core.estimate import Architecture
+    from core.model.checkpoint import check_model_folder
 
     scale = model_builder.ModelScale(
         name="micro",

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core.checkpoint import check_model_folder, inspect_model_folder
 from core.errors import ModelFolderError
+from core.model.checkpoint import check_model_folder, inspect_model_folder
 
 
 def test_reference_and_demo_models_are_complete(reference_model, tiny_model):

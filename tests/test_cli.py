@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.png_frames import read_frame_parameters
-from core.video import read_mp4_comment, read_mp4_frames, read_png_frames
+from core.output.png_frames import read_frame_parameters
+from core.output.video import read_mp4_comment, read_mp4_frames, read_png_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--width", "80", "--height", "48", "--frames", "9", "--steps", "2"]
@@ -254,7 +254,7 @@ def test_a_full_disk_exits_5_with_one_line_and_leaves_nothing(tmp_path, tiny_mod
 
 def test_speed_flags_reach_the_request():
     from core.cli import build_parser, request_from_args
-    from core.request import GuidanceBatching, SpeedOptions, StepCache
+    from core.job.request import GuidanceBatching, SpeedOptions, StepCache
 
     base = ["generate", "--model", "m", "--prompt", "p", "--output", "o.mp4"]
     assert request_from_args(build_parser().parse_args(base)).speed == SpeedOptions()

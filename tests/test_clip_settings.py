@@ -15,7 +15,9 @@ import pytest
 
 from core.cli import explicit_generate_options
 from core.cli import main as cli_main
-from core.clip_settings import (
+from core.engine.devices import Capabilities, resolve_device
+from core.errors import EXIT_BAD_INPUT, exit_code
+from core.job.clip_settings import (
     ClipSettingsError,
     NoteKind,
     make_runnable,
@@ -23,12 +25,10 @@ from core.clip_settings import (
     runnable_request,
     settings_notes,
 )
-from core.devices import Capabilities, resolve_device
-from core.errors import EXIT_BAD_INPUT, exit_code
-from core.export import ExportFormat, ExportRequest, export_clip
-from core.model_identity import identify_model
-from core.request import GenerationRequest, MemoryOptions, Placement, SpeedOptions
-from core.video import _ffmpeg, read_png_frames
+from core.job.request import GenerationRequest, MemoryOptions, Placement, SpeedOptions
+from core.model.identity import identify_model
+from core.output.export import ExportFormat, ExportRequest, export_clip
+from core.output.video import _ffmpeg, read_png_frames
 
 TINY = ["--width", "80", "--height", "48", "--frames", "9", "--steps", "2"]
 CPU = Capabilities(cuda=False, mps=False)

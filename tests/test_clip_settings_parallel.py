@@ -1,4 +1,4 @@
-"""A clip made on several GPUs, opened on a machine with fewer (core/clip_settings.py): the note says so and the
+"""A clip made on several GPUs, opened on a machine with fewer (core/job/clip_settings.py): the note says so and the
 runnable request uses the GPUs present, keeping the split where it still applies."""
 
 from __future__ import annotations
@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.clip_settings import APP_NAME, NoteKind, make_runnable, read_clip_settings, runnable_request, settings_notes
-from core.devices import Capabilities, Link
-from core.parallel_plan import resolve_split
-from core.request import GenerationRequest, MemoryOptions, ParallelOptions, Split
+from core.engine.devices import Capabilities, Link
+from core.job.clip_settings import (
+    APP_NAME,
+    NoteKind,
+    make_runnable,
+    read_clip_settings,
+    runnable_request,
+    settings_notes,
+)
+from core.job.request import GenerationRequest, MemoryOptions, ParallelOptions, Split
+from core.parallel.plan import resolve_split
 
 
 def cuda(count: int) -> Capabilities:

@@ -9,11 +9,11 @@ import json
 import pytest
 import torch
 
-from core import speed as speed_module
-from core.compile import blocks_compiled, compile_seconds, set_block_compilation
-from core.engine import Engine
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions
-from core.transformer import ContentVTransformer3DModel
+from core.engine import speed as speed_module
+from core.engine.compile import blocks_compiled, compile_seconds, set_block_compilation
+from core.engine.runner import Engine
+from core.engine.transformer import ContentVTransformer3DModel
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions
 
 
 def _model(layers: int) -> ContentVTransformer3DModel:

@@ -1,4 +1,4 @@
-"""The sequence split (core/context_parallel.py) on 2 CPU ranks over gloo: Ulysses and ring give the one-process
+"""The sequence split (core/parallel/sequence_split.py) on 2 CPU ranks over gloo: Ulysses and ring give the one-process
 transformer output for a head count that does not divide by 2 (3 heads), an odd text length (77 + 256 = 333) and
 an odd number of video tokens; the First-Block step cache takes the same skip decisions on both ranks, the ones a
 single process takes on the whole tensor, also where each rank's own share alone would decide otherwise.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.context_parallel import Route, sequence_split_route
-from core.rank_context import SplitLayout
+from core.parallel.rank_context import SplitLayout
+from core.parallel.sequence_split import Route, sequence_split_route
 from tests.ranks_harness import run_on_ranks
 
 HEADS, HEAD_DIM = 3, 16
@@ -23,7 +23,7 @@ FBC_STEP = 1.0  # how far the second call's latents move, in the rank-1 share on
 
 
 def _tiny_transformer(seed: int = 0):
-    from core.transformer import ContentVTransformer3DModel
+    from core.engine.transformer import ContentVTransformer3DModel
 
     torch.manual_seed(seed)
     model = ContentVTransformer3DModel(
@@ -55,13 +55,17 @@ def _forward(model, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
 def _split_matches_one_process(ctx) -> dict:
     """The split transformer's output against the whole one, also after a job switches the kernel and asks for
     query slicing (both must keep the split)."""
-    from core.attention import (
+    from core.engine.attention import (
         attention_backend_in_use,
         attention_slicing_enabled,
         enable_attention_slicing,
         set_attention_backend,
     )
-    from core.context_parallel import SequenceSplitJointAttnProcessor, enable_sequence_split, sequence_split_enabled
+    from core.parallel.sequence_split import (
+        SequenceSplitJointAttnProcessor,
+        enable_sequence_split,
+        sequence_split_enabled,
+    )
 
     whole, split = _tiny_transformer(), _tiny_transformer()
     inputs = _inputs()
@@ -91,9 +95,9 @@ def _first_block_decisions(ctx) -> dict:
     from diffusers.hooks import FirstBlockCacheConfig
     from diffusers.hooks.first_block_cache import _FBC_LEADER_BLOCK_HOOK
 
-    from core.context_parallel import enable_sequence_split
-    from core.request import StepCache
-    from core.step_cache import AgreedFirstBlockHook, CachePlan, apply_step_cache, remove_step_cache
+    from core.engine.step_cache import AgreedFirstBlockHook, CachePlan, apply_step_cache, remove_step_cache
+    from core.job.request import StepCache
+    from core.parallel.sequence_split import enable_sequence_split
 
     whole, split = _tiny_transformer(), _tiny_transformer()
     enable_sequence_split(split, ctx)
@@ -191,7 +195,7 @@ def test_route_keeps_the_kernel_where_diffusers_splits_it(kernel, kind, device, 
 
 
 def test_log_sum_exp_op_matches_math():
-    from core.context_parallel import _sdpa_with_lse
+    from core.parallel.sequence_split import _sdpa_with_lse
 
     g = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(1, 33, 3, 16, generator=g) for _ in range(3))  # (batch, tokens, heads, dim)

@@ -17,9 +17,9 @@ from transformers import (
     T5TokenizerFast,
 )
 
-import core.demo_model as demo_model
-from core.demo_model import make_demo_model
-from core.transformer import ContentVTransformer3DModel
+import core.model.demo as demo_model
+from core.engine.transformer import ContentVTransformer3DModel
+from core.model.demo import make_demo_model
 
 EXPECTED_FILES = [
     "model_index.json",

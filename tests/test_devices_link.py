@@ -1,4 +1,4 @@
-"""How many CUDA GPUs the machine has and what links them (core/devices.py), with CUDA and NVML faked: this
+"""How many CUDA GPUs the machine has and what links them (core/engine/devices.py), with CUDA and NVML faked: this
 machine has no GPU."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import types
 import pytest
 import torch
 
-import core.devices as devices
-from core.devices import Capabilities, Link, detect_capabilities, detect_link
+import core.engine.devices as devices
+from core.engine.devices import Capabilities, Link, detect_capabilities, detect_link
 
 
 def test_old_call_sites_keep_their_defaults() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.checkpoint import DOWNLOAD_MARKER, inspect_model_folder
 from core.cli import main as cli_main
-from core.download import (
+from core.model.checkpoint import DOWNLOAD_MARKER, inspect_model_folder
+from core.model.download import (
     PARTS_DIR,
     DownloadCancelled,
     DownloadError,
@@ -23,7 +23,7 @@ from core.download import (
     download_model,
     fetch_plan,
 )
-from core.model_identity import SOURCE_MARKER, identify_model
+from core.model.identity import SOURCE_MARKER, identify_model
 from tests.hub_server import COMMIT, LocalHub, serve_model
 
 BIG = "text_encoder_3/model.safetensors"  # the largest file of the tiny model (6 MB)
@@ -123,10 +123,10 @@ def test_disk_space_is_checked_before_anything_is_written(
 ) -> None:
     import shutil
 
-    import core.download
+    import core.model.download
 
     real = shutil.disk_usage
-    monkeypatch.setattr(core.download.shutil, "disk_usage", lambda p: real(p)._replace(free=1_000_000))
+    monkeypatch.setattr(core.model.download.shutil, "disk_usage", lambda p: real(p)._replace(free=1_000_000))
     with pytest.raises(NotEnoughSpaceError, match="GB free"):
         download_model(fetch_plan(endpoint=hub.url), tmp_path / "model")
     assert not (tmp_path / "model").exists()

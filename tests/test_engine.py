@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.engine import Engine
+from core.engine.runner import Engine
 from core.errors import InvalidRequestError, JobCancelled
-from core.progress import CancelToken, ProgressSink, Stage, StepProgress
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, Quantization
-from core.video import read_mp4_frames
+from core.job.progress import CancelToken, ProgressSink, Stage, StepProgress
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, Quantization
+from core.output.video import read_mp4_frames
 
 CPU = MemoryOptions(device="cpu")
 
@@ -48,7 +48,7 @@ def test_stages_and_steps_are_reported_in_order(engine, tiny_model, tmp_path):
 
 
 def test_pipeline_is_loaded_once_and_reloaded_only_when_needed(tiny_model, tmp_path, monkeypatch):
-    import core.engine as engine_module
+    import core.engine.runner as engine_module
 
     loads: list[str] = []
     real = engine_module.load_components
@@ -167,7 +167,7 @@ def test_same_seed_same_clip_other_seed_other_clip(engine, tiny_model, tmp_path)
 
 def test_no_guidance_skips_the_negative_branch(tiny_model, tmp_path, monkeypatch):
     """guidance <= 1: no negative prompt is encoded and the transformer sees one sample per step, never two."""
-    from core.pipeline import ContentVPipeline
+    from core.engine.pipeline import ContentVPipeline
 
     engine = Engine()  # its own, so no cached prompt embeddings from another test hide the encoding
     encoded_cfg: list[bool] = []
@@ -210,7 +210,7 @@ def test_bad_model_folder_is_refused_before_loading(tmp_path: Path):
 
 
 def test_cancel_during_loading_stops_between_components(tiny_model, tmp_path, monkeypatch):
-    import core.engine as engine_module
+    import core.engine.runner as engine_module
 
     token = CancelToken()
     loaded: list[str] = []

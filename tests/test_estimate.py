@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.devices import Capabilities
+from core.engine.devices import Capabilities
 from core.estimate import (
     Architecture,
     EstimateOptions,
@@ -24,7 +24,7 @@ from core.estimate import (
     gpu_specs,
     recommend,
 )
-from core.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
+from core.job.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAMED_INT8_TILED = {"placement": Placement.STREAMED, "quantization": Quantization.INT8, "vae_tiling": True}
@@ -123,7 +123,7 @@ def test_parameter_counts_match_the_models_built_from_a_model_folder(tiny_model:
     import torch
     from transformers import CLIPTextModelWithProjection, T5EncoderModel
 
-    from core.transformer import ContentVTransformer3DModel
+    from core.engine.transformer import ContentVTransformer3DModel
 
     arch = Architecture.from_model_dir(tiny_model)
 
@@ -168,8 +168,8 @@ def test_activation_peak_of_a_step_on_the_cpu() -> None:
     got = _run(
         f"""
         import json, torch
-        from core.memtrack import TensorMemoryTracker
-        from core.transformer import ContentVTransformer3DModel
+        from core.engine.memtrack import TensorMemoryTracker
+        from core.engine.transformer import ContentVTransformer3DModel
         torch.manual_seed(0)
         model = ContentVTransformer3DModel(**{MID_CONFIG!r}).eval()
         peaks = {{}}
@@ -200,9 +200,9 @@ def test_resident_weights_in_host_ram_on_the_cpu() -> None:
     got = _run(
         f"""
         import ctypes, gc, json, torch
-        from core.quantize import quantize_linears, TRANSFORMER_QUANT_PREFIXES
-        from core.request import Quantization
-        from core.transformer import ContentVTransformer3DModel
+        from core.engine.quantize import quantize_linears, TRANSFORMER_QUANT_PREFIXES
+        from core.job.request import Quantization
+        from core.engine.transformer import ContentVTransformer3DModel
         trim = ctypes.CDLL("libc.so.6").malloc_trim  # hand freed heap back, so RSS shows what is alive
         def rss():
             gc.collect()
@@ -257,7 +257,7 @@ def test_recommend_picks_the_fastest_options_that_fit() -> None:
 
 def test_assumptions_match_the_engine() -> None:
     """The estimator's model of the engine, pinned to the engine's own settings: a change there fails here."""
-    from core import attention, feed_forward, memory
+    from core.engine import attention, feed_forward, memory
     from core.estimate import DEFAULT_FEED_FORWARD_CHUNK, DEFAULT_QUERY_CHUNK
 
     assert DEFAULT_FEED_FORWARD_CHUNK == feed_forward.DEFAULT_CHUNK_TOKENS

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from core.devices import Capabilities, Link
+from core.engine.devices import Capabilities, Link
 from core.estimate import (
     LINK_TABLE,
     Architecture,
@@ -22,8 +22,8 @@ from core.estimate import (
     parallel_speedups,
     split_traffic,
 )
-from core.rank_context import SplitLayout
-from core.request import GenerationRequest, MemoryOptions, ParallelOptions, Placement, Quantization, Split
+from core.job.request import GenerationRequest, MemoryOptions, ParallelOptions, Placement, Quantization, Split
+from core.parallel.rank_context import SplitLayout
 
 DEFAULT = JobShape()  # 768×432, 125 frames, guidance 6: 41,472 video + 333 text tokens
 TOKENS = 41_805

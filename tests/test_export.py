@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from core.cli import main as cli_main
-from core.export import (
+from core.output.export import (
     PNG_SIDECAR_NAME,
     PNG_TEXT_KEY,
     ExportCancelled,
@@ -28,7 +28,7 @@ from core.export import (
     read_webm_comment,
     webm_codec,
 )
-from core.video import read_mp4_frames, write_mp4, write_sidecar
+from core.output.video import read_mp4_frames, write_mp4, write_sidecar
 
 PARAMS = {"prompt": "一只狐狸 in the snow", "seed": 1234, "fps": 24, "steps": 3}
 FRAMES = 9

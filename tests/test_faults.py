@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from core import cli
-from core.checkpoint import inspect_model_folder
 from core.errors import (
     EXIT_CODES,
     FailureKind,
@@ -25,7 +24,8 @@ from core.errors import (
     OutOfMemoryError,
     OutputError,
 )
-from core.request import GenerationRequest, MemoryOptions, OutputOptions
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions
+from core.model.checkpoint import inspect_model_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU = MemoryOptions(device="cpu", dtype="float32")
@@ -74,12 +74,12 @@ def test_exit_codes_are_distinct_and_documented():
 def test_each_failure_after_loading_has_its_exit_status_and_one_line(
     tiny_model, tmp_path, monkeypatch, raised, code, words
 ):
-    import core.engine
+    import core.engine.runner
 
     def failing(self, *args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(core.engine.Engine, "generate", failing)
+    monkeypatch.setattr(core.engine.runner.Engine, "generate", failing)
     status, _, err = run_cli(
         "generate",
         "--model",
@@ -137,7 +137,7 @@ def nan_model(tiny_model, tmp_path) -> Path:
 
 
 def test_nan_weights_end_the_job_with_a_clear_error_and_nothing_written(nan_model, tmp_path):
-    from core.engine import Engine
+    from core.engine.runner import Engine
 
     out = tmp_path / "out"
     out.mkdir()
@@ -148,8 +148,8 @@ def test_nan_weights_end_the_job_with_a_clear_error_and_nothing_written(nan_mode
 
 
 def test_float16_overflow_is_named_as_a_likely_cause():
-    from core.devices import ResolvedDevice
-    from core.engine import _refuse_non_finite
+    from core.engine.devices import ResolvedDevice
+    from core.engine.runner import _refuse_non_finite
 
     resolved = ResolvedDevice.__new__(ResolvedDevice)
     object.__setattr__(resolved, "dtype_name", "float16")
@@ -217,7 +217,7 @@ class _Payload:
 
 
 def test_a_pickle_that_is_not_plain_weights_is_refused_without_a_traceback(tiny_model, tmp_path):
-    from core.engine import Engine
+    from core.engine.runner import Engine
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
@@ -261,15 +261,15 @@ def test_sigterm_is_handled_like_ctrl_c(tiny_model, tmp_path):
 
 
 def test_an_interrupt_after_publishing_says_truthfully_what_was_written(tiny_model, tmp_path, monkeypatch):
-    import core.engine
+    import core.engine.runner
 
-    real = core.engine.Engine.generate
+    real = core.engine.runner.Engine.generate
 
     def published_then_interrupted(self, *args, **kwargs):
         real(self, *args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(core.engine.Engine, "generate", published_then_interrupted)
+    monkeypatch.setattr(core.engine.runner.Engine, "generate", published_then_interrupted)
     out = tmp_path / "o.mp4"
     status, _, err = run_cli("generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--output", str(out))
     assert status == 130

@@ -16,15 +16,15 @@ import pytest
 import torch
 
 from core.cli import main as cli_main
-from core.download import DownloadCancelled, DownloadError
 from core.errors import JobCancelled
 from core.finish import models as finish_models
 from core.finish.clip import FinishProgress, FinishRequest, InterpolateStep, UpscaleStep, finish_clip
 from core.finish.interpolate import InterpolationMethod, Timing, scene_cuts
 from core.finish.networks import build_rife, build_upscaler, import_cccv
 from core.finish.upscale import load_upscaler, upscale_frames
-from core.progress import CancelToken
-from core.video import read_mp4_comment, read_mp4_frames, write_mp4
+from core.job.progress import CancelToken
+from core.model.download import DownloadCancelled, DownloadError
+from core.output.video import read_mp4_comment, read_mp4_frames, write_mp4
 from tests.hub_server import COMMIT, serve_model
 
 W, H = 64, 48

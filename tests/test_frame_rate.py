@@ -1,5 +1,5 @@
 """Frame rates kept exact from the command line to the clip: 23.976 is 24000/1001 in the request, the history, the
-sidecar and the stream, and old whole-number values load as they always did (core/frame_rate.py)."""
+sidecar and the stream, and old whole-number values load as they always did (core/output/frame_rate.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 
 from core.cli import build_parser
 from core.cli import main as cli_main
-from core.clip_settings import read_clip_settings
-from core.frame_rate import COMMON_RATES, frame_rate_text, nearest_frame_rate, parse_frame_rate
-from core.history import HistoryStore
-from core.request import GenerationRequest
-from core.video import sidecar_text
+from core.job.clip_settings import read_clip_settings
+from core.job.request import GenerationRequest
+from core.output.frame_rate import COMMON_RATES, frame_rate_text, nearest_frame_rate, parse_frame_rate
+from core.output.video import sidecar_text
+from core.store.history import HistoryStore
 from tests.media_probe import packet_rate
 
 NTSC_FILM = Fraction(24000, 1001)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.history import SCHEMA_VERSION, HistoryError, HistoryStore, JobRecord, JobStatus
-from core.request import GenerationRequest, GenerationResult, MemoryOptions, Placement, Quantization, StageTimings
+from core.job.request import GenerationRequest, GenerationResult, MemoryOptions, Placement, Quantization, StageTimings
+from core.store.history import SCHEMA_VERSION, HistoryError, HistoryStore, JobRecord, JobStatus
 
 
 def request(prompt: str = "a cat on a sofa", seed: int | None = 42, **kw: object) -> GenerationRequest:
@@ -212,7 +212,7 @@ _V1_ROW = (
 
 
 def test_a_version_1_database_migrates_keeping_every_row(tmp_path: Path):
-    from core.history import _SCHEMA_V1
+    from core.store.history import _SCHEMA_V1
 
     path = tmp_path / "history.sqlite3"
     db = sqlite3.connect(path)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.history import (
+from core.job.request import GenerationRequest, MemoryOptions
+from core.store.history import (
     HistoryBusyError,
     HistoryStore,
     JobStatus,
@@ -21,8 +22,7 @@ from core.history import (
     runner_alive,
     this_process_runner,
 )
-from core.history_recovery import database_problem, open_history
-from core.request import GenerationRequest, MemoryOptions
+from core.store.history_recovery import database_problem, open_history
 from tests.sqlite_lock import database_held
 
 ROWS = 12
@@ -202,13 +202,13 @@ def test_a_command_line_job_is_recorded_in_the_data_folders_history(tmp_path, ti
 
 
 def test_a_failed_command_line_job_is_recorded_as_failed(tmp_path, tiny_model, monkeypatch):
-    import core.engine
+    import core.engine.runner
     from core.errors import OutOfMemoryError
 
     def failing(self, *args, **kwargs):
         raise OutOfMemoryError("The GPU ran out of memory.", "Try model offload.")
 
-    monkeypatch.setattr(core.engine.Engine, "generate", failing)
+    monkeypatch.setattr(core.engine.runner.Engine, "generate", failing)
     data = tmp_path / "data"
     code, _, _ = run_cli(
         "generate", "--model", str(tiny_model), "--prompt", "x", *TINY, "--output", str(tmp_path / "o.mp4"),
@@ -244,8 +244,8 @@ def test_a_command_line_job_makes_its_clip_while_the_history_is_held(tmp_path, t
 
 def test_a_command_line_job_records_its_row_at_the_end_when_the_start_found_the_history_held(tmp_path, tiny_model):
     from core.cli_history import CliJobRecord
-    from core.engine import Engine
-    from core.request import OutputOptions
+    from core.engine.runner import Engine
+    from core.job.request import OutputOptions
 
     data = tmp_path / "data"
     data.mkdir()

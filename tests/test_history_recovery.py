@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.history import HistoryStore, JobStatus
-from core.history_recovery import database_problem, open_history, reconcile_outputs
-from core.request import GenerationRequest, MemoryOptions
-from core.video import publish_clip, reserve_outputs
+from core.job.request import GenerationRequest, MemoryOptions
+from core.output.video import publish_clip, reserve_outputs
+from core.store.history import HistoryStore, JobStatus
+from core.store.history_recovery import database_problem, open_history, reconcile_outputs
 
 NOW = 1_795_000_000.0  # a fixed moment for the damaged copy's name
 

@@ -20,9 +20,12 @@ import pytest
 import torch
 
 from core import cli
-from core.engine import Engine
+from core.engine.runner import Engine
 from core.errors import JobCancelled, OutOfMemoryError
-from core.journal import (
+from core.job.progress import CancelToken, ProgressSink
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
+from core.output.video import read_png_frames
+from core.store.journal import (
     JobJournal,
     JournalError,
     JournalOptions,
@@ -31,9 +34,6 @@ from core.journal import (
     read_snapshot_file,
     snapshot_path,
 )
-from core.progress import CancelToken, ProgressSink
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
-from core.video import read_png_frames
 from tests.interrupting import TransformerCalls, fail_decode_once, prelude
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +132,7 @@ def test_stopped_job_resumes_to_identical_frames(engine, tiny_model, tmp_path, c
 def test_cache_state_over_the_limit_restarts_the_cache_and_says_so(
     engine, tiny_model, tmp_path, calibration, monkeypatch
 ):
-    import core.journal as journal_module
+    import core.store.journal as journal_module
 
     monkeypatch.setattr(journal_module, "CACHE_STATE_LIMIT_BYTES", 0)
     request = tiny_request(speed=SpeedOptions(step_cache=StepCache.FASTER))  # TaylorSeer
@@ -179,7 +179,7 @@ import os, signal, sys
 sys.path.insert(0, {root!r})
 import torch
 from pathlib import Path
-from core.journal import JobJournal, JournalHeader, Snapshot
+from core.store.journal import JobJournal, JournalHeader, Snapshot
 import safetensors.torch as st
 
 journal = JobJournal.open(Path({folder!r}))
@@ -349,7 +349,7 @@ def test_journal_header_names_everything_a_resume_needs(engine, tiny_model, tmp_
 
 
 def test_a_journal_killed_before_its_header_is_pruned_once_stale(tmp_path):
-    from core.journal import prune_headerless
+    from core.store.journal import prune_headerless
 
     jobs = tmp_path / "jobs"
     stale, fresh, owned = jobs / "cli-stale", jobs / "cli-fresh", jobs / "cli-owned"

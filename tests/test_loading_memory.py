@@ -1,4 +1,4 @@
-"""Loading straight into the final form (core.weights_loader), streaming placement's grouping, stage residency
+"""Loading straight into the final form (core.model.weights_loader), streaming placement's grouping, stage residency
 and chunked feed-forward: same numbers as the library loaders and the plain forward, less memory."""
 
 from __future__ import annotations
@@ -15,15 +15,19 @@ import torch
 from diffusers import AutoencoderKLWan
 from transformers import CLIPTextModelWithProjection, T5EncoderModel
 
-from core.checkpoint import load_components
-from core.feed_forward import disable_feed_forward_chunking, enable_feed_forward_chunking, feed_forward_chunk_tokens
-from core.memory import STREAMED_BLOCKS, lent_to_device, stage_residency, stream_blocks
-from core.memtrack import TensorMemoryTracker
-from core.pipeline import ContentVPipeline
-from core.quantize import QUANTIZED_PREFIXES, QuantizedLinear, quantize_linears
-from core.request import Placement, Quantization
-from core.transformer import ContentVTransformer3DModel
-from core.weights_loader import load_model
+from core.engine.feed_forward import (
+    disable_feed_forward_chunking,
+    enable_feed_forward_chunking,
+    feed_forward_chunk_tokens,
+)
+from core.engine.memory import STREAMED_BLOCKS, lent_to_device, stage_residency, stream_blocks
+from core.engine.memtrack import TensorMemoryTracker
+from core.engine.pipeline import ContentVPipeline
+from core.engine.quantize import QUANTIZED_PREFIXES, QuantizedLinear, quantize_linears
+from core.engine.transformer import ContentVTransformer3DModel
+from core.job.request import Placement, Quantization
+from core.model.checkpoint import load_components
+from core.model.weights_loader import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = {
@@ -146,7 +150,7 @@ def test_streamed_placement_groups_t5_block_by_block(reference_model):
 @pytest.fixture()
 def copies_count(monkeypatch) -> list[int]:
     """Stand in for the CPU->GPU copy (a clone on the CPU), counting the copies made."""
-    import core.memory
+    import core.engine.memory
 
     made: list[int] = []
 
@@ -154,7 +158,7 @@ def copies_count(monkeypatch) -> list[int]:
         made.append(data.numel())
         return data.clone()
 
-    monkeypatch.setattr(core.memory, "_copy_to", fake_copy)
+    monkeypatch.setattr(core.engine.memory, "_copy_to", fake_copy)
     return made
 
 
@@ -181,8 +185,8 @@ def test_stage_residency_only_moves_in_the_streamed_placement(reference_model, p
 
 # ---- chunked feed-forward --------------------------------------------------------------------------------------
 def test_chunked_feed_forward_same_output_lower_peak():
-    from core.attention import enable_attention_slicing
-    from core.demo_model import TRANSFORMER_CONFIG
+    from core.engine.attention import enable_attention_slicing
+    from core.model.demo import TRANSFORMER_CONFIG
 
     torch.manual_seed(0)
     # Wide enough (hidden 128) that, as in ContentV-8B, a block's activations scale with hidden x tokens.
@@ -219,8 +223,8 @@ def test_chunked_feed_forward_same_output_lower_peak():
 # ---- host RAM of a whole job: int8 well under bf16 ------------------------------------------------------------
 def _mid_size_model(tiny_model: Path, target: Path) -> Path:
     """The demo model with a wider transformer and T5 (the parts that are quantized): ~350 MB of float32."""
-    from core.demo_model import TRANSFORMER_CONFIG
-    from core.transformer import OFFICIAL_CLASS_NAME
+    from core.engine.transformer import OFFICIAL_CLASS_NAME
+    from core.model.demo import TRANSFORMER_CONFIG
 
     shutil.copytree(tiny_model, target)
     torch.manual_seed(0)
@@ -267,7 +271,7 @@ def test_int8_job_uses_much_less_host_ram_than_bf16(tiny_model, tmp_path):
 
 
 def test_all_on_gpu_components_go_to_the_device_as_they_are_read(reference_model):
-    from core.memory import load_devices
+    from core.engine.memory import load_devices
 
     assert load_devices(Placement.GPU, "cuda", text_encoders_off_gpu=False) == dict.fromkeys(
         ("transformer", "vae", "text_encoder", "text_encoder_2", "text_encoder_3"), "cuda"

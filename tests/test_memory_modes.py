@@ -1,4 +1,4 @@
-"""Each memory mode does what it says. Peak memory on the CPU is measured with core.memtrack (every tensor an
+"""Each memory mode does what it says. Peak memory on the CPU is measured with core.engine.memtrack (every tensor an
 operator returns, counted while alive); the CUDA-only modes are measured with CUDA's allocator statistics and
 skip, naming what they need, on machines without a GPU."""
 
@@ -11,16 +11,16 @@ import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from core.attention import ChunkedJointAttnProcessor, attention_slicing_enabled, enable_attention_slicing
-from core.checkpoint import load_components
-from core.engine import Engine
+from core.engine.attention import ChunkedJointAttnProcessor, attention_slicing_enabled, enable_attention_slicing
+from core.engine.memory import apply_runtime_options
+from core.engine.memtrack import TensorMemoryTracker
+from core.engine.pipeline import ContentVPipeline
+from core.engine.quantize import QuantizedLinear, parameter_bytes, quantize_linears
+from core.engine.runner import Engine
+from core.engine.transformer import ContentVTransformer3DModel
 from core.errors import DeviceUnavailableError
-from core.memory import apply_runtime_options
-from core.memtrack import TensorMemoryTracker
-from core.pipeline import ContentVPipeline
-from core.quantize import QuantizedLinear, parameter_bytes, quantize_linears
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, Placement, Quantization
-from core.transformer import ContentVTransformer3DModel
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, Placement, Quantization
+from core.model.checkpoint import load_components
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +170,8 @@ def test_engine_quantizes_transformer_and_t5(tiny_model, tmp_path):
 # ---- placement: refused clearly without a GPU ----------------------------------------------------------------
 @pytest.mark.parametrize("placement", [Placement.MODEL, Placement.SEQUENTIAL, Placement.STREAMED])
 def test_gpu_placements_fail_before_loading_without_a_gpu(tiny_model, tmp_path, monkeypatch, placement):
-    import core.engine as engine_module
-    from core.devices import Capabilities
+    import core.engine.runner as engine_module
+    from core.engine.devices import Capabilities
 
     monkeypatch.setattr(engine_module, "load_components", lambda *a, **k: pytest.fail("must not load"))
     engine = Engine(Capabilities(cuda=False, mps=False))
@@ -184,7 +184,7 @@ def test_gpu_placements_fail_before_loading_without_a_gpu(tiny_model, tmp_path, 
 
 
 def test_streamed_offload_needs_cuda_even_with_another_accelerator():
-    from core.devices import Capabilities, resolve_device
+    from core.engine.devices import Capabilities, resolve_device
 
     with pytest.raises(DeviceUnavailableError, match="CUDA"):
         resolve_device(MemoryOptions(placement=Placement.STREAMED), Capabilities(cuda=False, mps=True))
@@ -193,7 +193,7 @@ def test_streamed_offload_needs_cuda_even_with_another_accelerator():
 
 # ---- CUDA: real placements, measured ----------------------------------------------------------------------------
 def _cuda_job(model: Path, tmp_path: Path, name: str, **memory) -> tuple[int, torch.Tensor]:
-    from core.video import read_mp4_frames
+    from core.output.video import read_mp4_frames
 
     engine = Engine()
     request = GenerationRequest(
@@ -265,7 +265,7 @@ def test_cuda_attention_slicing_lowers_peak_without_fused_kernels(reference_mode
 def test_cuda_streamed_int8_streams_t5_blocks_and_lends_clip_and_vae_per_stage(tiny_model, tmp_path):
     """Streamed + int8: weights pinned once (the offload groups hold the loaded tensors, no second copy), T5's
     blocks on the GPU one at a time, CLIP and the VAE on the GPU only in their stages; peak VRAM per stage."""
-    from core.progress import ProgressSink, Stage
+    from core.job.progress import ProgressSink, Stage
 
     engine = Engine()
     memory = MemoryOptions(device="cuda", placement=Placement.STREAMED, quantization=Quantization.INT8)

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core.video as video
+import core.output.video as video
 from core.errors import OutputError, OutputNameTakenError
-from core.video import (
+from core.output.video import (
     clean_leftovers,
     publish_clip,
     read_mp4_comment,
@@ -209,7 +209,7 @@ def test_a_real_small_tmpfs_fills_up(tmp_path):
 KILLED_JOB = """
 import sys, time
 import numpy as np
-import core.video as video
+import core.output.video as video
 stage = sys.argv[2]
 real = video._stage_reached
 def reached(name):

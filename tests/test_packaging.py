@@ -57,7 +57,7 @@ def _desktop_keys(text: str) -> dict[str, str]:
 # ---- the spec and build.py ---------------------------------------------------------------------------------------
 def test_the_bundle_check_knows_the_file_a_download_adds():
     """verify_bundle.py runs without the app's modules; its copy of the source marker's name must be the app's."""
-    from core.model_identity import SOURCE_MARKER
+    from core.model.identity import SOURCE_MARKER
 
     assert verify.SOURCE_MARKER == SOURCE_MARKER
 
@@ -205,7 +205,7 @@ def test_new_features_are_in_the_bundle_lists():
     assert "cccv" in hidden and "cccv" in build.METADATA  # upscale / interpolate (core/finish)
     hook = (PACKAGING / "hooks" / "hook-diffusers.py").read_text(encoding="utf-8")
     assert '"hooks"' in hook  # every diffusers.hooks submodule: step caching and group offloading
-    # The bundle runs eager: triton (inductor's GPU code generation) and hf_xet (unused by core/download.py) stay
+    # The bundle runs eager: triton (inductor's GPU code generation) and hf_xet (unused by core/model/download.py) stay
     # out, and the frozen app refuses --compile instead of failing inside the first step.
     assert {"triton", "hf_xet"} <= set(build.EXCLUDES)
     for module in hidden:
@@ -215,7 +215,7 @@ def test_new_features_are_in_the_bundle_lists():
 def test_frozen_app_refuses_compile_with_a_clear_message(monkeypatch):
     from torch import nn
 
-    from core.compile import check_compile_available, set_block_compilation
+    from core.engine.compile import check_compile_available, set_block_compilation
     from core.errors import DeviceUnavailableError
 
     class Block(nn.Module):

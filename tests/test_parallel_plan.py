@@ -1,4 +1,4 @@
-"""Choosing a job's split over several GPUs (core/parallel_plan.py) on faked machines: what `auto` picks and says,
+"""Choosing a job's split over several GPUs (core/parallel/plan.py) on faked machines: what `auto` picks and says,
 what a named split means, and the one-line refusals of what cannot run, before anything is loaded."""
 
 from __future__ import annotations
@@ -7,11 +7,9 @@ import dataclasses
 
 import pytest
 
-from core.devices import Capabilities, Link
+from core.engine.devices import Capabilities, Link
 from core.errors import DeviceUnavailableError, InvalidRequestError
-from core.parallel_plan import resolve_split
-from core.rank_context import SplitLayout
-from core.request import (
+from core.job.request import (
     GenerationRequest,
     GuidanceBatching,
     MemoryOptions,
@@ -21,6 +19,8 @@ from core.request import (
     SpeedOptions,
     Split,
 )
+from core.parallel.plan import resolve_split
+from core.parallel.rank_context import SplitLayout
 
 GiB = 2**30
 
@@ -162,6 +162,6 @@ def test_resolve_split_imports_no_torch() -> None:
     import sys
     from pathlib import Path
 
-    code = "import sys, core.parallel_plan, core.estimate; sys.exit('torch' in sys.modules)"
+    code = "import sys, core.parallel.plan, core.estimate; sys.exit('torch' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import load_components
-from core.engine import Engine
-from core.pipeline import ContentVPipeline
-from core.request import GenerationRequest, MemoryOptions, OutputOptions
-from core.video import frames_to_uint8, read_png_frames
+from core.engine.pipeline import ContentVPipeline
+from core.engine.runner import Engine
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions
+from core.model.checkpoint import load_components
+from core.output.video import frames_to_uint8, read_png_frames
 
 MAX_PNG_ERROR = 3  # out of 255, the issue's bound
 
@@ -90,8 +90,8 @@ def test_bf16_default_path_matches_the_official_algorithm_bit_for_bit(bf16_pipe,
     """The engine's default (guidance one branch after the other, auto attention kernel, cached position
     embedding) against the official algorithm in bfloat16 on the CPU: identical latents, not merely close."""
     from bench.official_algorithm import official_denoise
-    from core.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
-    from core.request import GuidanceBatching
+    from core.engine.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
+    from core.job.request import GuidanceBatching
 
     pipe, case = bf16_pipe, reference_case
     device, dtype = torch.device("cpu"), torch.bfloat16
@@ -131,7 +131,7 @@ def test_denoise_reports_latents_after_every_step(pipe, reference_case):
 
 
 def test_auto_guidance_batching_measures_both_and_keeps_the_faster(pipe, reference_case):
-    from core.request import GuidanceBatching
+    from core.job.request import GuidanceBatching
 
     case = reference_case
     device, dtype = torch.device("cpu"), torch.float32
@@ -148,9 +148,9 @@ def test_auto_guidance_batching_measures_both_and_keeps_the_faster(pipe, referen
 def test_engine_runs_guidance_one_branch_after_the_other_unless_asked():
     import dataclasses
 
-    from core.devices import ResolvedDevice
-    from core.request import GuidanceBatching, SpeedOptions, StepCache
-    from core.speed import remember_batching
+    from core.engine.devices import ResolvedDevice
+    from core.engine.speed import remember_batching
+    from core.job.request import GuidanceBatching, SpeedOptions, StepCache
 
     engine, cpu = Engine(), ResolvedDevice("cpu", "float32")
     request = GenerationRequest(prompt="p", width=64, height=32, num_frames=5)
@@ -170,7 +170,7 @@ def test_bf16_default_path_matches_the_official_algorithm_on_the_gpu(reference_m
     """On a GPU with PyTorch's own SDPA choice (the official processor's), the default path is bit for bit the
     official algorithm; the auto kernel (cuDNN/flash) stays within bf16 rounding of it."""
     from bench.official_algorithm import official_denoise
-    from core.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
+    from core.engine.attention import detect_attention_environment, resolve_attention_backend, set_attention_backend
 
     pipe = ContentVPipeline(**vars(load_components(reference_model, "bfloat16"))).to("cuda")
     case, device, dtype = reference_case, torch.device("cuda"), torch.bfloat16

@@ -1,6 +1,7 @@
 """Clips that play the same everywhere: colours converted with a stated matrix and tagged to match (BT.709,
 limited range), an H.264 level that holds the clip's size, rate and bitrate, keyframes every two seconds, and
-fractional frame rates kept exact in the stream (core/video.py, core/h264_levels.py, core/frame_rate.py)."""
+fractional frame rates kept exact in the stream (core/output/video.py, core/output/h264_levels.py,
+core/output/frame_rate.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.export import ExportFormat, ExportRequest, export_clip, webm_codec
-from core.h264_levels import HIGH_PROFILE_FACTOR, level_by_idc, level_for, macroblocks
-from core.video import _ffmpeg, write_mp4
+from core.output.export import ExportFormat, ExportRequest, export_clip, webm_codec
+from core.output.h264_levels import HIGH_PROFILE_FACTOR, level_by_idc, level_for, macroblocks
+from core.output.video import _ffmpeg, write_mp4
 from tests.media_probe import (
     bitstream_bits,
     decode_as_tagged,

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import torch
 
-from core.engine import Engine
+from core.engine.runner import Engine
 from core.errors import JobCancelled
-from core.preview import (
+from core.job.preview import (
     WAN21_LATENT_RGB_BIAS,
     WAN21_LATENT_RGB_FACTORS,
     PreviewFrames,
     latents_to_rgb,
     should_preview,
 )
-from core.progress import CancelToken, DecodeProgress, ProgressSink, QueuedWork, queue_seconds_left
-from core.request import GenerationRequest, MemoryOptions, OutputOptions
+from core.job.progress import CancelToken, DecodeProgress, ProgressSink, QueuedWork, queue_seconds_left
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions
 
 CPU = MemoryOptions(device="cpu")
 
@@ -81,16 +81,16 @@ def test_queue_estimate_scales_waiting_jobs_by_size():
 def test_previews_arrive_every_n_steps_each_one_projection(engine, tiny_model, tmp_path, monkeypatch):
     """A preview costs one projection of the latents (no VAE call) and only on its steps; what that costs in time
     is measured by bench/bench_engine.py ("a live preview"), not here."""
-    import core.preview
+    import core.job.preview
 
     projected: list[tuple[int, ...]] = []
-    real_projection = core.preview.latents_to_rgb
+    real_projection = core.job.preview.latents_to_rgb
 
-    def counted_projection(latents: torch.Tensor, max_side: int = core.preview.PREVIEW_MAX_SIDE) -> np.ndarray:
+    def counted_projection(latents: torch.Tensor, max_side: int = core.job.preview.PREVIEW_MAX_SIDE) -> np.ndarray:
         projected.append(tuple(latents.shape))
         return real_projection(latents, max_side)
 
-    monkeypatch.setattr(core.preview, "latents_to_rgb", counted_projection)
+    monkeypatch.setattr(core.job.preview, "latents_to_rgb", counted_projection)
     previews: list[PreviewFrames] = []
     sink = ProgressSink(on_preview=previews.append, preview_every=2)
     engine.generate(tiny_model, tiny_request(), OutputOptions(tmp_path / "a.mp4"), sink)

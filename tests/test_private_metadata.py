@@ -16,11 +16,10 @@ import pytest
 from PIL import Image
 
 from core.cli import main as cli_main
-from core.clip_settings import read_clip_settings, settings_notes
-from core.devices import Capabilities
+from core.engine.devices import Capabilities
 from core.errors import EXIT_BAD_INPUT
-from core.export import ExportFormat, ExportRequest, export_clip, shareable_parameters
-from core.model_identity import (
+from core.job.clip_settings import read_clip_settings, settings_notes
+from core.model.identity import (
     SOURCE_MARKER,
     MatchKind,
     ModelIdentity,
@@ -30,6 +29,7 @@ from core.model_identity import (
     identify_model,
     write_model_source,
 )
+from core.output.export import ExportFormat, ExportRequest, export_clip, shareable_parameters
 
 TINY = ["--width", "80", "--height", "48", "--frames", "9", "--steps", "2", "--seed", "11", "--device", "cpu"]
 CPU = Capabilities(cuda=False, mps=False)
@@ -204,7 +204,7 @@ def test_find_model_prefers_the_config_then_the_hub_id_then_the_name(tiny_model:
 
 
 def _match(folder: Path, kind: MatchKind) -> object:
-    from core.model_identity import ModelMatch
+    from core.model.identity import ModelMatch
 
     return ModelMatch(str(folder.resolve()), kind)
 

@@ -1,4 +1,5 @@
-"""Jobs split over 2 CPU processes joined over gloo (core/ranks.py): the guidance split gives one process's frames,
+"""Jobs split over 2 CPU processes joined over gloo (core/parallel/ranks.py): the guidance split gives one process's
+frames,
 the ranks stay loaded between jobs, cancel stops every rank at the same step, a killed rank ends the job with one
 line and nothing published, and a 2-node torchrun launch over 127.0.0.1 writes the clip once."""
 
@@ -17,11 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.engine import Engine
+from core.engine.runner import Engine
 from core.errors import EXIT_RANK, JobCancelled, RankFailedError, exit_code
-from core.progress import CancelToken, ProgressSink, Stage, StepProgress
-from core.ranks import ParallelEngine
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, ParallelOptions, Split
+from core.job.progress import CancelToken, ProgressSink, Stage, StepProgress
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, ParallelOptions, Split
+from core.parallel.ranks import ParallelEngine
 from tests.ranks_harness import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ def png_frames(folder: Path) -> np.ndarray:
 @pytest.fixture(scope="module")
 def odd_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 attention heads: a head count 2 ranks cannot divide."""
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     return make_demo_model(
         tmp_path_factory.mktemp("odd") / "three-heads", transformer_overrides={"num_attention_heads": 3}

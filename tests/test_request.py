@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from core.errors import InvalidRequestError
-from core.request import (
+from core.job.request import (
     GenerationRequest,
     GuidanceBatching,
     MemoryOptions,

@@ -15,13 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.attention import JointAttentionProcessor
-from core.checkpoint import load_components
-from core.engine import Engine
-from core.pipeline import ContentVPipeline
-from core.quality import psnr, ssim
-from core.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
-from core.step_cache import (
+from core.engine.attention import JointAttentionProcessor
+from core.engine.pipeline import ContentVPipeline
+from core.engine.runner import Engine
+from core.engine.step_cache import (
     CachePlan,
     MagCalibrationRecorder,
     apply_step_cache,
@@ -31,6 +28,9 @@ from core.step_cache import (
     remove_step_cache,
     save_calibration,
 )
+from core.job.request import GenerationRequest, MemoryOptions, OutputOptions, SpeedOptions, StepCache
+from core.model.checkpoint import load_components
+from core.output.quality import psnr, ssim
 
 STEPS = 10
 DEVICE = torch.device("cpu")

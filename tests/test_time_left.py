@@ -1,4 +1,4 @@
-"""The time left of a job and of the queue with loading, encoding, decoding and saving counted (core/time_left.py):
+"""The time left of a job and of the queue with loading, encoding, decoding and saving counted (core/job/time_left.py):
 figures learned from the history's timings, fallbacks that say where they came from, and the running job's and the
 queue's totals."""
 
@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from core.history import HistoryStore, JobRecord, JobStatus
-from core.progress import DecodeProgress, Stage, StepProgress
-from core.request import GenerationRequest, GenerationResult, MemoryOptions, Placement, StageTimings
-from core.time_left import (
+from core.job.progress import DecodeProgress, Stage, StepProgress
+from core.job.request import GenerationRequest, GenerationResult, MemoryOptions, Placement, StageTimings
+from core.job.time_left import (
     COLD_LOAD_MIN_S,
     DEFAULT_SAVE_S_PER_PIXEL_FRAME,
     DecodeMode,
@@ -26,6 +25,7 @@ from core.time_left import (
     output_pixel_frames,
     queue_time_left,
 )
+from core.store.history import HistoryStore, JobRecord, JobStatus
 
 DECODE_S_PER_PIXEL = 2e-4
 DENOISE_S_PER_STEP_PIXEL = 1e-5
@@ -240,7 +240,7 @@ def test_the_queue_total_includes_decode_for_each_waiting_job():
         100.0 + sum(whole_job(j) - costs.decode_s(j.request) for j in waiting)
     )
 
-    # The running job's measured pace is scaled to each waiting job's size, as core.progress does.
+    # The running job's measured pace is scaled to each waiting job's size, as core.job.progress does.
     measured = queue_time_left(100.0, costs, current, waiting, seconds_per_step=3.0)
     per_pixel = 3.0 / latent_pixels(current.request)
     expected = sum(

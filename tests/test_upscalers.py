@@ -14,7 +14,7 @@ import torch
 from core.finish.clip import FinishRequest, UpscaleStep, finish_clip
 from core.finish.networks import FinishModelError, build_upscaler, import_cccv
 from core.finish.upscale import load_upscaler, upscale_frames
-from core.video import read_mp4_comment, read_mp4_frames
+from core.output.video import read_mp4_comment, read_mp4_frames
 from tests.test_finish import _clip, _smooth_frames, _state_dir  # noqa: F401  (the autouse data-folder fixture)
 
 # The arguments each tiny net is built with: what detection must find again.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import OutputError
-from core.video import (
+from core.output.video import (
     check_output_path,
     read_mp4_comment,
     read_mp4_frames,
@@ -55,7 +55,7 @@ def test_malformed_frames_are_refused(tmp_path):
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
-    import core.video as video
+    import core.output.video as video
 
     real = video._send_frames
 

@@ -1,7 +1,7 @@
 """Finishing a clip: upscale it, interpolate it, or both, into a new clip published like any other.
 
 The steps run in memory on the decoded frames — upscaling first (fewer frames through the costlier network, and the
-interpolator sees clean frames), then interpolation — and the result is written once through core/video.py's
+interpolator sees clean frames), then interpolation — and the result is written once through core/output/video.py's
 publish path: reserved before any work, encoded under temporary names, decoded and counted, then published whole,
 so a cancel or a failure leaves nothing under the output's names. The clip's metadata is the source's (so `info`
 and `generate --from` still read how it was made) plus "finish": each step's parameters, the models' files and
@@ -24,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from core.download import DownloadProgress
 from core.errors import InvalidRequestError
-from core.export import shareable_parameters
 from core.finish.interpolate import (
     MAX_FPS,
     SCENE_CUT_PERCENT,
@@ -48,10 +46,12 @@ from core.finish.models import (
     named_model,
 )
 from core.finish.upscale import check_scale, load_upscaler, output_size, tile_side, upscale_frames
-from core.frame_rate import FrameRate, frame_rate_json, nearest_frame_rate, parse_frame_rate
 from core.i18n import _t
-from core.progress import CancelToken
-from core.video import OutputReservation, check_output_path, publish_clip, read_comment_tag, reserve_outputs
+from core.job.progress import CancelToken
+from core.model.download import DownloadProgress
+from core.output.export import shareable_parameters
+from core.output.frame_rate import FrameRate, frame_rate_json, nearest_frame_rate, parse_frame_rate
+from core.output.video import OutputReservation, check_output_path, publish_clip, read_comment_tag, reserve_outputs
 
 
 class FinishStage(str, Enum):
@@ -94,7 +94,7 @@ class FinishRequest:
     allow_download: bool = True  # fetch a named model that is not here yet (else refused)
     source_kept: bool = True  # False: the source is a temporary (generate --finish), so no link to it is recorded
     # A shared clip names files (the source, the model weights) by name only, as it names the main model by its
-    # identity (core/model_identity.py); True records absolute paths too, for a person's own archive.
+    # identity (core/model/identity.py); True records absolute paths too, for a person's own archive.
     keep_paths: bool = False
 
 
@@ -154,7 +154,7 @@ def source_fps(path: Path) -> Fraction:
     tag), else the container's."""
     import imageio_ffmpeg
 
-    from core.export import ExportInputError
+    from core.output.export import ExportInputError
 
     for read in (_sidecar_parameters, read_comment_tag):
         recorded = _recorded_fps(read(path))
@@ -287,7 +287,7 @@ class SourceFrames:
 def read_source_clip(path: Path) -> SourceFrames:
     """Every frame of the clip, its frame rate (the recorded one when it has this app's parameters) and its
     parameters (sidecar first, then the comment tag)."""
-    from core.export import read_source
+    from core.output.export import read_source
 
     clip = read_source(Path(path))
     recorded = _recorded_fps(clip.parameters)

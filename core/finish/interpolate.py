@@ -31,9 +31,9 @@ import numpy as np
 from core.errors import InvalidRequestError, OutputError
 from core.finish.networks import build_rife
 from core.finish.upscale import pick_device
-from core.frame_rate import parse_frame_rate
 from core.i18n import _t
-from core.progress import CancelToken
+from core.job.progress import CancelToken
+from core.output.frame_rate import parse_frame_rate
 
 SCENE_CUT_PERCENT = 10.0  # minterpolate's default scd_threshold, same measure
 MAX_FPS = 240
@@ -70,7 +70,8 @@ class Timing:
 
 
 def as_fraction(value: float | Fraction) -> Fraction:
-    """An exact rate: 29.97 is 30000/1001 and 47.952 is 48000/1001 (core/frame_rate.py), not a nearby fraction."""
+    """An exact rate: 29.97 is 30000/1001 and 47.952 is 48000/1001 (core/output/frame_rate.py), not a nearby
+    fraction."""
     if isinstance(value, Fraction):
         return value
     try:
@@ -197,7 +198,7 @@ def interpolate_ffmpeg(
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
     """The same through the bundled ffmpeg's minterpolate (frames piped in and out, never through a file)."""
-    from core.video import _ffmpeg
+    from core.output.video import _ffmpeg
 
     _, height, width, _ = frames.shape
     # minterpolate stops short of the last source frame (it looks ahead): feed the last one a few more times and

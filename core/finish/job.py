@@ -5,7 +5,7 @@ median of past finish jobs of the same kind on the same device when the history 
 slow default (it says which).
 
 A finish job's timings: `loading_s` reading the clip and loading (or downloading) the networks, `saving_s` the
-frames' work and writing the clip. The generation time estimates leave finish jobs out (core/time_left.py).
+frames' work and writing the clip. The generation time estimates leave finish jobs out (core/job/time_left.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 from core.finish.clip import FinishCallback, FinishProgress, FinishRequest, FinishResult, FinishStage, finish_clip
 from core.finish.spec import FinishSpec
-from core.history import JobRecord, JobStatus
-from core.progress import CancelToken
-from core.request import GenerationRequest, GenerationResult, StageTimings
+from core.job.progress import CancelToken
+from core.job.request import GenerationRequest, GenerationResult, StageTimings
+from core.store.history import JobRecord, JobStatus
 
 WORK_STAGES = (FinishStage.UPSCALING, FinishStage.INTERPOLATING, FinishStage.SAVING)
 # Seconds per output megapixel-frame when no past finish job says better: on the slow side on purpose (an
@@ -100,7 +100,7 @@ def generate_then_finish(
 ) -> GenerationResult:
     """Generate into a private folder beside `output` (`generate(path)`), finish that clip into `output`, and remove
     the folder: as `generate --finish` does (core/cli_finish.py), the output's names are held from the start."""
-    from core.video import reserve_outputs, temp_name
+    from core.output.video import reserve_outputs, temp_name
 
     assert request.finish is not None
     upscale, interpolate = request.finish.steps()

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.download import DownloadCancelled, DownloadError, DownloadProgress, _bar_class
 from core.errors import InvalidRequestError
 from core.i18n import _t
-from core.progress import CancelToken
-from core.state_dirs import state_dir
+from core.job.progress import CancelToken
+from core.model.download import DownloadCancelled, DownloadError, DownloadProgress, _bar_class
+from core.store.state_dirs import state_dir
 
 MODELS_DIR_NAME = "finish-models"
 ZOO = "https://github.com/EutropicAI/cccv/releases/download/model_zoo/"

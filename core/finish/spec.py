@@ -1,7 +1,7 @@
 """What a queued finish job asks for, as a job's request carries it (`GenerationRequest.finish`): an upscale (scale
 and model) and/or an interpolation (factor or rate, method, RIFE's weights).
 
-Light on purpose (no numpy, no torch): core/request.py holds one, and the window builds and shows them. The steps
+Light on purpose (no numpy, no torch): core/job/request.py holds one, and the window builds and shows them. The steps
 core/finish/clip.py runs come from `steps()`; the checks are that module's own (`problems()`).
 """
 

@@ -26,7 +26,7 @@ import numpy as np
 from core.errors import InvalidRequestError, OutOfMemoryError
 from core.finish.networks import UpscalerSpec, build_upscaler
 from core.i18n import _t
-from core.progress import CancelToken
+from core.job.progress import CancelToken
 
 TILE_OVERLAP = 24  # input pixels of context on each side of a tile
 MIN_TILE = 64

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.checkpoint import DOWNLOAD_MARKER, ModelFolderReport
-from core.download import (
+from core.errors import JobCancelled, StudioError
+from core.model.checkpoint import DOWNLOAD_MARKER, ModelFolderReport
+from core.model.download import (
     DEFAULT_REPO,
     DEFAULT_REVISION,
     DownloadPlan,
@@ -35,7 +36,6 @@ from core.download import (
     download_model,
     fetch_plan,
 )
-from core.errors import JobCancelled, StudioError
 from gui.support.formatting import format_bytes
 from gui.support.i18n import error_text
 from gui.widgets.dialog_buttons import action_row

@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from core.errors import StudioError
-from core.history import JobRecord
-from core.request import MemoryOptions, ParallelOptions, Placement
+from core.job.request import MemoryOptions, ParallelOptions, Placement
+from core.store.history import JobRecord
 from gui.dialogs.error_dialogs import ErrorDialog
 from gui.form.gpus_panel import GpusPanel
 from gui.form.memory_advice import lower_memory_options

@@ -1,5 +1,5 @@
 """The Export dialog: a finished clip to WebM, an animated GIF or PNG frames, written off the GUI thread with
-progress and a cancel button. The work itself is core.export's; this only asks where and shows how it goes."""
+progress and a cancel button. The work itself is core.output.export's; this only asks where and shows how it goes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import JobCancelled, StudioError
-from core.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
+from core.output.export import ExportFormat, ExportRequest, ExportResult, GifPalette, default_output, export_clip
 from gui.support.i18n import error_text
 from gui.widgets.dialog_buttons import action_row
 from gui.widgets.progress_row import ProgressRow

@@ -1,8 +1,8 @@
 """The way back from a clip to the form: a clip (mp4, WebM, GIF, PNG frames) or its sidecar `.json`, dropped on the
 window or opened from File ▸ Open clip's settings…, fills the form with the parameters it was made with.
 
-core/clip_settings.py reads and checks them. Options this machine cannot run are swapped for the nearest it can and
-named, with the reason. The clip names its model by identity (core/model_identity.py): it is looked for among the
+core/job/clip_settings.py reads and checks them. Options this machine cannot run are swapped for the nearest it can and
+named, with the reason. The clip names its model by identity (core/model/identity.py): it is looked for among the
 model folders this window knows (the current one, the recent ones, the data folder's models/, and the path the clip
 recorded, if any) and used when found, even after the folder was moved or renamed; a note says when it was not
 found. A file without this app's parameters gets one line and leaves the form as it was."""
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QObject, Signal
 
-from core.clip_settings import ClipSettingsError, NoteKind, read_clip_settings, runnable_request, settings_notes
+from core.job.clip_settings import ClipSettingsError, NoteKind, read_clip_settings, runnable_request, settings_notes
 from gui.form.form_model import FormModel
 from gui.form.model_picker import ModelPicker
 from gui.support.i18n import core_text, error_text

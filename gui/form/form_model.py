@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from core.finish.spec import FinishSpec
-from core.request import GenerationRequest, MemoryOptions, ParallelOptions, SpeedOptions, random_seed
+from core.job.request import GenerationRequest, MemoryOptions, ParallelOptions, SpeedOptions, random_seed
 
 SEED_LOCKED = "seed_locked"  # the form's own field: keep the seed at Generate instead of drawing a new one
 

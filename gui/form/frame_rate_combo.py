@@ -1,7 +1,8 @@
 """The frame rate field: the common rates to pick (8 … 23.976, 24, 25, 29.97 … 60) and any other typed in, as a
 whole number, a decimal (23.976 and 29.97 are the exact NTSC rates 24000/1001 and 30000/1001) or a fraction.
 
-The value is exact (core/frame_rate.py): an int, or a Fraction for NTSC rates. Like the checked spin boxes, an entry
+The value is exact (core/output/frame_rate.py): an int, or a Fraction for NTSC rates. Like the checked spin boxes, an
+entry
 it cannot take is never dropped silently: it is brought into range or put back, with `corrected` saying so.
 """
 
@@ -12,8 +13,8 @@ import math
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
-from core.frame_rate import COMMON_RATES, MAX_FPS, MIN_FPS, FrameRate, frame_rate_text, parse_frame_rate
-from core.request import DEFAULT_FPS
+from core.job.request import DEFAULT_FPS
+from core.output.frame_rate import COMMON_RATES, MAX_FPS, MIN_FPS, FrameRate, frame_rate_text, parse_frame_rate
 from gui.widgets.checked_spin import correction_message
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from core.request import ParallelOptions, Split
+from core.job.request import ParallelOptions, Split
 from gui.support.i18n import core_text
 
 

@@ -2,7 +2,7 @@
 
 Before a job: whether it will fit on the GPU and how long it will take (the estimator in core/estimate.py against
 the free memory NVML reports), and the fastest settings that fit. After running out of memory: the next rung of
-the ladder in core.engine.OOM_ADVICE (model CPU offload and VAE tiling, then 8-bit weights, then attention
+the ladder in core.engine.runner.OOM_ADVICE (model CPU offload and VAE tiling, then 8-bit weights, then attention
 slicing, then streamed or sequential offload), skipping what this machine cannot use."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, Recommendation, estimate, options_from_memory, recommend
-from core.request import GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
+from core.job.request import GuidanceBatching, MemoryOptions, Placement, Quantization, SpeedOptions
 from gui.support.i18n import QT_TRANSLATE_NOOP
 from gui.support.system_monitor import GpuSample, SystemSample
 
@@ -32,7 +32,7 @@ def lower_memory_options(
 ) -> tuple[MemoryOptions, list[str]] | None:
     """The next lower-memory settings and the changes in words, or None when nothing is left to lower.
 
-    `unavailable`: core.devices.unavailable_reasons() — placements this machine cannot use."""
+    `unavailable`: core.engine.devices.unavailable_reasons() — placements this machine cannot use."""
     unavailable = unavailable or {}
 
     def usable(p: Placement) -> bool:

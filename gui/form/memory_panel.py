@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.estimate import JobShape
-from core.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization, SpeedOptions
+from core.job.request import DEVICES, DTYPES, MemoryOptions, Placement, Quantization, SpeedOptions
 from gui.form.memory_advice import advise, describe_changes, recommend_options
 from gui.support.i18n import QT_TRANSLATE_NOOP, core_text
 from gui.support.system_monitor import SystemSample
@@ -316,7 +316,7 @@ class MemoryPanel(QWidget):
 
     # ---- what this machine can do -----------------------------------------------------------------------------
     def set_capabilities(self, caps: object, unavailable: dict[str, str]) -> None:
-        """caps: core.devices.Capabilities; unavailable: core.devices.unavailable_reasons(caps)."""
+        """caps: core.engine.devices.Capabilities; unavailable: core.engine.devices.unavailable_reasons(caps)."""
         self._caps_known = True
         self._caps = caps
         self._unavailable = dict(unavailable)

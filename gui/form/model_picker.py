@@ -1,6 +1,6 @@
 """The model folder: a path field, a folder dialog, recent folders, and "Make a demo model…".
 
-A folder is checked the moment it is chosen (core.checkpoint.inspect_model_folder reads only configs and
+A folder is checked the moment it is chosen (core.model.checkpoint.inspect_model_folder reads only configs and
 safetensors headers) on a background thread, and the result names the component that is missing or broken.
 """
 
@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.checkpoint import ModelFolderReport, inspect_model_folder
 from core.errors import StudioError
+from core.model.checkpoint import ModelFolderReport, inspect_model_folder
 from gui.support.formatting import format_bytes
 from gui.support.i18n import core_text, error_text
 from gui.support.settings import MAX_RECENT_MODELS
@@ -83,7 +83,7 @@ def choose_demo_target(parent: QWidget, suggested: Path) -> Path | None:
 
 
 def _build_demo(target: Path) -> Path:
-    from core.demo_model import make_demo_model  # imports torch: runs on a pool thread
+    from core.model.demo import make_demo_model  # imports torch: runs on a pool thread
 
     if target.exists() and inspect_model_folder(target).ok:
         return target
@@ -201,7 +201,7 @@ class ModelPicker(QWidget):
 
     def known_folders(self) -> list[str]:
         """The model folders this window knows, preferred first: the current one, the recent ones, models/."""
-        from core.model_identity import known_model_folders
+        from core.model.identity import known_model_folders
 
         return known_model_folders(self.path() or None, self._recent, self._models_dir)
 

@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.frame_rate import FrameRate, frame_rate_json, frame_rate_text, seconds
-from core.request import (
+from core.job.request import (
     DEFAULT_FRAMES,
     DEFAULT_GUIDANCE,
     DEFAULT_HEIGHT,
@@ -39,6 +38,7 @@ from core.request import (
     snap_frames,
     snap_size,
 )
+from core.output.frame_rate import FrameRate, frame_rate_json, frame_rate_text, seconds
 from gui.form.form_model import SEED_LOCKED, FormModel
 from gui.form.frame_rate_combo import FrameRateCombo
 from gui.form.seed_spin import SeedSpinBox

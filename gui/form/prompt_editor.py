@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from core.request import OFFICIAL_NEGATIVE_PROMPT
+from core.job.request import OFFICIAL_NEGATIVE_PROMPT
 from gui.form.form_model import FormModel
 
 

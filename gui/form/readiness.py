@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from core.errors import DeviceUnavailableError
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
 from gui.form.model_picker import ModelPicker
 
 EMPTY_PROMPT = "The prompt is empty"  # a hint (Generate stays off), not a problem to list
@@ -16,7 +16,7 @@ def request_problems(request: GenerationRequest, capabilities: object | None) ->
     """What stops the request from running here (untranslated: core's words; the run bar translates them)."""
     found = [p for p in request.problems() if not p.startswith(EMPTY_PROMPT)]
     if capabilities is not None:
-        from core.devices import resolve_device
+        from core.engine.devices import resolve_device
 
         try:
             resolve_device(request.memory, capabilities)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QWidget
 
-from core.request import MAX_SEED
+from core.job.request import MAX_SEED
 
 
 class SeedSpinBox(QAbstractSpinBox):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from core.request import ATTENTION_BACKENDS, GuidanceBatching, MemoryOptions, SpeedOptions, StepCache
+from core.job.request import ATTENTION_BACKENDS, GuidanceBatching, MemoryOptions, SpeedOptions, StepCache
 from gui.support.i18n import QT_TRANSLATE_NOOP, core_text
 
 CONTEXT = "SpeedPanel"
@@ -102,8 +102,8 @@ class KernelAvailability:
 
 
 def kernel_availability(environment: Any) -> KernelAvailability:
-    """From core.attention.AttentionEnvironment (a fake one in tests: any GPU generation)."""
-    from core.attention import choose_attention_backend, unavailable_reason
+    """From core.engine.attention.AttentionEnvironment (a fake one in tests: any GPU generation)."""
+    from core.engine.attention import choose_attention_backend, unavailable_reason
 
     reasons = {name: unavailable_reason(name, environment) for name in ATTENTION_BACKENDS if name != "auto"}
     unavailable = {name: reason for name, reason in reasons.items() if reason is not None}
@@ -113,8 +113,8 @@ def kernel_availability(environment: Any) -> KernelAvailability:
 def attention_environment(capabilities: Any, memory: MemoryOptions) -> Any | None:
     """The attention environment a job with these memory options would see on this machine; None when the
     options cannot run here (the form already says why)."""
-    from core.attention import detect_attention_environment
-    from core.devices import resolve_device
+    from core.engine.attention import detect_attention_environment
+    from core.engine.devices import resolve_device
     from core.errors import StudioError
 
     try:
@@ -128,7 +128,7 @@ def has_calibration(model_dir: str) -> bool | None:
     """Whether a MagCache calibration is stored for this model folder; None without a folder."""
     if not model_dir:
         return None
-    from core.step_cache import load_calibration
+    from core.engine.step_cache import load_calibration
 
     return load_calibration(model_dir) is not None
 
@@ -269,7 +269,7 @@ class SpeedPanel(QWidget):
         self.set_calibrated(has_calibration(model_dir))
 
     def set_environment(self, environment: Any) -> None:
-        """core.attention.AttentionEnvironment: grey out the kernels it cannot run, with the reason."""
+        """core.engine.attention.AttentionEnvironment: grey out the kernels it cannot run, with the reason."""
         self._availability = kernel_availability(environment)
         model = self.attention_combo.model()
         assert isinstance(model, QStandardItemModel)

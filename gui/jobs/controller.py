@@ -4,7 +4,8 @@ at a time from the queue's head, and cancels, removes, reorders, pauses and resu
 
 The history database is the queue's memory: every waiting job is a 'queued' record with a position, written as
 the queue changes, so a close (which keeps the queue) or a crash loses nothing; on the next start the queue is
-rebuilt from the database, paused, until `resume`. Each job keeps a journal (core/journal.py) under its history id,
+rebuilt from the database, paused, until `resume`. Each job keeps a journal (core/store/journal.py) under its history
+id,
 so a job that was stopped, killed or whose decode failed continues from its last snapshot when it runs again.
 """
 
@@ -18,13 +19,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from core.checkpoint import check_model_folder
 from core.errors import InvalidRequestError, ModelFolderError
-from core.history import HistoryStore, JobRecord, JobStatus
-from core.journal import DEFAULT_SNAPSHOT_EVERY, discard_journal, history_job_id, journal_progress
-from core.preview import DEFAULT_PREVIEW_EVERY
-from core.progress import CancelToken
-from core.request import MAX_SEED, GenerationRequest, random_seed
+from core.job.preview import DEFAULT_PREVIEW_EVERY
+from core.job.progress import CancelToken
+from core.job.request import MAX_SEED, GenerationRequest, random_seed
+from core.model.checkpoint import check_model_folder
+from core.store.history import HistoryStore, JobRecord, JobStatus
+from core.store.journal import DEFAULT_SNAPSHOT_EVERY, discard_journal, history_job_id, journal_progress
 from gui.jobs.queue_model import QueueEntry, QueueModel
 from gui.jobs.worker import GenerationWorker, Job, JobOutcome, WorkerHost
 
@@ -37,13 +38,13 @@ def seed_series(first: int, count: int) -> list[int]:
 
 
 class JobController(QObject):
-    capabilitiesReady = Signal(object)  # core.devices.Capabilities
+    capabilitiesReady = Signal(object)  # core.engine.devices.Capabilities
     engineFailed = Signal(str, str, str)  # kind, message, advice
     jobQueued = Signal(object)  # JobRecord
     jobStarted = Signal(int)
     stageChanged = Signal(int, str)
     stepped = Signal(int, int, int, float, float)
-    previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
+    previewed = Signal(int, object)  # job id, core.job.preview.PreviewFrames
     decoded = Signal(int, int, int)  # job id, decoder calls done, total
     finishProgressed = Signal(int, str, int, int)  # job id, core.finish.clip.FinishStage value, done, total
     jobFinished = Signal(int, object)  # job id, JobOutcome
@@ -69,7 +70,7 @@ class JobController(QObject):
         self.store = store
         self.capabilities: object | None = None
         self.preview_every = DEFAULT_PREVIEW_EVERY
-        self.snapshot_every = DEFAULT_SNAPSHOT_EVERY  # journal snapshots (core/journal.py), from the settings
+        self.snapshot_every = DEFAULT_SNAPSHOT_EVERY  # journal snapshots (core/store/journal.py), from the settings
         self.keep_model_path = False  # clips record the model folder's path too (the include_model_path setting)
         self.queue = QueueModel(self)
         self.queue.orderChanged.connect(self._save_order)
@@ -173,7 +174,7 @@ class JobController(QObject):
             )
         request.validate()
         if self.capabilities is not None:
-            from core.devices import resolve_device
+            from core.engine.devices import resolve_device
 
             resolve_device(request.memory, self.capabilities)  # type: ignore[arg-type]
         check_model_folder(model_dir)

@@ -46,9 +46,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.frame_rate import frame_rate_text
-from core.history import HistoryStore, JobRecord, JobStatus
-from core.request import Placement
+from core.job.request import Placement
+from core.output.frame_rate import frame_rate_text
+from core.store.history import HistoryStore, JobRecord, JobStatus
 from gui.support.i18n import QT_TRANSLATE_NOOP
 
 logger = logging.getLogger(__name__)

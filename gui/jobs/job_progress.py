@@ -3,7 +3,7 @@ behind it) and the window title ("45% — a red fox… — ContentV Studio", "De
 shows it too).
 
 The time left is the whole job's, loading, encoding, decoding and saving included, and the queue's adds every
-waiting job's (core/time_left.py, from this machine's past jobs); the line is refreshed every second while a job
+waiting job's (core/job/time_left.py, from this machine's past jobs); the line is refreshed every second while a job
 runs, so a long load or decode counts down too.
 
 It listens to the JobController's signals; the window reacts to the same signals for everything else (the player,
@@ -18,9 +18,9 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
-from core.history import HistoryStore, JobRecord
-from core.progress import DecodeProgress, Stage, StepProgress
-from core.time_left import QueuedJob, StageCosts, job_seconds_left, queue_time_left
+from core.job.progress import DecodeProgress, Stage, StepProgress
+from core.job.time_left import QueuedJob, StageCosts, job_seconds_left, queue_time_left
+from core.store.history import HistoryStore, JobRecord
 from gui.jobs.controller import JobController
 from gui.jobs.history_panel import HistoryPanel
 from gui.support.formatting import clock

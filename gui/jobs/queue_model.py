@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
 
 _MIME = "application/x-contentv-queue-rows"
 _ModelIndex = QModelIndex | QPersistentModelIndex

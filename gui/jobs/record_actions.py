@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from core.errors import StudioError
-from core.history import HistoryStore, JobRecord, JobStatus
-from core.journal import discard_journal, history_job_id
+from core.store.history import HistoryStore, JobRecord, JobStatus
+from core.store.journal import discard_journal, history_job_id
 from gui.dialogs.error_dialogs import confirm
 from gui.dialogs.error_fixes import ErrorPresenter, StatusCallback
 from gui.form.form_model import FormModel

@@ -20,10 +20,10 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.errors import JobCancelled, OutOfMemoryError, StudioError
-from core.history import HistoryStore
-from core.journal import DEFAULT_SNAPSHOT_EVERY
-from core.progress import CancelToken, ProgressSink, Stage, StepProgress
-from core.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
+from core.job.progress import CancelToken, ProgressSink, Stage, StepProgress
+from core.job.request import GenerationRequest, GenerationResult, OutputOptions, StageTimings
+from core.store.history import HistoryStore
+from core.store.journal import DEFAULT_SNAPSHOT_EVERY
 from gui.support.gc_guard import full_collections_paused
 from gui.support.i18n import core_text
 from gui.support.paths import unique_output_path
@@ -40,7 +40,7 @@ class Job:
     request: GenerationRequest  # with its seed already chosen, so the record can be re-run exactly
     cancel: CancelToken = field(default_factory=CancelToken, compare=False)
     preview_every: int = 0  # steps between live previews; 0: none
-    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY  # steps between journal snapshots (core/journal.py)
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY  # steps between journal snapshots (core/store/journal.py)
     start_over: bool = False  # drop the job's journal and run from step 0
     decode_on_cpu: bool = False  # a denoised journal: decode on the CPU
     keep_model_path: bool = False  # the clip records the model folder's path too (OutputOptions.keep_model_path)
@@ -92,7 +92,7 @@ def classify_exception(exc: BaseException, log_hint: str = "") -> tuple[str, str
         )
     text = str(exc)
     if isinstance(exc, RuntimeError) and "out of memory" in text.lower():  # MPS and some CUDA paths
-        from core.engine import OOM_ADVICE
+        from core.engine.runner import OOM_ADVICE
 
         message = QCoreApplication.translate("classify_exception", "The GPU ran out of memory ({error}).")
         return str(OutOfMemoryError.kind), message.format(error=text.splitlines()[0][:200]), OOM_ADVICE
@@ -108,16 +108,16 @@ class GenerationWorker(QObject):
     """Runs on the worker thread. Create it on the GUI thread, then `moveToThread`; it builds the engine in
     `initialize`, which runs on its own thread."""
 
-    ready = Signal(object)  # core.devices.Capabilities, once torch is imported and the machine probed
+    ready = Signal(object)  # core.engine.devices.Capabilities, once torch is imported and the machine probed
     initFailed = Signal(str, str, str)  # kind, message, advice (torch missing or broken)
     jobStarted = Signal(int)
-    stageChanged = Signal(int, str)  # job id, core.progress.Stage value
+    stageChanged = Signal(int, str)  # job id, core.job.progress.Stage value
     stepped = Signal(int, int, int, float, float)  # job id, step, total, elapsed s, ETA s
     finished = Signal(int, object)  # job id, JobOutcome
     failed = Signal(int, str, str, str)  # job id, kind, message, advice
     cancelled = Signal(int)  # job id
     suspended = Signal(int)  # job id: stopped to be kept; it is back in the queue (history) and runs again later
-    previewed = Signal(int, object)  # job id, core.preview.PreviewFrames
+    previewed = Signal(int, object)  # job id, core.job.preview.PreviewFrames
     decoded = Signal(int, int, int)  # job id, decoder calls done, total
     finishProgressed = Signal(int, str, int, int)  # job id, core.finish.clip.FinishStage value, done, total
 
@@ -136,15 +136,17 @@ class GenerationWorker(QObject):
         self._log_hint = log_hint
         self._warm_imports = warm_imports
         self._engine: Any = None
-        self._parallel: Any = None  # core.ranks.ParallelEngine, started by the first job split over several GPUs
+        self._parallel: Any = (
+            None  # core.parallel.ranks.ParallelEngine, started by the first job split over several GPUs
+        )
         self.capabilities: Any = None
 
     # ---- start-up -----------------------------------------------------------------------------------------
     @Slot()
     def initialize(self) -> None:
         try:
-            from core.devices import detect_capabilities
-            from core.engine import Engine
+            from core.engine.devices import detect_capabilities
+            from core.engine.runner import Engine
 
             with full_collections_paused():  # what the imports allocate lives on; gc.freeze() below
                 caps = detect_capabilities()  # imports torch
@@ -179,9 +181,9 @@ class GenerationWorker(QObject):
             T5TokenizerFast,  # pyright: ignore[reportAttributeAccessIssue] - a lazy export
         )
 
-        import core.memory
-        import core.pipeline
-        import core.transformer  # noqa: F401
+        import core.engine.memory
+        import core.engine.pipeline
+        import core.engine.transformer  # noqa: F401
 
     # ---- jobs ---------------------------------------------------------------------------------------------
     @Slot(object)
@@ -238,7 +240,7 @@ class GenerationWorker(QObject):
         """Another window on this data folder may take the same name in the same second: take the next one. A job
         continued from its journal keeps the name it had."""
         from core.errors import OutputNameTakenError
-        from core.journal import JournalError, find_journal, history_job_id, journals_dir
+        from core.store.journal import JournalError, find_journal, history_job_id, journals_dir
 
         assert self._engine is not None
         jobs, journal_id = journals_dir(), history_job_id(job.id)
@@ -262,7 +264,7 @@ class GenerationWorker(QObject):
 
     @staticmethod
     def _journal(job: Job) -> Any:
-        from core.journal import JournalOptions, history_job_id, journals_dir
+        from core.store.journal import JournalOptions, history_job_id, journals_dir
 
         return JournalOptions(
             journals_dir(),
@@ -286,7 +288,7 @@ class GenerationWorker(QObject):
             self.close_ranks()
             return self._engine
         if self._parallel is None:
-            from core.ranks import ParallelEngine
+            from core.parallel.ranks import ParallelEngine
 
             self._parallel = ParallelEngine(self._engine.capabilities)
         if self._engine.loaded_key is not None:
@@ -337,7 +339,7 @@ class GenerationWorker(QObject):
             logger.exception("Could not update the history (%s)", getattr(write, "__name__", write))
 
     def _thumbnail(self, video: Path) -> Path | None:
-        from core.video import write_thumbnail
+        from core.output.video import write_thumbnail
 
         try:
             return write_thumbnail(video, self._thumbnails / f"{video.stem}.png")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from core.frame_rate import frame_rate_text
-from core.frame_rate import seconds as duration_s
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
+from core.output.frame_rate import frame_rate_text
+from core.output.frame_rate import seconds as duration_s
 
 
 def clip_info(request: GenerationRequest, frames: int | None = None, seconds: float | None = None) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from core.frame_rate import frame_rate_text
-from core.history import JobRecord
+from core.output.frame_rate import frame_rate_text
+from core.store.history import JobRecord
 from gui.jobs.history_panel import PLACEMENT_TEXT, option_text
 from gui.support.i18n import QT_TRANSLATE_NOOP
 

@@ -3,7 +3,7 @@ options): a window of its own with one play button, one position slider and one 
 table of the parameters that differ, and a Flip A/B mode that shows two clips in turn in one large pane.
 
 Several media players cannot be held to the same frame, so each clip is decoded once into memory (on a thread,
-scaled to at most a pane's width: core.clip_frames) and one clock drives every pane. The timeline is in seconds
+scaled to at most a pane's width: core.output.clip_frames) and one clock drives every pane. The timeline is in seconds
 and ticks at the fastest clip's frame rate; each pane shows its own frame for that moment and holds its last frame
 once its clip has ended. Closing the window lets go of the frames."""
 
@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.clip_frames import DEFAULT_MAX_WIDTH, ClipFrames, DecodeCancelled, decode_clip
 from core.errors import StudioError
-from core.history import JobRecord
+from core.output.clip_frames import DEFAULT_MAX_WIDTH, ClipFrames, DecodeCancelled, decode_clip
+from core.store.history import JobRecord
 from gui.player.clip_differences import LETTERS, Difference, differences, pane_caption
 from gui.player.video_player import SeekSlider
 from gui.support.formatting import format_ms

@@ -1,4 +1,4 @@
-"""The live preview: the latents of the running job, projected to colour (core.preview), looping as a small
+"""The live preview: the latents of the running job, projected to colour (core.job.preview), looping as a small
 moving picture so a clip that is going wrong can be cancelled early. Each latent frame stands for four video
 frames, so the loop plays at a quarter of the clip's frame rate."""
 

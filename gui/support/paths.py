@@ -126,7 +126,7 @@ def unique_output_path(folder: Path, prompt: str, now: float | None = None, suff
         candidate = folder / f"{name}{suffix}"
         taken = candidate.exists() or candidate.with_suffix(".json").exists()
         taken = taken or (folder / f".{name}.partial{suffix}").exists()
-        # Another job's reservation of the name (core.video.reserve_outputs) while it writes the clip.
+        # Another job's reservation of the name (core.output.video.reserve_outputs) while it writes the clip.
         taken = taken or (folder / f".{name}{suffix}.reserved").exists()
         if not taken:
             return candidate

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StudioError
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Settings:
     draft_steps: int = 12  # a Draft's denoising steps (at most the form's)
     finish_sound: bool = True  # a chime when a job or the queue ends while the window is not in front
     finish_notice: bool = True  # a desktop notification then
-    # Clips name their model by identity only (core/model_identity.py); on: its folder's absolute path too, for a
+    # Clips name their model by identity only (core/model/identity.py); on: its folder's absolute path too, for a
     # person's own archive (View ▸ Keep the model folder's path in clips).
     include_model_path: bool = False
 

@@ -23,9 +23,11 @@ def cpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
     the gauge reads no NVIDIA GPU, and jobs run on the CPU, where re-runs are bit-exact."""
     import sys
 
-    import core.devices
+    import core.engine.devices
 
-    monkeypatch.setattr(core.devices, "detect_capabilities", lambda: core.devices.Capabilities(cuda=False, mps=False))
+    monkeypatch.setattr(
+        core.engine.devices, "detect_capabilities", lambda: core.engine.devices.Capabilities(cuda=False, mps=False)
+    )
     monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` fails as it does without the driver
 
 
@@ -39,7 +41,7 @@ def gui_tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         pass
     target = tmp_path_factory.mktemp("gui-model") / "model"
     try:
-        from core.demo_model import make_demo_model
+        from core.model.demo import make_demo_model
     except ImportError:
         shutil.copytree(REFERENCE_MODEL, target)
         return target

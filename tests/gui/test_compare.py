@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QListView, QPushButton, QTableWidget, QWidget
 
-from core.history import JobStatus
-from core.request import GenerationRequest, GenerationResult, SpeedOptions, StageTimings, StepCache
-from core.video import read_mp4_frames, write_mp4, write_thumbnail
+from core.job.request import GenerationRequest, GenerationResult, SpeedOptions, StageTimings, StepCache
+from core.output.video import read_mp4_frames, write_mp4, write_thumbnail
+from core.store.history import JobStatus
 from gui.player.compare_view import CompareView
 from tests.gui.helpers import find
 
@@ -253,12 +253,12 @@ def test_ctrl_k_opens_it_and_closing_lets_go_of_the_frames(qtbot, open_window):
 
 
 def test_closing_while_decoding_stops_the_decoder(qtbot, open_window, monkeypatch):
-    import core.clip_frames
+    import core.output.clip_frames
 
     window = open_window(start_engine=False)
     takes = [done_job(window, seed) for seed in (11, 22)]
     started: list[Path] = []
-    real = core.clip_frames.decode_clip
+    real = core.output.clip_frames.decode_clip
 
     def slow_decode(path, **kwargs):
         started.append(Path(path))

@@ -10,8 +10,8 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest, SpeedOptions, StepCache
+from core.job.request import GenerationRequest, SpeedOptions, StepCache
+from core.store.history import HistoryStore, JobStatus
 from gui.jobs.history_panel import tooltip, variant_text
 from gui.jobs.queue_model import QueueEntry, describe
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QPushButton, QToolButton
 
-from core.export import ExportFormat
+from core.output.export import ExportFormat
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 from tests.hub_server import LocalHub, serve_model
 
@@ -31,7 +31,7 @@ def hub(reference_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Loca
 
 
 def _clip(folder: Path, frames: int = 7) -> Path:
-    from core.video import write_mp4, write_sidecar
+    from core.output.video import write_mp4, write_sidecar
 
     rng = np.random.default_rng(3)
     pixels = rng.uniform(0, 1, size=(frames, 48, 80, 3)).astype(np.float32)
@@ -42,8 +42,8 @@ def _clip(folder: Path, frames: int = 7) -> Path:
 
 
 def test_export_webm_from_the_player(qtbot, open_window, tmp_path: Path) -> None:
-    from core.export import read_webm_comment
-    from core.video import read_mp4_frames
+    from core.output.export import read_webm_comment
+    from core.output.video import read_mp4_frames
 
     window = open_window()
     clip = _clip(tmp_path)
@@ -127,7 +127,7 @@ def test_get_model_downloads_checks_and_selects(qtbot, open_window, hub: LocalHu
 def test_download_dialog_resumes_an_interrupted_folder(
     qtbot, open_window, hub: LocalHub, reference_model: Path, tmp_path: Path
 ) -> None:
-    from core.download import DownloadCancelled, DownloadProgress, download_model, fetch_plan
+    from core.model.download import DownloadCancelled, DownloadProgress, download_model, fetch_plan
 
     target = tmp_path / "half"
     stop = threading.Event()

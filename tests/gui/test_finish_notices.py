@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QWidget
 
-from core.request import GenerationRequest, MemoryOptions
+from core.job.request import GenerationRequest, MemoryOptions
 from gui.jobs.job_progress import window_title
 from gui.support.notifier import DesktopNotifier, RecordingNotifier, chime_path
 from gui.support.paths import APP_NAME

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from core.finish.job import clip_shape
 from core.finish.spec import FinishSpec
-from core.history import JobStatus
-from core.request import GenerationRequest, GenerationResult, StageTimings
+from core.job.request import GenerationRequest, GenerationResult, StageTimings
+from core.store.history import JobStatus
 from gui.dialogs.finish_dialog import FinishDialog
 from gui.jobs.history_panel import variant_text
 from gui.jobs.queue_model import QueueEntry, describe

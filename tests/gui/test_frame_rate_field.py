@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
 from tests.gui.helpers import find
 
 NTSC_FILM = Fraction(24000, 1001)

@@ -3,7 +3,7 @@ machine cannot honour it, and the estimator's figures in its hint."""
 
 from __future__ import annotations
 
-from core.request import GenerationRequest, ParallelOptions, Split
+from core.job.request import GenerationRequest, ParallelOptions, Split
 from gui.form.form_model import FormModel, bind_parallel_panel
 from gui.form.gpus_panel import GpuFigures, GpusPanel
 
@@ -80,18 +80,18 @@ def test_the_window_offers_the_gpus_of_a_two_gpu_machine(qtbot, open_window, mon
     Automatic splits the guidance branches; the request carries it."""
     from PySide6.QtWidgets import QGroupBox
 
-    import core.devices
+    import core.engine.devices
 
-    two_4090s = core.devices.Capabilities(
+    two_4090s = core.engine.devices.Capabilities(
         cuda=True,
         mps=False,
         cuda_name="NVIDIA GeForce RTX 4090",
         cuda_total_bytes=24 * 2**30,
         bf16=True,
         cuda_devices=2,
-        link=core.devices.Link.PCIE,
+        link=core.engine.devices.Link.PCIE,
     )
-    monkeypatch.setattr(core.devices, "detect_capabilities", lambda: two_4090s)
+    monkeypatch.setattr(core.engine.devices, "detect_capabilities", lambda: two_4090s)
     window = open_window()
     group = window.findChild(QGroupBox, "gpusGroup")
     qtbot.waitUntil(group.isVisible, timeout=90_000)  # the machine check runs on the engine's thread

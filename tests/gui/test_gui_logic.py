@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from core.errors import ModelFolderError, OutOfMemoryError
-from core.request import MemoryOptions, Placement, Quantization
+from core.job.request import MemoryOptions, Placement, Quantization
 from gui.form.memory_advice import lower_memory_options
 from gui.jobs.worker import classify_exception
 from gui.support.paths import DataPaths, slugify, unique_output_path
@@ -182,13 +182,13 @@ def test_gui_collector_keeps_full_collections_rare_and_none_while_paused(qapp):
 
 def test_the_window_keeps_the_engines_learned_state_in_its_data_folder(open_window, tmp_path, monkeypatch):
     """Step-cache calibrations follow --data-dir, so a portable install writes nothing elsewhere."""
-    from core.state_dirs import set_state_root, state_dir
+    from core.store.state_dirs import set_state_root, state_dir
 
     monkeypatch.delenv("CONTENTV_STUDIO_CALIBRATION_DIR", raising=False)
     data = tmp_path / "portable"
     try:
         open_window(data_dir=data, start_engine=False)
-        from core.step_cache import calibration_dir
+        from core.engine.step_cache import calibration_dir
 
         assert calibration_dir() == data.absolute() / "step-cache"
         assert state_dir("step-cache") == calibration_dir()

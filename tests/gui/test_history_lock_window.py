@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile
 from PySide6.QtNetwork import QLocalServer
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
+from core.store.history import HistoryStore, JobStatus
 from gui.support.single_instance import instance_name
 from tests.sqlite_lock import database_held
 

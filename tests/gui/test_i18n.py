@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.request import Placement
+from core.job.request import Placement
 from gui.support import i18n
 from gui.support.i18n import (
     catalogue_path,
@@ -345,7 +345,7 @@ def test_compiled_catalogue_matches_its_source(tmp_path: Path):
 
 
 def test_engine_strings_are_extracted_and_translated():
-    from core.engine import OOM_ADVICE
+    from core.engine.runner import OOM_ADVICE
 
     strings = _update_script().core_strings()
     assert OOM_ADVICE in strings  # a *_ADVICE constant
@@ -386,9 +386,9 @@ def test_translated_parts_of_the_window_have_no_english_left(language, open_wind
 def test_engine_messages_with_values_are_translated_by_their_template(language, tmp_path: Path):
     """core/ fills `_t("… {name} …")` templates in English; the window recognises the filled-in message, translates
     the template and puts the same values (themselves translated when they are engine words) into it."""
-    from core.checkpoint import inspect_model_folder
     from core.i18n import _t, match_template
-    from core.request import GenerationRequest
+    from core.job.request import GenerationRequest
+    from core.model.checkpoint import inspect_model_folder
     from gui.support.i18n import core_text
 
     request = GenerationRequest(prompt="一只猫", width=100, steps=0)
@@ -409,8 +409,8 @@ def test_engine_messages_with_values_are_translated_by_their_template(language, 
     )
     assert core_text("transformer (3D MMDiT) is missing") == "缺少 transformer (3D MMDiT)"
     # A field that is itself a whole engine sentence is translated as well.
-    from core.devices import ResolvedDevice
-    from core.engine import _refuse_non_finite
+    from core.engine.devices import ResolvedDevice
+    from core.engine.runner import _refuse_non_finite
     from core.errors import NonFiniteError
 
     with pytest.raises(NonFiniteError) as raised:
@@ -431,9 +431,9 @@ def test_engine_messages_with_values_are_translated_by_their_template(language, 
 
 def test_output_and_download_refusals_are_translated(language, tmp_path: Path):
     """Output names taken, folders missing, a download target in the way: the window shows them in Chinese."""
-    from core.download import check_target
     from core.errors import StudioError
-    from core.video import check_output_path
+    from core.model.download import check_target
+    from core.output.video import check_output_path
     from gui.support.i18n import core_text
 
     taken = tmp_path / "clip.mp4"
@@ -502,12 +502,12 @@ def test_option_export_and_demo_model_refusals_are_translated(language, tmp_path
     import dataclasses
     import types
 
-    from core import export, png_frames
-    from core.demo_model import make_demo_model
     from core.errors import InvalidRequestError, OutputTakenError, StudioError
-    from core.export import ExportFormat, ExportRequest
-    from core.history_recovery import database_problem
-    from core.request import MemoryOptions, SpeedOptions
+    from core.job.request import MemoryOptions, SpeedOptions
+    from core.model.demo import make_demo_model
+    from core.output import export, png_frames
+    from core.output.export import ExportFormat, ExportRequest
+    from core.store.history_recovery import database_problem
     from gui.support.i18n import error_text
 
     messages: list[str] = []
@@ -589,7 +589,7 @@ def test_option_export_and_demo_model_refusals_are_translated(language, tmp_path
 
 
 def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
-    from core.engine import OOM_ADVICE
+    from core.engine.runner import OOM_ADVICE
     from gui.dialogs.error_dialogs import ErrorDialog
 
     language("zh_CN")
@@ -605,7 +605,7 @@ def test_error_dialog_speaks_chinese_engine_messages_included(language, qtbot):
 def _write_clip(folder: Path) -> Path:
     import numpy as np
 
-    from core.video import write_mp4, write_sidecar
+    from core.output.video import write_mp4, write_sidecar
 
     pixels = np.random.default_rng(5).uniform(0, 1, size=(5, 48, 80, 3)).astype(np.float32)
     path = folder / "clip.mp4"
@@ -621,7 +621,7 @@ def test_whole_window_has_no_english_left(language, open_window, qtbot, monkeypa
     advice. Any English word left (other than names and units) fails, with where it is."""
     from huggingface_hub import constants
 
-    from core.engine import OOM_ADVICE
+    from core.engine.runner import OOM_ADVICE
     from gui.app import build_parser
     from tests.gui.helpers import fill_small, wait_ready
 

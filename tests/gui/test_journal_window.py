@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest, MemoryOptions
-from core.video import read_mp4_frames
+from core.job.request import GenerationRequest, MemoryOptions
+from core.output.video import read_mp4_frames
+from core.store.history import HistoryStore, JobStatus
 from tests.gui.helpers import JobWatcher, wait_ready
 from tests.interrupting import TransformerCalls, fail_decode_once, prelude
 
@@ -32,9 +32,9 @@ import json
 from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 app = QCoreApplication([])
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest
-from core.state_dirs import set_state_root
+from core.store.history import HistoryStore, JobStatus
+from core.job.request import GenerationRequest
+from core.store.state_dirs import set_state_root
 from gui.jobs.worker import GenerationWorker, Job
 data = Path({data!r})
 set_state_root(data)

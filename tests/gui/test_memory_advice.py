@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from core.devices import Capabilities
+from core.engine.devices import Capabilities
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape
-from core.request import MemoryOptions, Placement, Quantization
+from core.job.request import MemoryOptions, Placement, Quantization
 from gui.form.memory_advice import advise
 from gui.form.memory_panel import MemoryPanel
 from gui.support.system_monitor import GpuSample, SystemSample
@@ -29,7 +29,7 @@ def sample(caps: Capabilities, used: int) -> SystemSample:
 
 
 def panel_for(qtbot, caps: Capabilities, reading: SystemSample | None) -> MemoryPanel:
-    from core.devices import unavailable_reasons
+    from core.engine.devices import unavailable_reasons
 
     panel = MemoryPanel()
     qtbot.addWidget(panel)
@@ -90,7 +90,7 @@ def test_without_a_gpu_the_advice_speaks_of_the_cpu_and_recommend_is_off(qtbot) 
 @pytest.fixture
 def fake_rtx_4070(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine with a 12 GB card, 1 GB of it used by other programs (after the cpu_only fixture)."""
-    import core.devices
+    import core.engine.devices
 
     class Memory:
         used, total = 1 * GiB, 12 * GiB
@@ -104,7 +104,7 @@ def fake_rtx_4070(monkeypatch: pytest.MonkeyPatch) -> None:
         nvmlDeviceGetMemoryInfo=lambda h: Memory(),
     )
     monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(core.devices, "detect_capabilities", lambda: RTX_4070)
+    monkeypatch.setattr(core.engine.devices, "detect_capabilities", lambda: RTX_4070)
 
 
 def test_the_window_shows_the_advice_and_recommends(qtbot, open_window, fake_rtx_4070) -> None:

@@ -8,23 +8,23 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSpinBox
 
-from core.history import JobStatus
+from core.store.history import JobStatus
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 
 def test_previews_arrive_during_a_job_one_projection_each(qtbot, open_window, gui_tiny_model, monkeypatch):
     """What a preview costs in time is measured by bench/bench_engine.py; here: one projection per preview, none
     on other steps."""
-    import core.preview
+    import core.job.preview
 
     projections = [0]
-    real_projection = core.preview.latents_to_rgb
+    real_projection = core.job.preview.latents_to_rgb
 
-    def counted_projection(latents, max_side=core.preview.PREVIEW_MAX_SIDE):
+    def counted_projection(latents, max_side=core.job.preview.PREVIEW_MAX_SIDE):
         projections[0] += 1
         return real_projection(latents, max_side)
 
-    monkeypatch.setattr(core.preview, "latents_to_rgb", counted_projection)
+    monkeypatch.setattr(core.job.preview, "latents_to_rgb", counted_projection)
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     find(window, QSpinBox, "previewEverySpin").setValue(2)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest
+from core.job.request import GenerationRequest
+from core.store.history import HistoryStore, JobStatus
 from gui.jobs.queue_model import QueueEntry, QueueModel
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 

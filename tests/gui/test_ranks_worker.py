@@ -1,4 +1,5 @@
-"""The window's worker runs a job split over 2 CPU ranks through core/ranks.py's ParallelEngine: a cancel from the
+"""The window's worker runs a job split over 2 CPU ranks through core/parallel/ranks.py's ParallelEngine: a cancel from
+the
 window's side (the step signal's handler) stops both ranks, which stay loaded and idle for the next job."""
 
 from __future__ import annotations
@@ -6,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest, MemoryOptions, ParallelOptions, Split
+from core.job.request import GenerationRequest, MemoryOptions, ParallelOptions, Split
+from core.store.history import HistoryStore, JobStatus
 from gui.jobs.worker import GenerationWorker, Job
 
 

@@ -17,8 +17,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QLabel, QPlainTextEdit, QSpinBox
 
 from core.cli import main as cli_main
-from core.devices import Capabilities
-from core.video import _ffmpeg
+from core.engine.devices import Capabilities
+from core.output.video import _ffmpeg
 from gui.form.seed_spin import SeedSpinBox
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 
 import gui.jobs.record_actions
 import gui.main_window
-from core.history import JobStatus
-from core.request import GenerationRequest, MemoryOptions, Placement
-from core.video import write_mp4
+from core.job.request import GenerationRequest, MemoryOptions, Placement
+from core.output.video import write_mp4
+from core.store.history import JobStatus
 from gui.form.form_model import SEED_LOCKED, FormModel
 from gui.jobs.history_panel import matches_search
 from gui.jobs.job_progress import window_title
@@ -441,7 +441,7 @@ def test_main_imports_the_engine_libraries_before_the_first_paint(tmp_path):
         from gui.app import main
 
         def first_show(window):
-            names = ("torch", "diffusers", "transformers", "core.pipeline", "core.transformer")
+            names = ("torch", "diffusers", "transformers", "core.engine.pipeline", "core.engine.transformer")
             seen = {{name: name in sys.modules for name in names}}
             seen["frozen"] = gc.get_freeze_count()
             print("SEEN " + json.dumps(seen), flush=True)
@@ -464,14 +464,14 @@ def test_the_engine_runs_off_the_gui_thread_from_start_to_clip(qtbot, open_windo
     """The engine's start (torch's import), the job and its steps run on the worker's thread, with full
     collections paused while the engine imports; automatic collection stays off while the window is open (the
     GUI-thread collector paces it, tests/gui/test_gui_logic.py), and the clip ends up in the player."""
-    import core.devices
+    import core.engine.devices
     import gui.support.gc_guard
-    from core.engine import Engine
+    from core.engine.runner import Engine
     from tests.gui.helpers import JobWatcher, fill_small
 
     threads: dict[str, list[object]] = {"start": [], "generate": [], "step": []}
     paused_at_start: list[int] = []
-    probe = core.devices.detect_capabilities  # the CPU-only stand-in of the cpu_only fixture
+    probe = core.engine.devices.detect_capabilities  # the CPU-only stand-in of the cpu_only fixture
 
     def recording_probe():
         threads["start"].append(QThread.currentThread())
@@ -484,7 +484,7 @@ def test_the_engine_runs_off_the_gui_thread_from_start_to_clip(qtbot, open_windo
         threads["generate"].append(QThread.currentThread())
         return real_generate(self, *args, **kwargs)
 
-    monkeypatch.setattr(core.devices, "detect_capabilities", recording_probe)
+    monkeypatch.setattr(core.engine.devices, "detect_capabilities", recording_probe)
     monkeypatch.setattr(Engine, "generate", recording_generate)
     window = open_window(model=gui_tiny_model)
     window.controller._host.worker.stepped.connect(

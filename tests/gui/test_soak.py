@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication
 
-from core.request import GenerationRequest, MemoryOptions
+from core.job.request import GenerationRequest, MemoryOptions
 from tests.gui.helpers import JobWatcher, wait_ready
 
 JOBS = 20

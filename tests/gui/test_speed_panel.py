@@ -12,8 +12,8 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
 
 from core.estimate import SAFETY_MARGIN_BYTES, JobShape, step_cache_saving
-from core.history import JobStatus
-from core.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, SpeedOptions, StepCache
+from core.job.request import GenerationRequest, GuidanceBatching, MemoryOptions, Placement, SpeedOptions, StepCache
+from core.store.history import JobStatus
 from gui.form.memory_advice import advise, recommend_options
 from gui.jobs.history_panel import tooltip
 from gui.support.system_monitor import GpuSample, SystemSample
@@ -80,7 +80,7 @@ def test_kernels_this_cpu_cannot_run_are_disabled_with_the_reason(qtbot, open_wi
 
 
 def test_a_gpu_enables_its_kernels_and_auto_names_its_choice(qtbot):
-    from core.attention import AttentionEnvironment
+    from core.engine.attention import AttentionEnvironment
     from gui.form.speed_panel import SpeedPanel
 
     panel = SpeedPanel()
@@ -215,7 +215,7 @@ def test_the_memory_panel_follows_the_speed_options(qtbot, open_window):
 
 # ---- calibration note and a real job ------------------------------------------------------------------------------
 def test_the_calibration_note_follows_the_model(qtbot, open_window, gui_tiny_model):
-    from core.step_cache import save_calibration
+    from core.engine.step_cache import save_calibration
 
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.history import JobStatus
-from core.request import GenerationRequest, GenerationResult, MemoryOptions, StageTimings
+from core.job.request import GenerationRequest, GenerationResult, MemoryOptions, StageTimings
+from core.store.history import JobStatus
 
 CPU = MemoryOptions(device="cpu")
 REQUEST = GenerationRequest(

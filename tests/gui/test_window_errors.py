@@ -10,10 +10,10 @@ import shutil
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QRadioButton
 
-from core.engine import OOM_ADVICE
+from core.engine.runner import OOM_ADVICE
 from core.errors import OutOfMemoryError
-from core.history import JobStatus
-from core.request import GenerationRequest, MemoryOptions
+from core.job.request import GenerationRequest, MemoryOptions
+from core.store.history import JobStatus
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready
 
 
@@ -92,7 +92,7 @@ def test_out_of_memory_offers_lower_memory_settings(qtbot, open_window, gui_tiny
     def out_of_memory(self, *args, **kwargs):
         raise OutOfMemoryError("The GPU ran out of memory (tried to allocate 2.00 GiB).", OOM_ADVICE)
 
-    monkeypatch.setattr("core.engine.Engine.generate", out_of_memory)
+    monkeypatch.setattr("core.engine.runner.Engine.generate", out_of_memory)
     window = open_window(model=gui_tiny_model)
     wait_ready(qtbot, window)
     fill_small(window, prompt="a cat")

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.history import HistoryStore, JobStatus
-from core.request import GenerationRequest
-from core.video import read_mp4_frames
+from core.job.request import GenerationRequest
+from core.output.video import read_mp4_frames
+from core.store.history import HistoryStore, JobStatus
 from gui.jobs.history_panel import RecordRole
 from gui.support.settings import Settings
 from tests.gui.helpers import JobWatcher, fill_small, find, wait_ready

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 import gui.form.model_picker
 import gui.jobs.record_actions
 import gui.main_window
-from core.history import JobStatus
-from core.request import MAX_SEED, OFFICIAL_NEGATIVE_PROMPT, GenerationRequest, MemoryOptions, Placement
-from core.video import write_mp4, write_thumbnail
+from core.job.request import MAX_SEED, OFFICIAL_NEGATIVE_PROMPT, GenerationRequest, MemoryOptions, Placement
+from core.output.video import write_mp4, write_thumbnail
+from core.store.history import JobStatus
 from gui.support.system_monitor import NvmlReader, SystemSample
 from gui.widgets.vram_gauge import VramGauge
 from tests.gui.helpers import find
@@ -260,7 +260,7 @@ def fake_done_job(window, prompt: str, seed: int, tmp_path: Path):
         memory=MemoryOptions(vae_tiling=True),
     )
     record = window.store.add(request, str(tmp_path / "some-model"), JobStatus.RUNNING)
-    from core.request import GenerationResult, StageTimings
+    from core.job.request import GenerationResult, StageTimings
 
     result = GenerationResult(request, video, None, None, 5, StageTimings(1, 1, 1, 1, 1), None, "cpu")
     window.store.mark_done(record.id, result, thumb)

@@ -1,0 +1,1 @@
+"""The engine: the loaded pipeline across jobs (runner.py), the transformer, its speed and memory."""

@@ -1,0 +1,1 @@
+"""What outlives the process: the job history, the job journal, durable writes, state folders."""
