@@ -9,12 +9,12 @@ of them together), and for each link in the estimator's LINK_TABLE (its bandwidt
 expected seconds per step and speed-up on the named card against one such card. It ends by saying that a
 multi-GPU speed figure needs a machine with several GPUs, and that none has been measured yet.
 
-`--cpu-check` runs the tiny demo model (core/demo_model.py, with 3 attention heads, which 2 processes cannot
+`--cpu-check` runs the tiny demo model (core/model/demo.py, with 3 attention heads, which 2 processes cannot
 divide, and 77 + 256 = 333 text tokens) on the CPU in float32: once in one process (the Engine), then on 2
-processes over gloo for each split (guidance, ulysses, ring; core.ranks.ParallelEngine), and reports the largest
-difference of any frame's pixels against the one-process frames, in 1/255 units, and the wall time of each job
-(processes started and model loaded included, then a second job on the loaded ranks), with the machine. On a busy
-2-core machine the times say little; the differences are the point.
+processes over gloo for each split (guidance, ulysses, ring; core.parallel.ranks.ParallelEngine), and reports
+the largest difference of any frame's pixels against the one-process frames, in 1/255 units, and the wall time of
+each job (processes started and model loaded included, then a second job on the loaded ranks), with the machine.
+On a busy 2-core machine the times say little; the differences are the point.
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ from core.estimate import (  # noqa: E402
     estimate_request,
     split_traffic,
 )
-from core.rank_context import SplitLayout  # noqa: E402
-from core.request import GenerationRequest  # noqa: E402
+from core.job.request import GenerationRequest  # noqa: E402
+from core.parallel.rank_context import SplitLayout  # noqa: E402
 
 DEFAULT_GPU = "RTX 4090"  # the card the issue's on-paper figures name
 THREE_HEADS = 3  # --cpu-check: a head count 2 processes cannot divide (an uneven Ulysses split)
 GPU_LINKS = ("nvlink", "p2p", "pcie")
-# The splits worth comparing on 2 and 4 GPUs (auto picks the first of each: see core/parallel_plan.py).
+# The splits worth comparing on 2 and 4 GPUs (auto picks the first of each: see core/parallel/plan.py).
 LAYOUTS = (
     SplitLayout(2, 1),
     SplitLayout(1, 2, "ulysses"),
@@ -183,19 +183,20 @@ def _figure(value: float) -> str:
 
 # ---- --cpu-check ----------------------------------------------------------------------------------------------
 def cpu_check(steps: int) -> dict[str, Any]:
-    """One process against 2 processes per split, on the tiny model. Needs core.ranks (the engine's processes)."""
+    """One process against 2 processes per split, on the tiny model. Needs core.parallel.ranks (the engine's
+    processes)."""
     try:
-        from core.ranks import ParallelEngine
+        from core.parallel.ranks import ParallelEngine
     except ImportError as exc:
         raise SystemExit(
-            f"--cpu-check needs core.ranks.ParallelEngine, which this checkout does not have yet ({exc}); "
+            f"--cpu-check needs core.parallel.ranks.ParallelEngine, which this checkout does not have yet ({exc}); "
             "the paper mode runs without it."
         ) from None
     import numpy as np
 
-    from core.demo_model import make_demo_model
-    from core.engine import Engine
-    from core.request import MemoryOptions, OutputOptions, ParallelOptions, Split
+    from core.engine.runner import Engine
+    from core.job.request import MemoryOptions, OutputOptions, ParallelOptions, Split
+    from core.model.demo import make_demo_model
 
     request = GenerationRequest(
         prompt="a lighthouse at dusk",
@@ -273,9 +274,10 @@ def cpu_markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {report['machine']}.",
         "",
-        "The one process runs torch's default threads (one per core), each rank cores ÷ 2 (core/ranks.py). On the tiny "
-        "model a job is a few hundred milliseconds of work, so on a busy machine thread contention, not the split, "
-        "decides these times: they show that the loaded ranks are reused (the second job), not a speed-up.",
+        "The one process runs torch's default threads (one per core), each rank cores ÷ 2 (core/parallel/ranks.py). "
+        "On the tiny model a job is a few hundred milliseconds of work, so on a busy machine thread contention, "
+        "not the split, decides these times: they show that the loaded ranks are reused (the second job), "
+        "not a speed-up.",
         "",
         "| split | max difference (1/255) | first job s | second job s |",
         "|---|---:|---:|---:|",

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.engine import Engine
+from core.engine.runner import Engine
 from core.errors import JobCancelled
-from core.journal import JournalOptions, find_journal
-from core.progress import CancelToken, ProgressSink, StepProgress
-from core.ranks import ParallelEngine
-from core.request import OutputOptions, ParallelOptions, SpeedOptions, Split, StepCache
+from core.job.progress import CancelToken, ProgressSink, StepProgress
+from core.job.request import OutputOptions, ParallelOptions, SpeedOptions, Split, StepCache
+from core.parallel.ranks import ParallelEngine
+from core.store.journal import JournalOptions, find_journal
 from tests.test_ranks import png_frames, tiny_request
 
 ULYSSES_2 = ParallelOptions(gpus=2, split=Split.ULYSSES)
@@ -32,7 +32,7 @@ FIRST_BLOCK = SpeedOptions(step_cache=StepCache.FAST)  # without a calibration: 
 @pytest.fixture(scope="module")
 def odd_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 attention heads: a head count 2 ranks cannot divide."""
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     return make_demo_model(
         tmp_path_factory.mktemp("odd") / "three-heads", transformer_overrides={"num_attention_heads": 3}
@@ -47,7 +47,7 @@ def calm_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     skipped step, so over 8 steps the cache skips some steps and computes others."""
     from safetensors.torch import load_file, save_file
 
-    from core.demo_model import make_demo_model
+    from core.model.demo import make_demo_model
 
     model = make_demo_model(
         tmp_path_factory.mktemp("calm") / "three-heads", transformer_overrides={"num_attention_heads": 3}

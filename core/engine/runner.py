@@ -134,7 +134,8 @@ class Engine:
 
     @property
     def last_speed_report(self) -> Any:
-        """What the last job's speed settings did (core.speed.SpeedReport; None before a job reached denoising)."""
+        """What the last job's speed settings did (core.engine.speed.SpeedReport; None before a job reached
+        denoising)."""
         return self._speed_report
 
     def unload(self) -> None:
