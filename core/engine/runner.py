@@ -132,6 +132,12 @@ class Engine:
     def pipeline(self) -> Any:
         return self._pipe
 
+    @property
+    def last_speed_report(self) -> Any:
+        """What the last job's speed settings did (core.engine.speed.SpeedReport; None before a job reached
+        denoising)."""
+        return self._speed_report
+
     def unload(self) -> None:
         self._pipe = None
         self._key = None
@@ -474,7 +480,15 @@ class Engine:
 
         if snapshot is not None:
             notes += (_t("Continued from step {step} of {steps}.").format(step=snapshot.step, steps=request.steps),)
-            if not snapshot.exact:
+            if not snapshot.exact and self._ranks is not None:
+                # A split job's snapshots never hold the cache state (each rank has only its branch's or shard's).
+                notes += (
+                    _t(
+                        "Under a split each GPU holds only its part of the step cache's state, so the cache restarted "
+                        "at the resumed step; the clip may differ slightly from an uninterrupted one."
+                    ),
+                )
+            elif not snapshot.exact:
                 notes += (
                     _t(
                         "The step cache's state was too large to keep, so it restarted at the resumed step; "
@@ -702,6 +716,7 @@ class Engine:
             resumed_plan,
             record_calibration=ranks is None,
             agree_over=agree_over,
+            start_step=start,
         ) as speed:
             self._speed_report = speed.report
             if resumed_plan is not None and speed.plan_record()["method"] != resumed_plan.get("method"):

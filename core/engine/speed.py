@@ -24,6 +24,7 @@ from core.engine.step_cache import (
     MIN_CALIBRATION_STEPS,
     MagCalibrationRecorder,
     apply_step_cache,
+    first_block_skips,
     load_calibration,
     plan_step_cache,
     remove_step_cache,
@@ -46,6 +47,10 @@ class SpeedReport:
     compiled: bool = False
     compile_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    # The steps (1 = the job's first) at which the First-Block cache reused the cached blocks, per guidance branch
+    # ("cond", "uncond"; only the branch this process ran under a guidance split). Under a sequence split every
+    # rank's must be the same.
+    skipped_steps: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -86,15 +91,18 @@ class JobSpeed:
         resumed_plan: dict[str, Any] | None = None,
         record_calibration: bool = True,
         agree_over: Any = None,
+        start_step: int = 0,
     ):
         """`resumed_plan`: `self.plan_record()` of the interrupted job being resumed; its step cache is rebuilt as it
         was (a calibration recorded since must not change the method mid-job), and no calibration is recorded.
         A job split over ranks records none either (`record_calibration=False`: its ranks each see a branch or a
         shard), and under a sequence split the step cache reduces its measured change over `agree_over` (the
-        sequence group) so every rank skips the same steps."""
+        sequence group) so every rank skips the same steps. `start_step`: the steps already done before this
+        denoising stage (a resumed job), so `report.skipped_steps` counts from the job's first step."""
         self.resumed_plan = resumed_plan
         self.record_calibration = record_calibration
         self.agree_over = agree_over
+        self.start_step = start_step
         self.mag_ratios: list[float] | None = None
         self.pipe = pipe
         self.model_dir = model_dir
@@ -154,6 +162,10 @@ class JobSpeed:
         return {"method": self.report.step_cache_method, "mag_ratios": self.mag_ratios}
 
     def __exit__(self, *exc: object) -> None:
+        skipped = first_block_skips(self.pipe.transformer)
+        self.report.skipped_steps = {
+            branch: [self.start_step + call for call in calls] for branch, calls in skipped.items()
+        }
         remove_step_cache(self.pipe.transformer)
         if self._recorder is not None:
             recorder, self._recorder = self._recorder, None

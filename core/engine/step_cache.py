@@ -148,16 +148,19 @@ def apply_step_cache(transformer: Any, plan: CachePlan, agree_over: Any = None) 
     different decision per rank, and the ranks' collectives then wait on each other for ever. With the group given,
     the change is measured over every rank's share (`_AgreedFirstBlockHook`), so all decide alike, as one process
     would. MagCache and TaylorSeer need nothing: MagCache decides from its calibration ratios and a step counter,
-    TaylorSeer from a fixed step schedule, the same numbers on every rank."""
+    TaylorSeer from a fixed step schedule, the same numbers on every rank. The First-Block cache keeps the calls it
+    skipped (`first_block_skips`), so a job can say which steps it reused."""
     remove_step_cache(transformer)
     if plan.config is None:
         return
     transformer.enable_cache(plan.config)
-    if agree_over is not None and plan.method == "first-block":
-        _agree_first_block(transformer, agree_over)
+    if plan.method == "first-block":
+        _replace_first_block_head(transformer, agree_over)
 
 
-def _agree_first_block(transformer: Any, group: Any) -> None:
+def _replace_first_block_head(transformer: Any, group: Any) -> None:
+    """diffusers' First-Block head hook → ours: the same decision, kept (`RecordedFirstBlockHook`), and with a
+    group, measured over the whole group (`AgreedFirstBlockHook`)."""
     for module in transformer.modules():
         registry = getattr(module, "_diffusers_hook", None)
         stock = registry.get_hook(_FBC_LEADER_BLOCK_HOOK) if registry is not None else None
@@ -165,11 +168,53 @@ def _agree_first_block(transformer: Any, group: Any) -> None:
             continue
         # The same name, so CacheMixin.disable_cache removes it; the same state, shared with the other blocks' hooks.
         registry.remove_hook(_FBC_LEADER_BLOCK_HOOK, recurse=False)
-        agreed = AgreedFirstBlockHook(stock.state_manager, stock.threshold, group)
-        registry.register_hook(agreed, _FBC_LEADER_BLOCK_HOOK)
+        if group is None:
+            head: RecordedFirstBlockHook = RecordedFirstBlockHook(stock.state_manager, stock.threshold)
+        else:
+            head = AgreedFirstBlockHook(stock.state_manager, stock.threshold, group)
+        registry.register_hook(head, _FBC_LEADER_BLOCK_HOOK)
 
 
-class AgreedFirstBlockHook(FBCHeadBlockHook):
+def first_block_skips(transformer: Any) -> dict[str, list[int]]:
+    """The calls the installed First-Block cache skipped so far, per cache context (guidance branch); empty for
+    another method or none."""
+    for module in transformer.modules():
+        registry = getattr(module, "_diffusers_hook", None)
+        head = registry.get_hook(_FBC_LEADER_BLOCK_HOOK) if registry is not None else None
+        if isinstance(head, RecordedFirstBlockHook):
+            return {context: list(calls) for context, calls in head.skipped.items()}
+    return {}
+
+
+class RecordedFirstBlockHook(FBCHeadBlockHook):
+    """diffusers' First-Block head hook, keeping what it decided: `skipped[context]` lists the calls in that cache
+    context (a guidance branch: one call per step) that reused the cached blocks, 1 being the context's first call
+    since the cache was installed. The decision itself is diffusers' (`_decide`)."""
+
+    def __init__(self, state_manager: Any, threshold: float) -> None:
+        super().__init__(state_manager, threshold)
+        self.calls: dict[str, int] = {}
+        self.skipped: dict[str, list[int]] = {}
+
+    @torch.compiler.disable
+    def _should_compute_remaining_blocks(self, hidden_states_residual: torch.Tensor) -> bool:
+        compute = self._decide(hidden_states_residual)
+        context = self.state_manager.context.name
+        self.calls[context] = call = self.calls.get(context, 0) + 1
+        if not compute:
+            self.skipped.setdefault(context, []).append(call)
+        return compute
+
+    def _decide(self, hidden_states_residual: torch.Tensor) -> bool:
+        stock = cast(Any, super())  # (type checkers lose the method behind torch.compiler.disable)
+        return bool(stock._should_compute_remaining_blocks(hidden_states_residual))
+
+    def reset_state(self, module: Any) -> Any:
+        self.calls, self.skipped = {}, {}
+        return super().reset_state(module)
+
+
+class AgreedFirstBlockHook(RecordedFirstBlockHook):
     """diffusers' First-Block head hook, deciding from the change measured over the whole process group.
 
     diffusers compares mean|r − r_prev| / mean|r_prev| with the threshold, r being the first block's output
@@ -184,8 +229,7 @@ class AgreedFirstBlockHook(FBCHeadBlockHook):
         self.local_change: float | None = None
         self.change: float | None = None
 
-    @torch.compiler.disable
-    def _should_compute_remaining_blocks(self, hidden_states_residual: torch.Tensor) -> bool:
+    def _decide(self, hidden_states_residual: torch.Tensor) -> bool:
         import torch.distributed as dist
 
         previous = self.state_manager.get_state().head_block_residual

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 GUIDANCE_DIM = "guidance"
 SEQUENCE_DIM = "sequence"
 DEFAULT_COLLECTIVE_TIMEOUT = timedelta(minutes=5)  # a step of the 8B model on a slow card takes well under this
+JOIN_TIMEOUT_FLOOR = timedelta(minutes=2)  # every rank starting up (torch imported, its GPU initialised)
 
 
 @dataclass(frozen=True)
@@ -129,17 +130,35 @@ def join_ranks(
     else:
         device = torch.device(device_type)
     if not dist.is_initialized():
+        # Joining waits for every rank to start (import torch, initialise its GPU), which may take longer than one
+        # exchange is allowed to: a floor for the rendezvous, then the job's own timeout for every exchange.
         dist.init_process_group(
             backend=distributed_backend(device_type),
             init_method=init_method or "env://",
             rank=rank,
             world_size=layout.world,
-            timeout=timeout,
+            timeout=max(timeout, JOIN_TIMEOUT_FLOOR),
         )
+        _time_out_after(timeout)
     mesh = init_device_mesh(
         device_type, (layout.guidance, layout.sequence), mesh_dim_names=(GUIDANCE_DIM, SEQUENCE_DIM)
     )
     return RankContext(rank=rank, layout=layout, device=device, mesh=mesh, timeout=timeout)
+
+
+def _time_out_after(timeout: timedelta) -> None:
+    """Make the world group, and every process group created from here on (the mesh's dimensions, and the ones
+    diffusers' context parallelism builds), time out after `timeout`. torch gives a subgroup created without an
+    explicit timeout its backend's default (30 minutes for gloo, 10 for NCCL), not the world group's, and neither
+    the device mesh nor diffusers passes one: a rank that hangs in the guidance exchange or in attention would hold
+    the others that long. The defaults are module constants torch reads when a group is created; a rank process is
+    the job's alone, so setting them here changes nothing else."""
+    from torch.distributed import distributed_c10d
+
+    distributed_c10d._set_pg_timeout(timeout)  # the world group (joined with the rendezvous floor)
+    distributed_c10d.default_pg_timeout = timeout
+    if isinstance(getattr(distributed_c10d, "default_pg_nccl_timeout", None), timedelta):
+        distributed_c10d.default_pg_nccl_timeout = timeout
 
 
 def leave_ranks() -> None:

@@ -129,6 +129,7 @@ class _Ranks:
     pipes: list[Connection]
     cancel: Any  # multiprocessing Event shared by every rank
     loads: list[int] = field(default_factory=list)  # each rank's Engine.load_count after its last job
+    skipped: list[dict[str, list[int]]] = field(default_factory=list)  # each rank's SpeedReport.skipped_steps
 
 
 class ParallelEngine:
@@ -167,6 +168,12 @@ class ParallelEngine:
     def rank_loads(self) -> list[int]:
         """How many times each rank has loaded the pipeline (a kept one is not loaded again)."""
         return list(self._ranks.loads) if self._ranks is not None else []
+
+    @property
+    def rank_skipped_steps(self) -> list[dict[str, list[int]]]:
+        """The steps each rank's First-Block step cache skipped in its last job, per guidance branch (under a
+        sequence split all ranks must have skipped the same ones)."""
+        return [dict(skipped) for skipped in self._ranks.skipped] if self._ranks is not None else []
 
     def unload(self) -> None:
         self.close()
@@ -281,7 +288,9 @@ class ParallelEngine:
             theirs.close()
             processes.append(process)
             pipes.append(mine)
-        self._ranks = _Ranks(layout, device_type, processes, pipes, cancel, [0] * layout.world)
+        self._ranks = _Ranks(
+            layout, device_type, processes, pipes, cancel, [0] * layout.world, [{} for _ in range(layout.world)]
+        )
         logger.info("Started %d ranks (%s) over %s", layout.world, layout.describe(), address)
         return self._ranks
 
@@ -320,7 +329,7 @@ class ParallelEngine:
                         continue
                     pending.discard(rank)
                     ended[rank] = (kind, body[0])
-                    ranks.loads[rank] = body[2]
+                    ranks.loads[rank], ranks.skipped[rank] = body[2], body[3]
                     if rank == 0:
                         self.last_journal = body[1]
                     if kind == "failed" and pending:  # the others may wait in a collective for the failed one
@@ -485,7 +494,7 @@ def rank_main(
         ctx = join_ranks(layout, rank, device_type, address, timedelta(seconds=timeout_s))
     except BaseException as exc:
         with contextlib.suppress(OSError):
-            pipe.send(("failed", _describe(exc), None, 0))
+            pipe.send(("failed", _describe(exc), None, 0, {}))
         raise SystemExit(1) from None
     engine = Engine(caps, ranks=ctx)
     try:
@@ -507,14 +516,19 @@ def rank_main(
 def _run_rank_job(engine: Any, ctx: RankContext, job: _Job, pipe: Connection, cancel_event: Any) -> None:
     sink = _leader_sink(pipe, job.preview_every) if ctx.is_leader else ProgressSink()
     cancel = SplitCancel(cancel_event.is_set, ctx)
+
+    def skipped() -> dict[str, list[int]]:
+        report = engine.last_speed_report
+        return dict(report.skipped_steps) if report is not None else {}
+
     try:
         result = engine.generate_as_rank(job.model_dir, job.request, job.output, sink, cancel, job.journal)
-        pipe.send(("done", result, engine.last_journal, engine.load_count))
+        pipe.send(("done", result, engine.last_journal, engine.load_count, skipped()))
     except JobCancelled:
-        pipe.send(("cancelled", None, engine.last_journal, engine.load_count))
+        pipe.send(("cancelled", None, engine.last_journal, engine.load_count, skipped()))
     except BaseException as exc:
         logger.debug("Rank %d failed", ctx.rank, exc_info=True)
-        pipe.send(("failed", _describe(exc), engine.last_journal, engine.load_count))
+        pipe.send(("failed", _describe(exc), engine.last_journal, engine.load_count, skipped()))
 
 
 # ---- torchrun: this process is one rank --------------------------------------------------------------------------
