@@ -2941,6 +2941,10 @@ It will be written to:
         <translation>未使用注意力内核“{kernel}”：{reason}；改用“{chosen}”。</translation>
     </message>
     <message>
+        <source>Under a split each GPU holds only its part of the step cache&apos;s state, so the cache restarted at the resumed step; the clip may differ slightly from an uninterrupted one.</source>
+        <translation>拆分运行时每个 GPU 只持有步骤缓存状态的一部分，因此缓存在恢复的步骤处重新开始；该片段可能与未中断时的结果略有不同。</translation>
+    </message>
+    <message>
         <source>Download ContentV-8B (all of its folders) again, or pick the folder that holds model_index.json.</source>
         <translation>请重新下载 ContentV-8B（包括其全部文件夹），或选择包含 model_index.json 的文件夹。</translation>
     </message>
