@@ -51,8 +51,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_form_model_fields_are_the_requests_own():
     request = GenerationRequest(prompt="a fox", width=512, height=288, steps=7, seed=5)
     model = FormModel(request)
-    # The form also holds the Finish choice, which a request writes out only when it has one (as drafts).
-    assert set(model.fields()) == set(request.to_dict()) | {SEED_LOCKED, "finish"}
+    # The form also holds the Finish and GPUs choices, which a request writes out only when set (as drafts).
+    assert set(model.fields()) == set(request.to_dict()) | {SEED_LOCKED, "finish", "parallel"}
     assert model.request() == request
     seen: list[str] = []
     model.changed.connect(seen.append)
