@@ -158,6 +158,20 @@ def test_a_killed_rank_ends_the_job_and_nothing_is_published(parallel, odd_model
     assert victim not in parallel.rank_pids and parallel.rank_loads == [1, 1]
 
 
+def test_a_rank_lost_between_jobs_is_replaced_without_failing_the_next(parallel, odd_model, tmp_path):
+    """A rank that ended while idle (the out-of-memory killer, say) is not the next job's failure: it runs on fresh
+    ranks."""
+    parallel.generate(odd_model, tiny_request(parallel=GUIDANCE_2), OutputOptions(tmp_path / "before.mp4"))
+    victim = parallel.rank_pids[1]
+    os.kill(victim, signal.SIGKILL)
+    from multiprocessing.connection import wait
+
+    assert wait([parallel._ranks.processes[1].sentinel], timeout=60)  # it is gone before the next job starts
+    result = parallel.generate(odd_model, tiny_request(parallel=GUIDANCE_2), OutputOptions(tmp_path / "after.mp4"))
+    assert result.video_path.exists()
+    assert victim not in parallel.rank_pids and parallel.rank_loads == [1, 1]
+
+
 def test_two_nodes_under_torchrun_write_the_clip_once(odd_model, one_process_frames, tmp_path):
     port = free_port()
     video, frames = tmp_path / "nodes.mp4", tmp_path / "frames"

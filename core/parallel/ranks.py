@@ -232,6 +232,11 @@ class ParallelEngine:
         self.last_journal = None
         cancel.raise_if_cancelled()
         ranks = self._ranks
+        if ranks is not None and not all(process.is_alive() for process in ranks.processes):
+            # One ended while idle (the out-of-memory killer, a crash between jobs): not this job's failure.
+            logger.warning("A rank ended between jobs; starting the ranks again")
+            self.close()
+            ranks = None
         if ranks is not None and (ranks.layout, ranks.device_type) != (layout, resolved.device):
             self.close()
             ranks = None
