@@ -195,3 +195,19 @@ def test_cancelled_split_job_resumes_split_from_its_journal(ulysses, calm_model,
         assert not any("too large" in note for note in result.notes)
         assert ulysses.rank_skipped_steps[0] == ulysses.rank_skipped_steps[1]
         assert all(step > kept.step for steps_ in ulysses.rank_skipped_steps[0].values() for step in steps_)
+
+
+def test_four_processes_split_guidance_and_tokens(odd_model, one_process_frames, tmp_path):
+    """4 processes: the two guidance branches side by side, each branch's tokens over 2 processes (Ulysses, 3 heads
+    over 2), the layout `auto` picks for a guided job on 4 GPUs."""
+    engine = ParallelEngine(collective_timeout=timedelta(seconds=120))
+    try:
+        frames = split_frames(engine, odd_model, tmp_path, parallel=ParallelOptions(gpus=4, split=Split.AUTO))
+        layout = engine.last_split.layout if engine.last_split is not None else None
+        assert layout is not None and (layout.guidance, layout.sequence, layout.sequence_kind) == (2, 2, "ulysses")
+        difference = max_difference(frames, one_process_frames)
+        print(f"guidance × ulysses ×2: max frame difference against one process {difference}/255")
+        assert difference <= 1
+        assert engine.rank_loads == [1, 1, 1, 1]
+    finally:
+        engine.close()
