@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         self.prompt_editor.changed.connect(self._revalidate)
         self.parameter_form.changed.connect(self._revalidate)
         self.memory_panel.changed.connect(self._revalidate)
+        self.form_column.gpus_panel.changed.connect(self._revalidate)
         self.model_picker.reportChanged.connect(self._revalidate)
         self.model_picker.pathChanged.connect(self._revalidate)
         self.model_picker.demoFinished.connect(self._on_demo_finished)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from core.errors import DeviceUnavailableError
+from core.errors import DeviceUnavailableError, StudioError
 from core.job.request import GenerationRequest
 from gui.form.model_picker import ModelPicker
 
@@ -22,6 +22,13 @@ def request_problems(request: GenerationRequest, capabilities: object | None) ->
             resolve_device(request.memory, capabilities)  # type: ignore[arg-type]
         except DeviceUnavailableError as exc:
             found.append(exc.message)
+        if request.parallel.enabled and not found:
+            from core.parallel.plan import resolve_split
+
+            try:  # a split that cannot run with these memory settings, or on this machine's GPUs
+                resolve_split(request, capabilities)  # type: ignore[arg-type]
+            except StudioError as exc:
+                found.append(exc.message)
     return found
 
 

@@ -101,3 +101,24 @@ def test_the_window_offers_the_gpus_of_a_two_gpu_machine(qtbot, open_window, mon
     assert "× as fast as one GPU" in text and "GB per GPU" in text
     assert "Automatic:" in text and "guidance" in text
     assert window.current_request().parallel == ParallelOptions(2, Split.AUTO)
+
+
+def test_a_split_that_cannot_run_is_listed_before_generate() -> None:
+    """Model offload does not combine with a split: the form says so (core's one line) before anything is queued."""
+    from core.engine.devices import Capabilities, Link
+    from core.job.request import MemoryOptions, Placement
+    from gui.form.readiness import request_problems
+
+    two_gpus = Capabilities(
+        cuda=True, mps=False, cuda_name="RTX 4090", cuda_total_bytes=24 * 2**30, bf16=True, cuda_devices=2,
+        link=Link.PCIE,
+    )  # fmt: skip
+    split = GenerationRequest(prompt="a cat", parallel=ParallelOptions(2, Split.AUTO))
+    assert request_problems(split, two_gpus) == []
+    offloaded = GenerationRequest(
+        prompt="a cat", parallel=ParallelOptions(2), memory=MemoryOptions(placement=Placement.MODEL)
+    )
+    problems = request_problems(offloaded, two_gpus)
+    assert len(problems) == 1 and "offload" in problems[0].lower()
+    too_many = GenerationRequest(prompt="a cat", parallel=ParallelOptions(4))
+    assert len(request_problems(too_many, two_gpus)) == 1
