@@ -211,3 +211,29 @@ def test_four_processes_split_guidance_and_tokens(odd_model, one_process_frames,
         assert engine.rank_loads == [1, 1, 1, 1]
     finally:
         engine.close()
+
+
+def test_main_resume_continues_a_split_job_split(ulysses, odd_model, tmp_path):
+    """`main.py resume` of a job that ran on 2 processes continues it on 2 processes (a coordinator of its own),
+    from its snapshot, to the uninterrupted split job's frames."""
+    import io
+
+    from core.cli import main
+
+    request = tiny_request(parallel=ULYSSES_2, steps=6)
+    whole = split_frames(ulysses, odd_model, tmp_path / "whole", parallel=ULYSSES_2, steps=6)
+    data = tmp_path / "data"
+    journal = JournalOptions(data / "jobs", "split-cli", snapshot_every=1)
+    output = OutputOptions(tmp_path / "clip.mp4", frames_dir=tmp_path / "clip-png")
+    sink, cancel, _seen = cancel_at(2)
+    with pytest.raises(JobCancelled):
+        ulysses.generate(odd_model, request, output, sink, cancel, journal)
+    kept = ulysses.last_journal
+    assert kept is not None and kept.kept
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["resume", "split-cli", "--data-dir", str(data)], out, err) == 0, err.getvalue()
+    assert f"from step {kept.step} of 6" in err.getvalue()
+    metadata = json.loads((tmp_path / "clip.json").read_text())
+    assert metadata["split"] == "ulysses ×2" and metadata["resumed_from_step"] == kept.step
+    assert max_difference(png_frames(tmp_path / "clip-png"), whole) == 0
