@@ -616,7 +616,8 @@ def _engine_for(request: GenerationRequest, args: argparse.Namespace) -> Any:
         return Engine()
     from datetime import timedelta
 
-    from core.parallel.ranks import LaunchedRank, ParallelEngine, launched_by_torchrun
+    from core.parallel.rank_context import launched_by_torchrun
+    from core.parallel.ranks import LaunchedRank, ParallelEngine
 
     timeout = getattr(args, "collective_timeout", 300.0)
     if not math.isfinite(timeout) or timeout <= 0:

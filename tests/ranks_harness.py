@@ -5,19 +5,13 @@ the engine's are, so they start without this process's threads and CUDA state.""
 from __future__ import annotations
 
 import multiprocessing as mp
-import socket
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from core.parallel.rank_context import RankContext, SplitLayout, join_ranks, leave_ranks
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from core.parallel.ranks import free_port
 
 
 def _rank_main(

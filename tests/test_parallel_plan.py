@@ -103,6 +103,18 @@ def test_more_gpus_than_the_machine_has_is_refused_with_one_line() -> None:
         resolve_split(job(9), gpus(8))
 
 
+def test_under_torchrun_only_this_machines_share_needs_its_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4 GPUs over two computers with 2 each (torchrun --nnodes 2 --nproc-per-node 2): each computer needs only
+    the 2 ranks it runs; 3 there are more than it has."""
+    for name, value in (("RANK", "0"), ("WORLD_SIZE", "4"), ("MASTER_ADDR", "10.0.0.1"), ("MASTER_PORT", "29500")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert resolve_split(job(4), gpus(2)).layout.world == 4
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    with pytest.raises(DeviceUnavailableError, match="3 GPUs were asked for, but this machine has 2"):
+        resolve_split(job(4), gpus(2))
+
+
 def test_on_the_cpu_any_count_runs_as_processes_with_a_note() -> None:
     plan = resolve_split(job(3, memory=MemoryOptions(device="cpu")), CPU)
     assert plan.layout == SplitLayout(1, 3) and plan.device == "cpu" and plan.link == "cpu"

@@ -51,7 +51,7 @@ from core.estimate import (
 )
 from core.i18n import _t
 from core.job.request import GenerationRequest, GuidanceBatching, Placement, Split
-from core.parallel.rank_context import SplitLayout
+from core.parallel.rank_context import SplitLayout, ranks_on_this_machine
 
 SEQUENCE_KINDS = {Split.ULYSSES: "ulysses", Split.RING: "ring"}
 # Placements a split cannot run with (see the module docstring).
@@ -106,10 +106,11 @@ def resolve_split(request: GenerationRequest, caps: Capabilities, link: str | No
             _t("A job split over several GPUs needs CUDA GPUs (or the CPU, one process each); MPS cannot be split."),
             "Choose one GPU.",
         )
-    if device == "cuda" and gpus > caps.cuda_devices:
+    local = ranks_on_this_machine(gpus)  # under torchrun over several computers, only this one's share
+    if device == "cuda" and local > caps.cuda_devices:
         raise DeviceUnavailableError(
             _t("{gpus} GPUs were asked for, but this machine has {present}.").format(
-                gpus=gpus, present=caps.cuda_devices
+                gpus=local, present=caps.cuda_devices
             ),
             _t("Choose at most {present}.").format(present=max(1, caps.cuda_devices)),
         )

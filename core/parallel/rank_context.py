@@ -105,6 +105,19 @@ class RankContext:
         return bool(value.item() > 0)
 
 
+def launched_by_torchrun() -> bool:
+    """This process is one rank that torchrun started (its environment names the rank and the rendezvous)."""
+    return all(name in os.environ for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
+
+
+def ranks_on_this_machine(world: int) -> int:
+    """How many of a job's `world` ranks run on this computer, each on a GPU of its own: all of them when the app
+    starts them; under torchrun the ones it started here (a job over several computers needs only these GPUs)."""
+    if launched_by_torchrun():
+        return int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    return world
+
+
 def distributed_backend(device_type: str) -> str:
     return "nccl" if device_type == "cuda" else "gloo"
 

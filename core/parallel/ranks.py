@@ -51,12 +51,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.engine.devices import Capabilities, ResolvedDevice, detect_capabilities
-from core.errors import DeviceUnavailableError, InvalidRequestError, JobCancelled, RankFailedError, StudioError
+from core.errors import InvalidRequestError, JobCancelled, RankFailedError, StudioError
 from core.i18n import _t
 from core.job.progress import CancelToken, ProgressSink
 from core.job.request import GenerationRequest, GenerationResult, OutputOptions
 from core.parallel.plan import SplitPlan, resolve_split
-from core.parallel.rank_context import DEFAULT_COLLECTIVE_TIMEOUT, SplitLayout, join_ranks, leave_ranks
+from core.parallel.rank_context import (
+    DEFAULT_COLLECTIVE_TIMEOUT,
+    SplitLayout,
+    join_ranks,
+    leave_ranks,
+)
 
 if TYPE_CHECKING:
     from core.engine.runner import LoadKey
@@ -100,24 +105,6 @@ class SplitCancel(CancelToken):
 
 
 # ---- choosing the split ------------------------------------------------------------------------------------------
-def check_device_for_split(resolved: ResolvedDevice, gpus: int) -> None:
-    """One process per GPU on CUDA, N processes on the CPU; nothing else splits."""
-    if resolved.device == "cuda":
-        import torch
-
-        present = torch.cuda.device_count()
-        if gpus > present:
-            raise DeviceUnavailableError(
-                _t("The job asks for {n} GPUs, but this computer has {present}.").format(n=gpus, present=present)
-            )
-    elif resolved.device != "cpu":
-        raise DeviceUnavailableError(
-            _t("A job split over several GPUs runs on CUDA GPUs or on the CPU, not on {device}.").format(
-                device=resolved.device
-            )
-        )
-
-
 # ---- the coordinator ---------------------------------------------------------------------------------------------
 @dataclass
 class _Ranks:
@@ -199,14 +186,8 @@ class ParallelEngine:
         """What one engine refuses, and what a split refuses, without starting or loading anything."""
         from core.engine.runner import Engine
 
-        resolved = Engine(self.capabilities).check(model_dir, request, output)
-        check_device_for_split(resolved, request.parallel.gpus)
-        chosen = resolve_split(request, self.capabilities)
-        if chosen.layout.world != request.parallel.gpus:
-            raise InvalidRequestError(
-                _t("The split needs {world} GPUs, not {n}.").format(world=chosen.layout.world, n=request.parallel.gpus)
-            )
-        self.last_split = chosen
+        resolved = Engine(self.capabilities).check(model_dir, request, output)  # the split's refusals included
+        self.last_split = resolve_split(request, self.capabilities)
         return resolved
 
     # ---- one job ----------------------------------------------------------------------------------------------
@@ -266,7 +247,7 @@ class ParallelEngine:
         from core.store.state_dirs import state_root
 
         context = torch_mp.get_context("spawn")
-        address = f"tcp://127.0.0.1:{_free_port()}"
+        address = f"tcp://127.0.0.1:{free_port()}"
         threads = max(1, (os.cpu_count() or 1) // layout.world) if device_type == "cpu" else 0
         cancel = context.Event()
         processes, pipes = [], []
@@ -436,7 +417,8 @@ def _failure(rank: int, described: dict[str, Any]) -> BaseException:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free now, for the ranks' rendezvous (the tests' too)."""
     import socket
 
     with socket.socket() as sock:
@@ -537,10 +519,6 @@ def _run_rank_job(engine: Any, ctx: RankContext, job: _Job, pipe: Connection, ca
 
 
 # ---- torchrun: this process is one rank --------------------------------------------------------------------------
-def launched_by_torchrun() -> bool:
-    return all(name in os.environ for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
-
-
 class LaunchedRank:
     """This process as one rank of a job launched by torchrun (one process per rank, maybe on several machines),
     with the surface the CLI uses on `Engine`. It joins over torchrun's environment (env://) for one job and leaves
@@ -580,7 +558,6 @@ class LaunchedRank:
                     world=world, n=request.parallel.gpus
                 )
             )
-        check_device_for_split(resolved, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
         self.last_split = resolve_split(request, self.capabilities)
         return resolved
 
