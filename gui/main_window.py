@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from core import __version__
 from core.engine.devices import Capabilities
-from core.errors import StudioError
 from core.job.preview import PreviewFrames
 from core.job.request import GenerationRequest, MemoryOptions, random_seed
 from core.store.history import HistoryStore, JobRecord
@@ -406,30 +405,24 @@ class MainWindow(QMainWindow):
         self.memory_panel.set_job_shape(JobShape(p.width, p.height, p.num_frames, p.steps, p.guidance))
 
     def _update_gpu_estimates(self, *_: object) -> None:
-        """The GPUs choice's expected speed-ups for the job in the form, and the split `auto` picks (the estimator
-        imports no torch, so this runs on every change)."""
+        """The GPUs choice's expected speed-ups for the job in the form, and the split `auto` picks with its reason
+        (the estimator imports no torch, so this runs on every change)."""
         panel = self.form_column.gpus_panel
         caps = self.controller.capabilities
         if not isinstance(caps, Capabilities) or not panel.available:
             return
         from core.estimate import parallel_speedups
-        from core.parallel.plan import resolve_split
         from gui.form.gpus_panel import GpuFigures
 
         request = self.current_request()
+        estimates = parallel_speedups(request, caps)
         panel.set_estimates(
-            [
-                GpuFigures(e.gpus, e.split, e.speedup, e.seconds_per_step, e.per_gpu_peak_bytes)
-                for e in parallel_speedups(request, caps)
-            ]
+            [GpuFigures(e.gpus, e.split, e.speedup, e.seconds_per_step, e.per_gpu_peak_bytes) for e in estimates]
         )
-        try:
-            plan = resolve_split(request, caps)
-        except StudioError as exc:  # this job cannot be split that way: the readiness line says why
-            panel.set_auto_choice("", "")
-            logger.debug("No split for the form's job: %s", exc)
-            return
-        panel.set_auto_choice(plan.layout.describe(), plan.reason)
+        # The estimate for the chosen count carries the plan's reason; a refused one has none (the readiness line
+        # above Generate says why).
+        chosen = next((e for e in estimates if e.gpus == request.parallel.gpus and not e.refused), None)
+        panel.set_auto_choice(chosen.split if chosen else "", chosen.reason if chosen else "")
 
     def _update_speed_context(self, *_: object) -> None:
         self.speed_panel.set_context(self.controller.capabilities, self.form.memory(), self.model_picker.path())

@@ -259,8 +259,7 @@ class Engine:
                 self.last_journal = _close_journal(opened, keep=not isinstance(exc, NonFiniteError))
                 raise
             assert result is not None
-            opened.remove()  # the clip is published: nothing left to resume
-            self.last_journal = JournalOutcome(opened.header.job_id, opened.folder, request.steps, request.steps, False)
+            self.last_journal = _journal_done(opened, request.steps)
             return result
 
     def generate_as_rank(
@@ -292,15 +291,15 @@ class Engine:
             reservation: OutputReservation | None = None
             opened: JobJournal | None = None
             snapshot: Snapshot | None = None
+            resolved: ResolvedDevice | None = None
             if leader:
                 try:
-                    self.check(model_dir, request, output)
+                    resolved = self.check(model_dir, request, output)
                     if request.seed is None:
                         request = request.with_seed(random_seed())
                     reservation = reserve_outputs(output.video_path, output.frames_dir, output.write_sidecar)
                     held.enter_context(reservation)
                     if journal is not None:
-                        resolved = resolve_device(request.memory, self.capabilities)
                         opened, snapshot = self._open_journal(journal, model_dir, request, output, resolved)
                 except BaseException as exc:
                     failure = exc
@@ -310,7 +309,8 @@ class Engine:
             if not shared["go"]:
                 return None
             request, snapshot = request.with_seed(shared["seed"]), shared["snapshot"]
-            resolved = self.check(model_dir, request)  # (the leader checked the outputs before reserving them)
+            if resolved is None:  # a follower: the leader's checks, without the outputs it alone writes
+                resolved = self.check(model_dir, request)
             try:
                 result = self._run_job(
                     model_dir,
@@ -330,10 +330,7 @@ class Engine:
                     self.last_journal = _close_journal(opened, keep=not isinstance(exc, NonFiniteError))
                 raise
             if opened is not None:
-                opened.remove()
-                self.last_journal = JournalOutcome(
-                    opened.header.job_id, opened.folder, request.steps, request.steps, False
-                )
+                self.last_journal = _journal_done(opened, request.steps)
             return result
 
     def _open_journal(
@@ -831,6 +828,12 @@ def _refuse_non_finite(finite: bool, what: str, resolved: ResolvedDevice) -> Non
             "(download the transformer and VAE again)"
         )
     raise NonFiniteError(template.format(cause=cause))
+
+
+def _journal_done(journal: JobJournal, steps: int) -> JournalOutcome:
+    """After a job that published its clip: nothing is left to resume, so its journal goes."""
+    journal.remove()
+    return JournalOutcome(journal.header.job_id, journal.folder, steps, steps, False)
 
 
 def _close_journal(journal: JobJournal, keep: bool) -> JournalOutcome:
