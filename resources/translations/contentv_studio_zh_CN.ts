@@ -3641,18 +3641,6 @@ It will be written to:
         <translation>拆分任务的第 {rank} 号进程出错：{cause}</translation>
     </message>
     <message>
-        <source>The job asks for {n} GPUs, but this computer has {present}.</source>
-        <translation>任务需要 {n} 块 GPU，但这台电脑只有 {present} 块。</translation>
-    </message>
-    <message>
-        <source>A job split over several GPUs runs on CUDA GPUs or on the CPU, not on {device}.</source>
-        <translation>多 GPU 拆分任务只能在 CUDA GPU 或 CPU 上运行，不支持 {device}。</translation>
-    </message>
-    <message>
-        <source>The split needs {world} GPUs, not {n}.</source>
-        <translation>该拆分方式需要 {world} 块 GPU，而不是 {n} 块。</translation>
-    </message>
-    <message>
         <source>Rank {rank} of the split job was ended by {signal} (exit code {code}); nothing was written.</source>
         <translation>拆分任务的第 {rank} 号进程被 {signal} 终止（退出码 {code}）；未写入任何文件。</translation>
     </message>
